@@ -1,0 +1,205 @@
+"""Build the packaged catalog snapshot from published source files.
+
+The snapshot under ``gridcloud/catalog/data`` is what every plan and estimate reads. It is
+built from the Compute Engine listings and price tables in a source directory (the project's
+``../shared/data/gcp``), and keeps their source and date in ``MANIFEST.json``::
+
+    python -m gridcloud.catalog.snapshot ../shared/data/gcp
+
+Facts about Google Cloud that the listings do not carry (which families are Arm, which GPUs
+attach to which family, which machine types come with GPUs built in) are the tables at the
+top of this module: change them here, then rebuild.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: Machine families whose CPUs are Arm (Ampere Altra, Google Axion, NVIDIA Grace).
+ARM_FAMILIES = frozenset({"t2a", "c4a", "n4a", "a4x"})
+
+#: GPUs attached to a general-purpose family, with the counts GCP accepts per VM.
+ATTACHED_GPUS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "nvidia-tesla-t4": ("n1", (1, 2, 4)),
+    "nvidia-tesla-t4-vws": ("n1", (1, 2, 4)),
+    "nvidia-tesla-p4": ("n1", (1, 2, 4)),
+    "nvidia-tesla-p4-vws": ("n1", (1, 2, 4)),
+    "nvidia-tesla-p100": ("n1", (1, 2, 4)),
+    "nvidia-tesla-p100-vws": ("n1", (1, 2, 4)),
+    "nvidia-tesla-v100": ("n1", (1, 2, 4, 8)),
+    "nvidia-tesla-k80": ("n1", (1, 2, 4, 8)),
+}
+
+#: GPUs that come built into a machine type: (machine-type pattern, accelerator).
+#: The count is the ``-<N>g`` suffix, or for G2 the table below.
+BUNDLED_GPUS: tuple[tuple[str, str], ...] = (
+    (r"^g2-standard-\d+$", "nvidia-l4"),
+    (r"^a2-(highgpu|megagpu)-\d+g$", "nvidia-tesla-a100"),
+    (r"^a2-ultragpu-\d+g$", "nvidia-a100-80gb"),
+)
+G2_L4_COUNT = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
+
+
+def _read(path: Path, delimiter: str) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def _bundled(name: str, vcpus: int) -> tuple[str, int]:
+    for pattern, accelerator in BUNDLED_GPUS:
+        if re.match(pattern, name):
+            if name.startswith("g2-"):
+                return accelerator, G2_L4_COUNT.get(vcpus, 1)
+            match = re.search(r"-(\d+)g$", name)
+            return accelerator, int(match.group(1)) if match else 1
+    return "", 0
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def build(src: Path, out: Path = DATA_DIR) -> None:
+    """Write the snapshot files into ``out`` from the listings in ``src``."""
+    zones_by_type: dict[str, set[str]] = defaultdict(set)
+    for row in _read(src / "machinetypezone.csv", ";"):
+        zones_by_type[row["NAME"]].add(row["ZONE"])
+    machine_rows = []
+    for row in _read(src / "machinetypes.csv", ";"):
+        name = row["NAME"]
+        family = name.split("-", 1)[0]
+        vcpus = int(row["CPUS"])
+        gpu, gpu_count = _bundled(name, vcpus)
+        machine_rows.append(
+            [
+                name,
+                family,
+                str(vcpus),
+                row["MEMORY_GB"],
+                "1" if row["SHARED_CPU"] == "True" else "0",
+                "arm64" if family in ARM_FAMILIES else "amd64",
+                gpu,
+                str(gpu_count),
+                row["DEPRECATED"],
+                " ".join(sorted(zones_by_type.get(name, ()))),
+            ]
+        )
+    machine_rows.sort()
+    _write(
+        out / "machine_types.csv",
+        [
+            "name",
+            "family",
+            "vcpus",
+            "memory_gb",
+            "shared_cpu",
+            "arch",
+            "bundled_gpu",
+            "bundled_gpu_count",
+            "deprecated",
+            "zones",
+        ],
+        machine_rows,
+    )
+
+    gpu_zones: dict[str, set[str]] = defaultdict(set)
+    for row in _read(src / "acceleratortypezone.csv", ";"):
+        gpu_zones[row["NAME"]].add(row["ZONE"])
+    gpu_rows = []
+    for name in sorted(gpu_zones):
+        family, counts = ATTACHED_GPUS.get(name, ("", ()))
+        gpu_rows.append(
+            [name, family, " ".join(map(str, counts)), " ".join(sorted(gpu_zones[name]))]
+        )
+    _write(out / "accelerators.csv", ["name", "attaches_to", "counts", "zones"], gpu_rows)
+
+    zone_rows = [[r["NAME"], r["REGION"]] for r in _read(src / "zones.csv", ";")]
+    known = {z for z, _ in zone_rows}
+    # Some listings name zones the zone table lacks (us-central1-d); keep them reachable.
+    for zones in zones_by_type.values():
+        for zone in zones - known:
+            zone_rows.append([zone, zone.rsplit("-", 1)[0]])
+            known.add(zone)
+    _write(out / "zones.csv", ["zone", "region"], sorted(zone_rows))
+
+    _write_prices(src, out, "us-central1")
+
+
+def _write_prices(src: Path, out: Path, region: str) -> None:
+    rows: list[list[str]] = []
+    for row in _read(src / f"prices-{region}.csv", ","):
+        rows.append(
+            [
+                "machine",
+                row["machine_type"],
+                row["ondemand_usd_per_hour"],
+                row["spot_usd_per_hour"],
+                "hour",
+                row["spot_basis"],
+            ]
+        )
+    for row in _read(src / f"gpu-prices-{region}.csv", ","):
+        if row["attaches_to"].startswith(("n1",)):
+            rows.append(
+                [
+                    "gpu",
+                    row["accelerator_type"],
+                    row["ondemand_usd_per_hour"],
+                    row["spot_usd_per_hour"],
+                    "hour",
+                    "gpu price table",
+                ]
+            )
+    for row in _read(src / f"family-rates-{region}.csv", ","):
+        basis = "cluster-autoscaler GCE price table (on-demand only)"
+        rows.append(
+            [
+                "family-vcpu",
+                row["family"],
+                row["ondemand_usd_per_vcpu_hour"],
+                "",
+                "vcpu-hour",
+                basis,
+            ]
+        )
+        rows.append(
+            ["family-memory", row["family"], row["ondemand_usd_per_gb_hour"], "", "gb-hour", basis]
+        )
+    for row in _read(src / "other-prices.csv", ","):
+        item = row["item"]
+        if item.startswith("pd-"):
+            rows.append(["disk", item, row["usd"], row["usd"], "gb-month", row["note"]])
+        elif item == "gke-cluster-management-fee":
+            rows.append(["gke", "management-fee", row["usd"], "", "cluster-hour", row["note"]])
+        elif item == "gke-free-tier-credit":
+            rows.append(["gke", "free-tier-credit", row["usd"], "", "month", row["note"]])
+    _write(
+        out / "prices" / f"{region}.csv",
+        ["kind", "item", "ondemand_usd", "spot_usd", "unit", "basis"],
+        rows,
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m gridcloud.catalog.snapshot SOURCE_DIR", file=sys.stderr)
+        return 2
+    build(Path(argv[0]))
+    manifest = json.loads((DATA_DIR / "MANIFEST.json").read_text())
+    print(f"catalog snapshot written to {DATA_DIR} (captured {manifest['captured']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

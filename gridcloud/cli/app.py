@@ -1,0 +1,100 @@
+"""The Typer application and its one error boundary.
+
+Every command runs inside :meth:`GridcloudGroup.invoke`: a :class:`GridcloudError` becomes
+``Error: ...`` and ``Hint: ...`` on stderr and its exit code; anything unexpected becomes an
+internal error (exit 1). A traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from gridcloud import __version__
+from gridcloud.errors import ExitCode, GridcloudError
+
+
+def _report(error: GridcloudError) -> None:
+    from gridcloud.cli.output import err
+
+    err.print(f"[bold red]Error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+    if error.hint:
+        err.print(f"[bold]Hint:[/] {error.hint}", highlight=False, soft_wrap=True)
+
+
+class GridcloudGroup(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+            raise
+        except GridcloudError as error:
+            if _debug(ctx):
+                traceback.print_exc()
+            _report(error)
+            raise typer.Exit(int(error.exit_code)) from None
+        except KeyboardInterrupt:
+            _report(GridcloudError("interrupted"))
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as error:  # the boundary: nothing escapes as a bare traceback
+            if _debug(ctx):
+                traceback.print_exc()
+            _report(
+                GridcloudError(
+                    f"internal error: {type(error).__name__}: {error}",
+                    hint="run again with --debug for the traceback, and report it",
+                )
+            )
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _debug(ctx: Any) -> bool:
+    return bool((ctx.obj or {}).get("debug")) or "--debug" in sys.argv
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gridcloud {__version__}")
+        raise typer.Exit()
+
+
+def create_cli() -> typer.Typer:
+    """Build the application (a fresh one per call, for tests and embedding)."""
+    app = typer.Typer(
+        name="gridcloud",
+        cls=GridcloudGroup,
+        help="Analysis facilities on Kubernetes and Google Cloud, from one profile.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+        version: Annotated[  # noqa: ARG001 (handled by its eager callback)
+            bool,
+            typer.Option(
+                "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            ),
+        ] = False,
+    ) -> None:
+        ctx.obj = {"debug": debug}
+
+    from gridcloud.cli import catalog_cmd, cost_cmd, plan_cmd, profile_cmds
+
+    profile_cmds.register(app)
+    plan_cmd.register(app)
+    app.add_typer(cost_cmd.app, name="cost")
+    catalog_cmd.register(app)
+    return app
+
+
+def main() -> None:
+    create_cli()(prog_name="gridcloud")

@@ -1,0 +1,112 @@
+"""``gridcloud catalog``: what the price catalog knows, and how old it is."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gridcloud.cli.plan_cmd import JsonOpt
+
+STALE_AFTER_DAYS = 90
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def catalog(
+        region: Annotated[
+            str, typer.Option("--region", "-r", help="Region whose prices to list.")
+        ] = "us-central1",
+        json: JsonOpt = False,
+    ) -> None:
+        """Show the catalog: its sources and age, and the listed prices of a region."""
+        from gridcloud.catalog import load_catalog
+        from gridcloud.errors import InputError
+
+        cat = load_catalog()
+        if region not in cat.regions:
+            from gridcloud.profile.loader import suggest
+
+            close = suggest(region, cat.regions)
+            raise InputError(
+                f"unknown region '{region}'",
+                hint=f"did you mean {close[0]}?" if close else "see `gridcloud catalog --json`",
+            )
+        prices = cat.prices(region)
+        age = cat.age_days()
+        rows = []
+        if prices is not None:
+            for name, (ondemand, spot, basis) in sorted(prices.machines.items()):
+                machine = cat.machine_types.get(name)
+                rows.append(
+                    {
+                        "machineType": name,
+                        "vcpus": machine.vcpus if machine else None,
+                        "memoryGb": str(machine.memory_gb) if machine else None,
+                        "arch": machine.arch if machine else None,
+                        "ondemandHourly": str(ondemand),
+                        "spotHourly": None if spot is None else str(spot),
+                        "basis": basis,
+                    }
+                )
+        if json:
+            from gridcloud.cli.output import emit_json
+
+            emit_json(
+                {
+                    "location": str(cat.location),
+                    "captured": cat.captured.isoformat(),
+                    "ageDays": age,
+                    "currency": cat.currency,
+                    "hoursPerMonth": cat.hours_per_month,
+                    "machineTypes": len(cat.machine_types),
+                    "accelerators": len(cat.accelerators),
+                    "regions": len(cat.regions),
+                    "regionsWithPrices": sorted(cat.price_tables),
+                    "sources": list(cat.sources),
+                    "region": region,
+                    "prices": rows,
+                }
+            )
+            return
+        from rich.table import Table
+
+        from gridcloud.cli.output import err, out
+
+        out.print(
+            f"[bold]catalog[/] {cat.location}\n"
+            f"captured {cat.captured.isoformat()} ({age} days ago); {len(cat.machine_types)} "
+            f"machine types, {len(cat.accelerators)} accelerators, {len(cat.regions)} regions; "
+            f"prices for {', '.join(sorted(cat.price_tables)) or 'no region'}"
+        )
+        for source in cat.sources:
+            out.print(
+                f"  [dim]{source.get('what')}: {source.get('from')} ({source.get('date')})[/]"
+            )
+        if age > STALE_AFTER_DAYS:
+            err.print(
+                f"[yellow]warning:[/] the prices are {age} days old; spot prices move weekly. "
+                "Refresh them (docs/cost.md) before trusting a budget verdict."
+            )
+        if prices is None:
+            err.print(f"[yellow]warning:[/] no prices for {region}: estimates there are empty")
+            return
+        table = Table(title=f"Listed prices, {region} (USD per hour)", title_justify="left")
+        for column in ("machine type", "vCPUs", "memory GB", "arch", "on-demand", "spot", "basis"):
+            table.add_column(
+                column,
+                justify="right"
+                if column in ("vCPUs", "memory GB", "on-demand", "spot")
+                else "left",
+            )
+        for row in rows:
+            table.add_row(
+                str(row["machineType"]),
+                str(row["vcpus"] or ""),
+                str(row["memoryGb"] or ""),
+                str(row["arch"] or ""),
+                str(row["ondemandHourly"]),
+                str(row["spotHourly"] or "none"),
+                str(row["basis"]),
+            )
+        out.print(table)

@@ -1,0 +1,212 @@
+"""Rich renderings of an analysis: pools, network, services, cost, budget, findings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from gridcloud.cost.budget import Verdict
+    from gridcloud.cost.estimate import Estimate
+    from gridcloud.facility import Analysis
+    from gridcloud.plan import Plan
+    from gridcloud.policy import Finding
+
+
+def usd(value: Decimal | None, currency: str = "USD") -> str:
+    if value is None:
+        return "unknown"
+    return f"{value:,} {currency}" if currency != "USD" else f"${value:,}"
+
+
+def summary(plan: Plan) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("facility", f"{plan.name}  [dim]{plan.description}[/]")
+    target = plan.target
+    if target.provider == "gcp":
+        table.add_row("target", f"Google Cloud project {target.project}, {target.region}")
+    else:
+        table.add_row("target", f"existing cluster: context {target.context} ({target.kubeconfig})")
+    if plan.cluster is not None:
+        cluster = plan.cluster
+        table.add_row(
+            "cluster",
+            f"GKE Standard, {cluster.availability} in {cluster.location}, nodes in "
+            f"{', '.join(cluster.node_locations)}, up to {cluster.max_nodes:,} nodes",
+        )
+        table.add_row("", Text(cluster.reason, style="dim"))
+    table.add_row("fingerprint", plan.fingerprint)
+    return table
+
+
+def _zones(zones: tuple[str, ...]) -> str:
+    """``us-central1-a, us-central1-b`` as ``us-central1-a,b``."""
+    if not zones:
+        return ""
+    region = zones[0].rsplit("-", 1)[0]
+    return f"{region}-" + ",".join(z.rsplit("-", 1)[1] for z in zones)
+
+
+def pools(plan: Plan) -> RenderableType:
+    table = Table(title="Pools", title_justify="left")
+    table.add_column("pool")
+    table.add_column("machine" if plan.on_gcp else "node selector", no_wrap=True)
+    table.add_column("capacity")
+    table.add_column("nodes", justify="right", no_wrap=True)
+    table.add_column("max cores", justify="right")
+    table.add_column("zones", no_wrap=True)
+    table.add_column("taints")
+    for pool in plan.pools:
+        machine = pool.machine_type or " ".join(f"{k}={v}" for k, v in pool.node_selector.items())
+        if pool.accelerator is not None:
+            machine += f"\n+ {pool.accelerator.count}x {pool.accelerator.type}"
+        table.add_row(
+            pool.name,
+            machine,
+            "spot" if pool.spot else "on-demand",
+            f"{pool.min_nodes}-{pool.max_nodes:,}",
+            f"{pool.max_cores:,}" if pool.max_cores else "",
+            _zones(pool.zones),
+            ", ".join(f"{t.key.rsplit('/', 1)[-1]}={t.value}" for t in pool.taints) or "none",
+        )
+    table.caption = "taints: see `gridcloud plan --json` for keys, values and effects"
+    return table
+
+
+def network(plan: Plan) -> RenderableType | None:
+    net = plan.network
+    if net is None:
+        return None
+    table = Table(title="Network", title_justify="left")
+    table.add_column("range")
+    table.add_column("CIDR")
+    table.add_column("holds", justify="right")
+    table.add_column("source")
+
+    def source(name: str) -> str:
+        return "computed" if name in net.computed else "profile"
+
+    table.add_row(
+        "nodes (subnet)",
+        net.subnet_range,
+        f"{net.subnet_range_nodes:,} nodes",
+        source("subnetRange"),
+    )
+    table.add_row(
+        "pods",
+        net.pod_range,
+        f"{net.pod_range_nodes:,} nodes x /{net.pod_block_prefix}",
+        source("podRange"),
+    )
+    table.add_row("services", net.service_range, "", source("serviceRange"))
+    table.add_row("control plane", net.control_plane_range, "", "profile")
+    table.caption = (
+        f"sized for {net.nodes_to_address:,} nodes (every pool at its maximum, plus one surge "
+        f"node each) at {net.max_pods_per_node} pods per node"
+    )
+    return table
+
+
+def services(plan: Plan) -> RenderableType:
+    table = Table(title="Services", title_justify="left")
+    table.add_column("service")
+    table.add_column("state")
+    for service in plan.services:
+        table.add_row(service.name, "on" if service.enabled else "[dim]off[/]")
+    return table
+
+
+def cost(estimate: Estimate) -> RenderableType:
+    cur = estimate.currency
+    if estimate.region is None:
+        return Text("Cost: none from gridcloud (an existing cluster's nodes are not billed here)")
+    table = Table(
+        title=f"Cost ({estimate.region or 'no cloud'}, list prices of {estimate.catalog_captured})",
+        title_justify="left",
+    )
+    table.add_column("pool")
+    table.add_column("capacity")
+    for column in ("node-hour", "idle / month", "peak / hour", "peak on-demand"):
+        table.add_column(column, justify="right")
+    for pool in estimate.pools:
+        table.add_row(
+            pool.name,
+            "spot" if pool.spot else "on-demand",
+            usd(pool.node_hourly, cur),
+            usd(pool.idle_monthly, cur),
+            usd(pool.peak_hourly, cur),
+            usd(pool.peak_hourly_ondemand, cur) if pool.spot else "",
+        )
+    if estimate.region is not None:
+        free = f" (free tier -{usd(estimate.gke_free_tier_monthly, cur)})"
+        table.add_row(
+            "GKE fee",
+            "",
+            "",
+            usd(estimate.gke_fee_monthly - estimate.gke_free_tier_monthly, cur),
+            "",
+            "",
+        )
+        table.caption = f"GKE management fee {usd(estimate.gke_fee_monthly, cur)}/month{free}"
+    table.add_section()
+    table.add_row(
+        "[bold]total[/]",
+        "",
+        "",
+        f"[bold]{usd(estimate.idle_monthly, cur)}[/]",
+        f"[bold]{usd(estimate.peak_hourly, cur)}[/]",
+        "",
+    )
+    if estimate.per_core_hour_at_peak is not None:
+        table.caption = (
+            f"{table.caption}; {estimate.peak_cores:,} cores at peak: "
+            f"{usd(estimate.per_core_hour_at_peak, cur)} per core-hour"
+        )
+    return table
+
+
+def budget(result: Verdict) -> RenderableType:
+    style = {"within": "green", "over": "bold red", "unknown": "yellow"}.get(result.status, "dim")
+    text = Text()
+    text.append("Budget: ", style="bold")
+    text.append(result.status, style=style)
+    for reason in result.reasons:
+        text.append(f"\n  {reason}")
+    return text
+
+
+def findings(items: list[Finding], warnings: list[str]) -> RenderableType | None:
+    if not items and not warnings:
+        return None
+    text = Text()
+    for warning in warnings:
+        text.append("warning: ", style="yellow")
+        text.append(f"{warning}\n")
+    for finding in items:
+        text.append(
+            f"{finding.severity}: ", style="yellow" if finding.severity == "warning" else "cyan"
+        )
+        text.append(f"{finding.message} [{finding.rule}]\n")
+    text.rstrip()
+    return text
+
+
+def analysis(result: Analysis) -> list[RenderableType]:
+    """Everything ``gridcloud plan`` shows, in order."""
+    parts: list[RenderableType | None] = [
+        summary(result.plan),
+        pools(result.plan),
+        network(result.plan),
+        services(result.plan),
+        cost(result.estimate),
+        budget(result.verdict),
+        findings(result.findings, [*result.plan.warnings, *result.estimate.warnings]),
+    ]
+    return [p for p in parts if p is not None]

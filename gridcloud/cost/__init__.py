@@ -1,0 +1,3 @@
+"""Cost: estimates, the budget verdict and (later) billing-export reports, from a Plan."""
+
+from __future__ import annotations

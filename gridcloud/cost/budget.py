@@ -1,0 +1,103 @@
+"""The budget verdict, shared by ``gridcloud plan`` (shown) and ``gridcloud up`` (enforced)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from gridcloud.cost import money
+from gridcloud.errors import BudgetError
+from gridcloud.plan.model import Frozen
+
+if TYPE_CHECKING:
+    from gridcloud.cost.estimate import Estimate
+    from gridcloud.plan.model import Plan
+
+
+class Verdict(Frozen):
+    status: Literal["within", "over", "unknown", "no-budget", "not-applicable"]
+    monthly_budget: Decimal | None
+    idle_monthly: Decimal
+    runway_hours: Decimal | None
+    """Hours at peak the budget buys after the idle cost; None when there is no peak cost."""
+    min_runway_hours: Decimal | None
+    reasons: tuple[str, ...]
+
+    @property
+    def blocks_deploy(self) -> bool:
+        return self.status in ("over", "unknown")
+
+
+def runway_hours(budget: Decimal, estimate: Estimate) -> Decimal | None:
+    elastic = estimate.peak_hourly - estimate.idle_hourly
+    if elastic <= 0:
+        return None
+    return money.hours(max(budget - estimate.idle_monthly, Decimal(0)) / elastic)
+
+
+def verdict(plan: Plan, estimate: Estimate) -> Verdict:
+    """Whether the facility fits its budget: idle cost, and hours at peak."""
+    budget = plan.budget
+    if not plan.on_gcp:
+        return Verdict(
+            status="not-applicable",
+            monthly_budget=budget.monthly if budget else None,
+            idle_monthly=estimate.idle_monthly,
+            runway_hours=None,
+            min_runway_hours=None,
+            reasons=("an existing cluster: gridcloud adds nothing to a cloud bill",),
+        )
+    if budget is None:
+        return Verdict(
+            status="no-budget",
+            monthly_budget=None,
+            idle_monthly=estimate.idle_monthly,
+            runway_hours=None,
+            min_runway_hours=None,
+            reasons=("the profile sets no budget: nothing caps the spending",),
+        )
+    runway = runway_hours(budget.monthly, estimate)
+    reasons = []
+    if not estimate.complete:
+        reasons.append("some prices are unknown, so the estimate cannot be checked")
+    if estimate.idle_monthly > budget.monthly:
+        reasons.append(
+            f"the idle cost, {estimate.idle_monthly:,} {budget.currency} a month, is above "
+            f"the budget of {budget.monthly:,}"
+        )
+    if runway is not None and runway < budget.min_runway_hours:
+        reasons.append(
+            f"the budget buys {runway} hours at peak; the profile asks for at least "
+            f"{budget.min_runway_hours} (budget.minRunwayHours)"
+        )
+    status: Literal["within", "over", "unknown"] = "within"
+    if not estimate.complete:
+        status = "unknown"
+    if estimate.idle_monthly > budget.monthly or (
+        runway is not None and runway < budget.min_runway_hours
+    ):
+        status = "over"
+    if status == "within":
+        at_peak = "no elastic cost" if runway is None else f"{runway} hours at peak"
+        reasons.append(
+            f"idle {estimate.idle_monthly:,} of {budget.monthly:,} {budget.currency} a month; "
+            f"the rest buys {at_peak}"
+        )
+    return Verdict(
+        status=status,
+        monthly_budget=budget.monthly,
+        idle_monthly=estimate.idle_monthly,
+        runway_hours=runway,
+        min_runway_hours=budget.min_runway_hours,
+        reasons=tuple(reasons),
+    )
+
+
+def enforce(result: Verdict, *, allow_over_budget: bool) -> None:
+    """The gate before ``up``: raise :class:`BudgetError` unless the verdict allows deploying."""
+    if result.blocks_deploy and not allow_over_budget:
+        raise BudgetError(
+            "the budget gate refused: " + "; ".join(result.reasons),
+            hint="lower the pools' maxima or raise budget.monthly; --allow-over-budget deploys "
+            "anyway",
+        )

@@ -1,0 +1,87 @@
+"""The service behind ``validate``, ``plan``, ``cost`` and ``up``: a profile, analysed.
+
+One function, :func:`analyse`, loads a profile, expands it to the Plan, prices it, gives the
+budget verdict and the policy findings. Commands render its result; none repeats its steps.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gridcloud.errors import InputError
+
+if TYPE_CHECKING:
+    from gridcloud.catalog import Catalog
+    from gridcloud.cost.budget import Verdict
+    from gridcloud.cost.estimate import Estimate
+    from gridcloud.plan import Plan
+    from gridcloud.policy import Finding
+    from gridcloud.profile import Profile
+
+PROFILE_ENV = "GRIDCLOUD_PROFILE"
+PROFILES_DIR = Path("profiles")
+DEFAULT_PROFILE = PROFILES_DIR / "default.yaml"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    path: Path
+    profile: Profile
+    plan: Plan
+    estimate: Estimate
+    verdict: Verdict
+    findings: list[Finding]
+    catalog: Catalog
+
+
+def resolve_profile(given: str | None) -> Path:
+    """The profile a command works on.
+
+    ``given`` is a path, or the name of a shipped profile (``small`` for
+    ``profiles/small.yaml``); without it, ``$GRIDCLOUD_PROFILE``, else the default profile.
+    """
+    if given is None:
+        env = os.environ.get(PROFILE_ENV)
+        path = Path(env) if env else DEFAULT_PROFILE
+        if not path.is_file():
+            raise InputError(
+                f"no profile given and {path} does not exist",
+                hint=f"run from the project's root, give a profile's path, or set {PROFILE_ENV}",
+            )
+        return path
+    path = Path(given).expanduser()
+    if path.is_file():
+        return path
+    shipped = PROFILES_DIR / f"{given}.yaml"
+    if not path.suffix and shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+    hint = f"shipped profiles: {', '.join(names)}" if names else "give a profile's path"
+    raise InputError(f"no profile at {given}", hint=hint)
+
+
+def analyse(path: Path) -> Analysis:
+    """Load, validate, expand and price the profile at ``path``."""
+    from gridcloud.catalog import load_catalog
+    from gridcloud.cost.budget import verdict
+    from gridcloud.cost.estimate import estimate
+    from gridcloud.plan import expand
+    from gridcloud.policy import evaluate
+    from gridcloud.profile import load_profile
+
+    catalog = load_catalog()
+    profile = load_profile(path, catalog)
+    plan = expand(profile, catalog)
+    priced = estimate(plan, catalog)
+    return Analysis(
+        path=path,
+        profile=profile,
+        plan=plan,
+        estimate=priced,
+        verdict=verdict(plan, priced),
+        findings=evaluate(plan),
+        catalog=catalog,
+    )

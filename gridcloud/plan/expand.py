@@ -1,0 +1,160 @@
+"""Expansion: a validated Profile becomes the Plan.
+
+Pure and deterministic: the same profile and catalog give the same Plan (and fingerprint)
+on every machine, offline, in milliseconds.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from gridcloud.catalog import limits
+from gridcloud.errors import PlanError
+from gridcloud.plan.model import (
+    BudgetPlan,
+    ClusterPlan,
+    GcpPlacement,
+    KubernetesPlacement,
+    Plan,
+    PoolPlan,
+    ServicePlan,
+)
+from gridcloud.plan.network import plan_network
+from gridcloud.plan.pools import (
+    plan_control_existing,
+    plan_control_gcp,
+    plan_pool_existing,
+    plan_pool_gcp,
+)
+from gridcloud.profile.models import GcpTarget, Profile
+
+if TYPE_CHECKING:
+    from gridcloud.catalog import Catalog
+    from gridcloud.profile.models import Budget, Cluster
+
+
+def decide_availability(
+    cluster: Cluster, max_nodes: int, zone: str, region: str
+) -> tuple[str, str, str]:
+    """Zonal or regional, where, and why."""
+    if cluster.availability == "regional":
+        return "regional", region, "regional as the profile asks: a replicated control plane"
+    if cluster.availability == "zonal":
+        return "zonal", zone, "zonal as the profile asks"
+    if max_nodes > limits.LARGE_CLUSTER_NODES:
+        return (
+            "regional",
+            region,
+            f"regional: above {limits.LARGE_CLUSTER_NODES:,} nodes a cluster needs a "
+            "replicated control plane (no free tier for its management fee)",
+        )
+    return (
+        "zonal",
+        zone,
+        "zonal: the GKE free tier covers one zonal cluster's management fee; the control plane "
+        "pauses during its upgrades while running pods carry on; nodes still span every zone "
+        "listed",
+    )
+
+
+def plan_budget(budget: Budget | None) -> BudgetPlan | None:
+    if budget is None:
+        return None
+    return BudgetPlan(
+        monthly=budget.monthly,
+        currency=budget.currency,
+        alert_thresholds=tuple(budget.alert_thresholds),
+        alert_amounts=tuple(
+            (budget.monthly * Decimal(str(t))).quantize(Decimal("0.01"))
+            for t in budget.alert_thresholds
+        ),
+        hard_cap=budget.hard_cap,
+        billing_account=budget.billing_account,
+        min_runway_hours=budget.min_runway_hours,
+    )
+
+
+def _services(profile: Profile) -> tuple[ServicePlan, ...]:
+    services = profile.services
+    jupyter = services.jupyter.enabled
+    return (
+        ServicePlan(name="grid-site", enabled=services.grid_site.enabled),
+        ServicePlan(name="reana", enabled=services.reana.enabled),
+        ServicePlan(name="jupyterhub", enabled=jupyter),
+        ServicePlan(name="dask-gateway", enabled=jupyter and services.jupyter.dask.enabled),
+    )
+
+
+def expand(profile: Profile, catalog: Catalog) -> Plan:
+    """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built."""
+    warnings: list[str] = []
+    target = profile.target
+    if not isinstance(target, GcpTarget):
+        pools: tuple[PoolPlan, ...] = (
+            plan_control_existing(profile.control_node),
+            *(plan_pool_existing(p) for p in profile.pools),
+        )
+        allocatable = profile.control_node.allocatable
+        if profile.budget is not None:
+            warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
+        return Plan(
+            name=profile.name,
+            description=profile.description,
+            target=KubernetesPlacement(
+                kubeconfig=target.kubeconfig,
+                context=target.context,
+                control_allocatable_cpu=allocatable.cpu if allocatable else None,
+                control_allocatable_memory_gb=allocatable.memory_gb if allocatable else None,
+            ),
+            cluster=None,
+            network=None,
+            pools=pools,
+            services=_services(profile),
+            budget=plan_budget(profile.budget),
+            warnings=tuple(warnings),
+        )
+
+    pools = (
+        plan_control_gcp(profile.control_node, target.zones[0], catalog),
+        *(plan_pool_gcp(p, target.zones, catalog) for p in profile.pools),
+    )
+    max_nodes = sum(p.max_nodes for p in pools)
+    if max_nodes > limits.MAX_NODES_PER_CLUSTER:
+        raise PlanError(
+            f"the pools reach {max_nodes:,} nodes; GKE allows "
+            f"{limits.MAX_NODES_PER_CLUSTER:,} nodes per cluster",
+            hint="split the facility into several clusters (one profile each)",
+        )
+    if max_nodes > limits.LARGE_CLUSTER_NODES:
+        warnings.append(
+            f"{max_nodes:,} nodes: clusters above {limits.LARGE_CLUSTER_NODES:,} nodes need a "
+            "quota increase from Google before they can grow that far"
+        )
+    availability, location, reason = decide_availability(
+        profile.cluster, max_nodes, target.zones[0], target.region
+    )
+    node_locations = tuple(sorted({z for p in pools for z in p.zones}))
+    surge = limits.SURGE_NODES_PER_POOL * len(pools)
+    return Plan(
+        name=profile.name,
+        description=profile.description,
+        target=GcpPlacement(
+            project=target.project, region=target.region, zones=tuple(target.zones)
+        ),
+        cluster=ClusterPlan(
+            name=profile.name,
+            availability=availability,
+            location=location,
+            node_locations=node_locations,
+            reason=reason,
+            release_channel=profile.cluster.release_channel,
+            deletion_protection=profile.cluster.deletion_protection,
+            max_nodes=max_nodes,
+        ),
+        network=plan_network(profile.network, max_nodes + surge),
+        pools=pools,
+        services=_services(profile),
+        budget=plan_budget(profile.budget),
+        warnings=tuple(warnings),
+    )

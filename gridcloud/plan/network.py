@@ -1,0 +1,127 @@
+"""IP planning: the subnet and its pod and service secondary ranges, sized by GKE's rules.
+
+GKE gives every node a pod block of at least twice its max-pods (110 pods: a /24). The pod
+range must hold one block per node the cluster can reach, so 1,250 nodes at 110 pods need
+2,048 blocks: a /13. Max-pods and the ranges cannot change after creation, so they are sized
+for every pool at its maximum, plus one surge node per pool for upgrades.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from gridcloud.catalog import limits
+from gridcloud.errors import PlanError
+from gridcloud.plan.model import NetworkPlan
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Network
+
+    from gridcloud.profile.models import Network
+
+
+def pod_block_prefix(max_pods_per_node: int) -> int:
+    """Prefix of one node's pod block: the smallest block with 2x max-pods addresses.
+
+    The profile bounds max-pods to GKE's range (8 to 256).
+    """
+    return 32 - math.ceil(math.log2(2 * max_pods_per_node))
+
+
+def pod_range_prefix(nodes: int, max_pods_per_node: int) -> int:
+    """Prefix of the pod range that holds ``nodes`` nodes' blocks."""
+    return pod_block_prefix(max_pods_per_node) - math.ceil(math.log2(max(nodes, 1)))
+
+
+def subnet_prefix(nodes: int) -> int:
+    """Prefix of the primary range that holds ``nodes`` node addresses."""
+    needed = nodes + limits.SUBNET_RESERVED_ADDRESSES
+    return min(32 - math.ceil(math.log2(needed)), limits.SMALLEST_SUBNET_PREFIX)
+
+
+def pod_range_capacity(network: IPv4Network, max_pods_per_node: int) -> int:
+    """Nodes a pod range can hold."""
+    spare_bits = pod_block_prefix(max_pods_per_node) - network.prefixlen
+    return 2**spare_bits if spare_bits >= 0 else 0
+
+
+def subnet_capacity(network: IPv4Network) -> int:
+    return max(network.num_addresses - limits.SUBNET_RESERVED_ADDRESSES, 0)
+
+
+def _allocate(space: IPv4Network, prefix: int, taken: list[IPv4Network], what: str) -> IPv4Network:
+    if prefix < space.prefixlen:
+        raise PlanError(
+            f"the {what} needs a /{prefix}, larger than network.addressSpace {space}",
+            hint="give a larger addressSpace (10.0.0.0/8 holds the largest GKE cluster)",
+        )
+    for candidate in space.subnets(new_prefix=prefix):
+        if not any(candidate.overlaps(t) for t in taken):
+            return candidate
+    raise PlanError(
+        f"no free /{prefix} for the {what} in network.addressSpace {space}",
+        hint="give a larger addressSpace or set the ranges explicitly",
+    )
+
+
+def plan_network(network: Network, nodes_to_address: int) -> NetworkPlan:
+    """Size and place the ranges for ``nodes_to_address`` nodes."""
+    max_pods = network.max_pods_per_node
+    block = pod_block_prefix(max_pods)
+    wanted = {
+        "podRange": (network.pod_range, pod_range_prefix(nodes_to_address, max_pods)),
+        "subnetRange": (network.subnet_range, subnet_prefix(nodes_to_address)),
+        "serviceRange": (network.service_range, limits.SERVICE_RANGE_PREFIX),
+    }
+    if network.pod_range is not None:
+        holds = pod_range_capacity(network.pod_range, max_pods)
+        if holds < nodes_to_address:
+            raise PlanError(
+                f"network.podRange {network.pod_range} holds {holds:,} nodes at {max_pods} "
+                f"pods per node (a /{block} each); the pools reach {nodes_to_address:,}",
+                hint=f"use a /{wanted['podRange'][1]} or larger, or leave podRange out to have "
+                "it computed",
+            )
+    if network.subnet_range is not None:
+        holds = subnet_capacity(network.subnet_range)
+        if holds < nodes_to_address:
+            raise PlanError(
+                f"network.subnetRange {network.subnet_range} holds {holds:,} nodes; the pools "
+                f"reach {nodes_to_address:,}",
+                hint=f"use a /{wanted['subnetRange'][1]} or larger, or leave it out",
+            )
+
+    fixed = {name: net for name, (net, _) in wanted.items() if net is not None}
+    taken = [network.control_plane_range]
+    named = {"controlPlaneRange": network.control_plane_range, **fixed}
+    items = list(named.items())
+    for i, (name_a, net_a) in enumerate(items):
+        for name_b, net_b in items[i + 1 :]:
+            if net_a.overlaps(net_b):
+                raise PlanError(
+                    f"network.{name_a} {net_a} overlaps network.{name_b} {net_b}",
+                    hint="give each range its own addresses",
+                )
+    taken += fixed.values()
+    placed: dict[str, IPv4Network] = dict(fixed)
+    computed = []
+    what = {"podRange": "pod range", "subnetRange": "subnet", "serviceRange": "service range"}
+    # Largest first keeps every block aligned with no gaps between them.
+    for name, (given, prefix) in sorted(wanted.items(), key=lambda item: item[1][1]):
+        if given is None:
+            placed[name] = _allocate(network.address_space, prefix, taken, what[name])
+            taken.append(placed[name])
+            computed.append(name)
+    return NetworkPlan(
+        max_pods_per_node=max_pods,
+        pod_block_prefix=block,
+        nodes_to_address=nodes_to_address,
+        subnet_range=str(placed["subnetRange"]),
+        pod_range=str(placed["podRange"]),
+        service_range=str(placed["serviceRange"]),
+        control_plane_range=str(network.control_plane_range),
+        pod_range_nodes=pod_range_capacity(placed["podRange"], max_pods),
+        subnet_range_nodes=subnet_capacity(placed["subnetRange"]),
+        computed=tuple(sorted(computed)),
+    )

@@ -1,0 +1,179 @@
+"""Pools: node counts from cores, zones, labels and taints.
+
+Taints are declared explicitly, even where GKE would add them itself, because the
+services' tolerations are computed from them:
+
+- every elastic pool: ``gridcloud.io/elastic=true:NoSchedule``, so nothing always-on lands
+  there and keeps an 80-core node alive;
+- spot pools: ``cloud.google.com/gke-spot=true:NoSchedule`` (a node may vanish with 30 s
+  notice: only fault-tolerant work such as grid pilots and Dask workers tolerates it);
+- GPU pools: ``nvidia.com/gpu=present:NoSchedule``;
+- Arm pools: ``kubernetes.io/arch=arm64:NoSchedule``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from gridcloud.catalog import limits
+from gridcloud.errors import PlanError
+from gridcloud.plan.model import AcceleratorPlan, PoolPlan, Taint
+
+if TYPE_CHECKING:
+    from gridcloud.catalog import Catalog
+    from gridcloud.profile.models import ControlNode, Pool
+
+LABEL_POOL = "gridcloud.io/pool"
+LABEL_KIND = "gridcloud.io/kind"
+LABEL_CAPACITY = "gridcloud.io/capacity"
+
+ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true")
+SPOT_TAINT = Taint(key="cloud.google.com/gke-spot", value="true")
+GPU_TAINT = Taint(key="nvidia.com/gpu", value="present")
+ARM_TAINT = Taint(key="kubernetes.io/arch", value="arm64")
+
+
+def taints_for(kind: str, spot: bool) -> tuple[Taint, ...]:
+    taints = [ELASTIC_TAINT]
+    if spot:
+        taints.append(SPOT_TAINT)
+    if kind == "gpu":
+        taints.append(GPU_TAINT)
+    if kind == "arm":
+        taints.append(ARM_TAINT)
+    return tuple(taints)
+
+
+def labels_for(name: str, kind: str, spot: bool) -> dict[str, str]:
+    return {
+        LABEL_POOL: name,
+        LABEL_KIND: kind,
+        LABEL_CAPACITY: "spot" if spot else "on-demand",
+    }
+
+
+def plan_control_gcp(control: ControlNode, zone: str, catalog: Catalog) -> PoolPlan:
+    """The single always-on node: on-demand, untainted, in the first zone."""
+    assert control.machine_type is not None  # checked with the profile
+    machine = catalog.machine_types[control.machine_type]
+    return PoolPlan(
+        name="control",
+        kind="control",
+        machine_type=machine.name,
+        vcpus=machine.vcpus,
+        memory_gb=machine.memory_gb,
+        arch="amd64",
+        spot=False,
+        min_nodes=1,
+        max_nodes=1,
+        max_cores=machine.vcpus,
+        zones=(zone,),
+        max_nodes_per_zone=1,
+        accelerator=None,
+        disk_size_gb=control.disk_size_gb,
+        disk_type="pd-balanced",
+        labels=labels_for("control", "control", spot=False),
+        taints=(),
+        node_selector={LABEL_POOL: "control"},
+    )
+
+
+def plan_control_existing(control: ControlNode) -> PoolPlan:
+    """The existing control node of a kubernetes target, found by its labels."""
+    allocatable = control.allocatable
+    return PoolPlan(
+        name="control",
+        kind="control",
+        machine_type=None,
+        vcpus=int(allocatable.cpu) if allocatable else None,
+        memory_gb=allocatable.memory_gb if allocatable else None,
+        arch="amd64",
+        spot=False,
+        min_nodes=1,
+        max_nodes=1,
+        max_cores=None,
+        zones=(),
+        max_nodes_per_zone=1,
+        accelerator=None,
+        disk_size_gb=control.disk_size_gb,
+        disk_type="existing",
+        labels={},
+        taints=(),
+        node_selector=dict(control.node_selector),
+    )
+
+
+def plan_pool_gcp(pool: Pool, default_zones: list[str], catalog: Catalog) -> PoolPlan:
+    assert pool.machine_type is not None  # checked with the profile
+    machine = catalog.machine_types[pool.machine_type]
+    zones = tuple(pool.zones or default_zones)
+    max_nodes = pool.max_nodes or math.ceil((pool.max_cores or 0) / machine.vcpus)
+    per_zone = math.ceil(max_nodes / len(zones))
+    if per_zone > limits.MAX_NODES_PER_POOL_PER_ZONE:
+        needed = math.ceil(max_nodes / limits.MAX_NODES_PER_POOL_PER_ZONE)
+        raise PlanError(
+            f"pool '{pool.name}' reaches {max_nodes:,} nodes: {per_zone:,} per zone over "
+            f"{len(zones)} zone(s), above GKE's limit of "
+            f"{limits.MAX_NODES_PER_POOL_PER_ZONE:,} nodes per node pool per zone",
+            hint=f"spread the pool over at least {needed} zones, or use a larger machine type",
+        )
+    min_nodes = pool.min_nodes
+    if min_nodes > max_nodes:
+        raise PlanError(
+            f"pool '{pool.name}': minNodes {min_nodes} is above its {max_nodes} nodes at most",
+        )
+    accelerator = None
+    if machine.bundled_gpu:
+        accelerator = AcceleratorPlan(
+            type=machine.bundled_gpu, count=machine.bundled_gpu_count, bundled=True
+        )
+    elif pool.accelerator is not None:
+        accelerator = AcceleratorPlan(
+            type=pool.accelerator.type, count=pool.accelerator.count, bundled=False
+        )
+    return PoolPlan(
+        name=pool.name,
+        kind=pool.kind,
+        machine_type=machine.name,
+        vcpus=machine.vcpus,
+        memory_gb=machine.memory_gb,
+        arch="arm64" if machine.arch == "arm64" else "amd64",
+        spot=pool.spot,
+        min_nodes=min_nodes,
+        max_nodes=max_nodes,
+        max_cores=max_nodes * machine.vcpus,
+        zones=zones,
+        max_nodes_per_zone=per_zone,
+        accelerator=accelerator,
+        disk_size_gb=pool.disk_size_gb,
+        disk_type=pool.disk_type,
+        labels=labels_for(pool.name, pool.kind, pool.spot),
+        taints=taints_for(pool.kind, pool.spot),
+        node_selector={LABEL_POOL: pool.name},
+    )
+
+
+def plan_pool_existing(pool: Pool) -> PoolPlan:
+    """A pool of existing nodes (kubernetes target): selected by labels, not created."""
+    max_nodes = pool.max_nodes or 0
+    return PoolPlan(
+        name=pool.name,
+        kind=pool.kind,
+        machine_type=None,
+        vcpus=None,
+        memory_gb=None,
+        arch="arm64" if pool.kind == "arm" else "amd64",
+        spot=pool.spot,
+        min_nodes=pool.min_nodes,
+        max_nodes=max_nodes,
+        max_cores=None,
+        zones=(),
+        max_nodes_per_zone=max_nodes,
+        accelerator=None,
+        disk_size_gb=pool.disk_size_gb,
+        disk_type="existing",
+        labels={},
+        taints=(),
+        node_selector=dict(pool.node_selector) or {LABEL_POOL: pool.name},
+    )

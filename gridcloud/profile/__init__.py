@@ -1,0 +1,8 @@
+"""Profiles: the user's intent, validated."""
+
+from __future__ import annotations
+
+from gridcloud.profile.loader import load_profile, parse_profile
+from gridcloud.profile.models import API_VERSION, Profile
+
+__all__ = ["API_VERSION", "Profile", "load_profile", "parse_profile"]

@@ -1,0 +1,252 @@
+"""Load a profile from YAML with errors that name the file, the line and the field.
+
+Structure and types are checked by the pydantic models; facts about Google Cloud (machine
+types, zones, accelerators) by :func:`gridcloud.profile.checks.check_profile` against the
+catalog. Both kinds of finding are reported the same way, all at once::
+
+    profiles/x.yaml:14: pools[0].machineTyp: unknown field; did you mean 'machineType'?
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gridcloud.errors import InputError, ProfileError
+from gridcloud.profile.models import Profile
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gridcloud.catalog import Catalog
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a profile: where (a field path), what, and close alternatives."""
+
+    loc: Loc
+    message: str
+    suggestions: tuple[str, ...] = field(default=())
+
+
+_LOOKALIKES = str.maketrans("OoIl", "0011")
+
+
+def suggest(word: str, candidates: typing.Iterable[str], n: int = 1) -> tuple[str, ...]:
+    """Close matches for ``word`` among ``candidates`` (a typo's likely intent).
+
+    A letter typed for a look-alike digit (``8O`` for ``80``) or a wrong case is the likeliest
+    intent, so such a match comes before any merely similar name.
+    """
+    pool = list(candidates)
+    by_shape = {c.lower().translate(_LOOKALIKES): c for c in pool}
+    exact = by_shape.get(word.lower().translate(_LOOKALIKES))
+    if exact is not None and exact != word:
+        return (exact,)
+    return tuple(difflib.get_close_matches(word, pool, n=n, cutoff=0.6))
+
+
+def format_path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+class _Lines:
+    """Line numbers of every key and value of a YAML document, by field path."""
+
+    def __init__(self, root: yaml.Node) -> None:
+        self.lines: dict[Loc, int] = {}
+        self.duplicates: list[tuple[Loc, int]] = []
+        self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, loc: Loc) -> None:
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value)
+                if name in seen:
+                    self.duplicates.append(((*loc, name), key.start_mark.line + 1))
+                seen.add(name)
+                self.lines[(*loc, name)] = key.start_mark.line + 1
+                self._walk(value, (*loc, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, (*loc, index))
+
+    def locate(self, loc: Loc) -> tuple[Loc, int]:
+        """The deepest existing part of ``loc`` and its line; parts not in the file
+        (a union's tag, a missing field) are passed over."""
+        found: Loc = ()
+        for part in loc:
+            if (*found, part) in self.lines:
+                found = (*found, part)
+        return found, self.lines.get(found, 1)
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation can hold (through Optional, list, Annotated, unions)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict):
+        return [m for arg in typing.get_args(annotation) for m in _unwrap(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    info = model.model_fields.get("provider")
+    return typing.get_args(info.annotation) if info is not None else ()
+
+
+def _models_at(loc: Loc) -> list[type[BaseModel]]:
+    """The models that can stand at ``loc`` (several inside a union until its tag is seen)."""
+    models: list[type[BaseModel]] = [Profile]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in models:
+            for name, info in model.model_fields.items():
+                if part in (name, info.alias):
+                    nxt.extend(_unwrap(info.annotation))
+        if not nxt:  # a discriminated union's tag: keep the member it names
+            nxt = [m for m in models if part in _tags(m)]
+        models = nxt
+    return models
+
+
+def _field_names_at(loc: Loc) -> list[str]:
+    """The YAML field names allowed in the mapping at ``loc`` (for 'did you mean')."""
+    return sorted(
+        {info.alias or name for m in _models_at(loc) for name, info in m.model_fields.items()}
+    )
+
+
+def _without_tags(loc: Loc) -> Loc:
+    """``loc`` less the union tags pydantic puts in it (``target.gcp.project``)."""
+    kept: list[str | int] = []
+    for i, part in enumerate(loc):
+        if (
+            isinstance(part, str)
+            and part not in _field_names_at(loc[:i])
+            and any(part in _tags(m) for m in _models_at(loc[:i]))
+        ):
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def _problem_from_pydantic(error: Any) -> Problem:
+    loc: Loc = _without_tags(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "union_tag_invalid":
+        ctx = error["ctx"]
+        field_name = str(ctx["discriminator"]).strip("'")
+        options = re.findall(r"'([^']*)'", str(ctx["expected_tags"]))
+        return Problem(
+            (*loc, field_name),
+            f"'{ctx['tag']}' is not one of {ctx['expected_tags']}",
+            suggest(str(ctx["tag"]), options),
+        )
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        return Problem(loc, f"unknown field '{key}'", suggest(key, _field_names_at(loc[:-1])))
+    if kind == "missing":
+        return Problem(loc, f"required field '{loc[-1]}' is missing")
+    if kind == "literal_error":
+        expected = str(error["ctx"]["expected"])
+        options = re.findall(r"'([^']*)'", expected)
+        given = str(error.get("input", ""))
+        return Problem(loc, f"'{given}' is not one of {expected}", suggest(given, options))
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    return Problem(loc, message[0].lower() + message[1:] if message else message)
+
+
+def _render(source: str, lines: _Lines, problems: list[Problem]) -> list[str]:
+    rendered = []
+    for problem in problems:
+        _, line = lines.locate(problem.loc)
+        text = f"{source}:{line}: {format_path(problem.loc)}: {problem.message}"
+        if problem.suggestions:
+            text += "; did you mean " + " or ".join(f"'{s}'" for s in problem.suggestions) + "?"
+        rendered.append(text)
+    return rendered
+
+
+def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Profile:
+    """Validate a profile given as YAML text; ``source`` names it in errors."""
+    from gridcloud.catalog import load_catalog
+    from gridcloud.profile.checks import check_profile
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProfileError(
+            f"{source} is not valid YAML",
+            [f"{where}: {problem}"],
+            hint="check indentation and quoting around the line named",
+        ) from exc
+    if root is None or data is None:
+        raise ProfileError(
+            f"{source} is empty",
+            [f"{source}:1: a profile is a mapping with apiVersion, name, target, ..."],
+            hint="start from a shipped profile: gridcloud validate profiles/small.yaml",
+        )
+    if not isinstance(data, dict):
+        raise ProfileError(
+            f"{source} is not a profile",
+            [f"{source}:1: expected a mapping of fields, found a {type(data).__name__}"],
+            hint="a profile is a YAML mapping: apiVersion: ..., name: ..., target: ...",
+        )
+    lines = _Lines(root)
+    problems = [Problem(loc, "is given more than once") for loc, _ in lines.duplicates]
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        problems += [_problem_from_pydantic(e) for e in exc.errors()]
+        profile = None
+    if profile is not None:
+        problems += check_profile(profile, catalog or load_catalog())
+    if problems or profile is None:
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        raise ProfileError(
+            f"{source} is not a valid profile ({count})",
+            _render(source, lines, problems),
+            hint="the profile reference is docs/profile.md; `gridcloud schema` gives editors "
+            "the JSON Schema",
+        )
+    return profile
+
+
+def load_profile(path: Path, catalog: Catalog | None = None) -> Profile:
+    """Read and validate the profile at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(
+            f"no profile at {path}",
+            hint="give a profile's path, or a shipped profile's name (see profiles/)",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    return parse_profile(text, str(path), catalog)

@@ -1,0 +1,241 @@
+"""The profile: what a user writes, validated, nothing derived.
+
+Field names are camelCase in YAML (``machineType``) and snake_case in Python. Every model
+forbids unknown keys, so a typo is an error with a suggestion, never silently ignored.
+Checks that need the machine catalog live in :mod:`gridcloud.profile.checks`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from gridcloud.catalog import limits
+
+API_VERSION = "gridcloud.dev/v1alpha1"
+
+Name = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$",
+        description="lower-case letters, digits and '-', starting with a letter, at most 20",
+    ),
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class GcpTarget(Model):
+    """A new GKE cluster in a Google Cloud project."""
+
+    provider: Literal["gcp"]
+    project: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")]
+    """The Google Cloud project ID."""
+    region: str
+    """The region of the cluster, e.g. us-central1."""
+    zones: Annotated[list[str], Field(min_length=1)]
+    """Zones the node pools span; the first also hosts a zonal control plane."""
+
+    @field_validator("zones")
+    @classmethod
+    def _distinct(cls, zones: list[str]) -> list[str]:
+        if len(set(zones)) != len(zones):
+            raise ValueError("zones are listed more than once")
+        return zones
+
+
+class KubernetesTarget(Model):
+    """An existing cluster (on-prem or elsewhere), reached through a kubeconfig."""
+
+    provider: Literal["kubernetes"]
+    kubeconfig: str = "~/.kube/config"
+    """Path to the kubeconfig file."""
+    context: str
+    """The kubeconfig context to use."""
+
+
+Target = Annotated[GcpTarget | KubernetesTarget, Field(discriminator="provider")]
+
+
+class Resources(Model):
+    """Allocatable capacity of a node that gridcloud does not create (on-prem)."""
+
+    cpu: Annotated[Decimal, Field(gt=0)]
+    """Allocatable cores."""
+    memory_gb: Annotated[Decimal, Field(gt=0)]
+    """Allocatable memory in GB."""
+
+
+class ControlNode(Model):
+    """The single always-on node that hosts the facility's services."""
+
+    machine_type: str | None = None
+    """Machine type on GCP (e.g. e2-standard-2). Required for a gcp target."""
+    disk_size_gb: Annotated[int, Field(ge=10, le=65536)] = 50
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    """Labels of the existing control node (kubernetes target)."""
+    allocatable: Resources | None = None
+    """Capacity of the existing control node (kubernetes target)."""
+
+
+class AcceleratorSpec(Model):
+    type: str
+    """Accelerator type, e.g. nvidia-tesla-t4 or nvidia-l4."""
+    count: Annotated[int, Field(ge=1, le=16)] = 1
+
+
+class Pool(Model):
+    """An elastic node pool that scales between its minimum and maximum."""
+
+    name: Name
+    kind: Literal["cpu", "gpu", "arm"]
+    machine_type: str | None = None
+    """Machine type (gcp target). On a kubernetes target pools describe existing nodes."""
+    spot: bool = True
+    """Spot VMs: up to 5x cheaper, reclaimed with 30 s notice. Only fault-tolerant work lands."""
+    max_nodes: Annotated[int, Field(ge=1)] | None = None
+    max_cores: Annotated[int, Field(ge=1)] | None = None
+    """Size in cores; the plan rounds up to whole nodes."""
+    min_nodes: Annotated[int, Field(ge=0)] = 0
+    accelerator: AcceleratorSpec | None = None
+    zones: list[str] | None = None
+    """Zones of this pool; default: the target's zones."""
+    disk_size_gb: Annotated[int, Field(ge=10, le=65536)] = 100
+    disk_type: Literal["pd-standard", "pd-balanced", "pd-ssd"] = "pd-balanced"
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    """Labels of the existing nodes this pool stands for (kubernetes target)."""
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Pool:
+        if (self.max_nodes is None) == (self.max_cores is None):
+            raise ValueError("give exactly one of maxNodes and maxCores")
+        if self.max_nodes is not None and self.min_nodes > self.max_nodes:
+            raise ValueError(f"minNodes {self.min_nodes} is above maxNodes {self.max_nodes}")
+        if self.kind != "gpu" and self.accelerator is not None:
+            raise ValueError(f"a {self.kind} pool takes no accelerator; use kind: gpu")
+        return self
+
+
+class Network(Model):
+    max_pods_per_node: Annotated[
+        int, Field(ge=limits.MIN_PODS_PER_NODE, le=limits.MAX_PODS_PER_NODE)
+    ] = 110
+    """Pods per node; fixed at pool creation. GKE allows 8 to 256."""
+    subnet_range: ipaddress.IPv4Network | None = None
+    """Primary range of the nodes' subnet; computed when absent."""
+    pod_range: ipaddress.IPv4Network | None = None
+    """Secondary range for pods; computed when absent."""
+    service_range: ipaddress.IPv4Network | None = None
+    """Secondary range for services; computed when absent."""
+    address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/8")
+    """Where computed ranges are carved from."""
+    control_plane_range: ipaddress.IPv4Network = ipaddress.IPv4Network("172.16.0.0/28")
+    """The private control plane's /28."""
+
+
+class Cluster(Model):
+    availability: Literal["auto", "zonal", "regional"] = "auto"
+    """auto: zonal (free-tier management fee) unless the cluster is large; see docs."""
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    deletion_protection: bool = True
+
+
+class ServiceToggle(Model):
+    enabled: bool = True
+
+
+class GridSite(ServiceToggle):
+    """A Kubernetes grid site receiving batch pilots from a central workload manager."""
+
+
+class Reana(ServiceToggle):
+    """REANA, reproducible analysis workflows."""
+
+
+class Dask(ServiceToggle):
+    """Dask Gateway behind JupyterHub."""
+
+
+class Jupyter(ServiceToggle):
+    """JupyterHub for interactive analysis."""
+
+    dask: Dask = Field(default_factory=Dask)
+
+
+class Services(Model):
+    grid_site: GridSite = Field(default_factory=GridSite)
+    reana: Reana = Field(default_factory=Reana)
+    jupyter: Jupyter = Field(default_factory=Jupyter)
+
+
+class Budget(Model):
+    monthly: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    """Monthly budget in the currency below."""
+    currency: Literal["USD"] = "USD"
+    """The catalog's prices are US dollars; other currencies are not converted."""
+    alert_thresholds: Annotated[list[Annotated[float, Field(gt=0, le=2)]], Field(min_length=1)] = [
+        0.5,
+        0.9,
+        1.0,
+    ]
+    """Fractions of the monthly budget at which alerts fire."""
+    hard_cap: bool = False
+    """Scale elastic pools to zero when spending crosses 100%."""
+    billing_account: (
+        Annotated[str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None
+    ) = None
+    """Billing account ID (XXXXXX-XXXXXX-XXXXXX); required for alerts and the hard cap."""
+    min_runway_hours: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    """Refuse to deploy when the budget buys fewer hours at peak than this."""
+
+    @field_validator("alert_thresholds")
+    @classmethod
+    def _sorted(cls, values: list[float]) -> list[float]:
+        if values != sorted(set(values)):
+            raise ValueError("alert thresholds must be distinct and ascending")
+        return values
+
+    @model_validator(mode="after")
+    def _cap_needs_account(self) -> Budget:
+        if self.hard_cap and self.billing_account is None:
+            raise ValueError("hardCap needs billingAccount: the cap listens to its budget alerts")
+        return self
+
+
+class Profile(Model):
+    """A gridcloud facility profile."""
+
+    api_version: Literal["gridcloud.dev/v1alpha1"]
+    name: Name
+    """Facility name: prefixes every cloud resource."""
+    description: str = ""
+    target: Target
+    control_node: ControlNode
+    pools: list[Pool] = Field(default_factory=list)
+    network: Network = Field(default_factory=Network)
+    cluster: Cluster = Field(default_factory=Cluster)
+    services: Services = Field(default_factory=Services)
+    budget: Budget | None = None
+
+    @field_validator("pools")
+    @classmethod
+    def _distinct_pool_names(cls, pools: list[Pool]) -> list[Pool]:
+        names = [p.name for p in pools]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"pool names must be unique: {', '.join(duplicated)}")
+        if "control" in names:
+            raise ValueError("'control' is reserved for the control node's pool")
+        return pools

@@ -1,0 +1,68 @@
+"""Shared fixtures: the catalog, the shipped profiles, and profiles written on the fly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gridcloud.catalog import Catalog, load_catalog
+from gridcloud.plan import Plan, expand
+from gridcloud.profile import Profile, parse_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "profiles"
+SHARED = ROOT.parent / "shared"
+SHIPPED = sorted(PROFILES.glob("*.yaml"))
+
+
+def shared_dir() -> Path:
+    """../shared, which CI has: missing there is a failure, elsewhere a skip."""
+    if not SHARED.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED} is missing in CI")
+        pytest.skip(f"{SHARED} is not beside the project")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _run_from_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands resolve profiles/ relative to the working directory, as a user runs them."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GRIDCLOUD_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def default_data() -> dict[str, Any]:
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture
+def make_profile(catalog: Catalog) -> Callable[..., Profile]:
+    """A profile from the default one, changed by ``edit(data)``."""
+
+    def make(edit: Callable[[dict[str, Any]], None] | None = None) -> Profile:
+        data = default_data()
+        if edit is not None:
+            edit(data)
+        return parse_profile(yaml.safe_dump(data, sort_keys=False), "test.yaml", catalog)
+
+    return make
+
+
+@pytest.fixture
+def make_plan(make_profile: Callable[..., Profile], catalog: Catalog) -> Callable[..., Plan]:
+    def make(edit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
+        return expand(make_profile(edit), catalog)
+
+    return make
