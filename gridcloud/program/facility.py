@@ -1,0 +1,92 @@
+"""``build(plan)``: the one Pulumi program, a mechanical translation of the Plan.
+
+Used by ``gridcloud up`` (Automation API, inline program) and by plain ``pulumi up``
+(``stacks/__main__.py``). It decides nothing: every size, name, label and range comes from
+the Plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pulumi
+
+from gridcloud.program.cluster import Cluster
+from gridcloud.program.identity import NodeIdentity
+from gridcloud.program.kubernetes import existing_provider, gke_provider
+from gridcloud.program.network import Network
+from gridcloud.program.node_pools import NodePool
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+
+    from gridcloud.plan import Plan
+
+
+@dataclass
+class Facility:
+    """What ``build`` made: the provider services use, and the stack outputs."""
+
+    provider: k8s.Provider
+    outputs: dict[str, object] = field(default_factory=dict)
+
+
+def build(plan: Plan) -> Facility:
+    """Declare the facility's resources for ``plan``."""
+    if plan.target.provider != "gcp":
+        provider = existing_provider("kubernetes", plan.target.kubeconfig, plan.target.context)
+        return Facility(
+            provider=provider,
+            outputs={
+                "facility": plan.name,
+                "context": plan.target.context,
+                "planFingerprint": plan.fingerprint,
+            },
+        )
+
+    network = Network("network", plan)
+    identity = NodeIdentity("node-identity", plan)
+    cluster = Cluster(
+        "cluster",
+        plan,
+        network=network.network,
+        subnet=network.subnet,
+        node_account_email=identity.account.email,
+    )
+    pools = [
+        NodePool(
+            pool.name,
+            plan,
+            pool=pool,
+            cluster=cluster.cluster,
+            account_email=identity.account.email,
+        )
+        for pool in plan.pools
+    ]
+    provider, kubeconfig = gke_provider(
+        "kubernetes",
+        cluster_name=cluster.cluster.name,
+        endpoint=cluster.cluster.endpoint,
+        ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
+        # the services need somewhere to run: the control pool, at least
+        depends_on=[pools[0]],
+    )
+    return Facility(
+        provider=provider,
+        outputs={
+            "facility": plan.name,
+            "clusterName": cluster.cluster.name,
+            "clusterEndpoint": cluster.cluster.endpoint,
+            "kubeconfig": kubeconfig,
+            "pools": [p.pool.name for p in pools],
+            "nodeServiceAccount": identity.account.email,
+            "planFingerprint": plan.fingerprint,
+        },
+    )
+
+
+def export(facility: Facility) -> None:
+    """Export the stack outputs (inside a Pulumi program only)."""
+    for key, value in facility.outputs.items():
+        pulumi.export(key, value)

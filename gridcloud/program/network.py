@@ -1,0 +1,74 @@
+"""The facility's network: VPC, subnet with the Plan's secondary ranges, Cloud Router + NAT.
+
+Nodes are private (no external IPs), so they reach image registries and CVMFS through NAT.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_gcp as gcp
+
+from gridcloud.program.naming import POD_RANGE_NAME, SERVICE_RANGE_NAME, gcp_name
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
+
+
+class Network(pulumi.ComponentResource):
+    network: gcp.compute.Network
+    subnet: gcp.compute.Subnetwork
+
+    def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gridcloud:network:Network", name, None, opts)
+        assert plan.network is not None
+        assert plan.target.provider == "gcp"
+        net = plan.network
+        child = pulumi.ResourceOptions(parent=self)
+        project, region = plan.target.project, plan.target.region
+
+        self.network = gcp.compute.Network(
+            f"{name}-vpc",
+            name=gcp_name(plan, "vpc"),
+            project=project,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            opts=child,
+        )
+        self.subnet = gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            name=gcp_name(plan, "nodes"),
+            project=project,
+            region=region,
+            network=self.network.id,
+            ip_cidr_range=net.subnet_range,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                {"range_name": POD_RANGE_NAME, "ip_cidr_range": net.pod_range},
+                {"range_name": SERVICE_RANGE_NAME, "ip_cidr_range": net.service_range},
+            ],
+            opts=child,
+        )
+        self.router = gcp.compute.Router(
+            f"{name}-router",
+            name=gcp_name(plan, "router"),
+            project=project,
+            region=region,
+            network=self.network.id,
+            opts=child,
+        )
+        self.nat = gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=gcp_name(plan, "nat"),
+            project=project,
+            region=region,
+            router=self.router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config={"enable": True, "filter": "ERRORS_ONLY"},
+            opts=child,
+        )
+        self.register_outputs(
+            {"network": self.network.id, "subnet": self.subnet.id, "nat": self.nat.id}
+        )

@@ -1,0 +1,101 @@
+"""Pulumi's official mocks, recording every resource the program declares.
+
+The mocks stand in for the cloud (the boundary we cannot reach here). ``render`` runs
+``build(plan)`` to completion with ``preview=False`` so that every ``apply`` runs, then returns
+the recorded resources: assertions read their inputs directly, never inside an ``apply``
+(where, during a preview, they would silently never run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from gridcloud.plan import Plan
+
+#: How a secret value travels in resource inputs (Pulumi's wire format).
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def reveal(value: Any) -> Any:
+    """The plain value of a secret input (and any other value unchanged)."""
+    return value["value"] if is_secret(value) else value
+
+
+@dataclass(frozen=True)
+class Declared:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[Declared] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(
+            Declared(args.typ, args.name, dict(args.inputs), getattr(args, "provider", "") or "")
+        )
+        outputs = dict(args.inputs)
+        if args.typ == "gcp:container/cluster:Cluster":
+            outputs["endpoint"] = "203.0.113.10"
+            outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtZm9yLXRlc3Rz"}
+        if args.typ == "gcp:serviceaccount/account:Account":
+            outputs["email"] = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"
+        outputs.setdefault("name", args.name)
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        del args  # the program makes no provider function calls
+        return {}, []
+
+
+@dataclass
+class Rendered:
+    resources: list[Declared]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, typ: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> Declared:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        assert len(found) == 1, f"{len(found)} resources of {typ} named {name}: {found}"
+        return found[0]
+
+
+def render(plan: Plan) -> Rendered:
+    """Run the program for ``plan`` under mocks; return what it declared and its outputs."""
+    from gridcloud.program import build
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="gridcloud", stack="test", preview=False)
+    resolved: dict[str, Any] = {}
+    secret: dict[str, bool] = {}
+
+    @pulumi.runtime.test  # type: ignore[misc]
+    def run() -> pulumi.Output[Any]:
+        facility = build(plan)
+        keys = list(facility.outputs)
+        outputs = [pulumi.Output.from_input(v) for v in facility.outputs.values()]
+        flags = [pulumi.Output.from_input(o.is_secret()) for o in outputs]
+        return pulumi.Output.all(pulumi.Output.all(*outputs), pulumi.Output.all(*flags)).apply(
+            lambda both: (
+                resolved.update(zip(keys, both[0], strict=True)),
+                secret.update(zip(keys, both[1], strict=True)),
+            )
+        )
+
+    run()
+    assert set(resolved) == set(secret), "the program's outputs did not all resolve"
+    return Rendered(mocks.resources, resolved, {k for k, v in secret.items() if v})
