@@ -16,3 +16,9 @@ def emit_json(data: Any) -> None:
     """Write one JSON document to stdout (plain text, never styled)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def emit_json_line(record: Any) -> None:
+    """Write one NDJSON record (a single line) to stdout."""
+    sys.stdout.write(json.dumps(record, default=str) + "\n")
+    sys.stdout.flush()

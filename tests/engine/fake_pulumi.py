@@ -1,0 +1,153 @@
+"""A stand-in for the Pulumi CLI, at the boundary this machine cannot reach.
+
+The real CLI downloads from hosts that are unreachable here, so the engine's failure paths
+are exercised against this script instead. It answers the calls the Automation API makes
+(``version``, ``stack select``, ``preview``/``up``/``destroy``/``refresh`` with an event log,
+``stack history``, ``stack output``, ``stack ls``, ``stack export``) and behaves as told by
+``FAKE_PULUMI_MODE``:
+
+- ``ok``: the operation succeeds, creating the resources named in the event log;
+- ``fail``: a resource fails with a provider error (events and exit code as the real CLI);
+- ``conflict``: another update holds the lock (the real CLI's 409 message).
+
+Every call is appended to ``$FAKE_PULUMI_LOG`` (one JSON array of arguments per line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+CONFLICT = "error: [409] Conflict: Another update is currently in progress."
+URN = "urn:pulumi:atlas-gcp::gridcloud::gridcloud:cluster:Cluster$gcp:container/cluster:Cluster::"
+
+
+def events(path: str, mode: str) -> None:
+    now = int(time.time())
+    meta = {
+        "op": "create",
+        "urn": URN + "cluster-gke",
+        "type": "gcp:container/cluster:Cluster",
+        "provider": "",
+    }
+    records: list[dict[str, object]] = [
+        {"sequence": 0, "timestamp": now, "preludeEvent": {"config": {}}},
+        {"sequence": 1, "timestamp": now, "resourcePreEvent": {"metadata": meta}},
+    ]
+    if mode == "fail":
+        records += [
+            {
+                "sequence": 2,
+                "timestamp": now,
+                "diagnosticEvent": {
+                    "urn": meta["urn"],
+                    "severity": "error",
+                    "message": "googleapi: Error 403: Kubernetes Engine API has not been "
+                    "used in project atlas-analysis-facility before or it is disabled.",
+                    "color": "never",
+                },
+            },
+            {
+                "sequence": 3,
+                "timestamp": now,
+                "resOpFailedEvent": {"metadata": meta, "status": 1, "steps": 1},
+            },
+            {"sequence": 4, "timestamp": now, "summaryEvent": {"resourceChanges": {}}},
+        ]
+    else:
+        records += [
+            {"sequence": 2, "timestamp": now, "resOutputsEvent": {"metadata": meta}},
+            {"sequence": 3, "timestamp": now, "summaryEvent": {"resourceChanges": {"create": 1}}},
+        ]
+    records.append({"sequence": 9, "timestamp": now, "cancelEvent": {}})
+    with Path(path).open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record) + "\n")
+
+
+def main(args: list[str]) -> int:
+    log = os.environ.get("FAKE_PULUMI_LOG")
+    if log:
+        with Path(log).open("a", encoding="utf-8") as f:
+            f.write(json.dumps(args) + "\n")
+    mode = os.environ.get("FAKE_PULUMI_MODE", "ok")
+    args = [a for a in args if a != "--non-interactive"]
+    if args[:1] == ["version"]:
+        print(os.environ.get("FAKE_PULUMI_VERSION", "v3.200.0"))
+        return 0
+    operation = next((a for a in args if a in ("preview", "up", "destroy", "refresh")), None)
+    if operation is not None and args[0] == operation:
+        if mode == "conflict":
+            print(CONFLICT, file=sys.stderr)
+            return 255
+        if "--event-log" in args:
+            events(args[args.index("--event-log") + 1], mode)
+        if mode == "fail":
+            print("error: update failed", file=sys.stderr)
+            return 255
+        return 0
+    if args[:2] == ["stack", "history"]:
+        print(
+            json.dumps(
+                [
+                    {
+                        "kind": "update",
+                        "result": "succeeded",
+                        "message": "",
+                        "version": 1,
+                        "startTime": "2026-11-24T10:00:00.000Z",
+                        "endTime": "2026-11-24T10:05:00.000Z",
+                        "resourceChanges": {"create": 1},
+                        "environment": {},
+                        "config": {},
+                    }
+                ]
+            )
+        )
+        return 0
+    if args[:2] == ["stack", "output"]:
+        # the real CLI masks secrets unless --show-secrets is given
+        shown = "--show-secrets" in args
+        print(
+            json.dumps(
+                {"facility": "atlas-gcp", "kubeconfig": "apiVersion: v1" if shown else "[secret]"}
+            )
+        )
+        return 0
+    if args[:2] == ["stack", "ls"]:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": "atlas-gcp",
+                        "current": True,
+                        "updateInProgress": False,
+                        "lastUpdate": "2026-11-24T10:05:00.000Z",
+                        "resourceCount": 23,
+                    }
+                ]
+            )
+        )
+        return 0
+    if args[:2] == ["stack", "export"]:
+        print(
+            json.dumps(
+                {
+                    "version": 3,
+                    "deployment": {
+                        "resources": [
+                            {"urn": URN + "cluster-gke", "type": "gcp:container/cluster:Cluster"},
+                        ]
+                    },
+                }
+            )
+        )
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
