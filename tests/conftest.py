@@ -41,6 +41,15 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
+def services_off(data: dict[str, Any]) -> None:
+    """Switch every service off (for tests that replace the pools the services name)."""
+    data["services"] = {
+        "gridSite": {"enabled": False},
+        "reana": {"enabled": False},
+        "jupyter": {"enabled": False},
+    }
+
+
 def default_data() -> dict[str, Any]:
     data = yaml.safe_load((PROFILES / "default.yaml").read_text())
     assert isinstance(data, dict)

@@ -23,3 +23,48 @@ SMALLEST_SUBNET_PREFIX = 29
 SERVICE_RANGE_PREFIX = 20
 #: Extra nodes a surge upgrade adds per pool (GKE default maxSurge).
 SURGE_NODES_PER_POOL = 1
+
+#: Requests of GKE's own kube-system pods (kube-dns, metrics-server, konnectivity, logging
+#: and metrics agents, kube-proxy, the metadata server) that land on the control node, the only
+#: node without taints. An estimate from a fresh GKE Standard cluster, not a documented figure.
+GKE_SYSTEM_PODS_CPU_M = 800
+GKE_SYSTEM_PODS_MEMORY_MI = 1024
+#: Memory kubelet keeps back for eviction on GKE nodes.
+GKE_EVICTION_MEMORY_MI = 100
+
+
+#: Cores of the shared-core machine types (bursting aside), as GKE counts them.
+SHARED_CORES = {
+    "e2-micro": 0.25,
+    "e2-small": 0.5,
+    "e2-medium": 1.0,
+    "f1-micro": 0.2,
+    "g1-small": 0.5,
+}
+
+
+def _tiered(amount: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    """Sum of ``share`` x the part of ``amount`` in each tier (width, share)."""
+    reserved, left = 0.0, amount
+    for width, share in tiers:
+        take = min(left, width)
+        reserved += take * share
+        left -= take
+        if left <= 0:
+            break
+    return reserved
+
+
+def gke_allocatable(machine_type: str, vcpus: int, memory_gb: float) -> tuple[int, int]:
+    """Allocatable CPU (millicores) and memory (MiB) of a GKE node, by GKE's reservation rules.
+
+    CPU: 6% of the first core, 1% of the second, 0.5% of the next two, 0.25% of the rest.
+    Memory: 25% of the first 4 GiB, 20% of the next 4, 10% of the next 8, 6% of the next 112,
+    2% above 128 GiB, plus the eviction threshold.
+    """
+    cores = SHARED_CORES.get(machine_type, float(vcpus))
+    cpu = cores - _tiered(cores, ((1, 0.06), (1, 0.01), (2, 0.005), (float("inf"), 0.0025)))
+    memory = memory_gb - _tiered(
+        memory_gb, ((4, 0.25), (4, 0.20), (8, 0.10), (112, 0.06), (float("inf"), 0.02))
+    )
+    return round(cpu * 1000), round(memory * 1024) - GKE_EVICTION_MEMORY_MI

@@ -116,10 +116,48 @@ def network(plan: Plan) -> RenderableType | None:
 
 def services(plan: Plan) -> RenderableType:
     table = Table(title="Services", title_justify="left")
-    table.add_column("service")
-    table.add_column("state")
-    for service in plan.services:
-        table.add_row(service.name, "on" if service.enabled else "[dim]off[/]")
+    for column in ("release", "chart", "version", "namespace", "pods land on"):
+        table.add_column(column)
+    svc = plan.services
+    for release in svc.releases:
+        table.add_row(
+            release.name,
+            release.chart.rsplit("/", 1)[-1],
+            release.version,
+            release.namespace,
+            "\n".join(f"{p.component}: {p.pool}" for p in release.placements),
+        )
+    if not svc.releases:
+        table.add_row("[dim]none[/]", "", "", "", "")
+    if svc.grid_site is not None:
+        site = svc.grid_site
+        quota = f", quota {site.quota_cores:,} cores" if site.quota_cores else ""
+        table.caption = (
+            f"grid site: namespace {site.namespace}, account {site.service_account}, pilots "
+            f"on pool {site.pool}{quota}; `gridcloud plan --values RELEASE` shows values"
+        )
+    return table
+
+
+def footprint(plan: Plan) -> RenderableType | None:
+    fp = plan.services.footprint
+    if fp is None:
+        return None
+    table = Table(title=f"Control node footprint ({fp.machine})", title_justify="left")
+    for column in ("service", "component", "CPU", "memory", "source"):
+        table.add_column(column, justify="right" if column in ("CPU", "memory") else "left")
+    for item in fp.items:
+        table.add_row(
+            item.service, item.component, f"{item.cpu_m}m", f"{item.memory_mi} MiB", item.source
+        )
+    table.add_section()
+    table.add_row(
+        "[bold]total[/]",
+        "",
+        f"[bold]{fp.cpu_m:,}m[/]",
+        f"[bold]{fp.memory_mi:,} MiB[/]",
+        f"of {fp.allocatable_cpu_m:,}m and {fp.allocatable_memory_mi:,} MiB allocatable",
+    )
     return table
 
 
@@ -205,6 +243,7 @@ def analysis(result: Analysis) -> list[RenderableType]:
         pools(result.plan),
         network(result.plan),
         services(result.plan),
+        footprint(result.plan),
         cost(result.estimate),
         budget(result.verdict),
         findings(result.findings, [*result.plan.warnings, *result.estimate.warnings]),

@@ -13,8 +13,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gridcloud.errors import EngineError, EngineMissingError
+from gridcloud.errors import EngineError, EngineMissingError, InputError
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
 
 #: The oldest Pulumi CLI gridcloud is tested against (matches the SDK's lower bound).
 MIN_PULUMI = (3, 140, 0)
@@ -121,3 +125,15 @@ def google_credentials() -> str:
         "GOOGLE_APPLICATION_CREDENTIALS to a key file; in CI, use workload identity "
         "federation, see docs/deploy.md)",
     )
+
+
+def environment_ready(plan: Plan) -> None:
+    """Secrets the profile reads from the environment are there (before anything runs)."""
+    oidc = plan.services.oidc_secret
+    variable = (oidc or {}).get("env")
+    if variable and not os.environ.get(variable):
+        raise InputError(
+            f"${variable} is not set: the profile reads JupyterHub's OIDC client secret from it",
+            hint=f"export {variable}=... (from your identity provider's client registration), "
+            "or use services.jupyter.oidc.clientSecretRef to an existing Kubernetes Secret",
+        )

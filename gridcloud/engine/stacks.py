@@ -171,6 +171,8 @@ def check_ready(plan: Plan | None, ref: StackRef, *, needs_cloud: bool) -> None:
     preflight.secrets_ready(ref.backend, ref.secrets_provider)
     if needs_cloud and plan is not None and plan.on_gcp:
         preflight.google_credentials()
+    if needs_cloud and plan is not None:
+        preflight.environment_ready(plan)
 
 
 def open_stack(plan: Plan | None, ref: StackRef, *, create: bool) -> auto.Stack:

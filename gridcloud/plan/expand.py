@@ -18,7 +18,6 @@ from gridcloud.plan.model import (
     KubernetesPlacement,
     Plan,
     PoolPlan,
-    ServicePlan,
 )
 from gridcloud.plan.network import plan_network
 from gridcloud.plan.pools import (
@@ -27,6 +26,7 @@ from gridcloud.plan.pools import (
     plan_pool_existing,
     plan_pool_gcp,
 )
+from gridcloud.plan.services import plan_services, reana_runtime_pool
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
@@ -75,17 +75,6 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
     )
 
 
-def _services(profile: Profile) -> tuple[ServicePlan, ...]:
-    services = profile.services
-    jupyter = services.jupyter.enabled
-    return (
-        ServicePlan(name="grid-site", enabled=services.grid_site.enabled),
-        ServicePlan(name="reana", enabled=services.reana.enabled),
-        ServicePlan(name="jupyterhub", enabled=jupyter),
-        ServicePlan(name="dask-gateway", enabled=jupyter and services.jupyter.dask.enabled),
-    )
-
-
 def expand(profile: Profile, catalog: Catalog) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built."""
     warnings: list[str] = []
@@ -95,6 +84,7 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
             plan_control_existing(profile.control_node),
             *(plan_pool_existing(p) for p in profile.pools),
         )
+        services = plan_services(profile, pools, None, on_gcp=False)
         allocatable = profile.control_node.allocatable
         if profile.budget is not None:
             warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
@@ -110,14 +100,18 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
             cluster=None,
             network=None,
             pools=pools,
-            services=_services(profile),
+            services=services,
             budget=plan_budget(profile.budget),
             warnings=tuple(warnings),
         )
 
+    reana_pool = reana_runtime_pool(profile)
     pools = (
         plan_control_gcp(profile.control_node, target.zones[0], catalog),
-        *(plan_pool_gcp(p, target.zones, catalog) for p in profile.pools),
+        *(
+            plan_pool_gcp(p, target.zones, catalog, soft_taint=p.name == reana_pool)
+            for p in profile.pools
+        ),
     )
     max_nodes = sum(p.max_nodes for p in pools)
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
@@ -136,6 +130,7 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
     )
     node_locations = tuple(sorted({z for p in pools for z in p.zones}))
     surge = limits.SURGE_NODES_PER_POOL * len(pools)
+    network = plan_network(profile.network, max_nodes + surge)
     return Plan(
         name=profile.name,
         description=profile.description,
@@ -152,9 +147,9 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
             deletion_protection=profile.cluster.deletion_protection,
             max_nodes=max_nodes,
         ),
-        network=plan_network(profile.network, max_nodes + surge),
+        network=network,
         pools=pools,
-        services=_services(profile),
+        services=plan_services(profile, pools, network, on_gcp=True),
         budget=plan_budget(profile.budget),
         warnings=tuple(warnings),
     )

@@ -12,14 +12,12 @@ import json
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from gridcloud.plan.frozen import Frozen
+from gridcloud.plan.services.model import ServicesPlan
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
-    )
+__all__ = ["Frozen"]
 
 
 class Taint(Frozen):
@@ -113,11 +111,6 @@ class BudgetPlan(Frozen):
     min_runway_hours: Decimal
 
 
-class ServicePlan(Frozen):
-    name: str
-    enabled: bool
-
-
 class GcpPlacement(Frozen):
     provider: Literal["gcp"] = "gcp"
     project: str
@@ -142,7 +135,7 @@ class Plan(Frozen):
     network: NetworkPlan | None
     pools: tuple[PoolPlan, ...]
     """The control pool first, then the elastic pools in profile order."""
-    services: tuple[ServicePlan, ...]
+    services: ServicesPlan
     budget: BudgetPlan | None
     warnings: tuple[str, ...]
 

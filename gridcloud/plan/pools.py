@@ -4,7 +4,8 @@ Taints are declared explicitly, even where GKE would add them itself, because th
 services' tolerations are computed from them:
 
 - every elastic pool: ``gridcloud.io/elastic=true:NoSchedule``, so nothing always-on lands
-  there and keeps an 80-core node alive;
+  there and keeps an 80-core node alive; REANA's runtime pool gets it as PreferNoSchedule,
+  as REANA 0.9 cannot put tolerations on its job pods (other pods still avoid the pool);
 - spot pools: ``cloud.google.com/gke-spot=true:NoSchedule`` (a node may vanish with 30 s
   notice: only fault-tolerant work such as grid pilots and Dask workers tolerates it);
 - GPU pools: ``nvidia.com/gpu=present:NoSchedule``;
@@ -29,13 +30,16 @@ LABEL_KIND = "gridcloud.io/kind"
 LABEL_CAPACITY = "gridcloud.io/capacity"
 
 ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true")
+SOFT_ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true", effect="PreferNoSchedule")
 SPOT_TAINT = Taint(key="cloud.google.com/gke-spot", value="true")
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="present")
 ARM_TAINT = Taint(key="kubernetes.io/arch", value="arm64")
 
 
-def taints_for(kind: str, spot: bool) -> tuple[Taint, ...]:
-    taints = [ELASTIC_TAINT]
+def taints_for(kind: str, spot: bool, *, soft: bool = False) -> tuple[Taint, ...]:
+    """The pool's taints; ``soft`` makes the elastic taint PreferNoSchedule (a pool for
+    workloads that cannot carry tolerations, such as REANA 0.9's jobs)."""
+    taints = [SOFT_ELASTIC_TAINT if soft else ELASTIC_TAINT]
     if spot:
         taints.append(SPOT_TAINT)
     if kind == "gpu":
@@ -104,7 +108,9 @@ def plan_control_existing(control: ControlNode) -> PoolPlan:
     )
 
 
-def plan_pool_gcp(pool: Pool, default_zones: list[str], catalog: Catalog) -> PoolPlan:
+def plan_pool_gcp(
+    pool: Pool, default_zones: list[str], catalog: Catalog, *, soft_taint: bool = False
+) -> PoolPlan:
     assert pool.machine_type is not None  # checked with the profile
     machine = catalog.machine_types[pool.machine_type]
     zones = tuple(pool.zones or default_zones)
@@ -149,7 +155,7 @@ def plan_pool_gcp(pool: Pool, default_zones: list[str], catalog: Catalog) -> Poo
         disk_size_gb=pool.disk_size_gb,
         disk_type=pool.disk_type,
         labels=labels_for(pool.name, pool.kind, pool.spot),
-        taints=taints_for(pool.kind, pool.spot),
+        taints=taints_for(pool.kind, pool.spot, soft=soft_taint),
         node_selector={LABEL_POOL: pool.name},
     )
 

@@ -17,8 +17,50 @@ if TYPE_CHECKING:
 
 def check_profile(profile: Profile, catalog: Catalog) -> list[Problem]:
     if isinstance(profile.target, GcpTarget):
-        return _check_gcp(profile, profile.target, catalog)
-    return _check_kubernetes(profile, profile.target)
+        problems = _check_gcp(profile, profile.target, catalog)
+    else:
+        problems = _check_kubernetes(profile, profile.target)
+    return problems + _check_services(profile)
+
+
+def _check_services(profile: Profile) -> list[Problem]:
+    """Pools the services name exist and suit them; JupyterHub has a login."""
+    services = profile.services
+    pools = {p.name: p for p in profile.pools}
+    problems = []
+    references: list[tuple[Loc, str | None, bool]] = [
+        (("services", "gridSite", "pool"), services.grid_site.pool, services.grid_site.enabled),
+        (("services", "reana", "runtimePool"), services.reana.runtime_pool, services.reana.enabled),
+        (("services", "jupyter", "userPool"), services.jupyter.user_pool, services.jupyter.enabled),
+        (
+            ("services", "jupyter", "dask", "workerPool"),
+            services.jupyter.dask.worker_pool,
+            services.jupyter.enabled and services.jupyter.dask.enabled,
+        ),
+    ]
+    for loc, name, enabled in references:
+        if enabled and name is not None and name not in pools:
+            problems.append(Problem(loc, f"unknown pool '{name}'", suggest(name, pools)))
+    reana = services.reana
+    if reana.enabled and reana.runtime_pool in pools:
+        pool = pools[reana.runtime_pool]
+        if pool.kind != "cpu" or pool.spot:
+            problems.append(
+                Problem(
+                    ("services", "reana", "runtimePool"),
+                    f"pool '{pool.name}' is {'spot' if pool.spot else pool.kind}: REANA 0.9 "
+                    "sets no tolerations on its jobs, so its runtime pool must be an "
+                    "on-demand cpu pool",
+                )
+            )
+    if services.jupyter.enabled and services.jupyter.oidc is None:
+        problems.append(
+            Problem(
+                ("services", "jupyter", "oidc"),
+                "JupyterHub needs a login: oidc with issuer, clientId and a client secret",
+            )
+        )
+    return problems
 
 
 def _check_kubernetes(profile: Profile, target: KubernetesTarget) -> list[Problem]:

@@ -156,21 +156,108 @@ class ServiceToggle(Model):
     enabled: bool = True
 
 
+class Cvmfs(Model):
+    repositories: Annotated[list[str], Field(min_length=1)] = [
+        "atlas.cern.ch",
+        "atlas-condb.cern.ch",
+        "sft.cern.ch",
+    ]
+    """CVMFS repositories the nodes mount for pilots and jobs."""
+    cache_gb: Annotated[int, Field(ge=1, le=1000)] = 20
+    """Local CVMFS cache per node."""
+
+
+class Squid(Model):
+    cache_mem_mb: Annotated[int, Field(ge=64, le=65536)] = 256
+    """Squid's memory cache (it lives on the control node: keep it small there)."""
+    cache_disk_mb: Annotated[int, Field(ge=100, le=1_000_000)] = 10000
+
+
 class GridSite(ServiceToggle):
     """A Kubernetes grid site receiving batch pilots from a central workload manager."""
+
+    namespace: Name = "grid"
+    pool: str | None = None
+    """Pool the pilots land on. Default: the first spot cpu pool, else the first cpu pool."""
+    max_cores: Annotated[int, Field(ge=1)] | None = None
+    """Cap on the cores pilots may request at once (a ResourceQuota); none by default."""
+    cvmfs: Cvmfs = Field(default_factory=Cvmfs)
+    squid: Squid = Field(default_factory=Squid)
 
 
 class Reana(ServiceToggle):
     """REANA, reproducible analysis workflows."""
 
+    namespace: Name = "reana"
+    hostname: str = "reana.example.org"
+    """The name users reach REANA at (DNS is yours to point at it)."""
+    runtime_pool: str | None = None
+    """Pool for workflow and job pods: on-demand, as REANA 0.9 cannot tolerate taints.
+    Default: the first on-demand cpu pool."""
+    storage_gb: Annotated[int, Field(ge=10, le=64000)] = 200
+    """Shared workspace size (ReadWriteMany, served by an in-cluster NFS server)."""
+
+
+class OidcSecretRef(Model):
+    name: str
+    """An existing Kubernetes Secret in the JupyterHub namespace."""
+    key: str = "client-secret"
+
+
+class Oidc(Model):
+    """Login through an OpenID Connect provider (e.g. ATLAS IAM, CERN SSO)."""
+
+    issuer: Annotated[str, Field(pattern=r"^https://")]
+    """The provider's issuer URL; its /.well-known/openid-configuration is read."""
+    client_id: str
+    client_secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+    """Environment variable holding the client secret when `gridcloud up` runs."""
+    client_secret_ref: OidcSecretRef | None = None
+    allowed_groups: list[str] = Field(default_factory=list)
+    """Groups (from the groups claim) allowed in; empty: every authenticated user."""
+    groups_claim: str = "groups"
+    username_claim: str = "preferred_username"
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> Oidc:
+        if (self.client_secret_env is None) == (self.client_secret_ref is None):
+            raise ValueError("give exactly one of clientSecretEnv and clientSecretRef")
+        return self
+
+
+class Images(Model):
+    cpu: str = "quay.io/jupyter/scipy-notebook:python-3.12"
+    ml: str = "quay.io/jupyter/pytorch-notebook:python-3.12"
+    gpu: str = "quay.io/jupyter/pytorch-notebook:cuda12-python-3.12"
+    arm: str = "quay.io/jupyter/scipy-notebook:python-3.12"
+    """Multi-arch images run on the Arm pool as they are."""
+
 
 class Dask(ServiceToggle):
     """Dask Gateway behind JupyterHub."""
+
+    worker_pool: str | None = None
+    """Pool for Dask workers. Default: the first spot cpu pool."""
+    gpu_workers: bool = False
+    """Offer GPU workers (on the first gpu pool) as a cluster option."""
+    max_workers: Annotated[int, Field(ge=1)] = 200
+    """Workers one user's cluster may have."""
+    max_worker_cores: Annotated[int, Field(ge=1, le=64)] = 8
+    max_worker_memory_gb: Annotated[int, Field(ge=1, le=512)] = 32
 
 
 class Jupyter(ServiceToggle):
     """JupyterHub for interactive analysis."""
 
+    namespace: Name = "jupyter"
+    hostname: str | None = None
+    oidc: Oidc | None = None
+    """Login; required when JupyterHub is on."""
+    user_pool: str | None = None
+    """Pool for notebook servers. Default: the first on-demand cpu pool, else the first cpu pool."""
+    idle_cull_minutes: Annotated[int, Field(ge=5)] = 60
+    user_storage_gb: Annotated[int, Field(ge=1, le=1000)] = 10
+    images: Images = Field(default_factory=Images)
     dask: Dask = Field(default_factory=Dask)
 
 

@@ -17,6 +17,8 @@ from gridcloud.program.identity import NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
 from gridcloud.program.network import Network
 from gridcloud.program.node_pools import NodePool
+from gridcloud.program.services import Services
+from gridcloud.program.services.kubeconfig import existing_cluster
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
@@ -36,11 +38,14 @@ def build(plan: Plan) -> Facility:
     """Declare the facility's resources for ``plan``."""
     if plan.target.provider != "gcp":
         provider = existing_provider("kubernetes", plan.target.kubeconfig, plan.target.context)
+        server, ca = existing_cluster(plan.target.kubeconfig, plan.target.context)
+        services = Services("services", plan, provider=provider, api_server=server, ca_data=ca)
         return Facility(
             provider=provider,
             outputs={
                 "facility": plan.name,
                 "context": plan.target.context,
+                **services.outputs,
                 "planFingerprint": plan.fingerprint,
             },
         )
@@ -64,18 +69,27 @@ def build(plan: Plan) -> Facility:
         )
         for pool in plan.pools
     ]
+    ca_data = cluster.cluster.master_auth.cluster_ca_certificate
     provider, kubeconfig = gke_provider(
         "kubernetes",
         cluster_name=cluster.cluster.name,
         endpoint=cluster.cluster.endpoint,
-        ca_certificate=cluster.cluster.master_auth.cluster_ca_certificate,
+        ca_certificate=ca_data,
         # the services need somewhere to run: the control pool, at least
         depends_on=[pools[0]],
+    )
+    services = Services(
+        "services",
+        plan,
+        provider=provider,
+        api_server=cluster.cluster.endpoint.apply(lambda host: f"https://{host}"),
+        ca_data=ca_data,
     )
     return Facility(
         provider=provider,
         outputs={
             "facility": plan.name,
+            **services.outputs,
             "clusterName": cluster.cluster.name,
             "clusterEndpoint": cluster.cluster.endpoint,
             "kubeconfig": kubeconfig,

@@ -61,7 +61,7 @@ def test_plan_json_keys() -> None:
     cpu = next(p for p in plan["pools"] if p["name"] == "cpu")
     assert cpu["maxNodes"] == 1250 and cpu["maxCores"] == 100000
     assert plan["network"]["podRange"].endswith("/13")
-    assert data["cost"]["peakHourly"] == "939.22"
+    assert data["cost"]["peakHourly"] == "946.11"
     assert data["budget"]["status"] == "within"
 
 
@@ -70,7 +70,7 @@ def test_cost_estimate_json() -> None:
     assert code == 0
     data = json.loads(out)
     assert data["cost"]["idleMonthly"] == "102.83"
-    assert data["budget"]["runwayHours"] == "211.4"
+    assert data["budget"]["runwayHours"] == "162.2"
 
 
 def test_cost_estimate_table() -> None:

@@ -41,6 +41,7 @@ def no_cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "PULUMI_CONFIG_PASSPHRASE_FILE",
         "GRIDCLOUD_BACKEND",
         "PULUMI_BACKEND_URL",
+        "GRIDCLOUD_OIDC_CLIENT_SECRET",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GCE_METADATA_HOST", "")
@@ -69,3 +70,4 @@ def credentials(no_cloud_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     adc.parent.mkdir(parents=True)
     adc.write_text('{"type": "authorized_user"}')
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only-passphrase")
+    monkeypatch.setenv("GRIDCLOUD_OIDC_CLIENT_SECRET", "test-only-client-secret")

@@ -178,3 +178,14 @@ def test_stacks_lists_the_backend(fake_pulumi: FakePulumi, credentials: None) ->
     code, out, err = run("stacks", "--json")
     assert code == 0, err
     assert json.loads(out)[0]["name"] == "atlas-gcp"
+
+
+def test_missing_oidc_secret_stops_before_the_engine(
+    fake_pulumi: FakePulumi, credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GRIDCLOUD_OIDC_CLIENT_SECRET")
+    code, _, err = run("up", "--yes")
+    assert code == 2
+    assert "$GRIDCLOUD_OIDC_CLIENT_SECRET is not set" in err
+    assert "clientSecretRef" in err
+    assert [c for c in fake_pulumi.calls() if c != ["version"]] == []

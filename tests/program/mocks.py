@@ -8,6 +8,7 @@ the recorded resources: assertions read their inputs directly, never inside an `
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "gcp:container/cluster:Cluster":
             outputs["endpoint"] = "203.0.113.10"
             outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtZm9yLXRlc3Rz"}
+        if (
+            args.typ == "kubernetes:core/v1:Secret"
+            and args.inputs.get("type") == "kubernetes.io/service-account-token"
+        ):
+            # what the token controller fills in
+            outputs["data"] = {"token": base64.b64encode(b"token-for-tests").decode()}
+        if args.typ == "kubernetes:core/v1:Service":
+            outputs["spec"] = {**args.inputs.get("spec", {}), "clusterIP": "10.8.0.42"}
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = "generated-" + args.name
         if args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"
         outputs.setdefault("name", args.name)

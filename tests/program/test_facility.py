@@ -188,10 +188,10 @@ def test_kubeconfig_uses_the_gke_auth_plugin(default: tuple[Plan, Rendered]) -> 
     assert json.loads(reveal(provider.inputs["kubeconfig"])) == kubeconfig
 
 
-def test_on_prem_profile_creates_no_cloud_resources() -> None:
+def test_on_prem_profile_creates_no_cloud_resources(onprem_kubeconfig: Path) -> None:
     rendered = render(plan_of(PROFILES / "onprem.yaml"))
     assert [r for r in rendered.resources if r.type.startswith("gcp:")] == []
     provider = rendered.one("pulumi:providers:kubernetes").inputs
     assert provider["context"] == "campus-af"
-    assert provider["kubeconfig"].endswith("/.kube/config")
+    assert provider["kubeconfig"] == str(onprem_kubeconfig)
     assert rendered.outputs["context"] == "campus-af"

@@ -40,7 +40,7 @@ def example_config() -> dict[str, Any]:
 def test_example_stack_config_renders_the_default_facility() -> None:
     mocks = run_entry(example_config())
     pools = [r.inputs["name"] for r in mocks.resources if r.type.endswith("nodePool:NodePool")]
-    assert pools == ["control", "cpu", "gpu", "arm"]
+    assert pools == ["control", "cpu", "gpu", "ondemand", "arm"]
     cluster = next(r for r in mocks.resources if r.type == "gcp:container/cluster:Cluster")
     assert cluster.inputs["name"] == "atlas-gcp"
 

@@ -17,7 +17,7 @@ from gridcloud.cost.estimate import Estimate, estimate
 from gridcloud.errors import BudgetError, ExitCode
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
-from tests.conftest import PROFILES
+from tests.conftest import PROFILES, services_off
 
 MakePlan = Callable[..., Plan]
 D = Decimal
@@ -42,14 +42,16 @@ def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     assert cpu.peak_hourly_ondemand == D("5.02")
     # gpu: g2-standard-4 spot 0.3973 (L4 included) + 0.01369863
     assert pool(cost, "gpu").node_hourly == D("0.4110")
-    # peak: 0.13402 + 0.00684932 + 1.47179726 + 0.41099863 = 2.02366521
-    assert cost.peak_hourly == D("2.02")
-    # 4 + 160 + 4 cores
-    assert cost.peak_cores == 168
-    assert cost.per_core_hour_at_peak == D("0.0120")
+    # notebooks: 2 x e2-standard-8 on demand at 0.26805 + 0.01369863 = 0.56349726
+    assert pool(cost, "notebooks").peak_hourly == D("0.56")
+    # peak: 0.13402 + 0.00684932 + 1.47179726 + 0.41099863 + 0.56349726 = 2.58716247
+    assert cost.peak_hourly == D("2.59")
+    # 4 + 160 + 4 + 16 cores
+    assert cost.peak_cores == 184
+    assert cost.per_core_hour_at_peak == D("0.0141")
     assert cost.complete is True
-    # runway: (500 - 102.83) / (2.02 - 0.1409) = 211.36 h
-    assert result.verdict.runway_hours == D("211.4")
+    # runway: (500 - 102.83) / (2.59 - 0.1409) = 162.17 h
+    assert result.verdict.runway_hours == D("162.2")
     assert result.verdict.status == "within"
 
 
@@ -63,6 +65,13 @@ def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     # n1-standard-8 spot 0.08 + T4 spot 0.11 + disk 0.01369863 = 0.20369863 per node
     assert pool(cost, "gpu").node_hourly == D("0.2037")
     assert pool(cost, "gpu").node_hourly_ondemand == D("0.7437")  # 0.38 + 0.35 + disk
+    # n2d-standard-16 has no listed price: on demand from the n2d rates,
+    # 16 x 0.027502 + 64 GB x 0.003686 = 0.675936, + disk = 0.68963463; 10 nodes
+    assert pool(cost, "ondemand").node_hourly == D("0.6896")
+    assert pool(cost, "ondemand").peak_hourly == D("6.90")
+    # arm: 20 x (0.7868 + 0.01369863) = 16.0099726
+    # 0.07385932 + 919.8732875 + 3.25917808 + 6.8963463 + 16.0099726 = 946.1126
+    assert cost.peak_hourly == D("946.11")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -89,6 +98,7 @@ def test_region_without_prices_is_a_warning_not_zero(make_plan: MakePlan, catalo
         data["target"]["region"] = "europe-west4"
         data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
         data["pools"] = [data["pools"][0]]
+        services_off(data)
 
     plan = make_plan(edit)
     cost = estimate(plan, catalog)
@@ -129,20 +139,20 @@ def test_budget_over_on_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None
 
 def test_budget_over_on_runway(make_plan: MakePlan, catalog: Catalog) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["budget"]["minRunwayHours"] = 40  # the default budget buys 26.6 h at peak
+        data["budget"]["minRunwayHours"] = 40  # the default budget buys 26.4 h at peak
 
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert result.runway_hours == D("26.6")
+    assert result.runway_hours == D("26.4")
     assert "budget.minRunwayHours" in result.reasons[0]
 
 
 def test_runway_of_default_profile(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan()
     result = verdict(plan, estimate(plan, catalog))
-    # (25,000 - 53.92) / (939.22 - 0.0739) = 26.56 h
-    assert result.runway_hours == D("26.6")
+    # (25,000 - 53.92) / (946.11 - 0.0739) = 26.37 h
+    assert result.runway_hours == D("26.4")
     assert result.status == "within" and not result.blocks_deploy
 
 

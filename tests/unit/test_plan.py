@@ -18,7 +18,7 @@ from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.network import plan_network, pod_block_prefix, pod_range_capacity
 from gridcloud.profile.models import Network
-from tests.conftest import PROFILES, ROOT, SHIPPED
+from tests.conftest import PROFILES, ROOT, SHIPPED, services_off
 
 MakePlan = Callable[..., Plan]
 
@@ -117,8 +117,8 @@ def test_network_sizing_table(
 def test_default_profile_pod_range_is_a_slash_13(make_plan: MakePlan) -> None:
     net = make_plan().network
     assert net is not None
-    # 1,250 + 16 + 20 + 1 control, plus a surge node for each of the 4 pools
-    assert net.nodes_to_address == 1291
+    # 1,250 + 16 + 10 + 20 + 1 control, plus a surge node for each of the 5 pools
+    assert net.nodes_to_address == 1302
     assert IPv4Network(net.pod_range).prefixlen == 13
     assert net.pod_range_nodes == 2048
 
@@ -152,7 +152,7 @@ def test_fixed_pod_range_too_small_is_a_plan_error(make_plan: MakePlan) -> None:
         make_plan(edit)
     assert info.value.exit_code == ExitCode.PLAN_INFEASIBLE
     assert "network.podRange 10.4.0.0/16 holds 256 nodes" in info.value.message
-    assert "1,291" in info.value.message
+    assert "1,302" in info.value.message
     assert info.value.hint is not None and "/13" in info.value.hint
 
 
@@ -199,6 +199,7 @@ def big_pools(*nodes: int) -> Callable[[dict[str, Any]], None]:
             {"name": f"cpu{i}", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": n}
             for i, n in enumerate(nodes)
         ]
+        services_off(data)
 
     return edit
 

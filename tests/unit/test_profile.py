@@ -11,7 +11,7 @@ import pytest
 from gridcloud.catalog import Catalog
 from gridcloud.errors import ExitCode, InputError, ProfileError
 from gridcloud.profile import Profile, load_profile, parse_profile
-from tests.conftest import PROFILES, SHIPPED, default_data
+from tests.conftest import PROFILES, SHIPPED, default_data, services_off
 
 DEFAULT = (PROFILES / "default.yaml").read_text()
 
@@ -112,6 +112,7 @@ def pool_problem(catalog: Catalog, **pool: Any) -> list[str]:
 
     data = default_data()
     data["pools"] = [{"name": "p", "maxNodes": 2, **pool}]
+    services_off(data)
     return problems_of(yaml.safe_dump(data), catalog)
 
 

@@ -1,0 +1,129 @@
+"""The Helm charts gridcloud installs: where they come from, which version, and their rules.
+
+Chart versions live here and nowhere else. Each chart's default values and what Helm checks
+values against ship as package data under ``charts/<chart>-<version>/`` (copied from the
+chart's repository at that tag, with its license): the JSON Schema for charts that have
+one, otherwise the list of ``.Values`` paths its templates read.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CHARTS_DIR = Path(__file__).parent / "charts"
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    """How the rest of gridcloud names the chart."""
+    chart: str
+    version: str
+    repository: str | None
+    """Helm repository URL; None for an OCI chart (``chart`` is then the oci:// reference)."""
+    subcharts: tuple[str, ...] = ()
+    """Top-level keys passed to subcharts (not read by the chart's own templates)."""
+
+    @property
+    def directory(self) -> Path:
+        return CHARTS_DIR / f"{self.chart.rsplit('/', 1)[-1]}-{self.version}"
+
+    @property
+    def has_schema(self) -> bool:
+        return (self.directory / "values.schema.yaml").is_file()
+
+
+CHARTS: dict[str, Chart] = {
+    c.key: c
+    for c in (
+        Chart("jupyterhub", "jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/"),
+        Chart("dask-gateway", "dask-gateway", "2026.3.0", "https://helm.dask.org"),
+        Chart(
+            "reana",
+            "reana",
+            "0.9.4",
+            "https://reanahub.github.io/reana",
+            subcharts=("traefik",),
+        ),
+        Chart("cvmfs-csi", "oci://registry.cern.ch/kubernetes/charts/cvmfs-csi", "2.5.2", None),
+        Chart(
+            "osg-frontier-squid",
+            "osg-frontier-squid",
+            "1.8.8",
+            "https://slateci.io/slate-catalog-stable",
+        ),
+    )
+}
+
+
+@cache
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def default_values(chart: Chart) -> dict[str, Any]:
+    return copy.deepcopy(_yaml(chart.directory / "values.yaml") or {})
+
+
+@cache
+def _value_paths(chart: Chart) -> frozenset[str]:
+    text = (chart.directory / "template-value-paths.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm's coalescing of user values over defaults: maps merge, null deletes."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = helm_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            paths.extend(_leaves(value, path + "."))
+        else:
+            paths.append(path)
+    return paths
+
+
+def validate_values(chart: Chart, values: dict[str, Any]) -> list[str]:
+    """Problems with ``values`` for ``chart``, as Helm (or the chart's templates) see them.
+
+    With a schema: the merged values must satisfy it, as ``helm install`` checks. Without
+    one: every value gridcloud sets must be a path the templates read (or below one, or for
+    a subchart); a key the chart ignores is a mistake that would otherwise pass silently.
+    """
+    if chart.has_schema:
+        import jsonschema
+
+        schema = _yaml(chart.directory / "values.schema.yaml")
+        validator = jsonschema.Draft7Validator(schema)
+        merged = helm_merge(default_values(chart), values)
+        return sorted(
+            f"{'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}"
+            for e in validator.iter_errors(merged)
+        )
+    read = _value_paths(chart)
+    problems = []
+    for leaf in _leaves(values):
+        if leaf.split(".", 1)[0] in chart.subcharts:
+            continue
+        parts = leaf.split(".")
+        if not any(".".join(parts[:i]) in read for i in range(1, len(parts) + 1)):
+            problems.append(f"{leaf}: not read by the {chart.chart} {chart.version} templates")
+    return problems

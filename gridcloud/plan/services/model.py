@@ -1,0 +1,127 @@
+"""What the Plan holds about the services: releases with computed values, the grid site's
+Kubernetes objects, shared storage, and the control node's footprint."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from gridcloud.plan.frozen import Frozen
+
+#: Where a secret value stands in computed values until the program fills it in.
+SECRET_PLACEHOLDER = "<secret>"
+
+
+class SecretValue(Frozen):
+    """A value the program fills in at deploy time; the Plan never holds the secret."""
+
+    path: tuple[str, ...]
+    """Where in the release's values."""
+    source: Literal["generated"]
+    length: int = 32
+
+
+class Placement(Frozen):
+    """Where a component's pods land."""
+
+    component: str
+    pool: str
+
+
+class ReleasePlan(Frozen):
+    name: str
+    """Helm release name."""
+    service: str
+    """The profile's service it belongs to: gridSite, reana, jupyter."""
+    chart: str
+    chart_key: str
+    version: str
+    repository: str | None
+    namespace: str
+    values: dict[str, Any]
+    secrets: tuple[SecretValue, ...] = ()
+    placements: tuple[Placement, ...] = ()
+
+
+class PriorityClassPlan(Frozen):
+    name: str
+    value: int
+    preemption_policy: Literal["Never", "PreemptLowerPriority"]
+    description: str
+
+
+class PolicyRule(Frozen):
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+
+class GridSitePlan(Frozen):
+    namespace: str
+    service_account: str
+    role_rules: tuple[PolicyRule, ...]
+    quota_cores: int | None
+    pool: str
+    cvmfs_claim: str
+    cvmfs_storage_class: str
+    job_template: dict[str, Any]
+    """The Job fields a central submitter needs to reach the pool (a stack output)."""
+
+
+class SharedStoragePlan(Frozen):
+    """ReadWriteMany storage for REANA: an NFS server on the control node on a disk."""
+
+    namespace: str
+    size_gb: int
+    backing_storage_class: str | None
+    """Storage class of the NFS server's disk; None: the cluster's default."""
+    storage_class_name: str
+    """The class name REANA's claim asks for; gridcloud's volume carries it."""
+    server_image: str
+    node_selector: dict[str, str]
+
+
+class FootprintItem(Frozen):
+    service: str
+    component: str
+    cpu_m: int
+    memory_mi: int
+    source: Literal["set by gridcloud", "estimate", "GKE system pods"]
+
+
+class Footprint(Frozen):
+    machine: str
+    allocatable_cpu_m: int
+    allocatable_memory_mi: int
+    items: tuple[FootprintItem, ...]
+
+    @property
+    def cpu_m(self) -> int:
+        return sum(i.cpu_m for i in self.items)
+
+    @property
+    def memory_mi(self) -> int:
+        return sum(i.memory_mi for i in self.items)
+
+    @property
+    def fits(self) -> bool:
+        return self.cpu_m <= self.allocatable_cpu_m and self.memory_mi <= self.allocatable_memory_mi
+
+
+class ServicesPlan(Frozen):
+    enabled: tuple[str, ...]
+    """Services switched on: gridSite, reana, jupyter, dask."""
+    namespaces: tuple[str, ...]
+    priority_classes: tuple[PriorityClassPlan, ...]
+    releases: tuple[ReleasePlan, ...]
+    grid_site: GridSitePlan | None
+    shared_storage: SharedStoragePlan | None
+    footprint: Footprint | None
+    """None when the control node's capacity is unknown."""
+    oidc_secret: dict[str, str] | None
+    """JupyterHub's OIDC client secret: {"env": VAR} or {"name": secret, "key": key}."""
+
+    def release(self, name: str) -> ReleasePlan:
+        for release in self.releases:
+            if release.name == name:
+                return release
+        raise KeyError(name)

@@ -1,0 +1,97 @@
+"""REANA: infrastructure on the control node, workflow and job pods on an on-demand pool,
+a shared ReadWriteMany workspace, and secrets generated at deploy time.
+
+Storage: REANA needs ReadWriteMany. Filestore's smallest instance is 1 TiB (about $200 a
+month for 200 GB of use), and on-prem clusters have no Filestore; an NFS server pod on
+the control node, on a pd-balanced disk of the size asked ($0.10/GB-month: $20 for 200 GB)
+works the same on GKE and on-prem. REANA's claim asks for the storage class
+``reana-shared-volume-storage-class``; gridcloud's NFS volume carries that class name, so the
+claim binds to it without a provisioner.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gridcloud.catalog.charts import CHARTS
+from gridcloud.plan.services.model import (
+    SECRET_PLACEHOLDER,
+    Placement,
+    ReleasePlan,
+    SecretValue,
+    SharedStoragePlan,
+)
+from gridcloud.plan.services.placement import node_label
+from gridcloud.plan.services.resources import SET
+
+if TYPE_CHECKING:
+    from gridcloud.plan.model import PoolPlan
+    from gridcloud.profile.models import Reana
+
+SHARED_STORAGE_CLASS = "reana-shared-volume-storage-class"
+NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
+#: GKE's CSI storage class for pd-balanced disks.
+GKE_DISK_CLASS = "standard-rwo"
+
+
+def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> ReleasePlan:
+    chart = CHARTS["reana"]
+    infrastructure = node_label(control)
+    jobs = node_label(runtime)
+    values = {
+        "reana_hostname": reana.hostname,
+        "node_label_infrastructure": infrastructure,
+        "node_label_infrastructuredb": infrastructure,
+        "node_label_infrastructuremq": infrastructure,
+        "node_label_runtimebatch": jobs,
+        "node_label_runtimejobs": jobs,
+        "node_label_runtimesessions": jobs,
+        "shared_storage": {
+            "backend": "nfs",
+            "volume_size": reana.storage_gb,
+            "access_modes": "ReadWriteMany",
+        },
+        "secrets": {
+            "database": {"user": "reana", "password": SECRET_PLACEHOLDER},
+            "message_broker": {"user": "reana", "password": SECRET_PLACEHOLDER},
+            "cache": {"password": SECRET_PLACEHOLDER},
+            "reana": {"REANA_SECRET_KEY": SECRET_PLACEHOLDER},
+        },
+        "traefik": {
+            "nodeSelector": dict(control.node_selector),
+            "resources": SET["reana/traefik"].k8s(),
+        },
+    }
+    return ReleasePlan(
+        name="reana",
+        service="reana",
+        chart=chart.chart,
+        chart_key=chart.key,
+        version=chart.version,
+        repository=chart.repository,
+        namespace=reana.namespace,
+        values=values,
+        secrets=(
+            SecretValue(path=("secrets", "database", "password"), source="generated"),
+            SecretValue(path=("secrets", "message_broker", "password"), source="generated"),
+            SecretValue(path=("secrets", "cache", "password"), source="generated"),
+            SecretValue(
+                path=("secrets", "reana", "REANA_SECRET_KEY"), source="generated", length=48
+            ),
+        ),
+        placements=(
+            Placement(component="infrastructure", pool=control.name),
+            Placement(component="workflows and jobs", pool=runtime.name),
+        ),
+    )
+
+
+def shared_storage(reana: Reana, control: PoolPlan, *, on_gcp: bool) -> SharedStoragePlan:
+    return SharedStoragePlan(
+        namespace=reana.namespace,
+        size_gb=reana.storage_gb,
+        backing_storage_class=GKE_DISK_CLASS if on_gcp else None,
+        storage_class_name=SHARED_STORAGE_CLASS,
+        server_image=NFS_SERVER_IMAGE,
+        node_selector=dict(control.node_selector),
+    )

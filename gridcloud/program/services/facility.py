@@ -1,0 +1,273 @@
+"""The ``Services`` component: a mechanical translation of ``plan.services``."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from gridcloud.program.services.kubeconfig import token_kubeconfig
+from gridcloud.program.services.secrets import from_environment, values_with_secrets
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
+    from gridcloud.plan.services.model import GridSitePlan, ReleasePlan, SharedStoragePlan
+
+NFS_PORTS = (2049, 20048, 111)
+
+
+class Services(pulumi.ComponentResource):
+    """Everything the facility runs on Kubernetes, through ``provider``."""
+
+    def __init__(
+        self,
+        name: str,
+        plan: Plan,
+        *,
+        provider: k8s.Provider,
+        api_server: pulumi.Input[str],
+        ca_data: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("gridcloud:services:Services", name, None, opts)
+        self.facility = plan.name
+        self.plan = plan.services
+        self.k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.namespaces = {
+            ns: k8s.core.v1.Namespace(
+                f"{name}-namespace-{ns}",
+                metadata={"name": ns, "labels": {"app.kubernetes.io/managed-by": "gridcloud"}},
+                opts=self.k8s_opts,
+            )
+            for ns in self.plan.namespaces
+        }
+        for pc in self.plan.priority_classes:
+            k8s.scheduling.v1.PriorityClass(
+                f"{name}-priority-{pc.name}",
+                metadata={"name": pc.name},
+                value=pc.value,
+                preemption_policy=pc.preemption_policy,
+                global_default=False,
+                description=pc.description,
+                opts=self.k8s_opts,
+            )
+        prerequisites: dict[str, list[pulumi.Resource]] = {}
+        if self.plan.shared_storage is not None:
+            prerequisites["reana"] = self._shared_storage(name, self.plan.shared_storage)
+        oidc = self.plan.oidc_secret
+        if oidc is not None and "env" in oidc:
+            prerequisites["jupyterhub"] = [self._oidc_secret(name, oidc["env"])]
+        self.releases = {
+            release.name: self._release(name, release, prerequisites.get(release.name, []))
+            for release in self.plan.releases
+        }
+        self.outputs: dict[str, Any] = {
+            "releases": [
+                {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
+                for r in self.plan.releases
+            ]
+        }
+        if self.plan.grid_site is not None:
+            self.outputs.update(self._grid_site(name, self.plan.grid_site, api_server, ca_data))
+        self.register_outputs(self.outputs)
+
+    def _namespaced(self, namespace: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(
+            self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespaces[namespace]])
+        )
+
+    def _release(
+        self, name: str, release: ReleasePlan, after: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        opts = pulumi.ResourceOptions.merge(
+            self._namespaced(release.namespace), pulumi.ResourceOptions(depends_on=after)
+        )
+        return k8s.helm.v3.Release(
+            f"{name}-{release.name}",
+            name=release.name,
+            chart=release.chart,
+            version=release.version,
+            repository_opts={"repo": release.repository} if release.repository else None,
+            namespace=release.namespace,
+            values=values_with_secrets(release, self),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            opts=opts,
+        )
+
+    def _oidc_secret(self, name: str, variable: str) -> k8s.core.v1.Secret:
+        from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
+
+        namespace = self.plan.release("jupyterhub").namespace
+        return k8s.core.v1.Secret(
+            f"{name}-jupyterhub-oidc",
+            metadata={"name": OIDC_SECRET_NAME, "namespace": namespace},
+            string_data={OIDC_SECRET_KEY: from_environment(variable)},
+            opts=self._namespaced(namespace),
+        )
+
+    def _shared_storage(self, name: str, storage: SharedStoragePlan) -> list[pulumi.Resource]:
+        """An NFS server on the control node, on a disk, exported as a ReadWriteMany volume
+        with the storage class name REANA's claim asks for."""
+        ns = storage.namespace
+        opts = self._namespaced(ns)
+        labels = {"app": "gridcloud-nfs"}
+        disk_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+            "access_modes": ["ReadWriteOnce"],
+            "storage_class_name": storage.backing_storage_class,
+            "resources": {"requests": {"storage": f"{storage.size_gb}Gi"}},
+        }
+        disk = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-nfs-disk",
+            metadata={"name": "gridcloud-nfs-disk", "namespace": ns},
+            spec=disk_spec,
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="20m"))
+            ),
+        )
+        from gridcloud.plan.services.resources import SET
+
+        pod_spec: Any = {  # Any: the resources table is shared with the Plan's footprint
+            "node_selector": storage.node_selector,
+            "containers": [
+                {
+                    "name": "nfs",
+                    "image": storage.server_image,
+                    "security_context": {"privileged": True},
+                    "resources": SET["reana/nfs-server"].k8s(),
+                    "ports": [{"container_port": p} for p in NFS_PORTS],
+                    "volume_mounts": [{"name": "export", "mount_path": "/exports"}],
+                }
+            ],
+            "volumes": [
+                {
+                    "name": "export",
+                    "persistent_volume_claim": {"claim_name": "gridcloud-nfs-disk"},
+                }
+            ],
+        }
+        server_spec: k8s.apps.v1.DeploymentSpecArgsDict = {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"match_labels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        }
+        server = k8s.apps.v1.Deployment(
+            f"{name}-nfs-server",
+            metadata={"name": "gridcloud-nfs", "namespace": ns},
+            spec=server_spec,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[disk])),
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-nfs-service",
+            metadata={"name": "gridcloud-nfs", "namespace": ns},
+            spec={
+                "selector": labels,
+                "ports": [{"name": f"p{p}", "port": p} for p in NFS_PORTS],
+            },
+            opts=opts,
+        )
+        # kubelet mounts NFS from the node, where cluster DNS does not resolve: use the IP
+        volume_spec: k8s.core.v1.PersistentVolumeSpecArgsDict = {
+            "capacity": {"storage": f"{storage.size_gb}G"},
+            "access_modes": ["ReadWriteMany"],
+            "persistent_volume_reclaim_policy": "Retain",
+            "storage_class_name": storage.storage_class_name,
+            "nfs": {"server": service.spec.cluster_ip, "path": "/"},
+            "mount_options": ["nfsvers=4.1"],
+        }
+        volume = k8s.core.v1.PersistentVolume(
+            f"{name}-reana-shared-volume",
+            metadata={"name": f"{ns}-shared-volume"},
+            spec=volume_spec,
+            opts=pulumi.ResourceOptions.merge(
+                self.k8s_opts, pulumi.ResourceOptions(depends_on=[server])
+            ),
+        )
+        return [volume]
+
+    def _grid_site(
+        self,
+        name: str,
+        site: GridSitePlan,
+        api_server: pulumi.Input[str],
+        ca_data: pulumi.Input[str],
+    ) -> dict[str, Any]:
+        ns = site.namespace
+        opts = self._namespaced(ns)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-grid-submitter",
+            metadata={"name": site.service_account, "namespace": ns},
+            opts=opts,
+        )
+        rules: list[k8s.rbac.v1.PolicyRuleArgsDict] = [
+            {
+                "api_groups": list(rule.api_groups),
+                "resources": list(rule.resources),
+                "verbs": list(rule.verbs),
+            }
+            for rule in site.role_rules
+        ]
+        role = k8s.rbac.v1.Role(
+            f"{name}-grid-submitter-role",
+            metadata={"name": site.service_account, "namespace": ns},
+            rules=rules,
+            opts=opts,
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-grid-submitter-binding",
+            metadata={"name": site.service_account, "namespace": ns},
+            role_ref={
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": role.metadata.name,
+            },
+            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
+            opts=opts,
+        )
+        if site.quota_cores is not None:
+            k8s.core.v1.ResourceQuota(
+                f"{name}-grid-quota",
+                metadata={"name": "grid-cores", "namespace": ns},
+                spec={"hard": {"requests.cpu": str(site.quota_cores)}},
+                opts=opts,
+            )
+        cvmfs_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+            "access_modes": ["ReadOnlyMany"],
+            "storage_class_name": site.cvmfs_storage_class,
+            "resources": {"requests": {"storage": "1"}},
+        }
+        k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-grid-cvmfs",
+            metadata={"name": site.cvmfs_claim, "namespace": ns},
+            spec=cvmfs_spec,
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[self.releases["cvmfs-csi"]])
+            ),
+        )
+        token = k8s.core.v1.Secret(
+            f"{name}-grid-submitter-token",
+            metadata={
+                "name": f"{site.service_account}-token",
+                "namespace": ns,
+                "annotations": {"kubernetes.io/service-account.name": site.service_account},
+            },
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+        )
+        kubeconfig = pulumi.Output.all(api_server, ca_data, token.data).apply(
+            lambda args: token_kubeconfig(
+                f"{self.facility}-grid",
+                str(args[0]),
+                str(args[1]),
+                ns,
+                base64.b64decode((args[2] or {}).get("token", "")).decode(),
+            )
+        )
+        return {
+            "gridSiteKubeconfig": pulumi.Output.secret(kubeconfig),
+            "gridSiteJobTemplate": site.job_template,
+        }

@@ -1,0 +1,161 @@
+"""The services under Pulumi's mocks: releases, RBAC, priority classes, provider wiring."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from gridcloud.facility import analyse
+from tests.conftest import PROFILES
+from tests.program.conftest import SERVER, ca_data
+from tests.program.mocks import Rendered, render
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@pytest.fixture(scope="module")
+def default() -> Rendered:
+    return render(analyse(PROFILES / "default.yaml").plan)
+
+
+def test_five_releases_with_versions_namespaces_and_values(default: Rendered) -> None:
+    releases = {r.inputs["name"]: r.inputs for r in default.of_type(RELEASE)}
+    assert set(releases) == {
+        "cvmfs-csi",
+        "osg-frontier-squid",
+        "reana",
+        "jupyterhub",
+        "dask-gateway",
+    }
+    hub = releases["jupyterhub"]
+    assert (hub["chart"], hub["version"], hub["namespace"]) == ("jupyterhub", "4.4.0", "jupyter")
+    assert hub["repositoryOpts"] == {"repo": "https://hub.jupyter.org/helm-chart/"}
+    assert "repositoryOpts" not in releases["cvmfs-csi"]  # an OCI chart
+    assert releases["reana"]["values"]["node_label_runtimejobs"] == "gridcloud.io/pool=ondemand"
+
+
+def test_reana_secrets_are_generated_not_placeholders(default: Rendered) -> None:
+    reana = next(r.inputs for r in default.of_type(RELEASE) if r.inputs["name"] == "reana")
+    text = json.dumps(reana["values"])
+    assert "<secret>" not in text
+    assert reana["values"]["secrets"]["database"]["password"].startswith("generated-")
+    passwords = default.of_type("random:index/randomPassword:RandomPassword")
+    assert len(passwords) == 4
+    assert all(p.inputs["length"] >= 32 and p.inputs["special"] is False for p in passwords)
+
+
+def test_grid_role_has_exactly_the_submitter_rules(default: Rendered) -> None:
+    role = default.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs
+    assert role["metadata"] == {"name": "grid-submitter", "namespace": "grid"}
+    rules = {(tuple(r["apiGroups"]), tuple(r["resources"])): set(r["verbs"]) for r in role["rules"]}
+    assert rules == {
+        (("batch",), ("jobs",)): {"create", "get", "list", "watch", "delete"},
+        (("",), ("pods",)): {"get", "list", "delete"},
+        (("",), ("pods/log",)): {"get"},
+        (("",), ("configmaps", "secrets")): {"create", "get", "patch", "delete"},
+    }
+    binding = default.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "grid-submitter", "namespace": "grid"}
+    ]
+    assert binding["roleRef"]["kind"] == "Role"
+
+
+def test_priority_classes_make_pilots_preemptible(default: Rendered) -> None:
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in default.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    }
+    pilot, interactive = classes["gridcloud-grid-pilot"], classes["gridcloud-interactive"]
+    assert pilot["value"] < interactive["value"]
+    assert pilot["preemptionPolicy"] == "Never"
+    assert interactive["preemptionPolicy"] == "PreemptLowerPriority"
+
+
+def test_quota_namespaces_and_cvmfs_claim(default: Rendered) -> None:
+    quota = default.one("kubernetes:core/v1:ResourceQuota").inputs
+    assert quota["spec"] == {"hard": {"requests.cpu": "96000"}}
+    namespaces = {
+        r.inputs["metadata"]["name"] for r in default.of_type("kubernetes:core/v1:Namespace")
+    }
+    assert namespaces == {"grid", "cvmfs", "reana", "jupyter"}
+    claims = {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in default.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    }
+    assert claims["cvmfs"]["spec"]["storageClassName"] == "cvmfs"
+    assert claims["cvmfs"]["spec"]["accessModes"] == ["ReadOnlyMany"]
+
+
+def test_reana_shared_volume_is_nfs_with_the_class_reana_asks_for(default: Rendered) -> None:
+    volume = default.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]
+    assert volume["storageClassName"] == "reana-shared-volume-storage-class"
+    assert volume["accessModes"] == ["ReadWriteMany"]
+    assert volume["nfs"] == {"server": "10.8.0.42", "path": "/"}  # the service's cluster IP
+    disk = next(
+        r.inputs
+        for r in default.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+        if r.inputs["metadata"]["name"] == "gridcloud-nfs-disk"
+    )
+    assert disk["spec"]["storageClassName"] == "standard-rwo"
+    assert disk["spec"]["resources"]["requests"]["storage"] == "200Gi"
+    server = default.one("kubernetes:apps/v1:Deployment").inputs
+    assert server["spec"]["template"]["spec"]["nodeSelector"] == {"gridcloud.io/pool": "control"}
+
+
+def test_every_kubernetes_resource_uses_the_facility_provider(default: Rendered) -> None:
+    kube = [r for r in default.resources if r.type.startswith("kubernetes:")]
+    assert len(kube) >= 20
+    for resource in kube:
+        assert "pulumi:providers:kubernetes::kubernetes" in resource.provider, resource.name
+
+
+def test_oidc_secret_comes_from_the_environment(default: Rendered) -> None:
+    secret = next(
+        r.inputs
+        for r in default.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"]["name"] == "jupyterhub-oidc"
+    )
+    from tests.program.mocks import is_secret, reveal
+
+    # the whole stringData travels as a secret: never in the clear in the state
+    assert is_secret(secret["stringData"])
+    assert reveal(secret["stringData"]) == {"client-secret": "test-only-client-secret"}
+
+
+def test_grid_site_outputs(default: Rendered) -> None:
+    kubeconfig = json.loads(default.outputs["gridSiteKubeconfig"])
+    assert "gridSiteKubeconfig" in default.secret_outputs
+    assert kubeconfig["users"][0]["user"]["token"] == "token-for-tests"
+    assert kubeconfig["contexts"][0]["context"]["namespace"] == "grid"
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+    template = default.outputs["gridSiteJobTemplate"]
+    assert template["spec"]["template"]["spec"]["priorityClassName"] == "gridcloud-grid-pilot"
+
+
+def test_on_prem_has_the_same_services_and_no_cloud(onprem_kubeconfig: Path) -> None:
+    rendered = render(analyse(PROFILES / "onprem.yaml").plan)
+    assert [r for r in rendered.resources if r.type.startswith(("gcp:",))] == []
+    releases = {r.inputs["name"] for r in rendered.of_type(RELEASE)}
+    assert releases == {"cvmfs-csi", "osg-frontier-squid", "reana", "jupyterhub", "dask-gateway"}
+    # the OIDC secret is referenced, not created
+    assert not any(
+        r.inputs["metadata"]["name"] == "jupyterhub-oidc"
+        for r in rendered.of_type("kubernetes:core/v1:Secret")
+    )
+    kubeconfig = json.loads(rendered.outputs["gridSiteKubeconfig"])
+    cluster = kubeconfig["clusters"][0]["cluster"]
+    assert cluster["server"] == SERVER
+    assert cluster["certificate-authority-data"] == ca_data()
+    assert base64.b64decode(cluster["certificate-authority-data"]).startswith(b"-----BEGIN")
+
+
+def test_missing_oidc_secret_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridcloud.errors import InputError
+
+    monkeypatch.delenv("GRIDCLOUD_OIDC_CLIENT_SECRET")
+    with pytest.raises(InputError, match="GRIDCLOUD_OIDC_CLIENT_SECRET is not set"):
+        render(analyse(PROFILES / "default.yaml").plan)
