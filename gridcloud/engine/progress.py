@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     from pulumi.automation import EngineEvent
@@ -150,34 +150,29 @@ class Renderer(Protocol):
     def record(self, record: dict[str, Any]) -> None: ...
 
 
-class JsonLines:
-    """NDJSON records on stdout, one per line."""
+class _Lines:
+    """A renderer that writes as records come: nothing to set up or tear down."""
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
 
-    def __enter__(self) -> JsonLines:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+class JsonLines(_Lines):
+    """NDJSON records on stdout, one per line."""
 
     def record(self, record: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(record, default=str) + "\n")
         sys.stdout.flush()
 
 
-class PlainLines:
+class PlainLines(_Lines):
     """One line per resource started, finished or failed, on stderr (for logs and CI)."""
-
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-
-    def __enter__(self) -> PlainLines:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
     def record(self, record: dict[str, Any]) -> None:
         kind = record["event"]

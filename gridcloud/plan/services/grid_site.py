@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gridcloud.catalog.charts import CHARTS
 from gridcloud.plan.services.model import (
     GridSitePlan,
     Placement,
     PolicyRule,
     PriorityClassPlan,
     ReleasePlan,
+    release_of,
 )
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.resources import SET
@@ -110,7 +110,6 @@ def plan_grid_site(site: GridSite, pool: PoolPlan) -> GridSitePlan:
 
 
 def cvmfs_release(site: GridSite, control: PoolPlan) -> ReleasePlan:
-    chart = CHARTS["cvmfs-csi"]
     default_local = "\n".join(
         [
             "CVMFS_USE_GEOAPI=no",
@@ -137,13 +136,10 @@ def cvmfs_release(site: GridSite, control: PoolPlan) -> ReleasePlan:
             "provisioner": {"resources": SET["cvmfs-csi/controller-provisioner"].k8s()},
         },
     }
-    return ReleasePlan(
+    return release_of(
+        "cvmfs-csi",
         name="cvmfs-csi",
         service="gridSite",
-        chart=chart.chart,
-        chart_key=chart.key,
-        version=chart.version,
-        repository=chart.repository,
         namespace=CVMFS_NAMESPACE,
         values=values,
         placements=(
@@ -156,7 +152,6 @@ def cvmfs_release(site: GridSite, control: PoolPlan) -> ReleasePlan:
 def squid_release(site: GridSite, plan_ranges: list[str], control: PoolPlan) -> ReleasePlan:
     """The site squid. The chart has no node selector: it lands on the control node because
     every other node is tainted against it."""
-    chart = CHARTS["osg-frontier-squid"]
     values = {
         "Instance": "",
         "Service": {"Port": SQUID_PORT, "ExternalVisibility": "ClusterIP"},
@@ -167,13 +162,10 @@ def squid_release(site: GridSite, plan_ranges: list[str], control: PoolPlan) -> 
             "LogToStdout": True,
         },
     }
-    return ReleasePlan(
+    return release_of(
+        "osg-frontier-squid",
         name=SQUID_RELEASE,
         service="gridSite",
-        chart=chart.chart,
-        chart_key=chart.key,
-        version=chart.version,
-        repository=chart.repository,
         namespace=site.namespace,
         values=values,
         placements=(Placement(component="squid", pool=control.name),),

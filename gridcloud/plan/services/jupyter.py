@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gridcloud.catalog.charts import CHARTS
 from gridcloud.plan.services.grid_site import INTERACTIVE_PRIORITY
-from gridcloud.plan.services.model import Placement, ReleasePlan
+from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.resources import SET
 
@@ -115,7 +114,6 @@ def jupyterhub_release(
     arms: list[PoolPlan],
     dask: bool,
 ) -> ReleasePlan:
-    chart = CHARTS["jupyterhub"]
     oidc = jupyter.oidc
     assert oidc is not None  # checked with the profile
     secret = oidc.client_secret_ref
@@ -195,13 +193,10 @@ def jupyterhub_release(
         *(Placement(component="GPU notebooks", pool=p.name) for p in gpus),
         *(Placement(component="Arm notebooks", pool=p.name) for p in arms),
     ]
-    return ReleasePlan(
+    return release_of(
+        "jupyterhub",
         name="jupyterhub",
         service="jupyter",
-        chart=chart.chart,
-        chart_key=chart.key,
-        version=chart.version,
-        repository=chart.repository,
         namespace=jupyter.namespace,
         values=values,
         placements=tuple(placements),
@@ -256,7 +251,6 @@ def dask_gateway_release(
     workers: PoolPlan,
     gpu: PoolPlan | None,
 ) -> ReleasePlan:
-    chart = CHARTS["dask-gateway"]
     worker_pod = {**pod_placement(workers), "priorityClassName": INTERACTIVE_PRIORITY.name}
     values: dict[str, Any] = {
         "gateway": {
@@ -296,13 +290,10 @@ def dask_gateway_release(
     ]
     if gpu is not None:
         placements.append(Placement(component="GPU workers", pool=gpu.name))
-    return ReleasePlan(
+    return release_of(
+        "dask-gateway",
         name=DASK_RELEASE,
         service="jupyter",
-        chart=chart.chart,
-        chart_key=chart.key,
-        version=chart.version,
-        repository=chart.repository,
         namespace=jupyter.namespace,
         values=values,
         placements=tuple(placements),

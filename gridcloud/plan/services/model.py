@@ -42,6 +42,34 @@ class ReleasePlan(Frozen):
     placements: tuple[Placement, ...] = ()
 
 
+def release_of(
+    chart_key: str,
+    *,
+    name: str,
+    service: str,
+    namespace: str,
+    values: dict[str, Any],
+    placements: tuple[Placement, ...],
+    secrets: tuple[SecretValue, ...] = (),
+) -> ReleasePlan:
+    """A release of one of gridcloud's charts (``catalog.charts.CHARTS``)."""
+    from gridcloud.catalog.charts import CHARTS
+
+    chart = CHARTS[chart_key]
+    return ReleasePlan(
+        name=name,
+        service=service,
+        chart=chart.chart,
+        chart_key=chart.key,
+        version=chart.version,
+        repository=chart.repository,
+        namespace=namespace,
+        values=values,
+        secrets=secrets,
+        placements=placements,
+    )
+
+
 class PriorityClassPlan(Frozen):
     name: str
     value: int

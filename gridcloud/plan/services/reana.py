@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridcloud.catalog.charts import CHARTS
 from gridcloud.plan.services.model import (
     SECRET_PLACEHOLDER,
     Placement,
     ReleasePlan,
     SecretValue,
     SharedStoragePlan,
+    release_of,
 )
 from gridcloud.plan.services.placement import node_label
 from gridcloud.plan.services.resources import SET
@@ -35,7 +35,6 @@ GKE_DISK_CLASS = "standard-rwo"
 
 
 def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> ReleasePlan:
-    chart = CHARTS["reana"]
     infrastructure = node_label(control)
     jobs = node_label(runtime)
     values = {
@@ -62,13 +61,10 @@ def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> Release
             "resources": SET["reana/traefik"].k8s(),
         },
     }
-    return ReleasePlan(
+    return release_of(
+        "reana",
         name="reana",
         service="reana",
-        chart=chart.chart,
-        chart_key=chart.key,
-        version=chart.version,
-        repository=chart.repository,
         namespace=reana.namespace,
         values=values,
         secrets=(
