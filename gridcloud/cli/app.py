@@ -7,6 +7,7 @@ internal error (exit 1). A traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Annotated, Any
@@ -37,6 +38,9 @@ class GridcloudGroup(TyperGroup):
                 traceback.print_exc()
             _report(error)
             raise typer.Exit(int(error.exit_code)) from None
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
         except KeyboardInterrupt:
             _report(GridcloudError("interrupted"))
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -50,6 +54,12 @@ class GridcloudGroup(TyperGroup):
                 )
             )
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (``gridcloud plan | head``): stop writing, without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _debug(ctx: Any) -> bool:
@@ -98,4 +108,8 @@ def create_cli() -> typer.Typer:
 
 
 def main() -> None:
-    create_cli()(prog_name="gridcloud")
+    try:
+        create_cli()(prog_name="gridcloud")
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(int(ExitCode.INTERNAL))

@@ -130,17 +130,26 @@ def _operate(
     _report(outcome, json_output)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def preview(
+def _read_only(operation: str, summary: str) -> Callable[..., None]:
+    """A command that changes no cloud resource, so asks for no confirmation."""
+
+    def command(
         profile: ProfileArg = None,
         stack: StackOpt = None,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """Show what `up` would change, without changing anything."""
-        _operate("preview", profile, stack, backend, secrets_provider, json_output=json)
+        _operate(operation, profile, stack, backend, secrets_provider, json_output=json)
+
+    command.__doc__ = summary
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="preview")(
+        _read_only("preview", "Show what `up` would change, without changing anything.")
+    )
 
     @app.command()
     def up(
@@ -179,16 +188,9 @@ def register(app: typer.Typer) -> None:
         """Delete every resource of the facility's stack."""
         _operate("destroy", profile, stack, backend, secrets_provider, json_output=json, yes=yes)
 
-    @app.command()
-    def refresh(
-        profile: ProfileArg = None,
-        stack: StackOpt = None,
-        backend: BackendOpt = None,
-        secrets_provider: SecretsOpt = None,
-        json: JsonOpt = False,
-    ) -> None:
-        """Read the real state of the facility's resources into the stack."""
-        _operate("refresh", profile, stack, backend, secrets_provider, json_output=json)
+    app.command(name="refresh")(
+        _read_only("refresh", "Read the real state of the facility's resources into the stack.")
+    )
 
     @app.command()
     def status(
