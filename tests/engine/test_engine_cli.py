@@ -189,3 +189,15 @@ def test_missing_oidc_secret_stops_before_the_engine(
     assert "$GRIDCLOUD_OIDC_CLIENT_SECRET is not set" in err
     assert "clientSecretRef" in err
     assert [c for c in fake_pulumi.calls() if c != ["version"]] == []
+
+
+def test_without_a_terminal_progress_is_plain_lines(
+    fake_pulumi: FakePulumi, credentials: None
+) -> None:
+    code, out, err = run("up", "--yes")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert any("create   cluster-gke (gcp:container/cluster:Cluster)" in ln for ln in lines)
+    assert any("[1/1] done     cluster-gke" in ln for ln in lines)
+    assert "up succeeded on stack atlas-gcp" in err
+    assert "kubeconfig: [secret]" in out
