@@ -15,7 +15,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gridcloud.errors import EngineError, EngineMissingError, InputError
+from gridcloud.environment import oidc_client_secret
+from gridcloud.errors import EngineError, EngineMissingError
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
@@ -129,11 +130,6 @@ def google_credentials() -> str:
 
 def environment_ready(plan: Plan) -> None:
     """Secrets the profile reads from the environment are there (before anything runs)."""
-    oidc = plan.services.oidc_secret
-    variable = (oidc or {}).get("env")
-    if variable and not os.environ.get(variable):
-        raise InputError(
-            f"${variable} is not set: the profile reads JupyterHub's OIDC client secret from it",
-            hint=f"export {variable}=... (from your identity provider's client registration), "
-            "or use services.jupyter.oidc.clientSecretRef to an existing Kubernetes Secret",
-        )
+    variable = (plan.services.oidc_secret or {}).get("env")
+    if variable:
+        oidc_client_secret(variable)

@@ -43,7 +43,6 @@ class Tracker:
     in_flight: dict[str, tuple[str, str, float]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
-    changes: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -54,7 +53,6 @@ class Tracker:
             self.in_flight.clear()
             self.failures.clear()
             self.errors.clear()
-            self.changes = {}
             self.started = time.monotonic()
 
     @property
@@ -125,8 +123,8 @@ class Tracker:
                 }
             ]
         if event.summary_event is not None:
-            self.changes = {str(k): int(v) for k, v in event.summary_event.resource_changes.items()}
-            return [{"event": "summary", "changes": self.changes, "elapsed": at}]
+            changes = {str(k): int(v) for k, v in event.summary_event.resource_changes.items()}
+            return [{"event": "summary", "changes": changes, "elapsed": at}]
         return []
 
     def failure_report(self) -> str | None:

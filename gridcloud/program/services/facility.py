@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
+from gridcloud.plan.services.resources import SET
 from gridcloud.program.services.kubeconfig import token_kubeconfig
 from gridcloud.program.services.secrets import from_environment, values_with_secrets
 
@@ -99,8 +101,6 @@ class Services(pulumi.ComponentResource):
         )
 
     def _oidc_secret(self, name: str, variable: str) -> k8s.core.v1.Secret:
-        from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
-
         namespace = self.plan.release("jupyterhub").namespace
         return k8s.core.v1.Secret(
             f"{name}-jupyterhub-oidc",
@@ -128,8 +128,6 @@ class Services(pulumi.ComponentResource):
                 opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="20m"))
             ),
         )
-        from gridcloud.plan.services.resources import SET
-
         pod_spec: Any = {  # Any: the resources table is shared with the Plan's footprint
             "node_selector": storage.node_selector,
             "containers": [

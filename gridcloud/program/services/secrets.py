@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import os
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_random as random
 
-from gridcloud.errors import InputError
+from gridcloud.environment import oidc_client_secret
 
 if TYPE_CHECKING:
     from gridcloud.plan.services.model import ReleasePlan
@@ -37,12 +36,5 @@ def values_with_secrets(release: ReleasePlan, parent: pulumi.Resource) -> dict[s
 
 
 def from_environment(variable: str) -> pulumi.Output[str]:
-    """A secret read from the environment of whoever runs the deploy (checked beforehand by
-    the engine's preflight; plain ``pulumi up`` meets the same error here)."""
-    value = os.environ.get(variable)
-    if not value:
-        raise InputError(
-            f"${variable} is not set: the profile reads a secret from it",
-            hint=f"export {variable}=... before deploying",
-        )
-    return pulumi.Output.secret(value)
+    """JupyterHub's OIDC client secret, read from the deployer's environment, as a secret."""
+    return pulumi.Output.secret(oidc_client_secret(variable))
