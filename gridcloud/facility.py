@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gridcloud.cost.budget import Verdict
     from gridcloud.cost.estimate import Estimate
     from gridcloud.plan import Plan
+    from gridcloud.plan.model import Deployed
     from gridcloud.policy import Finding
     from gridcloud.profile import Profile
 
@@ -63,8 +64,9 @@ def resolve_profile(given: str | None) -> Path:
     raise InputError(f"no profile at {given}", hint=hint)
 
 
-def analyse(path: Path) -> Analysis:
-    """Load, validate, expand and price the profile at ``path``."""
+def analyse(path: Path, deployed: Deployed | None = None) -> Analysis:
+    """Load, validate, expand and price the profile at ``path``; ``deployed`` is what the
+    stack already has and a new Plan must keep (see :class:`gridcloud.plan.model.Deployed`)."""
     from gridcloud.catalog import load_catalog
     from gridcloud.cost.budget import verdict
     from gridcloud.cost.estimate import estimate
@@ -74,7 +76,7 @@ def analyse(path: Path) -> Analysis:
 
     catalog = load_catalog()
     profile = load_profile(path, catalog)
-    plan = expand(profile, catalog)
+    plan = expand(profile, catalog, deployed)
     priced = estimate(plan, catalog)
     return Analysis(
         path=path,
@@ -85,3 +87,35 @@ def analyse(path: Path) -> Analysis:
         findings=evaluate(plan),
         catalog=catalog,
     )
+
+
+def stack_name(given: str | None) -> str:
+    """The stack a state-only command (destroy, refresh, status) works on, from a profile.
+
+    Only the profile's ``name`` is read, leniently: a profile that no longer validates (an
+    older apiVersion, a stricter gridcloud) still names its stack. Without a profile, the
+    caller must give ``--stack``.
+    """
+    import yaml
+
+    try:
+        path = resolve_profile(given)
+    except InputError as exc:
+        raise InputError(
+            f"{exc.message}: no stack name to work on",
+            hint="name the stack: --stack NAME (`gridcloud stacks` lists them)",
+        ) from exc
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(
+            f"cannot read the facility's name from {path}: {exc}",
+            hint="name the stack: --stack NAME (`gridcloud stacks` lists them)",
+        ) from exc
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise InputError(
+            f"{path} has no facility name",
+            hint="name the stack: --stack NAME (`gridcloud stacks` lists them)",
+        )
+    return name

@@ -39,7 +39,7 @@ def summary(plan: Plan) -> RenderableType:
         table.add_row(
             "cluster",
             f"GKE Standard, {cluster.availability} in {cluster.location}, nodes in "
-            f"{', '.join(cluster.node_locations)}, up to {cluster.max_nodes:,} nodes",
+            f"{', '.join(cluster.zones)}, up to {cluster.max_nodes:,} nodes",
         )
         table.add_row("", Text(cluster.reason, style="dim"))
     table.add_row("fingerprint", plan.fingerprint)

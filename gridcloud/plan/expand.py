@@ -14,6 +14,8 @@ from gridcloud.errors import PlanError
 from gridcloud.plan.model import (
     BudgetPlan,
     ClusterPlan,
+    Deployed,
+    GcpNames,
     GcpPlacement,
     KubernetesPlacement,
     Plan,
@@ -75,8 +77,37 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
     )
 
 
-def expand(profile: Profile, catalog: Catalog) -> Plan:
-    """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built."""
+#: Project roles of the nodes' own service account: logs, metrics, metadata and image pulls,
+#: what a GKE node needs (never the default compute account, Editor on the project).
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/artifactregistry.reader",
+)
+#: The label every GCP resource of a facility carries, with the facility's name as value.
+FACILITY_LABEL = "gridcloud-facility"
+MANAGED_BY = {"managed-by": "gridcloud"}
+
+
+def gcp_names(name: str) -> GcpNames:
+    """``<facility>-<role>`` for every named GCP resource."""
+    return GcpNames(
+        network=f"{name}-vpc",
+        subnet=f"{name}-nodes",
+        router=f"{name}-router",
+        nat=f"{name}-nat",
+        node_account=f"{name}-nodes",
+    )
+
+
+def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
+    """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
+
+    ``deployed`` carries what an existing stack fixes (its ranges and max pods), so that a
+    second ``up`` keeps them.
+    """
     warnings: list[str] = []
     target = profile.target
     if not isinstance(target, GcpTarget):
@@ -128,9 +159,11 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
     availability, location, reason = decide_availability(
         profile.cluster, max_nodes, target.zones[0], target.region
     )
-    node_locations = tuple(sorted({z for p in pools for z in p.zones}))
-    surge = limits.SURGE_NODES_PER_POOL * len(pools)
-    network = plan_network(profile.network, max_nodes + surge)
+    zones = tuple(sorted({z for p in pools for z in p.zones}))
+    # A zonal cluster's own zone is implied; GKE's API lists only the others.
+    node_locations = tuple(z for z in zones if z != location)
+    surge = sum(p.upgrade.max_surge for p in pools if p.upgrade is not None)
+    network = plan_network(profile.network, max_nodes + surge, deployed)
     return Plan(
         name=profile.name,
         description=profile.description,
@@ -141,11 +174,15 @@ def expand(profile: Profile, catalog: Catalog) -> Plan:
             name=profile.name,
             availability=availability,
             location=location,
+            zones=zones,
             node_locations=node_locations,
             reason=reason,
             release_channel=profile.cluster.release_channel,
             deletion_protection=profile.cluster.deletion_protection,
             max_nodes=max_nodes,
+            node_roles=NODE_ROLES,
+            resource_labels={**MANAGED_BY, FACILITY_LABEL: profile.name},
+            names=gcp_names(profile.name),
         ),
         network=network,
         pools=pools,

@@ -38,6 +38,23 @@ class AcceleratorPlan(Frozen):
     """True when the machine type comes with the GPUs (G2, A2); False when attached (N1)."""
 
 
+class AutoscalingPlan(Frozen):
+    """What GKE's cluster autoscaler is given: totals over the pool's zones, and how to spread."""
+
+    total_min_nodes: int
+    total_max_nodes: int
+    location_policy: Literal["ANY", "BALANCED"]
+    """ANY (spot pools): nodes go wherever a zone has capacity, so one zone may hold up to
+    ``max_nodes_per_zone``; BALANCED (on-demand pools): spread evenly across the zones."""
+
+
+class UpgradePlan(Frozen):
+    """Surge upgrades: extra nodes during an upgrade, and how many may be down at once."""
+
+    max_surge: int
+    max_unavailable: int
+
+
 class PoolPlan(Frozen):
     name: str
     kind: Literal["control", "cpu", "gpu", "arm"]
@@ -52,6 +69,18 @@ class PoolPlan(Frozen):
     max_cores: int | None
     zones: tuple[str, ...]
     max_nodes_per_zone: int
+    """The most nodes one zone can hold: an even share under location policy BALANCED, up to
+    the whole pool (within GKE's per-zone limit) under ANY."""
+    autoscaling: AutoscalingPlan | None
+    """None for the control pool: a fixed size."""
+    node_count: int | None
+    """The fixed size of a pool without autoscaling (the control pool: 1)."""
+    initial_node_count: int | None
+    """Nodes per zone when an autoscaled pool is created (GKE counts it per zone). Used at
+    creation only: a later change of minNodes goes to the autoscaler, not here, as a change of
+    this field would replace the pool."""
+    upgrade: UpgradePlan | None
+    """Surge settings (GCP); None for existing nodes."""
     accelerator: AcceleratorPlan | None
     disk_size_gb: int
     disk_type: str
@@ -81,12 +110,30 @@ class NetworkPlan(Frozen):
     pod_range: str
     service_range: str
     control_plane_range: str
+    pod_range_name: str
+    """Names of the subnet's secondary ranges, which the cluster's IP allocation reads."""
+    service_range_name: str
     pod_range_nodes: int
     """How many nodes the pod range holds."""
     subnet_range_nodes: int
     """How many nodes the subnet holds (four addresses are Google's)."""
     computed: tuple[str, ...]
     """Which ranges were computed (the others came from the profile)."""
+    kept: tuple[str, ...] = ()
+    """Which computed ranges were kept as the deployed stack has them (a range in use cannot
+    change: a smaller need keeps the larger range; see :class:`Deployed`)."""
+
+
+class GcpNames(Frozen):
+    """Names of the GCP resources, decided once (the facility's name is their prefix, so two
+    facilities share a project without clashing). Renaming one replaces the resource."""
+
+    network: str
+    subnet: str
+    router: str
+    nat: str
+    node_account: str
+    """The nodes' service account ID."""
 
 
 class ClusterPlan(Frozen):
@@ -94,11 +141,21 @@ class ClusterPlan(Frozen):
     availability: Literal["zonal", "regional"]
     location: str
     """The zone of a zonal cluster, or the region."""
+    zones: tuple[str, ...]
+    """Every zone with nodes of the facility."""
     node_locations: tuple[str, ...]
+    """The cluster's ``locations`` as GKE's API takes them: a zonal cluster lists its other
+    zones (its own is implied), a regional one every zone."""
     reason: str
     release_channel: str
     deletion_protection: bool
     max_nodes: int
+    node_roles: tuple[str, ...]
+    """Project roles of the nodes' own service account: what a GKE node needs, no more."""
+    resource_labels: dict[str, str]
+    """Labels on every GCP resource that takes them: the billing export and the leftover
+    listing after a destroy find the facility's resources by them."""
+    names: GcpNames
 
 
 class BudgetPlan(Frozen):
@@ -164,10 +221,24 @@ class Plan(Frozen):
 
     @property
     def fingerprint(self) -> str:
-        """A short hash of everything the Plan decides (stable across runs and machines)."""
+        """A short hash of everything the Plan decides (stable across runs and machines; not
+        its warnings, nor where a range came from)."""
         canonical = json.dumps(
-            self.model_dump(mode="json", by_alias=True, exclude={"warnings"}),
+            self.model_dump(
+                mode="json", by_alias=True, exclude={"warnings": True, "network": {"kept"}}
+            ),
             sort_keys=True,
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class Deployed(Frozen):
+    """What a deployed stack fixes for every later Plan: the cluster's max pods per node and
+    the ranges in use (GKE and VPC refuse to change them while nodes use them). Read from the
+    stack's ``network`` output by the engine before ``up`` and ``preview``."""
+
+    max_pods_per_node: int
+    subnet_range: str
+    pod_range: str
+    service_range: str

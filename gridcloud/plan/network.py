@@ -9,6 +9,7 @@ for every pool at its maximum, plus one surge node per pool for upgrades.
 from __future__ import annotations
 
 import math
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
 from gridcloud.catalog import limits
@@ -16,9 +17,12 @@ from gridcloud.errors import PlanError
 from gridcloud.plan.model import NetworkPlan
 
 if TYPE_CHECKING:
-    from ipaddress import IPv4Network
-
+    from gridcloud.plan.model import Deployed
     from gridcloud.profile.models import Network
+
+#: Names of the subnet's secondary ranges, read by the cluster's IP allocation policy.
+POD_RANGE_NAME = "pods"
+SERVICE_RANGE_NAME = "services"
 
 
 def pod_block_prefix(max_pods_per_node: int) -> int:
@@ -65,14 +69,72 @@ def _allocate(space: IPv4Network, prefix: int, taken: list[IPv4Network], what: s
     )
 
 
-def plan_network(network: Network, nodes_to_address: int) -> NetworkPlan:
-    """Size and place the ranges for ``nodes_to_address`` nodes."""
+def _kept(
+    network: Network, nodes_to_address: int, deployed: Deployed | None
+) -> dict[str, IPv4Network]:
+    """The deployed stack's computed ranges, kept: a range in use cannot change in place.
+
+    A range the profile gives is the profile's to change; a computed one stays as deployed as
+    long as it holds the nodes, or the Plan fails with the way forward.
+    """
+    if deployed is None:
+        return {}
+    max_pods = network.max_pods_per_node
+    if deployed.max_pods_per_node != max_pods:
+        raise PlanError(
+            f"network.maxPodsPerNode is {max_pods}; the deployed cluster has "
+            f"{deployed.max_pods_per_node}, fixed when it was created",
+            hint=f"set network.maxPodsPerNode: {deployed.max_pods_per_node} (changing it needs "
+            "a new cluster: a new facility name, then destroy the old one)",
+        )
+    kept: dict[str, IPv4Network] = {}
+    checks = (
+        ("podRange", network.pod_range, deployed.pod_range),
+        ("subnetRange", network.subnet_range, deployed.subnet_range),
+        ("serviceRange", network.service_range, deployed.service_range),
+    )
+    for name, given, live in checks:
+        if given is not None:
+            continue
+        current = IPv4Network(live)
+        if name == "podRange":
+            holds = pod_range_capacity(current, max_pods)
+        elif name == "subnetRange":
+            holds = subnet_capacity(current)
+        else:
+            holds = nodes_to_address  # the service range does not depend on the nodes
+        if holds < nodes_to_address:
+            raise PlanError(
+                f"the pools now reach {nodes_to_address:,} nodes (with surge); the deployed "
+                f"{name} {current} holds {holds:,}, and a range in use cannot grow",
+                hint=f"keep the pools within {holds:,} nodes; or set network.{name} to a larger "
+                "range for a new facility (new name), move the workloads, destroy the old one",
+            )
+        kept[name] = current
+    return kept
+
+
+def plan_network(
+    network: Network, nodes_to_address: int, deployed: Deployed | None = None
+) -> NetworkPlan:
+    """Size and place the ranges for ``nodes_to_address`` nodes, keeping what ``deployed``
+    fixes."""
     max_pods = network.max_pods_per_node
     block = pod_block_prefix(max_pods)
+    kept = _kept(network, nodes_to_address, deployed)
     wanted = {
-        "podRange": (network.pod_range, pod_range_prefix(nodes_to_address, max_pods)),
-        "subnetRange": (network.subnet_range, subnet_prefix(nodes_to_address)),
-        "serviceRange": (network.service_range, limits.SERVICE_RANGE_PREFIX),
+        "podRange": (
+            network.pod_range or kept.get("podRange"),
+            pod_range_prefix(nodes_to_address, max_pods),
+        ),
+        "subnetRange": (
+            network.subnet_range or kept.get("subnetRange"),
+            subnet_prefix(nodes_to_address),
+        ),
+        "serviceRange": (
+            network.service_range or kept.get("serviceRange"),
+            limits.SERVICE_RANGE_PREFIX,
+        ),
     }
     if network.pod_range is not None:
         holds = pod_range_capacity(network.pod_range, max_pods)
@@ -93,6 +155,7 @@ def plan_network(network: Network, nodes_to_address: int) -> NetworkPlan:
             )
 
     fixed = {name: net for name, (net, _) in wanted.items() if net is not None}
+    given = {n for n in fixed if n not in kept}
     taken = [network.control_plane_range]
     named = {"controlPlaneRange": network.control_plane_range, **fixed}
     items = list(named.items())
@@ -108,8 +171,8 @@ def plan_network(network: Network, nodes_to_address: int) -> NetworkPlan:
     computed = []
     what = {"podRange": "pod range", "subnetRange": "subnet", "serviceRange": "service range"}
     # Largest first keeps every block aligned with no gaps between them.
-    for name, (given, prefix) in sorted(wanted.items(), key=lambda item: item[1][1]):
-        if given is None:
+    for name, (_, prefix) in sorted(wanted.items(), key=lambda item: item[1][1]):
+        if name not in fixed:
             placed[name] = _allocate(network.address_space, prefix, taken, what[name])
             taken.append(placed[name])
             computed.append(name)
@@ -121,7 +184,10 @@ def plan_network(network: Network, nodes_to_address: int) -> NetworkPlan:
         pod_range=str(placed["podRange"]),
         service_range=str(placed["serviceRange"]),
         control_plane_range=str(network.control_plane_range),
+        pod_range_name=POD_RANGE_NAME,
+        service_range_name=SERVICE_RANGE_NAME,
         pod_range_nodes=pod_range_capacity(placed["podRange"], max_pods),
         subnet_range_nodes=subnet_capacity(placed["subnetRange"]),
-        computed=tuple(sorted(computed)),
+        computed=tuple(sorted({*computed, *kept} - given)),
+        kept=tuple(sorted(kept)),
     )

@@ -15,11 +15,11 @@ services' tolerations are computed from them:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
-from gridcloud.plan.model import AcceleratorPlan, PoolPlan, Taint
+from gridcloud.plan.model import AcceleratorPlan, AutoscalingPlan, PoolPlan, Taint, UpgradePlan
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog
@@ -34,6 +34,9 @@ SOFT_ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true", effect="Pre
 SPOT_TAINT = Taint(key="cloud.google.com/gke-spot", value="true")
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="present")
 ARM_TAINT = Taint(key="kubernetes.io/arch", value="arm64")
+
+#: Surge upgrades: one extra node per pool, none down (GKE's default surge, made explicit).
+SURGE = UpgradePlan(max_surge=limits.SURGE_NODES_PER_POOL, max_unavailable=0)
 
 
 def taints_for(kind: str, spot: bool, *, soft: bool = False) -> tuple[Taint, ...]:
@@ -74,6 +77,10 @@ def plan_control_gcp(control: ControlNode, zone: str, catalog: Catalog) -> PoolP
         max_cores=machine.vcpus,
         zones=(zone,),
         max_nodes_per_zone=1,
+        autoscaling=None,
+        node_count=1,
+        initial_node_count=None,
+        upgrade=SURGE,
         accelerator=None,
         disk_size_gb=control.disk_size_gb,
         disk_type="pd-balanced",
@@ -99,6 +106,10 @@ def plan_control_existing(control: ControlNode) -> PoolPlan:
         max_cores=None,
         zones=(),
         max_nodes_per_zone=1,
+        autoscaling=None,
+        node_count=None,
+        initial_node_count=None,
+        upgrade=None,
         accelerator=None,
         disk_size_gb=control.disk_size_gb,
         disk_type="existing",
@@ -115,15 +126,19 @@ def plan_pool_gcp(
     machine = catalog.machine_types[pool.machine_type]
     zones = tuple(pool.zones or default_zones)
     max_nodes = pool.max_nodes or math.ceil((pool.max_cores or 0) / machine.vcpus)
-    per_zone = math.ceil(max_nodes / len(zones))
-    if per_zone > limits.MAX_NODES_PER_POOL_PER_ZONE:
+    even_share = math.ceil(max_nodes / len(zones))
+    if even_share > limits.MAX_NODES_PER_POOL_PER_ZONE:
         needed = math.ceil(max_nodes / limits.MAX_NODES_PER_POOL_PER_ZONE)
         raise PlanError(
-            f"pool '{pool.name}' reaches {max_nodes:,} nodes: {per_zone:,} per zone over "
+            f"pool '{pool.name}' reaches {max_nodes:,} nodes: {even_share:,} per zone over "
             f"{len(zones)} zone(s), above GKE's limit of "
             f"{limits.MAX_NODES_PER_POOL_PER_ZONE:,} nodes per node pool per zone",
             hint=f"spread the pool over at least {needed} zones, or use a larger machine type",
         )
+    # Spot capacity comes and goes by zone: location policy ANY lets the autoscaler take it
+    # wherever it is, so one zone may hold the whole pool up to GKE's per-zone limit.
+    policy: Literal["ANY", "BALANCED"] = "ANY" if pool.spot else "BALANCED"
+    per_zone = min(max_nodes, limits.MAX_NODES_PER_POOL_PER_ZONE) if policy == "ANY" else even_share
     min_nodes = pool.min_nodes
     if min_nodes > max_nodes:
         raise PlanError(
@@ -151,6 +166,12 @@ def plan_pool_gcp(
         max_cores=max_nodes * machine.vcpus,
         zones=zones,
         max_nodes_per_zone=per_zone,
+        autoscaling=AutoscalingPlan(
+            total_min_nodes=min_nodes, total_max_nodes=max_nodes, location_policy=policy
+        ),
+        node_count=None,
+        initial_node_count=math.ceil(min_nodes / len(zones)),
+        upgrade=SURGE,
         accelerator=accelerator,
         disk_size_gb=pool.disk_size_gb,
         disk_type=pool.disk_type,
@@ -176,6 +197,10 @@ def plan_pool_existing(pool: Pool) -> PoolPlan:
         max_cores=None,
         zones=(),
         max_nodes_per_zone=max_nodes,
+        autoscaling=None,
+        node_count=None,
+        initial_node_count=None,
+        upgrade=None,
         accelerator=None,
         disk_size_gb=pool.disk_size_gb,
         disk_type="existing",

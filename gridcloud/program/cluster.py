@@ -1,6 +1,10 @@
 """The GKE Standard cluster: private nodes, Workload Identity, shielded nodes, cost allocation.
 
 The default node pool is removed at creation; every pool is a :class:`NodePool` of its own.
+``node_config`` configures only that temporary default pool: once it is gone GKE reports
+another pool's config there, and as the field forces a replacement, it is ignored after
+creation (pulumi-gcp and terraform-provider-google document this). The cluster is not deleted
+before a replacement: with its fixed name a replacement fails before anything is deleted.
 """
 
 from __future__ import annotations
@@ -10,12 +14,12 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.program.naming import POD_RANGE_NAME, SERVICE_RANGE_NAME, resource_labels
-
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+#: What GKE rewrites after creation and must not be compared with what was sent.
+IGNORED_AFTER_CREATION = ["nodeConfig"]
 
 
 class Cluster(pulumi.ComponentResource):
@@ -35,27 +39,25 @@ class Cluster(pulumi.ComponentResource):
         assert plan.cluster is not None
         assert plan.network is not None
         assert plan.target.provider == "gcp"
-        spec = plan.cluster
-        # A zonal cluster lists its *other* zones here; a regional one, all of them.
-        node_locations = [z for z in spec.node_locations if z != spec.location]
+        spec, net = plan.cluster, plan.network
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
             name=spec.name,
             project=plan.target.project,
             location=spec.location,
-            node_locations=node_locations,
+            node_locations=list(spec.node_locations),
             network=network.id,
             subnetwork=subnet.id,
             networking_mode="VPC_NATIVE",
             ip_allocation_policy={
-                "cluster_secondary_range_name": POD_RANGE_NAME,
-                "services_secondary_range_name": SERVICE_RANGE_NAME,
+                "cluster_secondary_range_name": net.pod_range_name,
+                "services_secondary_range_name": net.service_range_name,
             },
-            default_max_pods_per_node=plan.network.max_pods_per_node,
+            default_max_pods_per_node=net.max_pods_per_node,
             private_cluster_config={
                 "enable_private_nodes": True,
                 "enable_private_endpoint": False,
-                "master_ipv4_cidr_block": plan.network.control_plane_range,
+                "master_ipv4_cidr_block": net.control_plane_range,
             },
             remove_default_node_pool=True,
             initial_node_count=1,
@@ -64,9 +66,9 @@ class Cluster(pulumi.ComponentResource):
             workload_identity_config={"workload_pool": f"{plan.target.project}.svc.id.goog"},
             enable_shielded_nodes=True,
             cost_management_config={"enabled": True},
-            resource_labels=resource_labels(plan),
+            resource_labels=dict(spec.resource_labels),
             deletion_protection=spec.deletion_protection,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=IGNORED_AFTER_CREATION),
         )
         self.register_outputs(
             {"name": self.cluster.name, "endpoint": self.cluster.endpoint, "id": self.cluster.id}

@@ -34,6 +34,38 @@ class Facility:
     outputs: dict[str, object] = field(default_factory=dict)
 
 
+def _identity(plan: Plan) -> dict[str, object]:
+    """Outputs that let the engine work from the stack alone (destroy, status, refresh, and
+    the leftover listing after a destroy), and keep what a second ``up`` must not change."""
+    from gridcloud import __version__
+
+    outputs: dict[str, object] = {
+        "facility": plan.name,
+        "target": plan.target.provider,
+        "gridcloudVersion": __version__,
+        "planFingerprint": plan.fingerprint,
+    }
+    if plan.target.provider == "gcp":
+        assert plan.cluster is not None
+        assert plan.network is not None
+        outputs |= {
+            "project": plan.target.project,
+            "region": plan.target.region,
+            "clusterLocation": plan.cluster.location,
+            "labels": dict(plan.cluster.resource_labels),
+            "network": {
+                "maxPodsPerNode": plan.network.max_pods_per_node,
+                "subnetRange": plan.network.subnet_range,
+                "podRange": plan.network.pod_range,
+                "serviceRange": plan.network.service_range,
+            },
+        }
+    else:
+        outputs |= {"kubeconfigPath": plan.target.kubeconfig, "context": plan.target.context}
+    outputs["namespaces"] = list(plan.services.namespaces)
+    return outputs
+
+
 def build(plan: Plan) -> Facility:
     """Declare the facility's resources for ``plan``."""
     if plan.target.provider != "gcp":
@@ -42,12 +74,7 @@ def build(plan: Plan) -> Facility:
         services = Services("services", plan, provider=provider, api_server=server, ca_data=ca)
         return Facility(
             provider=provider,
-            outputs={
-                "facility": plan.name,
-                "context": plan.target.context,
-                **services.outputs,
-                "planFingerprint": plan.fingerprint,
-            },
+            outputs={**_identity(plan), **services.outputs},
         )
 
     network = Network("network", plan)
@@ -88,14 +115,13 @@ def build(plan: Plan) -> Facility:
     return Facility(
         provider=provider,
         outputs={
-            "facility": plan.name,
+            **_identity(plan),
             **services.outputs,
             "clusterName": cluster.cluster.name,
             "clusterEndpoint": cluster.cluster.endpoint,
             "kubeconfig": kubeconfig,
             "pools": [p.pool.name for p in pools],
             "nodeServiceAccount": identity.account.email,
-            "planFingerprint": plan.fingerprint,
         },
     )
 

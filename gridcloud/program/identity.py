@@ -1,8 +1,4 @@
-"""The nodes' own service account, with the least privilege a GKE node needs.
-
-Never the default compute service account (Editor on the whole project): a node that pulls
-images, writes logs and metrics needs these roles and nothing else.
-"""
+"""The nodes' own service account, with the project roles the Plan gives it."""
 
 from __future__ import annotations
 
@@ -11,18 +7,10 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.program.naming import gcp_name
+from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
-
-NODE_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-    "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
-)
 
 
 class NodeIdentity(pulumi.ComponentResource):
@@ -31,11 +19,12 @@ class NodeIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gridcloud:identity:NodeIdentity", name, None, opts)
         assert plan.target.provider == "gcp"
+        assert plan.cluster is not None
         project = plan.target.project
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_of(self)
         self.account = gcp.serviceaccount.Account(
             f"{name}-account",
-            account_id=gcp_name(plan, "nodes"),
+            account_id=plan.cluster.names.node_account,
             display_name=f"gridcloud {plan.name} GKE nodes",
             project=project,
             opts=child,
@@ -49,6 +38,6 @@ class NodeIdentity(pulumi.ComponentResource):
                 member=member,
                 opts=child,
             )
-            for role in NODE_ROLES
+            for role in plan.cluster.node_roles
         ]
         self.register_outputs({"email": self.account.email})

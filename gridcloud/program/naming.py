@@ -1,29 +1,23 @@
-"""Names of cloud resources, decided once.
+"""Resource options that follow from how GCP names resources.
 
 Pulumi resource names (the first argument) are kebab-case and stable: renaming one replaces
-the cloud resource, so a rename needs an ``aliases`` entry. GCP names get the facility's
-name as prefix so that two facilities share a project without clashing.
+the cloud resource, so a rename needs an ``aliases`` entry (tests/program/test_day_two.py
+fails on a rename without one). Every name and label of a GCP resource comes from the Plan.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import pulumi
 
-if TYPE_CHECKING:
-    from gridcloud.plan import Plan
-
-#: Secondary range names on the subnet, read by the cluster's IP allocation policy.
-POD_RANGE_NAME = "pods"
-SERVICE_RANGE_NAME = "services"
-
-#: Labels on every GCP resource that takes labels (billing export groups by them).
-MANAGED_BY = {"managed-by": "gridcloud"}
+#: A GCP resource with a fixed name cannot have its replacement created beside it (the name
+#: is taken), and an IAM member replaced create-first loses its binding when the old one is
+#: deleted: these resources are deleted before they are replaced.
+NAMED = pulumi.ResourceOptions(delete_before_replace=True)
 
 
-def gcp_name(plan: Plan, role: str) -> str:
-    """``<facility>-<role>``, the name a GCP resource gets."""
-    return f"{plan.name}-{role}"
-
-
-def resource_labels(plan: Plan) -> dict[str, str]:
-    return {**MANAGED_BY, "gridcloud-facility": plan.name}
+def child_of(parent: pulumi.Resource, *more: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """Options of a named GCP child resource of a component."""
+    merged = pulumi.ResourceOptions.merge(NAMED, pulumi.ResourceOptions(parent=parent))
+    for opts in more:
+        merged = pulumi.ResourceOptions.merge(merged, opts)
+    return merged

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.program.naming import POD_RANGE_NAME, SERVICE_RANGE_NAME, gcp_name
+from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
@@ -23,14 +23,15 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gridcloud:network:Network", name, None, opts)
         assert plan.network is not None
+        assert plan.cluster is not None
         assert plan.target.provider == "gcp"
-        net = plan.network
-        child = pulumi.ResourceOptions(parent=self)
+        net, names = plan.network, plan.cluster.names
+        child = child_of(self)
         project, region = plan.target.project, plan.target.region
 
         self.network = gcp.compute.Network(
             f"{name}-vpc",
-            name=gcp_name(plan, "vpc"),
+            name=names.network,
             project=project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
@@ -38,21 +39,21 @@ class Network(pulumi.ComponentResource):
         )
         self.subnet = gcp.compute.Subnetwork(
             f"{name}-subnet",
-            name=gcp_name(plan, "nodes"),
+            name=names.subnet,
             project=project,
             region=region,
             network=self.network.id,
             ip_cidr_range=net.subnet_range,
             private_ip_google_access=True,
             secondary_ip_ranges=[
-                {"range_name": POD_RANGE_NAME, "ip_cidr_range": net.pod_range},
-                {"range_name": SERVICE_RANGE_NAME, "ip_cidr_range": net.service_range},
+                {"range_name": net.pod_range_name, "ip_cidr_range": net.pod_range},
+                {"range_name": net.service_range_name, "ip_cidr_range": net.service_range},
             ],
             opts=child,
         )
         self.router = gcp.compute.Router(
             f"{name}-router",
-            name=gcp_name(plan, "router"),
+            name=names.router,
             project=project,
             region=region,
             network=self.network.id,
@@ -60,7 +61,7 @@ class Network(pulumi.ComponentResource):
         )
         self.nat = gcp.compute.RouterNat(
             f"{name}-nat",
-            name=gcp_name(plan, "nat"),
+            name=names.nat,
             project=project,
             region=region,
             router=self.router.name,

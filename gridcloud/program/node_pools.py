@@ -1,8 +1,8 @@
-"""One GKE node pool per pool of the Plan: the control pool and the elastic pools.
+"""One GKE node pool per pool of the Plan: sizes, autoscaling, surge and zones as it says.
 
-The control pool has exactly one on-demand node and no autoscaling. An elastic pool scales
-between its minimum (0) and maximum across its zones; spot pools use location policy ANY,
-so the autoscaler takes spot capacity wherever a zone has it.
+``initial_node_count`` counts nodes per zone at creation and forces a replacement when it
+changes; the autoscaler owns the size afterwards, so the field is ignored after creation and
+a change of minNodes reaches the pool through its autoscaling totals.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.catalog import limits
 from gridcloud.program.cluster import CLOUD_PLATFORM
-from gridcloud.program.naming import resource_labels
+from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan, PoolPlan
@@ -25,11 +24,14 @@ TAINT_EFFECTS = {
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
     "NoExecute": "NO_EXECUTE",
 }
+#: Set at creation; the autoscaler owns the pool's size afterwards.
+IGNORED_AFTER_CREATION = ["initialNodeCount"]
 
 
 def node_config(
     plan: Plan, pool: PoolPlan, account_email: pulumi.Input[str]
 ) -> gcp.container.NodePoolNodeConfigArgsDict:
+    assert plan.cluster is not None
     config: gcp.container.NodePoolNodeConfigArgsDict = {
         "machine_type": pool.machine_type,
         "spot": pool.spot,
@@ -46,7 +48,7 @@ def node_config(
             "enable_secure_boot": True,
             "enable_integrity_monitoring": True,
         },
-        "resource_labels": {**resource_labels(plan), "gridcloud-pool": pool.name},
+        "resource_labels": {**plan.cluster.resource_labels, "gridcloud-pool": pool.name},
     }
     if pool.accelerator is not None:
         config["guest_accelerators"] = [
@@ -77,12 +79,13 @@ class NodePool(pulumi.ComponentResource):
         assert plan.network is not None
         assert plan.target.provider == "gcp"
         autoscaling: gcp.container.NodePoolAutoscalingArgsDict | None = None
-        if pool.elastic:
+        if pool.autoscaling is not None:
             autoscaling = {
-                "total_min_node_count": pool.min_nodes,
-                "total_max_node_count": pool.max_nodes,
-                "location_policy": "ANY" if pool.spot else "BALANCED",
+                "total_min_node_count": pool.autoscaling.total_min_nodes,
+                "total_max_node_count": pool.autoscaling.total_max_nodes,
+                "location_policy": pool.autoscaling.location_policy,
             }
+        assert pool.upgrade is not None
         self.pool = gcp.container.NodePool(
             f"{name}-pool",
             name=pool.name,
@@ -93,13 +96,13 @@ class NodePool(pulumi.ComponentResource):
             max_pods_per_node=plan.network.max_pods_per_node,
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings={
-                "max_surge": limits.SURGE_NODES_PER_POOL,
-                "max_unavailable": 0,
+                "max_surge": pool.upgrade.max_surge,
+                "max_unavailable": pool.upgrade.max_unavailable,
             },
             node_config=node_config(plan, pool, account_email),
             autoscaling=autoscaling,
-            initial_node_count=pool.min_nodes if pool.elastic else None,
-            node_count=None if pool.elastic else pool.max_nodes,
-            opts=pulumi.ResourceOptions(parent=self),
+            initial_node_count=pool.initial_node_count,
+            node_count=pool.node_count,
+            opts=child_of(self, pulumi.ResourceOptions(ignore_changes=IGNORED_AFTER_CREATION)),
         )
         self.register_outputs({"name": self.pool.name})

@@ -31,11 +31,56 @@ def reveal(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Options:
+    """The resource options the program set, as the engine receives them."""
+
+    parent: str | None
+    """``type::name`` of the parent component; None at the stack's root."""
+    ignore_changes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Old names this resource answers to."""
+    delete_before_replace: bool = False
+    protect: bool = False
+    depends_on: tuple[str, ...] = ()
+    """``type::name`` of the explicit dependencies."""
+    provider: str | None = None
+    """``type::name`` of the explicit provider."""
+
+
+def ref(resource: Any) -> str:
+    return f"{resource.pulumi_resource_type}::{resource.pulumi_resource_name}"
+
+
+def _options(opts: pulumi.ResourceOptions) -> Options:
+    aliases = []
+    for alias in opts.aliases or []:
+        # providers alias their own old type tokens (name left as ...): not a rename
+        name = alias if isinstance(alias, str) else alias.name
+        if isinstance(name, str):
+            aliases.append(name)
+    depends = opts.depends_on if isinstance(opts.depends_on, list) else []
+    return Options(
+        parent=ref(opts.parent) if opts.parent is not None else None,
+        ignore_changes=tuple(opts.ignore_changes or ()),
+        aliases=tuple(aliases),
+        delete_before_replace=bool(opts.delete_before_replace),
+        protect=bool(opts.protect),
+        depends_on=tuple(ref(d) for d in depends if isinstance(d, pulumi.Resource)),
+        provider=ref(opts.provider) if opts.provider is not None else None,
+    )
+
+
+@dataclass(frozen=True)
 class Declared:
     type: str
     name: str
     inputs: dict[str, Any]
     provider: str
+    options: Options = Options(parent=None)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}::{self.name}"
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -93,9 +138,14 @@ def render(plan: Plan) -> Rendered:
     pulumi.runtime.set_mocks(mocks, project="gridcloud", stack="test", preview=False)
     resolved: dict[str, Any] = {}
     secret: dict[str, bool] = {}
+    options: dict[str, Options] = {}
+
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        options[f"{args.type_}::{args.name}"] = _options(args.opts)
 
     @pulumi.runtime.test  # type: ignore[misc]
     def run() -> pulumi.Output[Any]:
+        pulumi.runtime.register_stack_transformation(record)
         facility = build(plan)
         keys = list(facility.outputs)
         outputs = [pulumi.Output.from_input(v) for v in facility.outputs.values()]
@@ -109,4 +159,10 @@ def render(plan: Plan) -> Rendered:
 
     run()
     assert set(resolved) == set(secret), "the program's outputs did not all resolve"
-    return Rendered(mocks.resources, resolved, {k for k, v in secret.items() if v})
+    declared = [
+        Declared(r.type, r.name, r.inputs, r.provider, options.get(r.key, Options(parent=None)))
+        for r in mocks.resources
+    ]
+    keys = [r.key for r in declared]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    return Rendered(declared, resolved, {k for k, v in secret.items() if v})

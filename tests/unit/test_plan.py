@@ -29,8 +29,50 @@ def test_default_profile_cpu_pool(make_plan: MakePlan) -> None:
     assert (cpu.max_nodes, cpu.max_cores, cpu.vcpus) == (1250, 100_000, 80)
     assert cpu.min_nodes == 0
     assert cpu.zones == ("us-central1-a", "us-central1-b", "us-central1-c")
-    assert cpu.max_nodes_per_zone == 417
+    # spot: location policy ANY may put the whole pool in one zone, up to GKE's 1,000
+    assert cpu.max_nodes_per_zone == 1000
     assert cpu.spot is True
+    assert cpu.autoscaling is not None
+    assert (
+        cpu.autoscaling.total_min_nodes,
+        cpu.autoscaling.total_max_nodes,
+        cpu.autoscaling.location_policy,
+    ) == (0, 1250, "ANY")
+    assert (cpu.initial_node_count, cpu.node_count) == (0, None)
+    assert (cpu.upgrade.max_surge, cpu.upgrade.max_unavailable) == (1, 0)  # type: ignore[union-attr]
+
+
+def test_on_demand_pool_is_balanced_evenly(make_plan: MakePlan) -> None:
+    ondemand = make_plan().pool("ondemand")
+    assert ondemand.autoscaling is not None
+    assert ondemand.autoscaling.location_policy == "BALANCED"
+    assert ondemand.max_nodes_per_zone == 4  # 10 nodes over 3 zones, evenly: 4, 3, 3
+
+
+def test_control_pool_has_a_fixed_size_and_no_autoscaling(make_plan: MakePlan) -> None:
+    control = make_plan().pool("control")
+    assert (control.autoscaling, control.node_count, control.initial_node_count) == (None, 1, None)
+
+
+def test_initial_node_count_is_per_zone(make_plan: MakePlan) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["pools"][2]["minNodes"] = 4  # ondemand, 3 zones: GKE counts the start per zone
+
+    ondemand = make_plan(edit).pool("ondemand")
+    assert ondemand.initial_node_count == 2
+    assert ondemand.autoscaling is not None and ondemand.autoscaling.total_min_nodes == 4
+
+
+def test_a_spot_pool_past_the_per_zone_limit_in_one_zone_is_refused(
+    make_plan: MakePlan,
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["pools"][0]["zones"] = ["us-central1-a"]
+        data["pools"][0]["maxNodes"] = 1001
+        del data["pools"][0]["maxCores"]
+
+    with pytest.raises(PlanError, match="above GKE's limit of 1,000"):
+        make_plan(edit)
 
 
 def test_cores_round_up_to_whole_nodes(make_plan: MakePlan) -> None:
@@ -223,7 +265,9 @@ def test_default_cluster_is_zonal_with_nodes_in_every_zone(make_plan: MakePlan) 
     cluster = make_plan().cluster
     assert cluster is not None
     assert (cluster.availability, cluster.location) == ("zonal", "us-central1-a")
-    assert cluster.node_locations == ("us-central1-a", "us-central1-b", "us-central1-c")
+    assert cluster.zones == ("us-central1-a", "us-central1-b", "us-central1-c")
+    # GKE's API takes a zonal cluster's other zones: its own is implied
+    assert cluster.node_locations == ("us-central1-b", "us-central1-c")
     assert "free tier" in cluster.reason
 
 
@@ -233,6 +277,7 @@ def test_profile_can_force_regional(make_plan: MakePlan) -> None:
 
     cluster = make_plan(edit).cluster
     assert cluster is not None and cluster.availability == "regional"
+    assert cluster.node_locations == ("us-central1-a", "us-central1-b", "us-central1-c")
 
 
 def test_on_prem_plan_has_no_cloud_parts() -> None:
