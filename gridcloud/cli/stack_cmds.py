@@ -1,7 +1,10 @@
 """``gridcloud preview | up | destroy | refresh | status | stacks``: the engine's commands.
 
-Each analyses the profile (the same Plan, cost and budget verdict as ``gridcloud plan``),
-runs preflight checks, and drives the stack through the Automation API with live progress.
+``preview`` and ``up`` analyse the profile (the same Plan, cost and budget verdict as
+``gridcloud plan``, keeping what the deployed stack fixes), run preflight checks, and drive the
+stack through the Automation API with live progress. ``destroy``, ``refresh``, ``status`` and
+``stacks`` need only the stack: its name (``--stack``, else the profile's ``name``), the
+backend and the secrets provider; they never validate a profile.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ def _ref(stack: str | None, default_name: str, backend: str | None, secrets: str
     from gridcloud.engine.stacks import StackRef
 
     return StackRef(stack or default_name, resolve_backend(backend), secrets)
+
+
+def _stack_only_ref(
+    profile: str | None, stack: str | None, backend: str | None, secrets: str | None
+) -> Any:
+    """The stack a state-only command works on: ``--stack``, else the profile's name."""
+    from gridcloud.facility import stack_name
+
+    return _ref(stack, stack or stack_name(profile), backend, secrets)
 
 
 def _confirmer(
@@ -104,52 +116,121 @@ def _operate(
     from gridcloud.engine import stacks
     from gridcloud.facility import analyse, resolve_profile
 
-    result = analyse(resolve_profile(profile))
-    plan = result.plan
+    path = resolve_profile(profile)
+    result = analyse(path)
+    ref = _ref(stack, result.plan.name, backend, secrets_provider)
     if operation == "up":
         from gridcloud.cost.budget import enforce
 
         enforce(result.verdict, allow_over_budget=allow_over_budget)
-    warning = None
-    if operation == "destroy":
-        if plan.cluster is not None and plan.cluster.deletion_protection:
-            from gridcloud.errors import InputError
-
-            raise InputError(
-                f"cluster {plan.cluster.name} has deletion protection on; GKE would refuse",
-                hint="set cluster.deletionProtection: false in the profile, run `gridcloud up`, "
-                "then destroy",
-            )
-        warning = (
-            "disks created for PersistentVolumeClaims are not Pulumi resources: delete the "
-            "claims first (see docs/deploy.md), or they stay behind, still billed"
-        )
-    ref = _ref(stack, plan.name, backend, secrets_provider)
-    confirm = _confirmer(operation, ref.name, yes=yes, warning=warning)
-    outcome = stacks.run(operation, plan, ref, json_output=json_output, confirm=confirm)  # type: ignore[arg-type]
+    confirm = _confirmer(operation, ref.name, yes=yes)
+    # everything the engine needs is checked before the stack is touched, even to read it
+    stacks.check_ready(result.plan, ref, needs_cloud=True)
+    state = stacks.read_state(ref)
+    deployed = state.deployed() if state is not None else None
+    if deployed is not None:
+        result = analyse(path, deployed)  # keep the ranges and max pods the stack has
+    outcome = stacks.run(operation, result.plan, ref, json_output=json_output, confirm=confirm)  # type: ignore[arg-type]
     _report(outcome, json_output)
 
 
-def _read_only(operation: str, summary: str) -> Callable[..., None]:
-    """A command that changes no cloud resource, so asks for no confirmation."""
+def _refresh(
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
+    *,
+    json_output: bool,
+) -> None:
+    from gridcloud.engine import stacks
 
-    def command(
+    ref = _stack_only_ref(profile, stack, backend, secrets_provider)
+    state = stacks.read_state(ref)
+    if state is None:
+        from gridcloud.errors import InputError
+
+        raise InputError(
+            f"no stack {ref.name} in {ref.backend}",
+            hint="`gridcloud stacks` lists the stacks there",
+        )
+    if state.on_gcp:
+        from gridcloud.engine import preflight
+
+        preflight.google_credentials()
+    _report(stacks.run("refresh", None, ref, json_output=json_output), json_output)
+
+
+def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
+    def ask(items: list[Any]) -> bool:
+        from gridcloud.cli.output import err
+
+        err.print(f"[yellow]{len(items)} resource(s) of the facility remain, still billed:[/]")
+        for item in items:
+            size = f", {item.size_gb} GB" if item.size_gb else ""
+            err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        return typer.confirm("Delete them?", default=False, err=True)
+
+    return ask
+
+
+def _destroy(
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
+    *,
+    json_output: bool,
+    yes: bool,
+) -> None:
+    from gridcloud.engine import teardown
+
+    ref = _stack_only_ref(profile, stack, backend, secrets_provider)
+    confirm = _confirmer("destroy", ref.name, yes=yes)
+    outcome = teardown.destroy(
+        ref,
+        json_output=json_output,
+        confirm=confirm,
+        delete_leftovers=_leftover_prompt(yes),
+    )
+    from gridcloud.cli.output import emit_json_line, err
+
+    if json_output:
+        emit_json_line(outcome.to_json())
+    else:
+        _report(outcome.result, json_output=False)
+        if outcome.deleted:
+            err.print(f"deleted {len(outcome.deleted)} leftover resource(s)")
+        kept = len(outcome.leftovers) - len(outcome.deleted)
+        if kept and not outcome.failures:
+            err.print(
+                f"[yellow]warning:[/] {kept} leftover resource(s) kept, still billed: run "
+                "again with --yes to delete them, or delete them in the console"
+            )
+    if outcome.failures:
+        from gridcloud.errors import EngineError
+
+        raise EngineError(
+            "the facility is destroyed, but some leftovers could not be deleted: "
+            + "; ".join(outcome.failures),
+            hint="delete them in the console or with gcloud; they are still billed",
+        )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def preview(
         profile: ProfileArg = None,
         stack: StackOpt = None,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        _operate(operation, profile, stack, backend, secrets_provider, json_output=json)
-
-    command.__doc__ = summary
-    return command
-
-
-def register(app: typer.Typer) -> None:
-    app.command(name="preview")(
-        _read_only("preview", "Show what `up` would change, without changing anything.")
-    )
+        """Show what `up` would change, without changing anything."""
+        _operate("preview", profile, stack, backend, secrets_provider, json_output=json)
 
     @app.command()
     def up(
@@ -185,12 +266,22 @@ def register(app: typer.Typer) -> None:
         yes: YesOpt = False,
         json: JsonOpt = False,
     ) -> None:
-        """Delete every resource of the facility's stack."""
-        _operate("destroy", profile, stack, backend, secrets_provider, json_output=json, yes=yes)
+        """Delete every resource of the facility's stack, then what it left behind.
 
-    app.command(name="refresh")(
-        _read_only("refresh", "Read the real state of the facility's resources into the stack.")
-    )
+        Works from the stack's state alone: the profile only names the stack (--stack does
+        without it)."""
+        _destroy(profile, stack, backend, secrets_provider, json_output=json, yes=yes)
+
+    @app.command()
+    def refresh(
+        profile: ProfileArg = None,
+        stack: StackOpt = None,
+        backend: BackendOpt = None,
+        secrets_provider: SecretsOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        """Read the real state of the facility's resources into the stack (state only)."""
+        _refresh(profile, stack, backend, secrets_provider, json_output=json)
 
     @app.command()
     def status(
@@ -200,12 +291,10 @@ def register(app: typer.Typer) -> None:
         secrets_provider: SecretsOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """A stack's outputs (secrets masked), its resources and its last update."""
+        """A stack's outputs (secrets masked), its resources and its last update (state only)."""
         from gridcloud.engine import stacks
-        from gridcloud.facility import analyse, resolve_profile
 
-        plan = analyse(resolve_profile(profile)).plan
-        data = stacks.status(plan, _ref(stack, plan.name, backend, secrets_provider))
+        data = stacks.status(None, _stack_only_ref(profile, stack, backend, secrets_provider))
         from gridcloud.cli.output import emit_json, out
 
         if json:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pulumi import automation as auto
 
     from gridcloud.plan import Plan
+    from gridcloud.plan.model import Deployed
 
 PROJECT = "gridcloud"
 
@@ -86,11 +87,12 @@ def _options(ref: StackRef, plan: Plan | None) -> auto.LocalWorkspaceOptions:
     def program() -> None:
         from gridcloud.program import build, export
 
-        assert plan is not None
+        if plan is None:  # destroy and refresh work from the state and never run it
+            raise EngineError("the program needs a Plan: this operation is not one of them")
         export(build(plan))
 
     return auto.LocalWorkspaceOptions(
-        program=program if plan is not None else None,
+        program=program,
         project_settings=auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
@@ -166,7 +168,8 @@ def _engine_errors(ref: StackRef, tracker: Tracker | None = None) -> Iterator[No
 
 
 def check_ready(plan: Plan | None, ref: StackRef, *, needs_cloud: bool) -> None:
-    """Preflight: CLI, secrets, and (for a gcp target that the operation touches) credentials."""
+    """Preflight: CLI, secrets, and (for a gcp target that the operation touches) credentials
+    and the environment the program reads."""
     preflight.pulumi_cli()
     preflight.secrets_ready(ref.backend, ref.secrets_provider)
     if needs_cloud and plan is not None and plan.on_gcp:
@@ -175,17 +178,70 @@ def check_ready(plan: Plan | None, ref: StackRef, *, needs_cloud: bool) -> None:
         preflight.environment_ready(plan)
 
 
+@dataclass(frozen=True)
+class StackState:
+    """What a stack's state says, read without any profile: outputs (secrets included, never
+    shown) and its resources."""
+
+    outputs: dict[str, Any]
+    resources: list[dict[str, Any]]
+
+    @property
+    def on_gcp(self) -> bool:
+        return self.outputs.get("target", "gcp") == "gcp" and any(
+            str(r.get("type", "")).startswith("gcp:") for r in self.resources
+        )
+
+    def protected_cluster(self) -> str | None:
+        """The GKE cluster's name if the state says its deletion protection is on."""
+        for resource in self.resources:
+            if resource.get("type") == "gcp:container/cluster:Cluster":
+                outputs = resource.get("outputs") or resource.get("inputs") or {}
+                if outputs.get("deletionProtection", True):
+                    return str(outputs.get("name") or "the cluster")
+        return None
+
+    def deployed(self) -> Deployed | None:
+        """The ranges and max pods the next Plan must keep (None before the first up)."""
+        from gridcloud.plan.model import Deployed
+
+        network = self.outputs.get("network")
+        if not isinstance(network, dict):
+            return None
+        return Deployed.model_validate(network)
+
+
+def read_state(ref: StackRef) -> StackState | None:
+    """The stack's state, or None when the stack does not exist (yet)."""
+    from pulumi import automation as auto
+
+    check_ready(None, ref, needs_cloud=False)
+    options = _options(ref, None)
+    try:
+        stack = auto.select_stack(ref.name, PROJECT, program=options.program, opts=options)
+    except auto.StackNotFoundError:
+        return None
+    except Exception as exc:
+        translated = translate(exc, ref)
+        if translated is exc:
+            raise
+        raise translated from exc
+    with _engine_errors(ref):
+        outputs = {k: v.value for k, v in stack.outputs().items()}
+        deployment = stack.export_stack().deployment or {}
+    return StackState(outputs, list(deployment.get("resources", [])))
+
+
 def open_stack(plan: Plan | None, ref: StackRef, *, create: bool) -> auto.Stack:
     from pulumi import automation as auto
 
+    options = _options(ref, plan)
     with _engine_errors(ref):
         if create:
             return auto.create_or_select_stack(
-                ref.name, PROJECT, opts=_options(ref, plan), program=_options(ref, plan).program
+                ref.name, PROJECT, opts=options, program=options.program
             )
-        return auto.select_stack(
-            ref.name, PROJECT, opts=_options(ref, plan), program=_options(ref, plan).program
-        )
+        return auto.select_stack(ref.name, PROJECT, opts=options, program=options.program)
 
 
 def _counts(summary: Any) -> dict[str, int]:
@@ -199,7 +255,7 @@ def _masked_outputs(stack: auto.Stack) -> dict[str, Any]:
 
 def run(
     operation: Operation,
-    plan: Plan,
+    plan: Plan | None,
     ref: StackRef,
     *,
     json_output: bool,
@@ -208,8 +264,11 @@ def run(
     """Preview, up, destroy or refresh ``plan``'s stack with live progress.
 
     For ``up`` and ``destroy`` a preview comes first: it counts the resources for the
-    progress view and shows the changes to ``confirm``, which may decline.
+    progress view and shows the changes to ``confirm``, which may decline. ``destroy`` and
+    ``refresh`` need no Plan (``None``): they work from the stack's state alone.
     """
+    if plan is None and operation in ("preview", "up"):
+        raise EngineError(f"{operation} needs a Plan")
     check_ready(plan, ref, needs_cloud=True)
     stack = open_stack(plan, ref, create=operation in ("preview", "up"))
     tracker = Tracker()

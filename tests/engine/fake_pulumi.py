@@ -8,7 +8,12 @@ are exercised against this script instead. It answers the calls the Automation A
 
 - ``ok``: the operation succeeds, creating the resources named in the event log;
 - ``fail``: a resource fails with a provider error (events and exit code as the real CLI);
-- ``conflict``: another update holds the lock (the real CLI's 409 message).
+- ``conflict``: another update holds the lock (the real CLI's 409 message);
+- ``missing``: the stack does not exist (``stack select`` fails as the real CLI does).
+
+The stack's state stands for the default profile's facility after a first ``up``: its outputs
+(the program's, see gridcloud/program/facility.py) and a GKE cluster whose deletion
+protection is ``$FAKE_PULUMI_PROTECTED`` (``true`` unless set to ``false``).
 
 Every call is appended to ``$FAKE_PULUMI_LOG`` (one JSON array of arguments per line).
 """
@@ -23,6 +28,23 @@ from pathlib import Path
 
 CONFLICT = "error: [409] Conflict: Another update is currently in progress."
 URN = "urn:pulumi:atlas-gcp::gridcloud::gridcloud:cluster:Cluster$gcp:container/cluster:Cluster::"
+NOT_FOUND = "error: no stack named 'atlas-gcp' found"
+OUTPUTS = {
+    "facility": "atlas-gcp",
+    "target": "gcp",
+    "project": "atlas-analysis-facility",
+    "region": "us-central1",
+    "clusterName": "atlas-gcp",
+    "clusterLocation": "us-central1-a",
+    "labels": {"managed-by": "gridcloud", "gridcloud-facility": "atlas-gcp"},
+    "namespaces": ["cvmfs", "grid", "jupyter", "reana"],
+    "network": {
+        "maxPodsPerNode": 110,
+        "subnetRange": "10.8.0.0/21",
+        "podRange": "10.0.0.0/13",
+        "serviceRange": "10.8.16.0/20",
+    },
+}
 
 
 def events(path: str, mode: str) -> None:
@@ -75,6 +97,9 @@ def main(args: list[str]) -> int:
             f.write(json.dumps(args) + "\n")
     mode = os.environ.get("FAKE_PULUMI_MODE", "ok")
     args = [a for a in args if a != "--non-interactive"]
+    if mode == "missing" and args[:2] in (["stack", "select"], ["stack", "output"]):
+        print(NOT_FOUND, file=sys.stderr)
+        return 255
     if args[:1] == ["version"]:
         print(os.environ.get("FAKE_PULUMI_VERSION", "v3.200.0"))
         return 0
@@ -111,11 +136,7 @@ def main(args: list[str]) -> int:
     if args[:2] == ["stack", "output"]:
         # the real CLI masks secrets unless --show-secrets is given
         shown = "--show-secrets" in args
-        print(
-            json.dumps(
-                {"facility": "atlas-gcp", "kubeconfig": "apiVersion: v1" if shown else "[secret]"}
-            )
-        )
+        print(json.dumps({**OUTPUTS, "kubeconfig": "apiVersion: v1" if shown else "[secret]"}))
         return 0
     if args[:2] == ["stack", "ls"]:
         print(
@@ -139,7 +160,17 @@ def main(args: list[str]) -> int:
                     "version": 3,
                     "deployment": {
                         "resources": [
-                            {"urn": URN + "cluster-gke", "type": "gcp:container/cluster:Cluster"},
+                            {
+                                "urn": URN + "cluster-gke",
+                                "type": "gcp:container/cluster:Cluster",
+                                "outputs": {
+                                    "name": "atlas-gcp",
+                                    "deletionProtection": os.environ.get(
+                                        "FAKE_PULUMI_PROTECTED", "true"
+                                    )
+                                    == "true",
+                                },
+                            },
                         ]
                     },
                 }

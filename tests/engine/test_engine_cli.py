@@ -7,12 +7,16 @@ tests/engine/fake_pulumi.py, which plays the CLI (see its docstring).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import responses
 from typer.testing import CliRunner
 
 from gridcloud.cli import create_cli
+from tests.engine import compute_api
 from tests.engine.conftest import FakePulumi
 
 runner = CliRunner()
@@ -201,3 +205,137 @@ def test_without_a_terminal_progress_is_plain_lines(
     assert any("[1/1] done     cluster-gke" in ln for ln in lines)
     assert "up succeeded on stack atlas-gcp" in err
     assert "kubeconfig: [secret]" in out
+
+
+# --- day two: state-only commands and the teardown ----------------------------------------
+
+
+@pytest.fixture
+def compute(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    """The project's Compute Engine API with the facility's leftovers in it."""
+    from gridcloud.engine import leftovers
+
+    monkeypatch.setattr(
+        leftovers.ComputeClients, "__init__", _anonymous(leftovers.ComputeClients.__init__)
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        compute_api.serve_listing(mock)
+        compute_api.serve_deletes(mock)
+        yield mock
+
+
+def _anonymous(init: Any) -> Any:
+    from google.auth.credentials import AnonymousCredentials
+
+    def patched(self: Any, credentials: Any = None) -> None:
+        init(self, AnonymousCredentials())
+
+    return patched
+
+
+def engine_calls(fake: FakePulumi, operation: str) -> list[list[str]]:
+    return [c for c in fake.calls() if operation in c and c[0] != "stack"]
+
+
+def test_destroy_works_from_the_stack_alone_and_deletes_the_leftovers(
+    fake_pulumi: FakePulumi,
+    credentials: None,
+    compute: responses.RequestsMock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_PROTECTED", "false")
+    elsewhere = tmp_path / "no-profiles-here"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the profile is gone
+    code, out, err = run("destroy", "--stack", "atlas-gcp", "--yes", "--json")
+    assert code == 0, err
+    assert engine_calls(fake_pulumi, "destroy")
+    result = json.loads(out.splitlines()[-1])
+    assert result["operation"] == "destroy" and result["result"] == "succeeded"
+    assert {i["name"] for i in result["deletedLeftovers"]} == {
+        "pvc-3f1c9a52",
+        "pvc-77aa0d10",
+        "atlas-gcp-hub",
+        "a8f2c61e0d4b311efb0f942010a80002",
+        "reana-nfs-2026-11-01",
+    }
+    deleted = [c.request.url for c in compute.calls if c.request.method == "DELETE"]
+    assert deleted == compute_api.DELETES
+
+
+def test_destroy_with_a_profile_that_no_longer_validates(
+    fake_pulumi: FakePulumi,
+    credentials: None,
+    compute: responses.RequestsMock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_PROTECTED", "false")
+    old = tmp_path / "old.yaml"
+    old.write_text("apiVersion: gridcloud.dev/v0\nname: atlas-gcp\nretiredField: 1\n")
+    code, _, err = run("destroy", str(old), "--yes")
+    assert code == 0, err
+    assert engine_calls(fake_pulumi, "destroy")
+    assert "5 resource(s) of the facility remain" in err
+    assert "disk pvc-3f1c9a52 (us-central1-a, 10 GB): disk of claim jupyter/claim-alice" in err
+
+
+def test_destroy_of_a_protected_cluster_says_how_without_the_profile(
+    fake_pulumi: FakePulumi, credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("destroy", "--stack", "atlas-gcp", "--yes")
+    assert code == 2
+    assert "deletion protection" in err
+    assert "gcloud container clusters update atlas-gcp --location us-central1-a" in err
+    assert engine_calls(fake_pulumi, "destroy") == []
+
+
+def test_destroy_of_a_stack_that_does_not_exist(
+    fake_pulumi: FakePulumi, credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_MODE", "missing")
+    code, _, err = run("destroy", "--stack", "atlas-gcp", "--yes")
+    assert code == 2
+    assert "no stack atlas-gcp" in err
+    assert "gridcloud stacks" in err
+
+
+def test_without_profile_or_stack_a_state_command_asks_for_the_stack(
+    fake_pulumi: FakePulumi, credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("status")
+    assert code == 2
+    assert "--stack NAME" in err
+
+
+@pytest.mark.parametrize("command", ["status", "refresh"])
+def test_status_and_refresh_need_only_the_stack(
+    command: str,
+    fake_pulumi: FakePulumi,
+    credentials: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(command, "--stack", "atlas-gcp", "--json")
+    assert code == 0, err
+
+
+def test_up_keeps_the_deployed_ranges_and_refuses_a_pool_they_cannot_hold(
+    fake_pulumi: FakePulumi, credentials: None, tmp_path: Path
+) -> None:
+    import yaml
+
+    from tests.conftest import PROFILES
+
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    data["pools"][0]["maxCores"] = 168_000  # 2,100 nodes; the deployed /13 holds 2,048
+    grown = tmp_path / "grown.yaml"
+    grown.write_text(yaml.safe_dump(data))
+    code, _, err = run("up", str(grown), "--yes", "--allow-over-budget")
+    assert code == 3, err
+    assert "deployed podRange 10.0.0.0/13 holds 2,048" in err
+    assert engine_calls(fake_pulumi, "up") == []
