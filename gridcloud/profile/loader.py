@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from gridcloud.errors import InputError, ProfileError
 from gridcloud.profile.models import Profile
+from gridcloud.profile.versions import version_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -219,6 +220,15 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
             hint="a profile is a YAML mapping: apiVersion: ..., name: ..., target: ...",
         )
     lines = _Lines(root)
+    refused = version_problem(data.get("apiVersion"))
+    if refused is not None:
+        problem, hint = refused
+        _, line = lines.locate(("apiVersion",))
+        raise ProfileError(
+            f"{source} is not a profile this gridcloud reads",
+            [f"{source}:{line}: apiVersion: {problem}"],
+            hint=hint,
+        )
     problems = [Problem(loc, "is given more than once") for loc, _ in lines.duplicates]
     try:
         profile = Profile.model_validate(data)

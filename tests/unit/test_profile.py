@@ -222,3 +222,60 @@ def test_defaults_are_applied(make_profile: Callable[..., Profile]) -> None:
     cpu = profile.pools[0]
     assert (cpu.min_nodes, cpu.disk_type, cpu.disk_size_gb) == (0, "pd-balanced", 100)
     assert profile.network.max_pods_per_node == 110
+
+
+# --- apiVersion -------------------------------------------------------------------------
+
+
+def _with_version(version: str | None) -> str:
+    import yaml
+
+    data = default_data()
+    if version is None:
+        del data["apiVersion"]
+    else:
+        data["apiVersion"] = version
+    return "# a comment first\n" + yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    ("version", "problem", "hint"),
+    [
+        ("gridcloud.dev/v1beta1", "is newer than this gridcloud", "pip install -U gridcloud"),
+        ("gridcloud.dev/v2", "is newer than this gridcloud", "pip install -U gridcloud"),
+        ("gridcloud.dev/v0", "older profile schema", "no migration exists"),
+        ("gridcloud.dev/v1alpha0", "older profile schema", "no migration exists"),
+        ("nebari.dev/v1", "not a gridcloud profile version", "gridcloud.dev/v1alpha1"),
+        ("gridcloud.dev/latest", "not a gridcloud profile version", "gridcloud.dev/v1alpha1"),
+        (None, "is missing", "apiVersion: gridcloud.dev/v1alpha1"),
+    ],
+)
+def test_a_profile_of_another_version_is_refused_with_the_way_forward(
+    version: str | None, problem: str, hint: str, catalog: Catalog
+) -> None:
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(_with_version(version), "old.yaml", catalog)
+    error = caught.value
+    assert error.exit_code == ExitCode.INVALID_INPUT
+    assert len(error.problems) == 1
+    assert error.problems[0].startswith("old.yaml:2: apiVersion: ")  # line 1 is a comment
+    assert problem in error.problems[0]
+    assert hint in (error.message + (error.hint or "") + error.problems[0])
+
+
+def test_a_stated_migration_is_the_hint(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridcloud.profile import versions
+
+    monkeypatch.setitem(versions.MIGRATIONS, "gridcloud.dev/v0", "run `gridcloud migrate old.yaml`")
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(_with_version("gridcloud.dev/v0"), "old.yaml", catalog)
+    assert caught.value.hint == "run `gridcloud migrate old.yaml`"
+
+
+def test_version_order_is_kubernetes_order() -> None:
+    from gridcloud.profile.versions import order
+
+    ordered = ["v1alpha1", "v1alpha2", "v1alpha10", "v1beta1", "v1", "v2alpha1", "v2"]
+    keys = [order(v) for v in ordered]
+    assert keys == sorted(keys)  # type: ignore[type-var]
+    assert order("1.0") is None and order("v1gamma1") is None
