@@ -105,6 +105,8 @@ def plan_grid_site(site: GridSite, pool: PoolPlan) -> GridSitePlan:
         pool=pool.name,
         cvmfs_claim="cvmfs",
         cvmfs_storage_class=CVMFS_STORAGE_CLASS,
+        token_secret="grid-submitter-token",
+        quota_name="grid-cores",
         job_template=job_template(site, pool),
     )
 

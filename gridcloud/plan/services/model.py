@@ -91,6 +91,9 @@ class GridSitePlan(Frozen):
     pool: str
     cvmfs_claim: str
     cvmfs_storage_class: str
+    token_secret: str
+    """The Secret holding the submitter's long-lived token."""
+    quota_name: str
     job_template: dict[str, Any]
     """The Job fields a central submitter needs to reach the pool (a stack output)."""
 
@@ -106,6 +109,12 @@ class SharedStoragePlan(Frozen):
     """The class name REANA's claim asks for; gridcloud's volume carries it."""
     server_image: str
     node_selector: dict[str, str]
+    server_name: str
+    """The NFS server's Deployment and Service."""
+    disk_claim: str
+    """The claim of the NFS server's own disk."""
+    volume_name: str
+    """The ReadWriteMany PersistentVolume REANA's claim binds to."""
 
 
 class FootprintItem(Frozen):

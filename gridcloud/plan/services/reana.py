@@ -90,4 +90,7 @@ def shared_storage(reana: Reana, control: PoolPlan, *, on_gcp: bool) -> SharedSt
         storage_class_name=SHARED_STORAGE_CLASS,
         server_image=NFS_SERVER_IMAGE,
         node_selector=dict(control.node_selector),
+        server_name="gridcloud-nfs",
+        disk_claim="gridcloud-nfs-disk",
+        volume_name=f"{reana.namespace}-shared-volume",
     )

@@ -114,7 +114,7 @@ class Services(pulumi.ComponentResource):
         with the storage class name REANA's claim asks for."""
         ns = storage.namespace
         opts = self._namespaced(ns)
-        labels = {"app": "gridcloud-nfs"}
+        labels = {"app": storage.server_name}
         disk_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
             "access_modes": ["ReadWriteOnce"],
             "storage_class_name": storage.backing_storage_class,
@@ -122,7 +122,7 @@ class Services(pulumi.ComponentResource):
         }
         disk = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-nfs-disk",
-            metadata={"name": "gridcloud-nfs-disk", "namespace": ns},
+            metadata={"name": storage.disk_claim, "namespace": ns},
             spec=disk_spec,
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="20m"))
@@ -143,7 +143,7 @@ class Services(pulumi.ComponentResource):
             "volumes": [
                 {
                     "name": "export",
-                    "persistent_volume_claim": {"claim_name": "gridcloud-nfs-disk"},
+                    "persistent_volume_claim": {"claim_name": storage.disk_claim},
                 }
             ],
         }
@@ -155,13 +155,13 @@ class Services(pulumi.ComponentResource):
         }
         server = k8s.apps.v1.Deployment(
             f"{name}-nfs-server",
-            metadata={"name": "gridcloud-nfs", "namespace": ns},
+            metadata={"name": storage.server_name, "namespace": ns},
             spec=server_spec,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[disk])),
         )
         service = k8s.core.v1.Service(
             f"{name}-nfs-service",
-            metadata={"name": "gridcloud-nfs", "namespace": ns},
+            metadata={"name": storage.server_name, "namespace": ns},
             spec={
                 "selector": labels,
                 "ports": [{"name": f"p{p}", "port": p} for p in NFS_PORTS],
@@ -179,7 +179,7 @@ class Services(pulumi.ComponentResource):
         }
         volume = k8s.core.v1.PersistentVolume(
             f"{name}-reana-shared-volume",
-            metadata={"name": f"{ns}-shared-volume"},
+            metadata={"name": storage.volume_name},
             spec=volume_spec,
             opts=pulumi.ResourceOptions.merge(
                 self.k8s_opts, pulumi.ResourceOptions(depends_on=[server])
@@ -229,7 +229,7 @@ class Services(pulumi.ComponentResource):
         if site.quota_cores is not None:
             k8s.core.v1.ResourceQuota(
                 f"{name}-grid-quota",
-                metadata={"name": "grid-cores", "namespace": ns},
+                metadata={"name": site.quota_name, "namespace": ns},
                 spec={"hard": {"requests.cpu": str(site.quota_cores)}},
                 opts=opts,
             )
@@ -249,7 +249,7 @@ class Services(pulumi.ComponentResource):
         token = k8s.core.v1.Secret(
             f"{name}-grid-submitter-token",
             metadata={
-                "name": f"{site.service_account}-token",
+                "name": site.token_secret,
                 "namespace": ns,
                 "annotations": {"kubernetes.io/service-account.name": site.service_account},
             },
