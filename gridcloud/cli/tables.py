@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gridcloud.cost.budget import Verdict
     from gridcloud.cost.estimate import Estimate
     from gridcloud.facility import Analysis
-    from gridcloud.plan import Plan
+    from gridcloud.plan import Plan, PoolPlan
     from gridcloud.policy import Finding
 
 
@@ -54,6 +54,14 @@ def _zones(zones: tuple[str, ...]) -> str:
     return f"{region}-" + ",".join(z.rsplit("-", 1)[1] for z in zones)
 
 
+def _spread(pool: PoolPlan) -> str:
+    """How the autoscaler spreads the pool, and the most one zone can hold."""
+    if pool.autoscaling is None:
+        return ""
+    policy = pool.autoscaling.location_policy.lower()
+    return f"{policy} ≤{pool.max_nodes_per_zone:,}/zone"
+
+
 def pools(plan: Plan) -> RenderableType:
     table = Table(title="Pools", title_justify="left")
     table.add_column("pool")
@@ -73,7 +81,7 @@ def pools(plan: Plan) -> RenderableType:
             "spot" if pool.spot else "on-demand",
             f"{pool.min_nodes}-{pool.max_nodes:,}",
             f"{pool.max_cores:,}" if pool.max_cores else "",
-            _zones(pool.zones),
+            "\n".join(filter(None, (_zones(pool.zones), _spread(pool)))),
             ", ".join(f"{t.key.rsplit('/', 1)[-1]}={t.value}" for t in pool.taints) or "none",
         )
     table.caption = "taints: see `gridcloud plan --json` for keys, values and effects"

@@ -225,3 +225,13 @@ def test_help_imports_no_pulumi() -> None:
     heavy = {m for m in imported if m.split(".")[0] in ("pulumi", "pulumi_gcp", "google")}
     assert heavy == set()
     assert "pydantic" not in imported
+
+
+def test_plan_shows_how_each_pool_spreads_over_its_zones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run("plan")
+    assert code == 0, err
+    # spot: location policy ANY, one zone may hold the pool up to GKE's 1,000 per zone;
+    # on-demand: balanced, 10 nodes over 3 zones is at most 4 in one
+    assert "any ≤1,000/zone" in out
+    assert "balanced ≤4/zone" in out
