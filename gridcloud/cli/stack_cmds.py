@@ -58,9 +58,7 @@ def _stack_only_ref(
     return _ref(stack, stack or stack_name(profile), backend, secrets)
 
 
-def _confirmer(
-    operation: str, stack: str, *, yes: bool, warning: str | None = None
-) -> Callable[[dict[str, int]], bool] | None:
+def _confirmer(operation: str, stack: str, *, yes: bool) -> Callable[[dict[str, int]], bool] | None:
     """None with --yes; else a prompt, refused up front when nobody can answer it."""
     if yes:
         return None
@@ -77,8 +75,6 @@ def _confirmer(
 
         summary = ", ".join(f"{n} to {op}" for op, n in changes.items() if op != "same")
         err.print(f"[bold]{operation}[/] stack {stack}: {summary or 'no changes'}")
-        if warning:
-            err.print(f"[yellow]warning:[/] {warning}")
         return typer.confirm(f"Go ahead with {operation}?", default=False, err=True)
 
     return confirm
@@ -145,18 +141,7 @@ def _refresh(
     from gridcloud.engine import stacks
 
     ref = _stack_only_ref(profile, stack, backend, secrets_provider)
-    state = stacks.read_state(ref)
-    if state is None:
-        from gridcloud.errors import InputError
-
-        raise InputError(
-            f"no stack {ref.name} in {ref.backend}",
-            hint="`gridcloud stacks` lists the stacks there",
-        )
-    if state.on_gcp:
-        from gridcloud.engine import preflight
-
-        preflight.google_credentials()
+    stacks.require_state(ref)
     _report(stacks.run("refresh", None, ref, json_output=json_output), json_output)
 
 

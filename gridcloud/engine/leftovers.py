@@ -41,20 +41,25 @@ class Facility:
     region: str
     name: str
     cluster: str
-    labels: dict[str, str]
+    label: tuple[str, str]
+    """The label every GCP resource of the facility carries (the Plan's), key and value."""
     namespaces: tuple[str, ...]
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Facility | None:
         """None for a stack that is not a GCP facility (on-prem: nothing billed to find)."""
+        from gridcloud.plan.expand import FACILITY_LABEL
+
         if outputs.get("target") != "gcp" or "project" not in outputs:
             return None
+        labels = dict(outputs.get("labels") or {})
+        name = str(outputs["facility"])
         return cls(
             project=str(outputs["project"]),
             region=str(outputs["region"]),
-            name=str(outputs["facility"]),
-            cluster=str(outputs.get("clusterName") or outputs["facility"]),
-            labels=dict(outputs.get("labels") or {}),
+            name=name,
+            cluster=str(outputs.get("clusterName") or name),
+            label=(FACILITY_LABEL, labels.get(FACILITY_LABEL, name)),
             namespaces=tuple(outputs.get("namespaces") or ()),
         )
 
@@ -109,9 +114,9 @@ def _description(text: str | None) -> dict[str, str]:
 
 def _by_label(labels: Any, facility: Facility) -> str | None:
     labels = dict(labels or {})
-    for key, value in facility.labels.items():
-        if key != "managed-by" and labels.get(key) == value:
-            return f"label {key}={value}"
+    key, value = facility.label
+    if labels.get(key) == value:
+        return f"label {key}={value}"
     if labels.get(CLUSTER_LABEL) == facility.cluster:
         return f"label {CLUSTER_LABEL}={facility.cluster}"
     return None

@@ -217,19 +217,29 @@ def read_state(ref: StackRef) -> StackState | None:
 
     check_ready(None, ref, needs_cloud=False)
     options = _options(ref, None)
-    try:
-        stack = auto.select_stack(ref.name, PROJECT, program=options.program, opts=options)
-    except auto.StackNotFoundError:
-        return None
-    except Exception as exc:
-        translated = translate(exc, ref)
-        if translated is exc:
-            raise
-        raise translated from exc
     with _engine_errors(ref):
+        try:
+            stack = auto.select_stack(ref.name, PROJECT, program=options.program, opts=options)
+        except auto.StackNotFoundError:
+            return None
         outputs = {k: v.value for k, v in stack.outputs().items()}
         deployment = stack.export_stack().deployment or {}
     return StackState(outputs, list(deployment.get("resources", [])))
+
+
+def require_state(ref: StackRef) -> StackState:
+    """The state of an existing stack, for an operation on its cloud resources (destroy,
+    refresh): refused when the stack does not exist; Google credentials checked when it
+    holds GCP resources."""
+    state = read_state(ref)
+    if state is None:
+        raise InputError(
+            f"no stack {ref.name} in {ref.backend}",
+            hint="`gridcloud stacks` lists the stacks there (--backend for another backend)",
+        )
+    if state.on_gcp:
+        preflight.google_credentials()
+    return state
 
 
 def open_stack(plan: Plan | None, ref: StackRef, *, create: bool) -> auto.Stack:

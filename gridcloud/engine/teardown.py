@@ -47,15 +47,9 @@ def destroy(
     json_output: bool,
     confirm: Callable[[dict[str, int]], bool] | None,
     delete_leftovers: Callable[[list[found_in_project.Leftover]], bool],
-    clients: Callable[[], found_in_project.ComputeClients] = found_in_project.ComputeClients,
 ) -> Teardown:
     """Destroy the stack ``ref``; then list its leftovers and delete them if confirmed."""
-    state = stacks.read_state(ref)
-    if state is None:
-        raise InputError(
-            f"no stack {ref.name} in {ref.backend}",
-            hint="`gridcloud stacks` lists the stacks there (--backend for another backend)",
-        )
+    state = stacks.require_state(ref)
     protected = state.protected_cluster()
     if protected is not None:
         location = state.outputs.get("clusterLocation", "LOCATION")
@@ -67,15 +61,11 @@ def destroy(
             f"{ref.name}`, then destroy",
         )
     facility = found_in_project.Facility.from_outputs(state.outputs)
-    if state.on_gcp:
-        from gridcloud.engine import preflight
-
-        preflight.google_credentials()
     result = stacks.run("destroy", None, ref, json_output=json_output, confirm=confirm)
     teardown = Teardown(result)
     if result.result != "succeeded" or facility is None:
         return teardown
-    compute = clients()
+    compute = found_in_project.ComputeClients()
     teardown.leftovers = found_in_project.find(facility, compute)
     if teardown.leftovers and delete_leftovers(teardown.leftovers):
         teardown.failures = found_in_project.delete(facility, teardown.leftovers, compute)

@@ -16,7 +16,7 @@ FACILITY = leftovers.Facility(
     region="us-central1",
     name="atlas-gcp",
     cluster="atlas-gcp",
-    labels=dict(compute_api.FACILITY_LABELS),
+    label=("gridcloud-facility", "atlas-gcp"),
     namespaces=("cvmfs", "grid", "jupyter", "reana"),
 )
 

@@ -87,7 +87,9 @@ class ReplaceRules:
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
     """Leaf paths of an input value: dicts by key, lists of dicts by position when both sides
     have the same length (the caller compares), anything else as a whole."""
-    if isinstance(value, dict) and not _secret(value):
+    from tests.program.mocks import is_secret
+
+    if isinstance(value, dict) and not is_secret(value):
         out: dict[str, Any] = {}
         for key, item in value.items():
             out |= flatten(item, f"{path}.{key}" if path else key)
@@ -99,10 +101,6 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
                 out[f"{path}.{sub}@{i}"] = leaf
         return out
     return {path: value}
-
-
-def _secret(value: dict[str, Any]) -> bool:
-    return value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270"
 
 
 def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
