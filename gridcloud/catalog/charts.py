@@ -52,12 +52,6 @@ CHARTS: dict[str, Chart] = {
             subcharts=("traefik",),
         ),
         Chart("cvmfs-csi", "oci://registry.cern.ch/kubernetes/charts/cvmfs-csi", "2.5.2", None),
-        Chart(
-            "osg-frontier-squid",
-            "osg-frontier-squid",
-            "1.8.8",
-            "https://slateci.io/slate-catalog-stable",
-        ),
     )
 }
 

@@ -29,6 +29,10 @@ SURGE_NODES_PER_POOL = 1
 #: node without taints. An estimate from a fresh GKE Standard cluster, not a documented figure.
 GKE_SYSTEM_PODS_CPU_M = 800
 GKE_SYSTEM_PODS_MEMORY_MI = 1024
+#: GKE's DaemonSets on every node (kube-proxy, logging and metrics agents, the PD CSI node
+#: driver; the GPU device plugin on GPU nodes): an estimate, as above.
+GKE_NODE_DAEMONS_CPU_M = 300
+GKE_NODE_DAEMONS_MEMORY_MI = 400
 #: Memory kubelet keeps back for eviction on GKE nodes.
 GKE_EVICTION_MEMORY_MI = 100
 
@@ -68,3 +72,10 @@ def gke_allocatable(machine_type: str, vcpus: int, memory_gb: float) -> tuple[in
         memory_gb, ((4, 0.25), (4, 0.20), (8, 0.10), (112, 0.06), (float("inf"), 0.02))
     )
     return round(cpu * 1000), round(memory * 1024) - GKE_EVICTION_MEMORY_MI
+
+
+#: The Kubernetes minor version each GKE release channel runs by default (GKE release
+#: notes, 2026-11), and the oldest minor upstream Kubernetes still supports, assumed for an
+#: existing cluster. The rendered manifests are validated against these schemas.
+GKE_CHANNEL_KUBERNETES = {"RAPID": "1.37", "REGULAR": "1.36", "STABLE": "1.35"}
+OLDEST_SUPPORTED_KUBERNETES = "1.35"

@@ -148,6 +148,9 @@ class ClusterPlan(Frozen):
     zones (its own is implied), a regional one every zone."""
     reason: str
     release_channel: str
+    datapath_provider: Literal["ADVANCED_DATAPATH"] = "ADVANCED_DATAPATH"
+    """GKE Dataplane V2, which enforces the charts' NetworkPolicies (chosen at creation
+    only: a change replaces the cluster)."""
     deletion_protection: bool
     max_nodes: int
     node_roles: tuple[str, ...]

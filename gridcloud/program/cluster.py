@@ -49,6 +49,7 @@ class Cluster(pulumi.ComponentResource):
             network=network.id,
             subnetwork=subnet.id,
             networking_mode="VPC_NATIVE",
+            datapath_provider=spec.datapath_provider,
             ip_allocation_policy={
                 "cluster_secondary_range_name": net.pod_range_name,
                 "services_secondary_range_name": net.service_range_name,

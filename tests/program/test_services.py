@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,7 @@ def default() -> Rendered:
 
 def test_five_releases_with_versions_namespaces_and_values(default: Rendered) -> None:
     releases = {r.inputs["name"]: r.inputs for r in default.of_type(RELEASE)}
-    assert set(releases) == {
-        "cvmfs-csi",
-        "osg-frontier-squid",
-        "reana",
-        "jupyterhub",
-        "dask-gateway",
-    }
+    assert set(releases) == {"cvmfs-csi", "reana", "jupyterhub", "dask-gateway"}
     hub = releases["jupyterhub"]
     assert (hub["chart"], hub["version"], hub["namespace"]) == ("jupyterhub", "4.4.0", "jupyter")
     assert hub["repositoryOpts"] == {"repo": "https://hub.jupyter.org/helm-chart/"}
@@ -70,13 +65,25 @@ def test_priority_classes_make_pilots_preemptible(default: Rendered) -> None:
         for r in default.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
     }
     pilot, interactive = classes["gridcloud-grid-pilot"], classes["gridcloud-interactive"]
-    assert pilot["value"] < interactive["value"]
+    workers = classes["gridcloud-dask-worker"]
+    assert pilot["value"] < interactive["value"] == workers["value"]
     assert pilot["preemptionPolicy"] == "Never"
-    assert interactive["preemptionPolicy"] == "PreemptLowerPriority"
+    # notebooks share the on-demand pool with REANA's jobs (priority 0): they must not
+    # preempt; Dask workers share the spot pool with pilots only, and may
+    assert interactive["preemptionPolicy"] == "Never"
+    assert workers["preemptionPolicy"] == "PreemptLowerPriority"
+
+
+def test_dask_workers_on_reanas_pool_preempt_nothing(make_plan: Any) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["services"]["jupyter"]["dask"]["workerPool"] = "ondemand"
+
+    classes = {c.name: c for c in make_plan(edit).services.priority_classes}
+    assert classes["gridcloud-dask-worker"].preemption_policy == "Never"
 
 
 def test_quota_namespaces_and_cvmfs_claim(default: Rendered) -> None:
-    quota = default.one("kubernetes:core/v1:ResourceQuota").inputs
+    quota = default.one("kubernetes:core/v1:ResourceQuota", "services-grid-quota").inputs
     assert quota["spec"] == {"hard": {"requests.cpu": "96000"}}
     namespaces = {
         r.inputs["metadata"]["name"] for r in default.of_type("kubernetes:core/v1:Namespace")
@@ -102,7 +109,7 @@ def test_reana_shared_volume_is_nfs_with_the_class_reana_asks_for(default: Rende
     )
     assert disk["spec"]["storageClassName"] == "standard-rwo"
     assert disk["spec"]["resources"]["requests"]["storage"] == "200Gi"
-    server = default.one("kubernetes:apps/v1:Deployment").inputs
+    server = default.one("kubernetes:apps/v1:Deployment", "services-nfs-server").inputs
     assert server["spec"]["template"]["spec"]["nodeSelector"] == {"gridcloud.io/pool": "control"}
 
 
@@ -140,7 +147,7 @@ def test_on_prem_has_the_same_services_and_no_cloud(onprem_kubeconfig: Path) -> 
     rendered = render(analyse(PROFILES / "onprem.yaml").plan)
     assert [r for r in rendered.resources if r.type.startswith(("gcp:",))] == []
     releases = {r.inputs["name"] for r in rendered.of_type(RELEASE)}
-    assert releases == {"cvmfs-csi", "osg-frontier-squid", "reana", "jupyterhub", "dask-gateway"}
+    assert releases == {"cvmfs-csi", "reana", "jupyterhub", "dask-gateway"}
     # the OIDC secret is referenced, not created
     assert not any(
         r.inputs["metadata"]["name"] == "jupyterhub-oidc"

@@ -23,7 +23,7 @@ from gridcloud.plan.services.model import SECRET_PLACEHOLDER, ReleasePlan
 from tests.conftest import PROFILES, SHIPPED, shared_dir
 
 MakePlan = Callable[..., Plan]
-RELEASES = ("cvmfs-csi", "osg-frontier-squid", "reana", "jupyterhub", "dask-gateway")
+RELEASES = ("cvmfs-csi", "reana", "jupyterhub", "dask-gateway")
 
 
 def chart_dir(release: ReleasePlan) -> Path:
@@ -89,7 +89,7 @@ def test_a_key_the_chart_ignores_is_an_error() -> None:
     ]
     problems = validate_values(CHARTS["jupyterhub"], {"hub": {"nodeSelectr": {}}})
     assert problems == ["hub: Additional properties are not allowed ('nodeSelectr' was unexpected)"]
-    assert validate_values(CHARTS["osg-frontier-squid"], {"SquidConf": {"CacheMem": 1}}) == []
+    assert validate_values(CHARTS["cvmfs-csi"], {"nodeplugin": {"tolerations": []}}) == []
 
 
 def test_secrets_are_placeholders_never_chart_defaults() -> None:
@@ -119,7 +119,9 @@ def test_always_on_components_select_the_control_node() -> None:
     for part in ("gateway", "controller", "traefik"):
         assert dask[part]["nodeSelector"] == control
     reana = services.release("reana").values
-    assert reana["node_label_infrastructure"] == "gridcloud.io/pool=control"
+    # quoted: the chart pastes it into nodeSelectors unquoted (on-prem "true" would be a bool)
+    assert reana["node_label_infrastructure"] == 'gridcloud.io/pool="control"'
+    assert reana["node_label_runtimejobs"] == "gridcloud.io/pool=ondemand"
     assert services.release("cvmfs-csi").values["controllerplugin"]["nodeSelector"] == control
 
 
@@ -203,7 +205,7 @@ def test_grid_site_job_template_reaches_the_spot_pool() -> None:
 def test_cvmfs_uses_the_site_squid_and_the_profile_repositories() -> None:
     values = analyse(PROFILES / "default.yaml").plan.services.release("cvmfs-csi").values
     local = values["extraConfigMaps"]["cvmfs-csi-default-local"]["default.local"]
-    assert 'CVMFS_HTTP_PROXY="http://osg-frontier-squid.grid.svc.cluster.local:3128"' in local
+    assert 'CVMFS_HTTP_PROXY="http://frontier-squid.grid.svc.cluster.local:3128"' in local
     assert "CVMFS_REPOSITORIES=atlas.cern.ch,atlas-condb.cern.ch,sft.cern.ch" in local
     assert values["nodeplugin"]["tolerations"] == [{"operator": "Exists"}]
 
@@ -226,7 +228,11 @@ def test_footprint_too_large_for_a_small_control_node(make_plan: MakePlan) -> No
         make_plan(edit)
     message = info.value.message
     assert "e2-medium offers 940m and 2,972 MiB" in message
-    assert "short by 625m CPU and 304 MiB" in message
+    # GKE 800m/1,024 MiB; CVMFS 70m/208; squid 100m/128+256 cache; REANA traefik 25/64,
+    # NFS 50/128, 8 containers at the namespace default 25m/128 MiB; hub 100/256, proxy
+    # 50/64; Dask 100/256: 1,495m and 3,408 MiB
+    assert "need 1,495m CPU and 3,408 MiB" in message
+    assert "short by 555m CPU and 436 MiB" in message
 
 
 def test_on_prem_profile_has_the_same_services_without_cloud() -> None:

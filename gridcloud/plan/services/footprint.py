@@ -13,18 +13,22 @@ from typing import TYPE_CHECKING, Literal
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.services.model import Footprint, FootprintItem
-from gridcloud.plan.services.resources import ESTIMATED, SET, Request
+from gridcloud.plan.services.resources import CONTAINERS, NAMESPACE_DEFAULT, SET, Request
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
     from gridcloud.profile.models import Profile
 
 
+#: Components whose pods the program builds itself (not among the rendered manifests).
+BUILT_BY_PROGRAM = frozenset({"reana/nfs-server"})
+
+
 def _items(
     service: str,
     prefix: str,
     table: dict[str, Request],
-    source: Literal["set by gridcloud", "estimate"],
+    source: Literal["set by gridcloud", "namespace default"] = "set by gridcloud",
     extra_memory: int = 0,
 ) -> list[FootprintItem]:
     """The components of one chart in ``table`` (DaemonSet pods count too: one runs here)."""
@@ -35,10 +39,21 @@ def _items(
             cpu_m=request.cpu_m,
             memory_mi=request.memory_mi + extra_memory,
             source=source,
+            rendered=key not in BUILT_BY_PROGRAM,
         )
         for key, request in table.items()
         if key.startswith(prefix + "/")
     ]
+
+
+def _defaulted(service: str, prefix: str) -> list[FootprintItem]:
+    """Components requesting their namespace's default, once per container."""
+    default = NAMESPACE_DEFAULT[prefix]
+    table = {
+        key: Request(default.cpu_m * count, default.memory_mi * count)
+        for key, count in CONTAINERS.items()
+    }
+    return _items(service, prefix, table, "namespace default")
 
 
 def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
@@ -52,24 +67,21 @@ def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
                 cpu_m=limits.GKE_SYSTEM_PODS_CPU_M,
                 memory_mi=limits.GKE_SYSTEM_PODS_MEMORY_MI,
                 source="GKE system pods",
+                rendered=False,
             )
         )
     if services.grid_site.enabled:
-        items += _items("gridSite", "cvmfs-csi", SET, "set by gridcloud")
+        items += _items("gridSite", "cvmfs-csi", SET)
         items += _items(
-            "gridSite",
-            "osg-frontier-squid",
-            ESTIMATED,
-            "estimate",
-            extra_memory=services.grid_site.squid.cache_mem_mb,
+            "gridSite", "squid", SET, extra_memory=services.grid_site.squid.cache_mem_mb
         )
     if services.reana.enabled:
-        items += _items("reana", "reana", SET, "set by gridcloud")
-        items += _items("reana", "reana", ESTIMATED, "estimate")
+        items += _items("reana", "reana", SET)
+        items += _defaulted("reana", "reana")
     if services.jupyter.enabled:
-        items += _items("jupyter", "jupyterhub", SET, "set by gridcloud")
+        items += _items("jupyter", "jupyterhub", SET)
         if services.jupyter.dask.enabled:
-            items += _items("dask", "dask-gateway", SET, "set by gridcloud")
+            items += _items("dask", "dask-gateway", SET)
     return items
 
 

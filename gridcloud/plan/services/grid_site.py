@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.plan.services import priorities
 from gridcloud.plan.services.model import (
     GridSitePlan,
     Placement,
     PolicyRule,
-    PriorityClassPlan,
     ReleasePlan,
     release_of,
 )
@@ -22,8 +22,17 @@ if TYPE_CHECKING:
 
 CVMFS_NAMESPACE = "cvmfs"
 CVMFS_STORAGE_CLASS = "cvmfs"
-SQUID_RELEASE = "osg-frontier-squid"
+SQUID_NAME = "frontier-squid"
 SQUID_PORT = 3128
+#: OSG's Frontier squid image, the one the SLATE chart runs.
+SQUID_IMAGE = "hub.opensciencegrid.org/opensciencegrid/frontier-squid:3.6-release"
+#: The priority classes GKE admits outside kube-system only under a quota scoped to them.
+CRITICAL_CLASSES = ("system-node-critical", "system-cluster-critical")
+#: A pilot's share of a node: one 8-core ATLAS multi-core slot with 2 GB per core, and how
+#: long Kubernetes lets it run (pilots are short-lived; a stuck one must not hold a node).
+PILOT_CPU = 8
+PILOT_MEMORY_GI = 16
+PILOT_DEADLINE_S = 48 * 3600
 
 #: What PanDA Harvester's Kubernetes plugin does in the grid namespace, and nothing more.
 SUBMITTER_RULES = (
@@ -41,22 +50,9 @@ SUBMITTER_RULES = (
     ),
 )
 
-PILOT_PRIORITY = PriorityClassPlan(
-    name="gridcloud-grid-pilot",
-    value=100,
-    preemption_policy="Never",
-    description="Grid pilots: fill idle cores, never preempt, first to be preempted.",
-)
-INTERACTIVE_PRIORITY = PriorityClassPlan(
-    name="gridcloud-interactive",
-    value=1000,
-    preemption_policy="PreemptLowerPriority",
-    description="Notebooks and Dask workers: may preempt grid pilots for their cores.",
-)
-
 
 def squid_address(site: GridSite) -> str:
-    return f"http://{SQUID_RELEASE}.{site.namespace}.svc.cluster.local:{SQUID_PORT}"
+    return f"http://{SQUID_NAME}.{site.namespace}.svc.cluster.local:{SQUID_PORT}"
 
 
 def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
@@ -67,14 +63,23 @@ def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
         "metadata": {"namespace": site.namespace},
         "spec": {
             "backoffLimit": 0,
+            "activeDeadlineSeconds": PILOT_DEADLINE_S,
+            "ttlSecondsAfterFinished": 3600,
             "template": {
                 "spec": {
                     "restartPolicy": "Never",
-                    "priorityClassName": PILOT_PRIORITY.name,
+                    "priorityClassName": priorities.PILOT.name,
                     **pod_placement(pool),
                     "containers": [
                         {
                             "name": "pilot",
+                            # the namespace's core quota admits only pods that request
+                            "resources": {
+                                "requests": {
+                                    "cpu": str(PILOT_CPU),
+                                    "memory": f"{PILOT_MEMORY_GI}Gi",
+                                }
+                            },
                             "volumeMounts": [
                                 {
                                     "name": "cvmfs",
@@ -151,27 +156,83 @@ def cvmfs_release(site: GridSite, control: PoolPlan) -> ReleasePlan:
     )
 
 
-def squid_release(site: GridSite, plan_ranges: list[str], control: PoolPlan) -> ReleasePlan:
-    """The site squid. The chart has no node selector: it lands on the control node because
-    every other node is tainted against it."""
-    values = {
-        "Instance": "",
-        "Service": {"Port": SQUID_PORT, "ExternalVisibility": "ClusterIP"},
-        "SquidConf": {
-            "CacheMem": site.squid.cache_mem_mb,
-            "CacheSize": site.squid.cache_disk_mb,
-            "IPRange": " ".join(plan_ranges),
-            "LogToStdout": True,
+def squid_objects(site: GridSite, ranges: list[str], control: PoolPlan) -> list[dict[str, Any]]:
+    """The site squid as gridcloud's own Deployment and Service.
+
+    Not the SLATE osg-frontier-squid chart: it requests a whole CPU (and cannot render
+    less) and takes no node selector, so it either does not fit the control node or lands
+    on an on-demand node and keeps it up. The same image and settings, on the control node.
+    """
+    labels = {"app.kubernetes.io/name": SQUID_NAME, "app.kubernetes.io/managed-by": "gridcloud"}
+    request = SET["squid/squid"]
+    memory = f"{request.memory_mi + site.squid.cache_mem_mb}Mi"
+    disk = f"{site.squid.cache_disk_mb + 1024}Mi"
+    container = {
+        "name": "squid",
+        "image": SQUID_IMAGE,
+        "env": [
+            {"name": "SQUID_IPRANGE", "value": " ".join(ranges)},
+            {"name": "SQUID_CACHE_MEM", "value": f"{site.squid.cache_mem_mb} MB"},
+            {"name": "SQUID_CACHE_DISK", "value": str(site.squid.cache_disk_mb)},
+        ],
+        "ports": [{"name": "squid", "containerPort": SQUID_PORT}],
+        "resources": {
+            "requests": {"cpu": f"{request.cpu_m}m", "memory": memory},
+            "limits": {"memory": memory},
+        },
+        "readinessProbe": {"tcpSocket": {"port": SQUID_PORT}, "periodSeconds": 10},
+        "volumeMounts": [{"name": "cache", "mountPath": "/var/cache/squid"}],
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": SQUID_NAME, "namespace": site.namespace, "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": SQUID_NAME}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "nodeSelector": dict(control.node_selector),
+                    "priorityClassName": priorities.SERVICES.name,
+                    "containers": [container],
+                    "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": disk}}],
+                },
+            },
         },
     }
-    return release_of(
-        "osg-frontier-squid",
-        name=SQUID_RELEASE,
-        service="gridSite",
-        namespace=site.namespace,
-        values=values,
-        placements=(Placement(component="squid", pool=control.name),),
-    )
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": SQUID_NAME, "namespace": site.namespace, "labels": labels},
+        "spec": {
+            "selector": {"app.kubernetes.io/name": SQUID_NAME},
+            "ports": [{"name": "squid", "port": SQUID_PORT, "targetPort": SQUID_PORT}],
+        },
+    }
+    return [deployment, service]
+
+
+def critical_pods_quota(namespace: str) -> dict[str, Any]:
+    """GKE admits pods of the system-*-critical classes outside kube-system only in a
+    namespace with a ResourceQuota scoped to those classes (the CVMFS node plugin)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "gcp-critical-pods", "namespace": namespace},
+        "spec": {
+            "hard": {"pods": "1G"},
+            "scopeSelector": {
+                "matchExpressions": [
+                    {
+                        "operator": "In",
+                        "scopeName": "PriorityClass",
+                        "values": list(CRITICAL_CLASSES),
+                    }
+                ]
+            },
+        },
+    }
 
 
 def private_ranges(network: NetworkPlan | None) -> list[str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gridcloud.plan.services.grid_site import INTERACTIVE_PRIORITY
+from gridcloud.errors import PlanError
+from gridcloud.plan.services import priorities
 from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.resources import SET
@@ -113,6 +114,7 @@ def jupyterhub_release(
     gpus: list[PoolPlan],
     arms: list[PoolPlan],
     dask: bool,
+    home_class: str | None = None,
 ) -> ReleasePlan:
     oidc = jupyter.oidc
     assert oidc is not None  # checked with the profile
@@ -129,6 +131,8 @@ def jupyterhub_release(
         "claim_groups_key": oidc.groups_claim,
     }
     if oidc.allowed_groups:
+        # OAuthenticator 17 reads groups only when it manages them (it refuses to start)
+        authenticator["manage_groups"] = True
         authenticator["allowed_groups"] = list(oidc.allowed_groups)
     else:
         authenticator["allow_all"] = True
@@ -169,11 +173,14 @@ def jupyterhub_release(
             "nodeSelector": dict(user.node_selector),
             "extraTolerations": user.tolerations,
             "image": _image(jupyter.images.cpu),
-            "storage": {"capacity": f"{jupyter.user_storage_gb}Gi"},
+            "storage": {
+                "capacity": f"{jupyter.user_storage_gb}Gi",
+                **({"dynamic": {"storageClass": home_class}} if home_class else {}),
+            },
             "cpu": {"guarantee": 1, "limit": 4},
             "memory": {"guarantee": "4G", "limit": "16G"},
             "extraEnv": singleuser_env,
-            "extraPodConfig": {"priorityClassName": INTERACTIVE_PRIORITY.name},
+            "extraPodConfig": {"priorityClassName": priorities.INTERACTIVE.name},
             "profileList": profile_list(jupyter, user, gpus, arms),
             # Dask schedulers, squid and CVMFS are cluster-internal addresses
             "networkPolicy": {"egressAllowRules": {"privateIPs": True}},
@@ -203,21 +210,45 @@ def jupyterhub_release(
     )
 
 
-def cluster_options(jupyter: Jupyter, gpu: PoolPlan | None) -> str:
-    """Dask Gateway configuration: cluster options with limits (Python, run by the gateway)."""
+def gpu_worker_limit(gpu: PoolPlan) -> tuple[float, float] | None:
+    """The largest GPU worker (cores, GiB) one node of ``gpu`` can hold: its allocatable
+    less what the node's DaemonSets request; None where the nodes' size is unknown."""
+    from gridcloud.catalog import limits
+
+    if gpu.machine_type is None or gpu.vcpus is None or gpu.memory_gb is None:
+        return None
+    cpu_m, memory_mi = limits.gke_allocatable(gpu.machine_type, gpu.vcpus, float(gpu.memory_gb))
+    daemons = [r for k, r in SET.items() if k.startswith("cvmfs-csi/node-")]
+    cpu_m -= sum(r.cpu_m for r in daemons) + limits.GKE_NODE_DAEMONS_CPU_M
+    memory_mi -= sum(r.memory_mi for r in daemons) + limits.GKE_NODE_DAEMONS_MEMORY_MI
+    return cpu_m // 100 / 10, memory_mi * 10 // 1024 / 10
+
+
+def cluster_options(
+    jupyter: Jupyter, gpu: PoolPlan | None, worker_pod: dict[str, Any] | None = None
+) -> str:
+    """Dask Gateway configuration: cluster options with limits (Python, run by the gateway).
+
+    A GPU worker's pod config is the worker's own (its priority class) with the GPU pool's
+    placement: the option replaces the whole pod config, so it must carry both. Its size is
+    refused beyond what one GPU node holds.
+    """
     dask = jupyter.dask
     kinds = '["cpu", "gpu"]' if gpu is not None else '["cpu"]'
     gpu_config = "{}"
+    largest = "None"
     if gpu is not None:
         gpu_config = repr(
             {
-                "worker_extra_pod_config": pod_placement(gpu),
+                "worker_extra_pod_config": {**(worker_pod or {}), **pod_placement(gpu)},
                 "worker_extra_container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
             }
         )
+        largest = repr(gpu_worker_limit(gpu))
     return f"""from dask_gateway_server.options import Float, Integer, Options, Select
 
 GPU = {gpu_config}
+GPU_LARGEST = {largest}  # (cores, GiB) one GPU node holds
 
 
 def options_handler(options, user):
@@ -228,6 +259,12 @@ def options_handler(options, user):
         "worker_memory_limit": "%fG" % options.worker_memory,
     }}
     if options.worker_kind == "gpu":
+        if GPU_LARGEST is not None and (
+            options.worker_cores > GPU_LARGEST[0] or options.worker_memory > GPU_LARGEST[1]
+        ):
+            raise ValueError(
+                "a GPU worker can have at most %s cores and %s GiB (one GPU node)" % GPU_LARGEST
+            )
         config.update(GPU)
     return config
 
@@ -250,8 +287,10 @@ def dask_gateway_release(
     schedulers: PoolPlan,
     workers: PoolPlan,
     gpu: PoolPlan | None,
+    worker_class: str,
 ) -> ReleasePlan:
-    worker_pod = {**pod_placement(workers), "priorityClassName": INTERACTIVE_PRIORITY.name}
+    worker_pod = {**pod_placement(workers), "priorityClassName": worker_class}
+    scheduler_pod = {**pod_placement(schedulers), "priorityClassName": priorities.INTERACTIVE.name}
     values: dict[str, Any] = {
         "gateway": {
             "nodeSelector": dict(control.node_selector),
@@ -265,13 +304,17 @@ def dask_gateway_release(
             },
             "backend": {
                 "scheduler": {
-                    "extraPodConfig": pod_placement(schedulers),
+                    "extraPodConfig": scheduler_pod,
                     "cores": {"request": 0.5, "limit": 2},
                     "memory": {"request": "1G", "limit": "4G"},
                 },
                 "worker": {"extraPodConfig": worker_pod, "threads": 1},
             },
-            "extraConfig": {"gridcloud-options": cluster_options(jupyter, gpu)},
+            "extraConfig": {
+                "gridcloud-options": cluster_options(
+                    jupyter, gpu, {"priorityClassName": worker_class}
+                )
+            },
         },
         "controller": {
             "nodeSelector": dict(control.node_selector),
@@ -298,3 +341,46 @@ def dask_gateway_release(
         values=values,
         placements=tuple(placements),
     )
+
+
+HOME_STORAGE_CLASS = "gridcloud-home"
+
+
+def home_storage_class(
+    user: PoolPlan, gpus: list[PoolPlan], arms: list[PoolPlan]
+) -> dict[str, Any] | None:
+    """Users' home disks only in zones every notebook pool reaches.
+
+    A home disk is zonal and created where the user's first notebook lands; a later GPU or
+    Arm notebook must run in that zone. The class binds the disk when the first pod is
+    scheduled (WaitForFirstConsumer) and only in the zones all notebook pools share, so
+    every environment can mount it. None on an existing cluster (its own default class).
+    """
+    pools = [user, *gpus, *arms]
+    if not user.zones:
+        return None
+    common = [z for z in user.zones if all(z in p.zones for p in pools)]
+    if not common:
+        listed = "; ".join(f"{p.name}: {', '.join(p.zones)}" for p in pools)
+        raise PlanError(
+            "the notebook pools share no zone, so a user's home disk (zonal) cannot be "
+            f"mounted by every environment ({listed})",
+            hint="give the GPU and Arm pools at least one zone of the user pool",
+        )
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": HOME_STORAGE_CLASS},
+        "provisioner": "pd.csi.storage.gke.io",
+        "parameters": {"type": "pd-balanced"},
+        "reclaimPolicy": "Delete",
+        "allowVolumeExpansion": True,
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowedTopologies": [
+            {
+                "matchLabelExpressions": [
+                    {"key": "topology.gke.io/zone", "values": common},
+                ]
+            }
+        ],
+    }

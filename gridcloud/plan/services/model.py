@@ -122,7 +122,12 @@ class FootprintItem(Frozen):
     component: str
     cpu_m: int
     memory_mi: int
-    source: Literal["set by gridcloud", "estimate", "GKE system pods"]
+    source: Literal["set by gridcloud", "namespace default", "GKE system pods"]
+    """Requests written into the values or objects, the namespace's LimitRange default
+    for a chart that takes none (REANA 0.9.4), or GKE's own pods."""
+    rendered: bool = True
+    """Among the rendered manifests (a chart's, or the Plan's own objects); False for the
+    pods the program builds (the NFS server) and GKE's."""
 
 
 class Footprint(Frozen):
@@ -144,6 +149,15 @@ class Footprint(Frozen):
         return self.cpu_m <= self.allocatable_cpu_m and self.memory_mi <= self.allocatable_memory_mi
 
 
+class PatchPlan(Frozen):
+    """A server-side patch of an object a chart creates but cannot configure (applied after
+    its release; Helm's three-way merge keeps a field its chart never sets)."""
+
+    release: str
+    manifest: dict[str, Any]
+    """apiVersion, kind, metadata (name, namespace) and the fields to set."""
+
+
 class ServicesPlan(Frozen):
     enabled: tuple[str, ...]
     """Services switched on: gridSite, reana, jupyter, dask."""
@@ -156,6 +170,11 @@ class ServicesPlan(Frozen):
     """None when the control node's capacity is unknown."""
     oidc_secret: dict[str, str] | None
     """JupyterHub's OIDC client secret: {"env": VAR} or {"name": secret, "key": key}."""
+    objects: tuple[dict[str, Any], ...] = ()
+    """gridcloud's own Kubernetes objects, as complete manifests (the site squid, quotas,
+    namespace defaults): the program applies them as they are, ``gridcloud render`` writes
+    them beside the releases."""
+    patches: tuple[PatchPlan, ...] = ()
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from gridcloud.errors import PlanError
@@ -53,7 +54,12 @@ def pod_placement(pool: PoolPlan) -> dict[str, object]:
     return {"nodeSelector": dict(pool.node_selector), "tolerations": pool.tolerations}
 
 
-def node_label(pool: PoolPlan) -> str:
-    """``key=value``: the one-label form some charts take (REANA)."""
+def node_label(pool: PoolPlan, *, quoted: bool = False) -> str:
+    """``key=value``: the one-label form some charts take (REANA).
+
+    ``quoted`` writes the value as a YAML string (``key="true"``), for a chart that pastes
+    it into a nodeSelector unquoted, where ``true`` or ``1`` would become a boolean or a
+    number that Kubernetes refuses. REANA's job controller reads the unquoted form.
+    """
     key, value = next(iter(pool.node_selector.items()))
-    return f"{key}={value}"
+    return f"{key}={json.dumps(value)}" if quoted else f"{key}={value}"

@@ -11,10 +11,11 @@ claim binds to it without a provisioner.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcloud.plan.services.model import (
     SECRET_PLACEHOLDER,
+    PatchPlan,
     Placement,
     ReleasePlan,
     SecretValue,
@@ -22,7 +23,7 @@ from gridcloud.plan.services.model import (
     release_of,
 )
 from gridcloud.plan.services.placement import node_label
-from gridcloud.plan.services.resources import SET
+from gridcloud.plan.services.resources import NAMESPACE_DEFAULT, SET
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
@@ -35,7 +36,8 @@ GKE_DISK_CLASS = "standard-rwo"
 
 
 def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> ReleasePlan:
-    infrastructure = node_label(control)
+    # the chart writes these into nodeSelectors unquoted; the job labels go into env vars
+    infrastructure = node_label(control, quoted=True)
     jobs = node_label(runtime)
     values = {
         "reana_hostname": reana.hostname,
@@ -94,3 +96,51 @@ def shared_storage(reana: Reana, control: PoolPlan, *, on_gcp: bool) -> SharedSt
         disk_claim="gridcloud-nfs-disk",
         volume_name=f"{reana.namespace}-shared-volume",
     )
+
+
+#: The chart's CronJobs, which it renders without a node selector.
+CRONJOBS = ("reana-resource-quota-update", "reana-retention-rules-apply")
+
+
+def cronjob_patches(reana: Reana, control: PoolPlan) -> list[PatchPlan]:
+    """Pin the chart's CronJobs to the control node (the chart offers no setting)."""
+    return [
+        PatchPlan(
+            release="reana",
+            manifest={
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "metadata": {"name": name, "namespace": reana.namespace},
+                "spec": {
+                    "jobTemplate": {
+                        "spec": {
+                            "template": {"spec": {"nodeSelector": dict(control.node_selector)}}
+                        }
+                    }
+                },
+            },
+        )
+        for name in CRONJOBS
+    ]
+
+
+def namespace_defaults(reana: Reana) -> dict[str, Any]:
+    """A LimitRange giving REANA's containers, which the chart leaves without requests, a
+    default request, so the scheduler reserves their room on the control node."""
+    default = NAMESPACE_DEFAULT["reana"]
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "gridcloud-default-requests", "namespace": reana.namespace},
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "defaultRequest": {
+                        "cpu": f"{default.cpu_m}m",
+                        "memory": f"{default.memory_mi}Mi",
+                    },
+                }
+            ]
+        },
+    }

@@ -1,8 +1,7 @@
 """Requests of the always-on components: one table for the values and for the footprint.
 
-``SET`` are the requests gridcloud writes into the charts' values. ``ESTIMATED`` are the idle
-use of components whose chart cannot take requests (REANA 0.9.4's infrastructure pods, the
-Frontier squid): they are counted in the footprint all the same, marked as estimates.
+``SET`` are the requests gridcloud writes into the charts' values and its own objects.
+``NAMESPACE_DEFAULT`` covers a chart that cannot take requests (REANA 0.9.4).
 """
 
 from __future__ import annotations
@@ -33,14 +32,18 @@ SET: dict[str, Request] = {
     "cvmfs-csi/node-registrar": Request(10, 16),
     "reana/traefik": Request(25, 64),
     "reana/nfs-server": Request(50, 128),
+    "squid/squid": Request(100, 128),  # plus its memory cache
 }
 
-ESTIMATED: dict[str, Request] = {
-    "reana/server": Request(100, 300),
-    "reana/workflow-controller": Request(50, 200),
-    "reana/db": Request(50, 128),
-    "reana/message-broker": Request(50, 200),
-    "reana/cache": Request(10, 32),
-    "reana/ui": Request(10, 32),
-    "osg-frontier-squid/squid": Request(100, 128),  # plus its memory cache
+#: REANA 0.9.4's infrastructure pods take no requests from the chart: a LimitRange in its
+#: namespace gives each container this default request, so the scheduler reserves room for
+#: them on the control node. Containers per component, as the chart renders them.
+NAMESPACE_DEFAULT: dict[str, Request] = {"reana": Request(25, 128)}
+CONTAINERS: dict[str, int] = {
+    "reana/server": 2,
+    "reana/workflow-controller": 2,
+    "reana/db": 1,
+    "reana/message-broker": 1,
+    "reana/cache": 1,
+    "reana/ui": 1,
 }

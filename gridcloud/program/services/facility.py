@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -18,6 +19,27 @@ if TYPE_CHECKING:
     from gridcloud.plan.services.model import GridSitePlan, ReleasePlan, SharedStoragePlan
 
 NFS_PORTS = (2049, 20048, 111)
+
+#: The kinds of the Plan's own objects, and the resource that creates each.
+OBJECT_KINDS: dict[tuple[str, str], Any] = {
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
+    ("v1", "LimitRange"): k8s.core.v1.LimitRange,
+    ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
+}
+#: Patches of objects a chart creates, by kind.
+PATCH_KINDS: dict[tuple[str, str], Any] = {("batch/v1", "CronJob"): k8s.batch.v1.CronJobPatch}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    """An object's top-level fields as the resource's arguments (nested maps go as they
+    are: the provider receives Kubernetes' own field names)."""
+    return {_snake(k): v for k, v in body.items() if k not in ("apiVersion", "kind")}
 
 
 class Services(pulumi.ComponentResource):
@@ -61,10 +83,14 @@ class Services(pulumi.ComponentResource):
         oidc = self.plan.oidc_secret
         if oidc is not None and "env" in oidc:
             prerequisites["jupyterhub"] = [self._oidc_secret(name, oidc["env"])]
+        for body in self.plan.objects:
+            self._object(name, body)
         self.releases = {
             release.name: self._release(name, release, prerequisites.get(release.name, []))
             for release in self.plan.releases
         }
+        for patch in self.plan.patches:
+            self._patch(name, patch.manifest, self.releases[patch.release])
         self.outputs: dict[str, Any] = {
             "releases": [
                 {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
@@ -78,6 +104,31 @@ class Services(pulumi.ComponentResource):
     def _namespaced(self, namespace: str) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(
             self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespaces[namespace]])
+        )
+
+    def _object(self, name: str, body: dict[str, Any]) -> pulumi.CustomResource:
+        metadata = body["metadata"]
+        namespace = metadata.get("namespace")
+        resource = OBJECT_KINDS[(body["apiVersion"], body["kind"])]
+        opts = self._namespaced(namespace) if namespace else self.k8s_opts
+        where = f"{namespace}-" if namespace else ""
+        return resource(  # type: ignore[no-any-return]
+            f"{name}-{body['kind'].lower()}-{where}{metadata['name']}",
+            **_fields(body),
+            opts=opts,
+        )
+
+    def _patch(
+        self, name: str, body: dict[str, Any], release: k8s.helm.v3.Release
+    ) -> pulumi.CustomResource:
+        metadata = body["metadata"]
+        resource = PATCH_KINDS[(body["apiVersion"], body["kind"])]
+        return resource(  # type: ignore[no-any-return]
+            f"{name}-patch-{metadata['namespace']}-{metadata['name']}",
+            **_fields(body),
+            opts=pulumi.ResourceOptions.merge(
+                self.k8s_opts, pulumi.ResourceOptions(depends_on=[release])
+            ),
         )
 
     def _release(

@@ -1,0 +1,111 @@
+"""Every release of every shipped profile, rendered by Helm's engine, is valid Kubernetes and
+puts each pod where the Plan says: what a cluster would do with the install."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridcloud.plan import Plan
+from gridcloud.render import Rendered
+from gridcloud.render.placement import (
+    Pod,
+    default_requests,
+    landing,
+    nodes,
+    rendered_pods,
+    requests,
+)
+from gridcloud.render.validate import cluster_version, problems
+
+PROFILES = ("default", "small", "onprem", "default/regional", "default/europe-west4")
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_object_is_valid_for_the_clusters_kubernetes(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    assert rendered[name], "no release rendered"
+    assert problems(rendered[name], cluster_version(plans[name])) == []
+
+
+def test_the_validation_catches_what_the_api_server_refuses(
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    """The check itself: a boolean node selector and an unknown field are refused (the
+    first problem of each object is reported)."""
+    import copy
+
+    release = copy.deepcopy(rendered["default"])
+    jupyterhub = next(r for r in release if r.name == "jupyterhub")
+    hub = jupyterhub.find("Deployment", "hub")
+    hub.body["spec"]["template"]["spec"]["nodeSelector"]["gridcloud.io/pool"] = True
+    jupyterhub.find("Deployment", "proxy").body["spec"]["replica"] = 1
+    found = problems(release, "1.36")
+    assert len(found) == 2, found
+    assert any("is not of type 'string'" in p for p in found)
+    assert any("replica" in p for p in found)
+
+
+def test_on_prem_reana_selects_its_control_node_by_string(
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    reana = next(r for r in rendered["onprem"] if r.name == "reana")
+    spec = reana.find("Deployment", "reana-server").body["spec"]["template"]["spec"]
+    # the label as the profile writes it: node-role.gridcloud.io/control: "true"
+    assert spec["nodeSelector"] == {"node-role.gridcloud.io/control": "true"}
+
+
+def _always_on(rendered: list[Rendered]) -> list[Pod]:
+    return [p for p in rendered_pods(rendered) if not p.per_node]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_service_pod_lands_on_the_control_node_only(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    """Nothing always-on (nor a CronJob) may keep an elastic node alive."""
+    plan_nodes = nodes(plans[name])
+    wrong = {
+        p.owner: landing(p.spec, plan_nodes)
+        for p in _always_on(rendered[name])
+        if landing(p.spec, plan_nodes) != ("control",)
+    }
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_node_plugins_run_on_every_pool(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    plan = plans[name]
+    daemons = [p for p in rendered_pods(rendered[name]) if p.per_node]
+    if "gridSite" in plan.services.enabled:
+        assert daemons
+    for pod in daemons:
+        assert landing(pod.spec, nodes(plan)) == tuple(p.name for p in plan.pools)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_the_control_nodes_requests_match_the_footprint_and_fit(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    """The footprint table is what the rendered manifests request on the control node."""
+    plan = plans[name]
+    footprint = plan.services.footprint
+    if footprint is None:
+        pytest.skip("the control node's capacity is not known")
+    plan_nodes = nodes(plan)
+    defaults = default_requests(rendered[name])
+    cpu, memory = 0, 0.0
+    for pod in rendered_pods(rendered[name]):
+        if "control" in landing(pod.spec, plan_nodes) and not pod.periodic:
+            pod_cpu, pod_memory = requests(pod.spec, defaults.get(pod.namespace))
+            cpu += pod_cpu * pod.replicas
+            memory += pod_memory * pod.replicas
+    # what is not among the manifests: GKE's own pods, the NFS server the program builds
+    unrendered = [i for i in footprint.items if not i.rendered]
+    cpu += sum(i.cpu_m for i in unrendered)
+    memory += sum(i.memory_mi for i in unrendered)
+    assert (cpu, round(memory)) == (footprint.cpu_m, footprint.memory_mi)
+    assert cpu <= footprint.allocatable_cpu_m
+    assert memory <= footprint.allocatable_memory_mi
