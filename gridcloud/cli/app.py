@@ -97,10 +97,18 @@ def create_cli() -> typer.Typer:
     ) -> None:
         ctx.obj = {"debug": debug}
 
-    from gridcloud.cli import catalog_cmd, cost_cmd, plan_cmd, profile_cmds, stack_cmds
+    from gridcloud.cli import (
+        catalog_cmd,
+        cost_cmd,
+        plan_cmd,
+        profile_cmds,
+        render_cmd,
+        stack_cmds,
+    )
 
     profile_cmds.register(app)
     plan_cmd.register(app)
+    render_cmd.register(app)
     app.add_typer(cost_cmd.app, name="cost")
     catalog_cmd.register(app)
     stack_cmds.register(app)

@@ -3,7 +3,10 @@ puts each pod where the Plan says: what a cluster would do with the install."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from gridcloud.plan import Plan
 from gridcloud.render import Rendered
@@ -109,3 +112,41 @@ def test_the_control_nodes_requests_match_the_footprint_and_fit(
     assert (cpu, round(memory)) == (footprint.cpu_m, footprint.memory_mi)
     assert cpu <= footprint.allocatable_cpu_m
     assert memory <= footprint.allocatable_memory_mi
+
+
+def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+    from tests.services.conftest import charts
+
+    out = tmp_path / "manifests"
+    result = CliRunner().invoke(
+        create_cli(), ["render", "default", "--out", str(out), "--charts", str(charts())]
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == [
+        "cvmfs-csi.yaml",
+        "dask-gateway.yaml",
+        "gridcloud.yaml",
+        "jupyterhub.yaml",
+        "reana.yaml",
+    ]
+    reana = list(yaml.safe_load_all((out / "reana.yaml").read_text()))
+    cron = next(o for o in reana if o["metadata"]["name"] == "reana-retention-rules-apply")
+    spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"gridcloud.io/pool": "control"}  # the Plan's patch
+    assert "valid for Kubernetes 1.36" in result.output
+
+
+def test_render_command_refuses_a_folder_without_the_charts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+
+    result = CliRunner().invoke(
+        create_cli(), ["render", "--out", str(tmp_path / "o"), "--charts", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,61 @@
+"""``gridcloud render``: the manifests a deploy would install, for review and GitOps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridcloud.cli.plan_cmd import ProfileArg
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def render(
+        profile: ProfileArg = None,
+        out: Annotated[
+            Path,
+            typer.Option("--out", help="Folder to write the manifests into (created)."),
+        ] = Path("rendered"),
+        charts: Annotated[
+            Path | None,
+            typer.Option(
+                "--charts",
+                help="A local folder of charts as <chart>-<version>/ (offline). Default: "
+                "pull each chart from its repository once into gridcloud's cache.",
+            ),
+        ] = None,
+    ) -> None:
+        """Render every release with Helm's engine, check each object against Kubernetes'
+        schemas, and write one file per release (secrets stay placeholders)."""
+        from gridcloud.cli.output import err
+        from gridcloud.cli.output import out as stdout
+        from gridcloud.errors import InputError, PlanError
+        from gridcloud.facility import analyse, resolve_profile
+
+        try:
+            from gridcloud.render import render_plan
+            from gridcloud.render.validate import cluster_version, problems
+        except ImportError as error:  # pragma: no cover - the extra is in dev
+            raise InputError(
+                "gridcloud render needs Helm's engine, which is not installed",
+                hint="pip install 'gridcloud[render]'",
+            ) from error
+        result = analyse(resolve_profile(profile))
+        plan = result.plan
+        rendered = render_plan(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
+        version = cluster_version(plan)
+        found = problems(rendered, version)
+        if found:
+            raise PlanError(
+                f"{len(found)} rendered object(s) Kubernetes {version} would refuse:\n  "
+                + "\n  ".join(found),
+                hint="this is a gridcloud bug or a chart change: report it with the profile",
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        for release in rendered:
+            path = out / f"{release.name}.yaml"
+            path.write_text(release.to_yaml(), encoding="utf-8")
+            stdout.print(f"{path}  {len(release.manifests)} objects")
+        stdout.print(f"valid for Kubernetes {version}; secrets are placeholders, filled at deploy")
