@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -146,16 +145,10 @@ def render_plan(
     return rendered
 
 
-def _merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = copy.deepcopy(value)
-
-
 def _apply(patch: dict[str, Any], rendered: Rendered) -> None:
     """A server-side patch of maps only, as the program applies it after the release."""
-    metadata = patch["metadata"]
-    target = rendered.find(patch["kind"], metadata["name"])
-    _merge(target.body, {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")})
+    from gridcloud.catalog.charts import helm_merge
+
+    target = rendered.find(patch["kind"], patch["metadata"]["name"])
+    fields = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
+    target.body.update(helm_merge(target.body, fields))
