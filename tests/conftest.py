@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# hypothesis' pytest plugin imports it when a run ends; imported that late, after the
+# end-to-end tests, CPython 3.11.7's ast.parse fails ("AST constructor recursion depth
+# mismatch") and the run exits 1: import it up front
+import hypothesis  # noqa: F401
 import pytest
 import yaml
 
@@ -18,6 +24,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "profiles"
 SHARED = ROOT.parent / "shared"
 SHIPPED = sorted(PROFILES.glob("*.yaml"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary paths in one directory of this run, removed when it ends (pytest keeps
+    its own under the system temp dir across runs)."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="gridcloud-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
 
 
 def shared_dir() -> Path:

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 
 DASK_SERVICE = "dask-gateway"
 DASK_RELEASE = "dask-gateway"
+#: Where notebooks reach the gateway: through the hub's proxy, under the hub service's path.
+DASK_PREFIX = f"/services/{DASK_SERVICE}"
+#: The gateway chart's Traefik Service, which routes the API and the schedulers.
+DASK_TRAEFIK = f"traefik-{DASK_RELEASE}"
+#: The scopes of a notebook's own API token (JUPYTERHUB_API_TOKEN): JupyterHub's default
+#: ``server`` role, and access to the gateway, which accepts only tokens scoped to it.
+SERVER_SCOPES = ("users:activity!user", "access:servers!server")
 OIDC_SECRET_NAME = "jupyterhub-oidc"
 OIDC_SECRET_KEY = "client-secret"
 
@@ -151,14 +158,19 @@ def jupyterhub_release(
     }
     singleuser_env: dict[str, str] = {}
     if dask:
-        hub["services"] = {DASK_SERVICE: {"display": False}}
+        access = f"access:services!service={DASK_SERVICE}"
+        # the proxy routes /services/dask-gateway/ to the gateway's Traefik, which serves
+        # the API under that prefix (gateway.prefix)
+        hub["services"] = {DASK_SERVICE: {"display": False, "url": f"http://{DASK_TRAEFIK}"}}
         hub["loadRoles"] = {
-            "user": {"scopes": ["self", f"access:services!service={DASK_SERVICE}"]},
+            "user": {"scopes": ["self", access]},
+            # a server's token holds these scopes where its user holds them too
+            "server": {"scopes": [*SERVER_SCOPES, access]},
         }
         singleuser_env = {
-            "DASK_GATEWAY__ADDRESS": f"http://proxy-public/services/{DASK_SERVICE}",
-            "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://traefik-{DASK_RELEASE}:80",
-            "DASK_GATEWAY__PUBLIC_ADDRESS": f"/services/{DASK_SERVICE}/",
+            "DASK_GATEWAY__ADDRESS": f"http://proxy-public{DASK_PREFIX}",
+            "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{DASK_TRAEFIK}:80",
+            "DASK_GATEWAY__PUBLIC_ADDRESS": f"{DASK_PREFIX}/",
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
         }
     values: dict[str, Any] = {
@@ -293,6 +305,7 @@ def dask_gateway_release(
     scheduler_pod = {**pod_placement(schedulers), "priorityClassName": priorities.INTERACTIVE.name}
     values: dict[str, Any] = {
         "gateway": {
+            "prefix": DASK_PREFIX,
             "nodeSelector": dict(control.node_selector),
             "resources": SET["dask-gateway/gateway"].k8s(),
             "auth": {
