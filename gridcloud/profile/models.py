@@ -190,7 +190,8 @@ class Reana(ServiceToggle):
 
     namespace: Name = "reana"
     hostname: str = "reana.example.org"
-    """The name users reach REANA at (DNS is yours to point at it)."""
+    """The name users reach REANA at, over HTTPS (DNS is yours to point at the address
+    `up` reserves on Google Cloud)."""
     runtime_pool: str | None = None
     """Pool for workflow and job pods: on-demand, as REANA 0.9 cannot tolerate taints.
     Default: the first on-demand cpu pool."""
@@ -251,6 +252,9 @@ class Jupyter(ServiceToggle):
 
     namespace: Name = "jupyter"
     hostname: str | None = None
+    """The name users reach the hub at; required on Google Cloud (its HTTPS certificate
+    and the OIDC callback are issued for it). DNS is yours to point at the address `up`
+    reserves."""
     oidc: Oidc | None = None
     """Login; required when JupyterHub is on."""
     user_pool: str | None = None

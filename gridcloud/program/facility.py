@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
+from gridcloud.program.addresses import Addresses
 from gridcloud.program.cluster import Cluster
 from gridcloud.program.identity import NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
@@ -105,12 +106,15 @@ def build(plan: Plan) -> Facility:
         # the services need somewhere to run: the control pool, at least
         depends_on=[pools[0]],
     )
+    addresses = Addresses("addresses", plan)
     services = Services(
         "services",
         plan,
         provider=provider,
         api_server=cluster.cluster.endpoint.apply(lambda host: f"https://{host}"),
         ca_data=ca_data,
+        # an Ingress names its address, which must exist first
+        opts=pulumi.ResourceOptions(depends_on=[addresses]),
     )
     return Facility(
         provider=provider,
@@ -122,6 +126,8 @@ def build(plan: Plan) -> Facility:
             "kubeconfig": kubeconfig,
             "pools": [p.pool.name for p in pools],
             "nodeServiceAccount": identity.account.email,
+            # point each hostname's DNS A record here
+            "addresses": {host: a.address for host, a in addresses.addresses.items()},
         },
     )
 

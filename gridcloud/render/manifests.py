@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -12,7 +13,6 @@ from gridcloud.render.sources import chart_source
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from gridcloud.plan import Plan
     from gridcloud.plan.services.model import ReleasePlan
@@ -139,10 +139,21 @@ def render_plan(
         rendered.append(render_release(release, chart_source(release.chart_key, charts)))
     for patch in plan.services.patches:
         _apply(patch.manifest, next(r for r in rendered if r.name == patch.release))
-    own = tuple(Manifest(f"{OWN} (plan)", body) for body in plan.services.objects)
+    bodies = [
+        *plan.services.objects,
+        *(body for entry in plan.services.ingresses for body in entry.manifests),
+    ]
+    own = tuple(Manifest(f"{OWN} (plan)", body) for body in bodies)
     if own:
-        rendered.append(Rendered(release=None, manifests=own, crds=(), notes=""))
+        crds = gke_crds() if plan.services.ingresses else ()
+        rendered.append(Rendered(release=None, manifests=own, crds=crds, notes=""))
     return rendered
+
+
+def gke_crds() -> tuple[dict[str, Any], ...]:
+    """The custom kinds GKE serves for its load balancer (data/gke-crds.yaml)."""
+    text = (Path(__file__).parent / "data" / "gke-crds.yaml").read_text()
+    return tuple(yaml.safe_load(text))
 
 
 def _apply(patch: dict[str, Any], rendered: Rendered) -> None:

@@ -166,3 +166,33 @@ def test_missing_oidc_secret_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("GRIDCLOUD_OIDC_CLIENT_SECRET")
     with pytest.raises(InputError, match="GRIDCLOUD_OIDC_CLIENT_SECRET is not set"):
         render(analyse(PROFILES / "default.yaml").plan)
+
+
+def test_https_entry_points_have_static_addresses_and_follow_their_releases(
+    default: Rendered,
+) -> None:
+    """A global address per hostname, named by the Plan and labelled; each Ingress waits
+    for its address and for the release whose Services it routes to; the addresses are
+    outputs for the DNS records."""
+    addresses = {
+        r.inputs["name"]: r for r in default.of_type("gcp:compute/globalAddress:GlobalAddress")
+    }
+    assert set(addresses) == {"atlas-gcp-jupyter", "atlas-gcp-reana"}
+    assert addresses["atlas-gcp-reana"].inputs["labels"]["gridcloud-facility"] == "atlas-gcp"
+    ingresses = {
+        r.inputs["metadata"]["name"]: r
+        for r in default.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    }
+    assert set(ingresses) == {"gridcloud-jupyter", "gridcloud-reana"}
+    hub = ingresses["gridcloud-jupyter"]
+    assert "kubernetes:helm.sh/v3:Release::services-jupyterhub" in hub.options.depends_on
+    services = default.one("gridcloud:services:Services")
+    assert "gridcloud:network:Addresses::addresses" in services.options.depends_on
+    assert set(default.outputs["addresses"]) == {
+        "jupyter.atlas-af.example.org",
+        "reana.atlas-af.example.org",
+    }
+    certificate = next(
+        r for r in default.of_type("kubernetes:networking.gke.io/v1:ManagedCertificate")
+    )
+    assert certificate.inputs["spec"]["domains"][0].endswith(".atlas-af.example.org")

@@ -243,3 +243,11 @@ def test_the_gateway_refuses_the_users_token_without_its_scope(facility: Facilit
         assert own.list_clusters() == []
     finally:
         own.close()
+
+
+def test_the_proxy_answers_the_load_balancers_health_check(facility: Facility) -> None:
+    """GKE checks the hub's backend at the proxy's readiness path (/_chp_healthz on the
+    public port); its default, GET /, would see a redirect and mark the hub unhealthy."""
+    assert requests.get(f"{facility.public}/_chp_healthz", timeout=10).status_code == 200
+    root = requests.get(f"{facility.public}/", timeout=10, allow_redirects=False)
+    assert root.status_code == 302

@@ -6,18 +6,25 @@ against the chart (its schema, or the paths its templates read) before anything 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from gridcloud.catalog.charts import CHARTS, validate_values
 from gridcloud.errors import PlanError
-from gridcloud.plan.services import grid_site, jupyter, priorities, reana
+from gridcloud.plan.services import grid_site, ingress, jupyter, priorities, reana
 from gridcloud.plan.services.footprint import plan_footprint
-from gridcloud.plan.services.model import PatchPlan, PriorityClassPlan, ReleasePlan, ServicesPlan
+from gridcloud.plan.services.model import (
+    GridSitePlan,
+    IngressPlan,
+    PatchPlan,
+    PriorityClassPlan,
+    ReleasePlan,
+    ServicesPlan,
+    SharedStoragePlan,
+)
 from gridcloud.plan.services.placement import by_name, choose, reana_runtime_pool
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from gridcloud.plan.model import NetworkPlan, PoolPlan
     from gridcloud.profile.models import Jupyter, Profile
 
@@ -45,6 +52,119 @@ def _oidc_secret(hub: Jupyter) -> dict[str, str]:
     return {"env": hub.oidc.client_secret_env or ""}
 
 
+def _hostname(hub: Jupyter) -> str:
+    if hub.hostname is None:
+        raise PlanError(
+            "JupyterHub on Google Cloud needs services.jupyter.hostname: its HTTPS "
+            "certificate and the OIDC callback (https://<hostname>/hub/oauth_callback) are "
+            "issued for that name",
+            hint="set services.jupyter.hostname to a DNS name you control (after `up`, point "
+            "its A record at the address `gridcloud status` shows)",
+        )
+    return hub.hostname
+
+
+@dataclass
+class _Parts:
+    """What the services add up to, gathered service by service."""
+
+    releases: list[ReleasePlan] = field(default_factory=list)
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    patches: list[PatchPlan] = field(default_factory=list)
+    ingresses: list[IngressPlan] = field(default_factory=list)
+    classes: list[PriorityClassPlan] = field(default_factory=lambda: [priorities.SERVICES])
+    enabled: list[str] = field(default_factory=list)
+
+
+def _grid_site(
+    parts: _Parts,
+    profile: Profile,
+    pools: tuple[PoolPlan, ...],
+    network: NetworkPlan | None,
+    *,
+    on_gcp: bool,
+) -> GridSitePlan:
+    site = profile.services.grid_site
+    control = pools[0]
+    parts.enabled.append("gridSite")
+    pool = by_name(pools, choose(profile, site.pool, prefer_spot=True, what="the grid site"))
+    parts.classes.append(priorities.PILOT)
+    parts.releases.append(grid_site.cvmfs_release(site, control))
+    if on_gcp:
+        parts.objects.append(grid_site.critical_pods_quota(grid_site.CVMFS_NAMESPACE))
+    parts.objects += grid_site.squid_objects(site, grid_site.private_ranges(network), control)
+    return grid_site.plan_grid_site(site, pool)
+
+
+def _reana(
+    parts: _Parts, profile: Profile, control: PoolPlan, runtime: PoolPlan, *, on_gcp: bool
+) -> SharedStoragePlan:
+    settings = profile.services.reana
+    parts.enabled.append("reana")
+    parts.releases.append(reana.reana_release(settings, control, runtime, load_balancer=on_gcp))
+    parts.objects.append(reana.namespace_defaults(settings))
+    parts.patches += reana.cronjob_patches(settings, control)
+    if on_gcp:
+        parts.ingresses.append(
+            ingress.reana_ingress(profile.name, settings.namespace, settings.hostname)
+        )
+        parts.patches += ingress.reana_service_patches(settings.namespace)
+    return reana.shared_storage(settings, control, on_gcp=on_gcp)
+
+
+def _jupyter(
+    parts: _Parts,
+    profile: Profile,
+    pools: tuple[PoolPlan, ...],
+    runtime: str | None,
+    *,
+    on_gcp: bool,
+) -> dict[str, str]:
+    hub = profile.services.jupyter
+    control = pools[0]
+    parts.enabled.append("jupyter")
+    user = by_name(pools, choose(profile, hub.user_pool, prefer_spot=False, what="JupyterHub"))
+    gpus = [p for p in pools if p.kind == "gpu"]
+    arms = [p for p in pools if p.kind == "arm"]
+    parts.classes.append(priorities.INTERACTIVE)
+    home = jupyter.home_storage_class(user, gpus, arms) if on_gcp else None
+    if home is not None:
+        parts.objects.append(home)
+    parts.releases.append(
+        jupyter.jupyterhub_release(
+            hub,
+            control=control,
+            user=user,
+            gpus=gpus,
+            arms=arms,
+            dask=hub.dask.enabled,
+            home_class=home["metadata"]["name"] if home else None,
+            load_balancer=on_gcp,
+        )
+    )
+    if on_gcp:
+        parts.ingresses.append(ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub)))
+    if hub.dask.enabled:
+        parts.enabled.append("dask")
+        workers = by_name(
+            pools, choose(profile, hub.dask.worker_pool, prefer_spot=True, what="Dask")
+        )
+        gpu = gpus[0] if hub.dask.gpu_workers and gpus else None
+        worker_class = priorities.dask_workers(runtime is not None and workers.name == runtime)
+        parts.classes.append(worker_class)
+        parts.releases.append(
+            jupyter.dask_gateway_release(
+                hub,
+                control=control,
+                schedulers=user,
+                workers=workers,
+                gpu=gpu,
+                worker_class=worker_class.name,
+            )
+        )
+    return _oidc_secret(hub)
+
+
 def plan_services(
     profile: Profile,
     pools: tuple[PoolPlan, ...],
@@ -54,87 +174,38 @@ def plan_services(
 ) -> ServicesPlan:
     services = profile.services
     control = pools[0]
-    releases: list[ReleasePlan] = []
-    objects: list[dict[str, Any]] = []
-    patches: list[PatchPlan] = []
-    classes: list[PriorityClassPlan] = [priorities.SERVICES]
-    enabled: list[str] = []
-    site_plan = None
-    storage = None
-    oidc_secret = None
-
-    if services.grid_site.enabled:
-        enabled.append("gridSite")
-        site = services.grid_site
-        pool = by_name(pools, choose(profile, site.pool, prefer_spot=True, what="the grid site"))
-        site_plan = grid_site.plan_grid_site(site, pool)
-        classes.append(priorities.PILOT)
-        releases.append(grid_site.cvmfs_release(site, control))
-        if on_gcp:
-            objects.append(grid_site.critical_pods_quota(grid_site.CVMFS_NAMESPACE))
-        objects += grid_site.squid_objects(site, grid_site.private_ranges(network), control)
+    parts = _Parts()
+    site_plan = (
+        _grid_site(parts, profile, pools, network, on_gcp=on_gcp)
+        if services.grid_site.enabled
+        else None
+    )
     runtime = reana_runtime_pool(profile)
-    if runtime is not None:
-        enabled.append("reana")
-        releases.append(reana.reana_release(services.reana, control, by_name(pools, runtime)))
-        objects.append(reana.namespace_defaults(services.reana))
-        patches += reana.cronjob_patches(services.reana, control)
-        storage = reana.shared_storage(services.reana, control, on_gcp=on_gcp)
-    if services.jupyter.enabled:
-        enabled.append("jupyter")
-        hub = services.jupyter
-        user = by_name(pools, choose(profile, hub.user_pool, prefer_spot=False, what="JupyterHub"))
-        gpus = [p for p in pools if p.kind == "gpu"]
-        arms = [p for p in pools if p.kind == "arm"]
-        dask = hub.dask.enabled
-        classes.append(priorities.INTERACTIVE)
-        home = jupyter.home_storage_class(user, gpus, arms) if on_gcp else None
-        if home is not None:
-            objects.append(home)
-        releases.append(
-            jupyter.jupyterhub_release(
-                hub,
-                control=control,
-                user=user,
-                gpus=gpus,
-                arms=arms,
-                dask=dask,
-                home_class=home["metadata"]["name"] if home else None,
-            )
-        )
-        if dask:
-            enabled.append("dask")
-            workers = by_name(
-                pools, choose(profile, hub.dask.worker_pool, prefer_spot=True, what="Dask")
-            )
-            gpu = gpus[0] if hub.dask.gpu_workers and gpus else None
-            worker_class = priorities.dask_workers(runtime is not None and workers.name == runtime)
-            classes.append(worker_class)
-            releases.append(
-                jupyter.dask_gateway_release(
-                    hub,
-                    control=control,
-                    schedulers=user,
-                    workers=workers,
-                    gpu=gpu,
-                    worker_class=worker_class.name,
-                )
-            )
-        oidc_secret = _oidc_secret(hub)
-    for release in releases:
+    storage = (
+        _reana(parts, profile, control, by_name(pools, runtime), on_gcp=on_gcp)
+        if runtime is not None
+        else None
+    )
+    oidc_secret = (
+        _jupyter(parts, profile, pools, runtime, on_gcp=on_gcp)
+        if services.jupyter.enabled
+        else None
+    )
+    for release in parts.releases:
         validate_release(release)
-    namespaces = {r.namespace for r in releases} | {
-        o["metadata"]["namespace"] for o in objects if "namespace" in o["metadata"]
+    namespaces = {r.namespace for r in parts.releases} | {
+        o["metadata"]["namespace"] for o in parts.objects if "namespace" in o["metadata"]
     }
     return ServicesPlan(
-        enabled=tuple(enabled),
+        enabled=tuple(parts.enabled),
         namespaces=tuple(sorted(namespaces)),
-        priority_classes=tuple(classes) if enabled else (),
-        releases=tuple(releases),
+        priority_classes=tuple(parts.classes) if parts.enabled else (),
+        releases=tuple(parts.releases),
         grid_site=site_plan,
         shared_storage=storage,
         footprint=plan_footprint(profile, control, on_gcp=on_gcp),
         oidc_secret=oidc_secret,
-        objects=tuple(objects),
-        patches=tuple(patches),
+        objects=tuple(parts.objects),
+        patches=tuple(parts.patches),
+        ingresses=tuple(parts.ingresses),
     )

@@ -76,7 +76,10 @@ def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
             "gridSite", "squid", SET, extra_memory=services.grid_site.squid.cache_mem_mb
         )
     if services.reana.enabled:
-        items += _items("reana", "reana", SET)
+        # on Google Cloud, the load balancer replaces REANA's Traefik (ingress.py)
+        items += [
+            i for i in _items("reana", "reana", SET) if not (on_gcp and i.component == "traefik")
+        ]
         items += _defaulted("reana", "reana")
     if services.jupyter.enabled:
         items += _items("jupyter", "jupyterhub", SET)

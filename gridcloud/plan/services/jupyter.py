@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.errors import PlanError
-from gridcloud.plan.services import priorities
+from gridcloud.plan.services import ingress, priorities
 from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.resources import SET
@@ -122,7 +122,11 @@ def jupyterhub_release(
     arms: list[PoolPlan],
     dask: bool,
     home_class: str | None = None,
+    load_balancer: bool = False,
 ) -> ReleasePlan:
+    """The hub's release. With ``load_balancer`` (Google Cloud), the proxy's Service is
+    internal and GKE's load balancer serves it over HTTPS (ingress.py); elsewhere it is the
+    chart's LoadBalancer Service."""
     oidc = jupyter.oidc
     assert oidc is not None  # checked with the profile
     secret = oidc.client_secret_ref
@@ -176,6 +180,11 @@ def jupyterhub_release(
     values: dict[str, Any] = {
         "hub": hub,
         "proxy": {
+            **(
+                {"service": {"type": "ClusterIP", "annotations": dict(ingress.NEG)}}
+                if load_balancer
+                else {}
+            ),
             "chp": {
                 "nodeSelector": dict(control.node_selector),
                 "resources": SET["jupyterhub/proxy"].k8s(),

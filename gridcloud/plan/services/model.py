@@ -158,6 +158,30 @@ class PatchPlan(Frozen):
     """apiVersion, kind, metadata (name, namespace) and the fields to set."""
 
 
+class Backend(Frozen):
+    path: str
+    service: str
+    port: int
+
+
+class IngressPlan(Frozen):
+    """One service's HTTPS entry point on Google Cloud (``ingress.py``)."""
+
+    service: str
+    """The profile's service: jupyter or reana."""
+    release: str
+    """The release whose Services it routes to (created before it)."""
+    namespace: str
+    hostname: str
+    address: str
+    """The global static IP address's name (``gcp.compute.GlobalAddress``)."""
+    name: str
+    """The Ingress's and its ManagedCertificate's name."""
+    backends: tuple[Backend, ...]
+    manifests: tuple[dict[str, Any], ...] = ()
+    """The Ingress, its certificate, redirect and health check: applied after the release."""
+
+
 class ServicesPlan(Frozen):
     enabled: tuple[str, ...]
     """Services switched on: gridSite, reana, jupyter, dask."""
@@ -175,6 +199,8 @@ class ServicesPlan(Frozen):
     namespace defaults): the program applies them as they are, ``gridcloud render`` writes
     them beside the releases."""
     patches: tuple[PatchPlan, ...] = ()
+    ingresses: tuple[IngressPlan, ...] = ()
+    """HTTPS entry points (Google Cloud): a global address each, manifests after the release."""
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

@@ -35,11 +35,16 @@ NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
 GKE_DISK_CLASS = "standard-rwo"
 
 
-def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> ReleasePlan:
+def reana_release(
+    reana: Reana, control: PoolPlan, runtime: PoolPlan, *, load_balancer: bool
+) -> ReleasePlan:
+    """REANA's release. With ``load_balancer`` (Google Cloud), GKE's load balancer serves
+    it over HTTPS (ingress.py) and REANA's own Traefik and Ingress are off; elsewhere they
+    stay, with the chart's self-signed certificate."""
     # the chart writes these into nodeSelectors unquoted; the job labels go into env vars
     infrastructure = node_label(control, quoted=True)
     jobs = node_label(runtime)
-    values = {
+    values: dict[str, Any] = {
         "reana_hostname": reana.hostname,
         "node_label_infrastructure": infrastructure,
         "node_label_infrastructuredb": infrastructure,
@@ -58,11 +63,15 @@ def reana_release(reana: Reana, control: PoolPlan, runtime: PoolPlan) -> Release
             "cache": {"password": SECRET_PLACEHOLDER},
             "reana": {"REANA_SECRET_KEY": SECRET_PLACEHOLDER},
         },
-        "traefik": {
+    }
+    if load_balancer:
+        values["ingress"] = {"enabled": False}
+        values["traefik"] = {"enabled": False}
+    else:
+        values["traefik"] = {
             "nodeSelector": dict(control.node_selector),
             "resources": SET["reana/traefik"].k8s(),
-        },
-    }
+        }
     return release_of(
         "reana",
         name="reana",

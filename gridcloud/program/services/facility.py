@@ -27,9 +27,21 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
     ("v1", "LimitRange"): k8s.core.v1.LimitRange,
     ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
 }
+#: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
+CUSTOM_KINDS = frozenset(
+    {
+        ("networking.gke.io/v1", "ManagedCertificate"),
+        ("networking.gke.io/v1beta1", "FrontendConfig"),
+        ("cloud.google.com/v1", "BackendConfig"),
+    }
+)
 #: Patches of objects a chart creates, by kind.
-PATCH_KINDS: dict[tuple[str, str], Any] = {("batch/v1", "CronJob"): k8s.batch.v1.CronJobPatch}
+PATCH_KINDS: dict[tuple[str, str], Any] = {
+    ("batch/v1", "CronJob"): k8s.batch.v1.CronJobPatch,
+    ("v1", "Service"): k8s.core.v1.ServicePatch,
+}
 
 
 def _snake(key: str) -> str:
@@ -91,6 +103,9 @@ class Services(pulumi.ComponentResource):
         }
         for patch in self.plan.patches:
             self._patch(name, patch.manifest, self.releases[patch.release])
+        for entry in self.plan.ingresses:
+            for body in entry.manifests:
+                self._object(name, body, after=[self.releases[entry.release]])
         self.outputs: dict[str, Any] = {
             "releases": [
                 {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
@@ -106,16 +121,27 @@ class Services(pulumi.ComponentResource):
             self.k8s_opts, pulumi.ResourceOptions(depends_on=[self.namespaces[namespace]])
         )
 
-    def _object(self, name: str, body: dict[str, Any]) -> pulumi.CustomResource:
+    def _object(
+        self, name: str, body: dict[str, Any], after: list[pulumi.Resource] | None = None
+    ) -> pulumi.CustomResource:
         metadata = body["metadata"]
         namespace = metadata.get("namespace")
-        resource = OBJECT_KINDS[(body["apiVersion"], body["kind"])]
+        key = (body["apiVersion"], body["kind"])
         opts = self._namespaced(namespace) if namespace else self.k8s_opts
+        if after:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
         where = f"{namespace}-" if namespace else ""
-        return resource(  # type: ignore[no-any-return]
-            f"{name}-{body['kind'].lower()}-{where}{metadata['name']}",
-            **_fields(body),
-            opts=opts,
+        resource_name = f"{name}-{body['kind'].lower()}-{where}{metadata['name']}"
+        if key in CUSTOM_KINDS:
+            return k8s.apiextensions.CustomResource(
+                resource_name,
+                api_version=key[0],
+                kind=key[1],
+                **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")},
+                opts=opts,
+            )
+        return OBJECT_KINDS[key](  # type: ignore[no-any-return]
+            resource_name, **_fields(body), opts=opts
         )
 
     def _patch(
