@@ -197,6 +197,9 @@ class Reana(ServiceToggle):
     Default: the first on-demand cpu pool."""
     storage_gb: Annotated[int, Field(ge=10, le=64000)] = 200
     """Shared workspace size (ReadWriteMany, served by an in-cluster NFS server)."""
+    admin_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    """The REANA administrator's e-mail, its login (default: ``admin@<hostname>``); its
+    password and access token are generated at the first ``up``."""
 
 
 class OidcSecretRef(Model):

@@ -141,7 +141,7 @@ def render_plan(
         _apply(patch.manifest, next(r for r in rendered if r.name == patch.release))
     bodies = [
         *plan.services.objects,
-        *(body for entry in plan.services.ingresses for body in entry.manifests),
+        *(body for entry in plan.services.after_release for body in entry.manifests),
     ]
     own = tuple(Manifest(f"{OWN} (plan)", body) for body in bodies)
     if own:

@@ -45,8 +45,8 @@ class Pod:
     """A DaemonSet's pod: one on every node it can land on."""
     runtime: bool = False
     """Created by a service at run time (notebooks, Dask, REANA jobs, pilots)."""
-    periodic: bool = False
-    """A CronJob's pod: runs now and then, not around the clock."""
+    completes: bool = False
+    """A Job's or CronJob's pod: runs to completion, not around the clock."""
     pools: tuple[str, ...] = field(default=())
 
 
@@ -177,7 +177,7 @@ def rendered_pods(rendered: list[Rendered]) -> list[Pod]:
                     if manifest.kind in ("Deployment", "StatefulSet", "ReplicaSet")
                     else 1,
                     per_node=manifest.kind == "DaemonSet",
-                    periodic=manifest.kind == "CronJob",
+                    completes=manifest.kind in ("Job", "CronJob"),
                 )
             )
     return pods

@@ -101,6 +101,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         ):
             # what the token controller fills in
             outputs["data"] = {"token": base64.b64encode(b"token-for-tests").decode()}
+        if args.typ == "kubernetes:core/v1:Secret" and args.resource_id:
+            # a read of a Secret a Job wrote (REANA's first run): what the Job put there
+            outputs["data"] = {
+                "ADMIN_ACCESS_TOKEN": base64.b64encode(b"admin-token-for-tests").decode()
+            }
         if args.typ == "kubernetes:core/v1:Service":
             outputs["spec"] = {**args.inputs.get("spec", {}), "clusterIP": "10.8.0.42"}
         if args.typ == "random:index/randomPassword:RandomPassword":

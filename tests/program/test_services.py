@@ -38,12 +38,16 @@ def test_reana_secrets_are_generated_not_placeholders(default: Rendered) -> None
     assert "<secret>" not in text
     assert reana["values"]["secrets"]["database"]["password"].startswith("generated-")
     passwords = default.of_type("random:index/randomPassword:RandomPassword")
-    assert len(passwords) == 4
+    # the chart's database, broker, cache and key; CERN SSO's and GitLab's pairs (unused,
+    # not left as the chart's placeholders); the REANA administrator's password
+    assert len(passwords) == 9
     assert all(p.inputs["length"] >= 32 and p.inputs["special"] is False for p in passwords)
 
 
 def test_grid_role_has_exactly_the_submitter_rules(default: Rendered) -> None:
-    role = default.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs
+    role = default.one(
+        "kubernetes:rbac.authorization.k8s.io/v1:Role", "services-grid-submitter-role"
+    ).inputs
     assert role["metadata"] == {"name": "grid-submitter", "namespace": "grid"}
     rules = {(tuple(r["apiGroups"]), tuple(r["resources"])): set(r["verbs"]) for r in role["rules"]}
     assert rules == {
@@ -52,7 +56,9 @@ def test_grid_role_has_exactly_the_submitter_rules(default: Rendered) -> None:
         (("",), ("pods/log",)): {"get"},
         (("",), ("configmaps", "secrets")): {"create", "get", "patch", "delete"},
     }
-    binding = default.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
+    binding = default.one(
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "services-grid-submitter-binding"
+    ).inputs
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "grid-submitter", "namespace": "grid"}
     ]
@@ -150,7 +156,7 @@ def test_on_prem_has_the_same_services_and_no_cloud(onprem_kubeconfig: Path) -> 
     assert releases == {"cvmfs-csi", "reana", "jupyterhub", "dask-gateway"}
     # the OIDC secret is referenced, not created
     assert not any(
-        r.inputs["metadata"]["name"] == "jupyterhub-oidc"
+        r.inputs.get("metadata", {}).get("name") == "jupyterhub-oidc"
         for r in rendered.of_type("kubernetes:core/v1:Secret")
     )
     kubeconfig = json.loads(rendered.outputs["gridSiteKubeconfig"])
@@ -196,3 +202,32 @@ def test_https_entry_points_have_static_addresses_and_follow_their_releases(
         r for r in default.of_type("kubernetes:networking.gke.io/v1:ManagedCertificate")
     )
     assert certificate.inputs["spec"]["domains"][0].endswith(".atlas-af.example.org")
+
+
+def test_reanas_first_run_follows_the_release_and_its_token_is_a_secret_output(
+    default: Rendered,
+) -> None:
+    """The chart's first-run steps as a Job after the release, the administrator's login in
+    a Secret of generated values, and the token it stores read back as a secret output."""
+    job = default.one("kubernetes:batch/v1:Job")
+    assert "kubernetes:helm.sh/v3:Release::services-reana" in job.options.depends_on
+    container = job.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "docker.io/reanahub/reana-server:0.9.4"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "reana-admin",
+        "key": "password",
+    }
+    admin = next(
+        r
+        for r in default.of_type("kubernetes:core/v1:Secret")
+        if r.inputs.get("metadata", {}).get("name") == "reana-admin"
+    )
+    from tests.program.mocks import is_secret, reveal
+
+    assert is_secret(admin.inputs["stringData"])
+    login = reveal(admin.inputs["stringData"])
+    assert login["email"] == "admin@reana.atlas-af.example.org"
+    assert login["password"].startswith("generated-")
+    assert default.outputs["reanaAdminToken"] == "admin-token-for-tests"
+    assert "reanaAdminToken" in default.secret_outputs

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -38,6 +39,14 @@ class Facility:
     gateway_tcp: int
     allowed_groups: list[str]
     """The groups the hub admits, as its rendered configuration says."""
+    root: Path
+
+    def logs(self) -> str:
+        """The services' logs, for a failure's message."""
+        return "\n".join(
+            f"--- {log}\n{(self.root / log).read_text()[-3000:]}"
+            for log in ("hub.log", "proxy.log", "gateway.log")
+        )
 
 
 def _release(rendered: list[Rendered], name: str) -> Rendered:
@@ -130,12 +139,7 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
                 f"http://127.0.0.1:{ports['gw_http']}/services/dask-gateway/api/health",
             )
         )
-        try:
-            yield Facility(public, provider, env_dir, ports["gw_tcp"], oauth["allowed_groups"])
-        finally:
-            # shown by pytest where a test failed
-            for log in ("hub.log", "proxy.log", "gateway.log"):
-                print(f"--- {log}\n{(root / log).read_text()[-3000:]}")
+        yield Facility(public, provider, env_dir, ports["gw_tcp"], oauth["allowed_groups"], root)
 
 
 def _login(facility: Facility, user: str, groups: list[str]) -> requests.Response:
@@ -197,19 +201,25 @@ def test_a_notebooks_token_creates_a_dask_cluster_through_the_hubs_proxy(
     http, tcp = _address(env, facility)
     gateway = Gateway(address=http, proxy_address=tcp, auth=JupyterHubAuth(api_token=token))
     try:
-        assert gateway.list_clusters() == []
-        options = gateway.cluster_options()
-        assert options.worker_kind == "cpu"
-        cluster = gateway.new_cluster(options, shutdown_on_close=True)
-        try:
-            assert [c.name for c in gateway.list_clusters()] == [cluster.name]
-            # the dashboard is served through the same address, under the hub service
-            assert cluster.dashboard_link.startswith(f"{http}/clusters/")
-        finally:
-            cluster.shutdown()
-            cluster.close()
+        _create_a_cluster(gateway, http)
+    except Exception as error:
+        raise AssertionError(f"{error!r}\n{facility.logs()}") from error
     finally:
         gateway.close()
+
+
+def _create_a_cluster(gateway: Any, http: str) -> None:
+    assert gateway.list_clusters() == []
+    options = gateway.cluster_options()
+    assert options.worker_kind == "cpu"
+    cluster = gateway.new_cluster(options, shutdown_on_close=True)
+    try:
+        assert [c.name for c in gateway.list_clusters()] == [cluster.name]
+        # the dashboard is served through the same address, under the hub service
+        assert cluster.dashboard_link.startswith(f"{http}/clusters/")
+    finally:
+        cluster.shutdown()
+        cluster.close()
 
 
 def test_the_gateway_refuses_the_users_token_without_its_scope(facility: Facility) -> None:

@@ -101,7 +101,7 @@ def test_the_control_nodes_requests_match_the_footprint_and_fit(
     defaults = default_requests(rendered[name])
     cpu, memory = 0, 0.0
     for pod in rendered_pods(rendered[name]):
-        if "control" in landing(pod.spec, plan_nodes) and not pod.periodic:
+        if "control" in landing(pod.spec, plan_nodes) and not pod.completes:
             pod_cpu, pod_memory = requests(pod.spec, defaults.get(pod.namespace))
             cpu += pod_cpu * pod.replicas
             memory += pod_memory * pod.replicas

@@ -95,11 +95,16 @@ def test_a_key_the_chart_ignores_is_an_error() -> None:
 def test_secrets_are_placeholders_never_chart_defaults() -> None:
     reana = analyse(PROFILES / "default.yaml").plan.services.release("reana")
     paths = {s.path for s in reana.secrets}
+    # every value REANA 0.9.4's templates/secrets.yaml defaults to a placeholder
     assert paths == {
         ("secrets", "database", "password"),
         ("secrets", "message_broker", "password"),
         ("secrets", "cache", "password"),
         ("secrets", "reana", "REANA_SECRET_KEY"),
+        ("secrets", "cern", "sso", "CERN_CONSUMER_KEY"),
+        ("secrets", "cern", "sso", "CERN_CONSUMER_SECRET"),
+        ("secrets", "gitlab", "REANA_GITLAB_OAUTH_APP_ID"),
+        ("secrets", "gitlab", "REANA_GITLAB_OAUTH_APP_SECRET"),
     }
     for path in paths:
         node: Any = reana.values

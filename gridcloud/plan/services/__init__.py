@@ -14,11 +14,14 @@ from gridcloud.errors import PlanError
 from gridcloud.plan.services import grid_site, ingress, jupyter, priorities, reana
 from gridcloud.plan.services.footprint import plan_footprint
 from gridcloud.plan.services.model import (
+    AfterRelease,
+    GeneratedSecret,
     GridSitePlan,
     IngressPlan,
     PatchPlan,
     PriorityClassPlan,
     ReleasePlan,
+    SecretOutput,
     ServicesPlan,
     SharedStoragePlan,
 )
@@ -72,6 +75,17 @@ class _Parts:
     objects: list[dict[str, Any]] = field(default_factory=list)
     patches: list[PatchPlan] = field(default_factory=list)
     ingresses: list[IngressPlan] = field(default_factory=list)
+    after_release: list[AfterRelease] = field(default_factory=list)
+    generated_secrets: list[GeneratedSecret] = field(default_factory=list)
+    secret_outputs: list[SecretOutput] = field(default_factory=list)
+
+    def entry_point(self, plan: IngressPlan) -> None:
+        """An HTTPS entry point, its manifests after the release it routes to."""
+        self.ingresses.append(plan)
+        self.after_release.append(
+            AfterRelease(release=plan.release, manifests=tuple(ingress.objects(plan)))
+        )
+
     classes: list[PriorityClassPlan] = field(default_factory=lambda: [priorities.SERVICES])
     enabled: list[str] = field(default_factory=list)
 
@@ -104,8 +118,13 @@ def _reana(
     parts.releases.append(reana.reana_release(settings, control, runtime, load_balancer=on_gcp))
     parts.objects.append(reana.namespace_defaults(settings))
     parts.patches += reana.cronjob_patches(settings, control)
+    parts.generated_secrets.append(reana.admin_secret(settings))
+    parts.after_release.append(
+        AfterRelease(release="reana", manifests=tuple(reana.first_run_objects(settings, control)))
+    )
+    parts.secret_outputs.append(reana.admin_token_output(settings))
     if on_gcp:
-        parts.ingresses.append(
+        parts.entry_point(
             ingress.reana_ingress(profile.name, settings.namespace, settings.hostname)
         )
         parts.patches += ingress.reana_service_patches(settings.namespace)
@@ -143,7 +162,7 @@ def _jupyter(
         )
     )
     if on_gcp:
-        parts.ingresses.append(ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub)))
+        parts.entry_point(ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub)))
     if hub.dask.enabled:
         parts.enabled.append("dask")
         workers = by_name(
@@ -208,4 +227,7 @@ def plan_services(
         objects=tuple(parts.objects),
         patches=tuple(parts.patches),
         ingresses=tuple(parts.ingresses),
+        after_release=tuple(parts.after_release),
+        generated_secrets=tuple(parts.generated_secrets),
+        secret_outputs=tuple(parts.secret_outputs),
     )

@@ -34,7 +34,7 @@ NEG = {"cloud.google.com/neg": json.dumps({"ingress": True})}
 def _ingress(
     service: str, release: str, facility: str, namespace: str, hostname: str, *backends: Backend
 ) -> IngressPlan:
-    plan = IngressPlan(
+    return IngressPlan(
         service=service,
         release=release,
         namespace=namespace,
@@ -43,7 +43,6 @@ def _ingress(
         name=f"gridcloud-{service}",
         backends=backends,
     )
-    return plan.model_copy(update={"manifests": tuple(objects(plan))})
 
 
 def jupyter_ingress(facility: str, namespace: str, hostname: str) -> IngressPlan:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from gridcloud.plan.frozen import Frozen
 
 #: Where a secret value stands in computed values until the program fills it in.
@@ -178,8 +180,39 @@ class IngressPlan(Frozen):
     name: str
     """The Ingress's and its ManagedCertificate's name."""
     backends: tuple[Backend, ...]
-    manifests: tuple[dict[str, Any], ...] = ()
-    """The Ingress, its certificate, redirect and health check: applied after the release."""
+
+
+class AfterRelease(Frozen):
+    """gridcloud's objects that need a release's own objects first (an Ingress its
+    Services, REANA's first-run Job its server): applied once the release is ready."""
+
+    release: str
+    manifests: tuple[dict[str, Any], ...]
+
+
+class GeneratedSecret(Frozen):
+    """A Secret whose values Pulumi generates at deploy time: the Plan names its keys,
+    never holds its values (kept encrypted in the stack's state)."""
+
+    namespace: str
+    name: str
+    generated: tuple[str, ...]
+    """Keys with a generated value (letters and digits)."""
+    literal: dict[str, str] = Field(default_factory=dict)
+    """Keys with a value that is not secret."""
+    length: int = 32
+
+
+class SecretOutput(Frozen):
+    """A stack output read back, encrypted, from a Secret a Job of ``after_release`` makes
+    in the cluster."""
+
+    output: str
+    namespace: str
+    job: str
+    """The Job that writes the Secret (in ``namespace``)."""
+    secret: str
+    key: str
 
 
 class ServicesPlan(Frozen):
@@ -200,7 +233,11 @@ class ServicesPlan(Frozen):
     them beside the releases."""
     patches: tuple[PatchPlan, ...] = ()
     ingresses: tuple[IngressPlan, ...] = ()
-    """HTTPS entry points (Google Cloud): a global address each, manifests after the release."""
+    """HTTPS entry points (Google Cloud): a global address each; their manifests are in
+    ``after_release``."""
+    after_release: tuple[AfterRelease, ...] = ()
+    generated_secrets: tuple[GeneratedSecret, ...] = ()
+    secret_outputs: tuple[SecretOutput, ...] = ()
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.plan.services.model import (
     SECRET_PLACEHOLDER,
+    GeneratedSecret,
     PatchPlan,
     Placement,
     ReleasePlan,
+    SecretOutput,
     SecretValue,
     SharedStoragePlan,
     release_of,
 )
 from gridcloud.plan.services.placement import node_label
-from gridcloud.plan.services.resources import NAMESPACE_DEFAULT, SET
+from gridcloud.plan.services.resources import JOBS, NAMESPACE_DEFAULT, SET
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
@@ -62,6 +64,8 @@ def reana_release(
             "message_broker": {"user": "reana", "password": SECRET_PLACEHOLDER},
             "cache": {"password": SECRET_PLACEHOLDER},
             "reana": {"REANA_SECRET_KEY": SECRET_PLACEHOLDER},
+            "cern": {"sso": {k[-1]: SECRET_PLACEHOLDER for k in UNUSED_INTEGRATION_SECRETS[:2]}},
+            "gitlab": {k[-1]: SECRET_PLACEHOLDER for k in UNUSED_INTEGRATION_SECRETS[2:]},
         },
     }
     if load_balancer:
@@ -85,6 +89,7 @@ def reana_release(
             SecretValue(
                 path=("secrets", "reana", "REANA_SECRET_KEY"), source="generated", length=48
             ),
+            *(SecretValue(path=path, source="generated") for path in UNUSED_INTEGRATION_SECRETS),
         ),
         placements=(
             Placement(component="infrastructure", pool=control.name),
@@ -153,3 +158,137 @@ def namespace_defaults(reana: Reana) -> dict[str, Any]:
             ]
         },
     }
+
+
+#: The chart's placeholders for integrations gridcloud does not configure (CERN SSO, GitLab):
+#: generated instead, so no Secret holds a value anyone can read in the chart.
+UNUSED_INTEGRATION_SECRETS = (
+    ("secrets", "cern", "sso", "CERN_CONSUMER_KEY"),
+    ("secrets", "cern", "sso", "CERN_CONSUMER_SECRET"),
+    ("secrets", "gitlab", "REANA_GITLAB_OAUTH_APP_ID"),
+    ("secrets", "gitlab", "REANA_GITLAB_OAUTH_APP_SECRET"),
+)
+
+FIRST_RUN = "reana-first-run"
+ADMIN_SECRET = "reana-admin"
+#: ``<release>-admin-access-token``: the name REANA's CronJobs read the token from.
+ADMIN_TOKEN_SECRET = "reana-admin-access-token"
+ADMIN_TOKEN_KEY = "ADMIN_ACCESS_TOKEN"
+FIRST_RUN_SCRIPT = "reana_first_run.py"
+
+
+def admin_email(reana: Reana) -> str:
+    return reana.admin_email or f"admin@{reana.hostname}"
+
+
+def admin_secret(reana: Reana) -> GeneratedSecret:
+    """The administrator's login: its e-mail, and a password generated at deploy time."""
+    return GeneratedSecret(
+        namespace=reana.namespace,
+        name=ADMIN_SECRET,
+        generated=("password",),
+        literal={"email": admin_email(reana)},
+    )
+
+
+def _server_image() -> str:
+    from gridcloud.catalog.charts import CHARTS, default_values
+
+    image: str = default_values(CHARTS["reana"])["components"]["reana_server"]["image"]
+    return image
+
+
+def first_run_objects(reana: Reana, control: PoolPlan) -> list[dict[str, Any]]:
+    """The chart's first-run steps (its NOTES.txt) as a Job, run after the release:
+    initialise the database, create the administrator, keep its token in the Secret
+    REANA's CronJobs read (gridcloud/incluster/reana_first_run.py). Its account may exec
+    into REANA's pods and create Secrets, in REANA's namespace only."""
+    from importlib.resources import files
+
+    script = files("gridcloud.incluster").joinpath(FIRST_RUN_SCRIPT).read_text()
+    meta = {"name": FIRST_RUN, "namespace": reana.namespace}
+    labels = {"app.kubernetes.io/managed-by": "gridcloud", "app.kubernetes.io/name": FIRST_RUN}
+    rules = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+        # exec goes over a websocket (GET) or SPDY (POST): both verbs
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]},
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": [ADMIN_TOKEN_SECRET],
+            "verbs": ["get"],
+        },
+        # create cannot be limited to a name (the object does not exist yet)
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    ]
+
+    def from_admin(key: str) -> dict[str, Any]:
+        return {"valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET, "key": key}}}
+
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {**meta, "labels": labels}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta,
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": meta,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FIRST_RUN},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": FIRST_RUN, "namespace": reana.namespace}
+            ],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {**meta, "labels": labels},
+            "data": {FIRST_RUN_SCRIPT: script},
+        },
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {**meta, "labels": labels},
+            "spec": {
+                "backoffLimit": 3,
+                "activeDeadlineSeconds": 1800,
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "serviceAccountName": FIRST_RUN,
+                        "restartPolicy": "Never",
+                        "nodeSelector": dict(control.node_selector),
+                        "containers": [
+                            {
+                                "name": "first-run",
+                                "image": _server_image(),
+                                "command": ["python3", f"/first-run/{FIRST_RUN_SCRIPT}"],
+                                "env": [
+                                    {"name": "REANA_NAMESPACE", "value": reana.namespace},
+                                    {"name": "ADMIN_TOKEN_SECRET", "value": ADMIN_TOKEN_SECRET},
+                                    {"name": "ADMIN_EMAIL", **from_admin("email")},
+                                    {"name": "ADMIN_PASSWORD", **from_admin("password")},
+                                ],
+                                "resources": JOBS["reana/first-run"].k8s(),
+                                "volumeMounts": [{"name": "script", "mountPath": "/first-run"}],
+                            }
+                        ],
+                        "volumes": [{"name": "script", "configMap": {"name": FIRST_RUN}}],
+                    },
+                },
+            },
+        },
+    ]
+
+
+def admin_token_output(reana: Reana) -> SecretOutput:
+    return SecretOutput(
+        output="reanaAdminToken",
+        namespace=reana.namespace,
+        job=FIRST_RUN,
+        secret=ADMIN_TOKEN_SECRET,
+        key=ADMIN_TOKEN_KEY,
+    )

@@ -47,3 +47,6 @@ CONTAINERS: dict[str, int] = {
     "reana/cache": 1,
     "reana/ui": 1,
 }
+
+#: Jobs that run to completion on the control node (not in the footprint: they end).
+JOBS: dict[str, Request] = {"reana/first-run": Request(50, 128)}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
 from gridcloud.plan.services.resources import SET
@@ -16,7 +17,13 @@ from gridcloud.program.services.secrets import from_environment, values_with_sec
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
-    from gridcloud.plan.services.model import GridSitePlan, ReleasePlan, SharedStoragePlan
+    from gridcloud.plan.services.model import (
+        GeneratedSecret,
+        GridSitePlan,
+        ReleasePlan,
+        SecretOutput,
+        SharedStoragePlan,
+    )
 
 NFS_PORTS = (2049, 20048, 111)
 
@@ -28,6 +35,11 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("v1", "LimitRange"): k8s.core.v1.LimitRange,
     ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
     ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
 }
 #: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
 CUSTOM_KINDS = frozenset(
@@ -95,6 +107,8 @@ class Services(pulumi.ComponentResource):
         oidc = self.plan.oidc_secret
         if oidc is not None and "env" in oidc:
             prerequisites["jupyterhub"] = [self._oidc_secret(name, oidc["env"])]
+        for generated in self.plan.generated_secrets:
+            self._generated_secret(name, generated)
         for body in self.plan.objects:
             self._object(name, body)
         self.releases = {
@@ -103,15 +117,23 @@ class Services(pulumi.ComponentResource):
         }
         for patch in self.plan.patches:
             self._patch(name, patch.manifest, self.releases[patch.release])
-        for entry in self.plan.ingresses:
+        made: dict[tuple[str, str, str], pulumi.CustomResource] = {}
+        for entry in self.plan.after_release:
             for body in entry.manifests:
-                self._object(name, body, after=[self.releases[entry.release]])
+                meta = body["metadata"]
+                made[(body["kind"], meta.get("namespace", ""), meta["name"])] = self._object(
+                    name, body, after=[self.releases[entry.release]]
+                )
         self.outputs: dict[str, Any] = {
             "releases": [
                 {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
                 for r in self.plan.releases
             ]
         }
+        for wanted in self.plan.secret_outputs:
+            self.outputs[wanted.output] = self._read_back(
+                name, wanted, made[("Job", wanted.namespace, wanted.job)]
+            )
         if self.plan.grid_site is not None:
             self.outputs.update(self._grid_site(name, self.plan.grid_site, api_server, ca_data))
         self.register_outputs(self.outputs)
@@ -142,6 +164,39 @@ class Services(pulumi.ComponentResource):
             )
         return OBJECT_KINDS[key](  # type: ignore[no-any-return]
             resource_name, **_fields(body), opts=opts
+        )
+
+    def _generated_secret(self, name: str, plan: GeneratedSecret) -> k8s.core.v1.Secret:
+        """A Secret of generated values (kept encrypted in the state) and literal ones."""
+        data: dict[str, pulumi.Input[str]] = dict(plan.literal)
+        for key in plan.generated:
+            data[key] = random.RandomPassword(
+                f"{name}-{plan.name}-{key}",
+                length=plan.length,
+                special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).result
+        return k8s.core.v1.Secret(
+            f"{name}-secret-{plan.namespace}-{plan.name}",
+            metadata={"name": plan.name, "namespace": plan.namespace},
+            string_data=data,
+            opts=self._namespaced(plan.namespace),
+        )
+
+    def _read_back(
+        self, name: str, wanted: SecretOutput, job: pulumi.CustomResource
+    ) -> pulumi.Output[str]:
+        """A value a Job wrote into a Secret, read once the Job has completed (its ID is
+        unknown until then, so a first preview skips the read), as a secret output."""
+        secret = k8s.core.v1.Secret.get(
+            f"{name}-read-{wanted.namespace}-{wanted.secret}",
+            job.id.apply(lambda _: f"{wanted.namespace}/{wanted.secret}"),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_opts.provider),
+        )
+        return pulumi.Output.secret(
+            secret.data.apply(
+                lambda data: base64.b64decode((data or {}).get(wanted.key, "")).decode()
+            )
         )
 
     def _patch(
