@@ -173,6 +173,18 @@ class Squid(Model):
     cache_disk_mb: Annotated[int, Field(ge=100, le=1_000_000)] = 10000
 
 
+class Harvester(Model):
+    """How the site's PanDA Harvester instance reaches it (the generated queue config)."""
+
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    """The PanDA queue (CRIC) this site serves. Default: ``<NAME>_K8S`` from the facility's
+    name."""
+    config_dir: Annotated[str, Field(pattern=r"^/")] = "/data/atlpan/k8_configs"
+    """Where the Harvester host keeps the site's kubeconfig and Job template."""
+    template_queue: str = "production.pull"
+    """The Harvester template queue the site's queue builds on (pull mode)."""
+
+
 class GridSite(ServiceToggle):
     """A Kubernetes grid site receiving batch pilots from a central workload manager."""
 
@@ -183,6 +195,7 @@ class GridSite(ServiceToggle):
     """Cap on the cores pilots may request at once (a ResourceQuota); none by default."""
     cvmfs: Cvmfs = Field(default_factory=Cvmfs)
     squid: Squid = Field(default_factory=Squid)
+    harvester: Harvester = Field(default_factory=Harvester)
 
 
 class Reana(ServiceToggle):

@@ -99,8 +99,26 @@ def test_quota_namespaces_and_cvmfs_claim(default: Rendered) -> None:
         r.inputs["metadata"]["name"]: r.inputs
         for r in default.of_type("kubernetes:core/v1:PersistentVolumeClaim")
     }
-    assert claims["cvmfs"]["spec"]["storageClassName"] == "cvmfs"
-    assert claims["cvmfs"]["spec"]["accessModes"] == ["ReadOnlyMany"]
+    # one claim per repository of the profile, named as Harvester's templates mount them,
+    # made once the CSI driver is installed
+    atlas = claims["csi-cvmfs-atlas-pvc"]
+    assert atlas["metadata"]["namespace"] == "grid"
+    assert atlas["spec"]["storageClassName"] == "csi-cvmfs-atlas"
+    assert atlas["spec"]["accessModes"] == ["ReadOnlyMany"]
+    assert {"csi-cvmfs-atlas-condb-pvc", "csi-cvmfs-sft-pvc"} <= set(claims)
+    classes = {
+        r.inputs["metadata"]["name"]: r
+        for r in default.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    }
+    assert classes["csi-cvmfs-atlas-condb"].inputs["parameters"] == {
+        "repository": "atlas-condb.cern.ch"
+    }
+    claim = next(
+        r
+        for r in default.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+        if r.inputs["metadata"]["name"] == "csi-cvmfs-sft-pvc"
+    )
+    assert "kubernetes:helm.sh/v3:Release::services-cvmfs-csi" in claim.options.depends_on
 
 
 def test_reana_shared_volume_is_nfs_with_the_class_reana_asks_for(default: Rendered) -> None:

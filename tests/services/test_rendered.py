@@ -130,9 +130,18 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "cvmfs-csi.yaml",
         "dask-gateway.yaml",
         "gridcloud.yaml",
+        "harvester-atlas-gcp-job.yaml",
+        "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",
     ]
+    import json
+
+    queue = json.loads((out / "harvester-queue.json").read_text())
+    # the file the queue names, once copied to the Harvester host as the docs say
+    assert queue["ATLAS_GCP_K8S"]["common"]["k8s_yaml_file"].endswith("/atlas-gcp-job.yaml")
+    job = yaml.safe_load((out / "harvester-atlas-gcp-job.yaml").read_text())
+    assert job["metadata"]["name"] == "grid-job"
     reana = list(yaml.safe_load_all((out / "reana.yaml").read_text()))
     cron = next(o for o in reana if o["metadata"]["name"] == "reana-retention-rules-apply")
     spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]

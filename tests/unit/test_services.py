@@ -203,7 +203,7 @@ def test_grid_site_job_template_reaches_the_spot_pool() -> None:
         "gridcloud.io/elastic",
         "cloud.google.com/gke-spot",
     }
-    assert spec["volumes"][0]["persistentVolumeClaim"]["claimName"] == "cvmfs"
+    assert spec["volumes"][0]["persistentVolumeClaim"]["claimName"] == "csi-cvmfs-atlas-pvc"
     assert site.quota_cores == 96000
 
 

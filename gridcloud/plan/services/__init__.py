@@ -107,7 +107,10 @@ def _grid_site(
     if on_gcp:
         parts.objects.append(grid_site.critical_pods_quota(grid_site.CVMFS_NAMESPACE))
     parts.objects += grid_site.squid_objects(site, grid_site.private_ranges(network), control)
-    return grid_site.plan_grid_site(site, pool)
+    parts.after_release.append(
+        AfterRelease(release="cvmfs-csi", manifests=tuple(grid_site.cvmfs_objects(site)))
+    )
+    return grid_site.plan_grid_site(site, pool, profile.name)
 
 
 def _reana(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.errors import PlanError
 from gridcloud.plan.services import priorities
 from gridcloud.plan.services.model import (
     GridSitePlan,
@@ -55,25 +56,110 @@ def squid_address(site: GridSite) -> str:
     return f"http://{SQUID_NAME}.{site.namespace}.svc.cluster.local:{SQUID_PORT}"
 
 
+#: What Harvester's Kubernetes plugin expects of the Job template (HSF/harvester
+#: pandaharvester/harvestermisc/k8s_utils.py, PanDAWMS/harvester_configurations K8S/):
+#: the Secret its credential manager keeps the proxy and PanDA tokens in, mounted at the
+#: submitter's ``tokenDir``; the scratch volume it sizes from CRIC, by that name, at the
+#: queue's pilot dir; a name it suffixes with the worker ID.
+PROXY_SECRET = "proxy-secret"
+PROXY_DIR = "/proxy"
+PILOT_DIR_VOLUME = "pilot-dir"
+PILOT_DIR = "/pilotdir"
+JOB_NAME = "grid-job"
+#: ATLAS's pilot image in the harvester_configurations templates (CRIC's image, where the
+#: queue sets one, takes precedence).
+PILOT_IMAGE = "gitlab-registry.cern.ch/panda/harvester-k8s-images/adc-alma9:20241003"
+#: Finished pilots' Jobs stay a day for Harvester's monitor and for debugging.
+FINISHED_TTL_S = 86400
+
+
+def cvmfs_name(repository: str) -> str:
+    """``atlas.cern.ch`` -> ``atlas``: the short name in Harvester's claim names."""
+    return repository.split(".", 1)[0]
+
+
+def cvmfs_claims(site: GridSite) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for repo in site.cvmfs.repositories:
+        short = cvmfs_name(repo)
+        clash = [r for r in names if cvmfs_name(r) == short]
+        if clash:
+            raise PlanError(
+                f"the CVMFS repositories {clash[0]} and {repo} would share the claim "
+                f"csi-cvmfs-{short}-pvc",
+                hint="list only one repository per first name label in gridSite.cvmfs",
+            )
+        names[repo] = f"csi-cvmfs-{short}-pvc"
+    return names
+
+
+def cvmfs_objects(site: GridSite) -> list[dict[str, Any]]:
+    """A StorageClass per repository (the CSI driver's ``repository`` parameter) and its
+    claim in the grid namespace, named as Harvester's templates mount them."""
+    made: list[dict[str, Any]] = []
+    for repo, claim in cvmfs_claims(site).items():
+        storage_class = f"csi-cvmfs-{cvmfs_name(repo)}"
+        made.append(
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": storage_class},
+                "provisioner": "cvmfs.csi.cern.ch",
+                "parameters": {"repository": repo},
+            }
+        )
+        made.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim, "namespace": site.namespace},
+                "spec": {
+                    "accessModes": ["ReadOnlyMany"],
+                    # ignored by the driver, but must not be zero
+                    "resources": {"requests": {"storage": "1"}},
+                    "storageClassName": storage_class,
+                },
+            }
+        )
+    return made
+
+
 def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
-    """The Job fields a central submitter sets so that pilots run on the pool with CVMFS."""
+    """The Job Harvester's K8sSubmitter submits per pilot: it names it ``grid-job-<worker>``,
+    sets image, command and environment, and fills CPU and memory requests only where the
+    template has none; so the template requests one pilot slot (the namespace's core quota
+    admits only pods that request), and a deadline on the pod (running time, not time in
+    the queue: Harvester replaces it with the queue's maxtime from CRIC)."""
+    claims = cvmfs_claims(site)
+    mounts = [
+        {"name": f"cvmfs-{cvmfs_name(repo)}", "mountPath": f"/cvmfs/{repo}", "readOnly": True}
+        for repo in claims
+    ]
+    volumes: list[dict[str, Any]] = [
+        {
+            "name": f"cvmfs-{cvmfs_name(repo)}",
+            "persistentVolumeClaim": {"claimName": claim, "readOnly": True},
+        }
+        for repo, claim in claims.items()
+    ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"namespace": site.namespace},
+        "metadata": {"name": JOB_NAME, "namespace": site.namespace},
         "spec": {
             "backoffLimit": 0,
-            "activeDeadlineSeconds": PILOT_DEADLINE_S,
-            "ttlSecondsAfterFinished": 3600,
+            "ttlSecondsAfterFinished": FINISHED_TTL_S,
             "template": {
                 "spec": {
                     "restartPolicy": "Never",
+                    "activeDeadlineSeconds": PILOT_DEADLINE_S,
                     "priorityClassName": priorities.PILOT.name,
                     **pod_placement(pool),
                     "containers": [
                         {
                             "name": "pilot",
-                            # the namespace's core quota admits only pods that request
+                            "image": PILOT_IMAGE,
+                            "env": [{"name": "PILOT_NOKILL", "value": "True"}],
                             "resources": {
                                 "requests": {
                                     "cpu": str(PILOT_CPU),
@@ -81,19 +167,20 @@ def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
                                 }
                             },
                             "volumeMounts": [
-                                {
-                                    "name": "cvmfs",
-                                    "mountPath": "/cvmfs",
-                                    "mountPropagation": "HostToContainer",
-                                }
+                                *mounts,
+                                {"name": PROXY_SECRET, "mountPath": PROXY_DIR, "readOnly": True},
+                                {"name": PILOT_DIR_VOLUME, "mountPath": PILOT_DIR},
                             ],
                         }
                     ],
                     "volumes": [
+                        *volumes,
+                        # made by Harvester's K8sSecretCredManager: pods wait until it is
                         {
-                            "name": "cvmfs",
-                            "persistentVolumeClaim": {"claimName": "cvmfs", "readOnly": True},
-                        }
+                            "name": PROXY_SECRET,
+                            "secret": {"secretName": PROXY_SECRET, "defaultMode": 0o400},
+                        },
+                        {"name": PILOT_DIR_VOLUME, "emptyDir": {}},
                     ],
                 }
             },
@@ -101,18 +188,51 @@ def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
     }
 
 
-def plan_grid_site(site: GridSite, pool: PoolPlan) -> GridSitePlan:
+def queue_name(site: GridSite, facility: str) -> str:
+    return site.harvester.queue or f"{facility.upper().replace('-', '_')}_K8S"
+
+
+def harvester_queue(site: GridSite, facility: str, pool: PoolPlan) -> dict[str, Any]:
+    """The site's entry for Harvester's queue configuration (``panda_queueconfig.json``):
+    the Kubernetes submitter, monitor and sweeper, and where the Harvester host keeps the
+    kubeconfig (``gridSiteKubeconfig``) and Job template (``gridSiteJobTemplate``)."""
+    cores = site.max_cores if site.max_cores is not None else pool.max_cores
+    pilots = max(cores // PILOT_CPU, 1) if cores else None
+    directory = site.harvester.config_dir.rstrip("/")
+    entry: dict[str, Any] = {
+        "queueStatus": "online",
+        "templateQueueName": site.harvester.template_queue,
+        "submitter": {
+            "name": "K8sSubmitter",
+            "module": "pandaharvester.harvestersubmitter.k8s_submitter",
+            "tokenDir": PROXY_DIR,
+        },
+        "monitor": {"name": "K8sMonitor", "module": "pandaharvester.harvestermonitor.k8s_monitor"},
+        "sweeper": {"name": "K8sSweeper", "module": "pandaharvester.harvestersweeper.k8s_sweeper"},
+        "common": {
+            "k8s_yaml_file": f"{directory}/{facility}-job.yaml",
+            "k8s_config_file": f"{directory}/{facility}-kubeconfig",
+            "k8s_namespace": site.namespace,
+        },
+    }
+    if pilots is not None:
+        entry["maxWorkers"] = pilots
+        entry["nQueueLimitWorkerMax"] = min(pilots, 1000)
+    return {queue_name(site, facility): entry}
+
+
+def plan_grid_site(site: GridSite, pool: PoolPlan, facility: str) -> GridSitePlan:
     return GridSitePlan(
         namespace=site.namespace,
         service_account="grid-submitter",
         role_rules=SUBMITTER_RULES,
         quota_cores=site.max_cores,
         pool=pool.name,
-        cvmfs_claim="cvmfs",
-        cvmfs_storage_class=CVMFS_STORAGE_CLASS,
+        cvmfs_claims=cvmfs_claims(site),
         token_secret="grid-submitter-token",
         quota_name="grid-cores",
         job_template=job_template(site, pool),
+        harvester_queue=harvester_queue(site, facility, pool),
     )
 
 

@@ -91,13 +91,16 @@ class GridSitePlan(Frozen):
     role_rules: tuple[PolicyRule, ...]
     quota_cores: int | None
     pool: str
-    cvmfs_claim: str
-    cvmfs_storage_class: str
+    cvmfs_claims: dict[str, str]
+    """Repository -> the claim pilots mount it from (Harvester's ``csi-cvmfs-<name>-pvc``)."""
     token_secret: str
     """The Secret holding the submitter's long-lived token."""
     quota_name: str
     job_template: dict[str, Any]
-    """The Job fields a central submitter needs to reach the pool (a stack output)."""
+    """The Job Harvester's K8sSubmitter fills in per pilot (its ``k8s_yaml_file``; a stack
+    output)."""
+    harvester_queue: dict[str, Any]
+    """The site's entry in Harvester's queue configuration (a stack output)."""
 
 
 class SharedStoragePlan(Frozen):

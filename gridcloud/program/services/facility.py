@@ -40,6 +40,7 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
+    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
 }
 #: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
 CUSTOM_KINDS = frozenset(
@@ -365,19 +366,6 @@ class Services(pulumi.ComponentResource):
                 spec={"hard": {"requests.cpu": str(site.quota_cores)}},
                 opts=opts,
             )
-        cvmfs_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
-            "access_modes": ["ReadOnlyMany"],
-            "storage_class_name": site.cvmfs_storage_class,
-            "resources": {"requests": {"storage": "1"}},
-        }
-        k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-grid-cvmfs",
-            metadata={"name": site.cvmfs_claim, "namespace": ns},
-            spec=cvmfs_spec,
-            opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(depends_on=[self.releases["cvmfs-csi"]])
-            ),
-        )
         token = k8s.core.v1.Secret(
             f"{name}-grid-submitter-token",
             metadata={
@@ -400,4 +388,5 @@ class Services(pulumi.ComponentResource):
         return {
             "gridSiteKubeconfig": pulumi.Output.secret(kubeconfig),
             "gridSiteJobTemplate": site.job_template,
+            "harvesterQueueConfig": site.harvester_queue,
         }
