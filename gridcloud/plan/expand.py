@@ -133,7 +133,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             pools=pools,
             services=services,
             budget=plan_budget(profile.budget),
-            warnings=tuple(warnings),
+            warnings=(*warnings, *services.warnings),
         )
 
     reana_pool = reana_runtime_pool(profile)
@@ -164,6 +164,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     node_locations = tuple(z for z in zones if z != location)
     surge = sum(p.upgrade.max_surge for p in pools if p.upgrade is not None)
     network = plan_network(profile.network, max_nodes + surge, deployed)
+    services = plan_services(profile, pools, network, on_gcp=True)
     return Plan(
         name=profile.name,
         description=profile.description,
@@ -186,7 +187,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         ),
         network=network,
         pools=pools,
-        services=plan_services(profile, pools, network, on_gcp=True),
+        services=services,
         budget=plan_budget(profile.budget),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *services.warnings),
     )

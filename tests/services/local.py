@@ -48,8 +48,9 @@ def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: fl
         if process.poll() is not None:
             raise RuntimeError(f"{url}: exited {process.returncode}\n{log.read_text()[-4000:]}")
         with contextlib.suppress(requests.ConnectionError):
-            requests.get(url, timeout=2, allow_redirects=False)
-            return
+            # 200 only: the gateway's proxy answers 404 until it has its routing table
+            if requests.get(url, timeout=2, allow_redirects=False).status_code == 200:
+                return
         time.sleep(0.2)
     raise RuntimeError(f"{url}: not up in {timeout} s\n{log.read_text()[-4000:]}")
 

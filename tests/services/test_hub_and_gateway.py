@@ -96,22 +96,10 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
                 root / "proxy.log",
                 local.python_env(**proxy_env),
                 root,
-                public,
+                f"{public}/_chp_healthz",
             )
         )
-        stack.enter_context(
-            local.started(
-                ["jupyterhub", "--config", str(hub_dir / "jupyterhub_config.py")],
-                root / "hub.log",
-                local.python_env(
-                    **hub_env,
-                    PYTHONPATH=str(hub_dir),
-                    NOTEBOOK_ENV_DIR=str(env_dir),
-                ),
-                hub_dir,
-                f"http://127.0.0.1:{ports['hub']}/hub/api",
-            )
-        )
+        # the gateway first: the hub routes to a service only once it answers
         gateway_dir = root / "gateway"
         gateway_dir.mkdir()
         config = gateway_release.find("ConfigMap", "api-dask-gateway").body["data"]
@@ -139,6 +127,21 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
                 f"http://127.0.0.1:{ports['gw_http']}/services/dask-gateway/api/health",
             )
         )
+        hub = stack.enter_context(
+            local.started(
+                ["jupyterhub", "--config", str(hub_dir / "jupyterhub_config.py")],
+                root / "hub.log",
+                local.python_env(
+                    **hub_env,
+                    PYTHONPATH=str(hub_dir),
+                    NOTEBOOK_ENV_DIR=str(env_dir),
+                ),
+                hub_dir,
+                f"http://127.0.0.1:{ports['hub']}/hub/api",
+            )
+        )
+        # and the proxy routes to the gateway
+        local.wait_http(f"{public}/services/dask-gateway/api/health", hub, root / "hub.log")
         yield Facility(public, provider, env_dir, ports["gw_tcp"], oauth["allowed_groups"], root)
 
 

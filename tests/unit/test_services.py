@@ -133,10 +133,12 @@ def test_always_on_components_select_the_control_node() -> None:
 def test_user_and_worker_pods_go_to_the_pools_with_tolerations() -> None:
     plan = analyse(PROFILES / "default.yaml").plan
     hub = plan.services.release("jupyterhub").values["singleuser"]
-    assert hub["nodeSelector"] == {"gridcloud.io/pool": "ondemand"}
+    # each environment selects its pool (KubeSpawner merges a selector set beside them)
+    assert "nodeSelector" not in hub
     assert {t["key"] for t in hub["extraTolerations"]} == {"gridcloud.io/elastic"}
     profiles = {p["slug"]: p["kubespawner_override"] for p in hub["profileList"]}
     assert set(profiles) == {"cpu", "ml", "gpu-gpu", "arm-arm"}
+    assert profiles["cpu"]["node_selector"] == {"gridcloud.io/pool": "ondemand"}
     gpu = profiles["gpu-gpu"]
     assert gpu["extra_resource_limits"] == {"nvidia.com/gpu": "1"}
     assert {t["key"] for t in gpu["tolerations"]} >= {"nvidia.com/gpu", "cloud.google.com/gke-spot"}

@@ -78,6 +78,7 @@ class _Parts:
     after_release: list[AfterRelease] = field(default_factory=list)
     generated_secrets: list[GeneratedSecret] = field(default_factory=list)
     secret_outputs: list[SecretOutput] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def entry_point(self, plan: IngressPlan) -> None:
         """An HTTPS entry point, its manifests after the release it routes to."""
@@ -149,6 +150,16 @@ def _jupyter(
     gpus = [p for p in pools if p.kind == "gpu"]
     arms = [p for p in pools if p.kind == "arm"]
     parts.classes.append(priorities.INTERACTIVE)
+    for pool, environments in (
+        (user, "notebooks"),
+        *((p, "GPU notebooks") for p in gpus),
+        *((p, "Arm notebooks") for p in arms),
+    ):
+        if pool.spot:
+            parts.warnings.append(
+                f"{environments} run on the spot pool {pool.name}: Google may reclaim a node "
+                "with 30 s notice, ending the sessions on it (home volumes are kept)"
+            )
     home = jupyter.home_storage_class(user, gpus, arms) if on_gcp else None
     if home is not None:
         parts.objects.append(home)
@@ -233,4 +244,5 @@ def plan_services(
         after_release=tuple(parts.after_release),
         generated_secrets=tuple(parts.generated_secrets),
         secret_outputs=tuple(parts.secret_outputs),
+        warnings=tuple(parts.warnings),
     )

@@ -191,7 +191,9 @@ def jupyterhub_release(
             },
         },
         "singleuser": {
-            "nodeSelector": dict(user.node_selector),
+            # no nodeSelector here: KubeSpawner *merges* an environment's node_selector
+            # into it, so a GPU or Arm environment selecting other label keys (on-prem)
+            # would need both pools' labels at once; each environment carries its own
             "extraTolerations": user.tolerations,
             "image": _image(jupyter.images.cpu),
             "storage": {

@@ -241,6 +241,8 @@ class ServicesPlan(Frozen):
     after_release: tuple[AfterRelease, ...] = ()
     generated_secrets: tuple[GeneratedSecret, ...] = ()
     secret_outputs: tuple[SecretOutput, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """What the user should know about the services (shown by ``plan``)."""
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

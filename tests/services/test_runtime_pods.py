@@ -1,0 +1,210 @@
+"""The pods the services create at run time land where ``plan`` says, and nowhere else.
+
+Each pod is made by the component that makes it in the cluster, from its rendered
+configuration: notebooks by KubeSpawner (``get_pod_manifest``, from the chart's own
+jupyterhub_config.py), Dask schedulers and workers by dask-gateway-server's controller
+(``make_pod``, from the rendered gateway and controller configuration, a GPU worker through
+the rendered options handler), REANA's job pods as reana-job-controller 0.9 builds their
+node selector (``key=value`` of ``REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL``, no
+tolerations), pilots from the grid site's Job template. Then the scheduler's rules
+(``render.placement``) against every pool's labels and taints.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from gridcloud.plan import Plan
+from gridcloud.render import Rendered
+from gridcloud.render.placement import landing, nodes
+from tests.services import local
+
+pytest.importorskip("kubespawner")
+pytest.importorskip("dask_gateway_server")
+
+PROFILES = ("default", "small", "onprem")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _release(rendered: list[Rendered], name: str) -> Rendered:
+    return next(r for r in rendered if r.name == name)
+
+
+def _planned(plan: Plan, release: str) -> dict[str, str]:
+    """The ``pods land on`` column of ``plan`` for a release: component -> pool."""
+    return {p.component: p.pool for p in plan.services.release(release).placements}
+
+
+def notebook_pods(jupyterhub: Rendered) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="gridcloud-spawn-") as tmp:
+        hub_dir = Path(tmp) / "hub"
+        secrets = local.lay_out_hub(jupyterhub, hub_dir)
+        env = local.python_env(
+            **local.container_env(jupyterhub, "Deployment", "hub", secrets),
+            HUB_SERVICE_PORT="8081",
+            PROXY_API_SERVICE_PORT="8001",
+            PYTHONPATH=str(ROOT),
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.services.spawn_pods", str(hub_dir)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=hub_dir,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        pods: dict[str, dict[str, Any]] = json.loads(done.stdout.splitlines()[-1])
+        return pods
+
+
+def _config(text: str, folder: Path, name: str) -> Any:
+    from traitlets.config import PyFileConfigLoader
+
+    (folder / name).write_text(text)
+    return PyFileConfigLoader(name, path=str(folder)).load_config()
+
+
+def dask_pods(gateway: Rendered, gpu: bool) -> dict[str, dict[str, Any]]:
+    from dask_gateway_server.backends.kubernetes.backend import KubeClusterConfig
+    from dask_gateway_server.backends.kubernetes.controller import KubeController
+
+    with tempfile.TemporaryDirectory(prefix="gridcloud-dask-") as tmp:
+        folder = Path(tmp)
+        api = gateway.find("ConfigMap", "api-dask-gateway").body["data"]
+        config = _config(api["dask_gateway_config.py"], folder, "dask_gateway_config.py")
+        controller_data = gateway.find("ConfigMap", "controller-dask-gateway").body["data"]
+        ((file, text),) = controller_data.items()
+        controller = KubeController(config=_config(text, folder, file))
+    cluster = KubeClusterConfig(config=config)
+    pods = {
+        "schedulers": controller.make_pod("jupyter", "c", cluster)["spec"],
+        "workers": controller.make_pod("jupyter", "c", cluster, is_worker=True)["spec"],
+    }
+    if gpu:
+        handler = config.Backend.cluster_options.handler
+        chosen = handler(SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind="gpu"), None)
+        gpu_cluster = KubeClusterConfig(config=config, **chosen)
+        pods["GPU workers"] = controller.make_pod("jupyter", "c", gpu_cluster, is_worker=True)[
+            "spec"
+        ]
+    return pods
+
+
+def reana_job_pod(reana: Rendered) -> dict[str, Any]:
+    controller = reana.find("Deployment", "reana-workflow-controller").body
+    env = {
+        e["name"]: e.get("value")
+        for c in controller["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", [])
+    }
+    key, value = env["REANA_RUNTIME_JOBS_KUBERNETES_NODE_LABEL"].split("=")
+    return {"nodeSelector": {key: value}}
+
+
+@pytest.fixture(scope="module")
+def runtime(
+    plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Profile -> component -> a pod spec the services would create."""
+    made: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in PROFILES:
+        plan, objects = plans[name], rendered[name]
+        pods: dict[str, dict[str, Any]] = {}
+        if "jupyter" in plan.services.enabled:
+            for slug, spec in notebook_pods(_release(objects, "jupyterhub")).items():
+                pods[f"notebook:{slug}"] = spec
+        if "dask" in plan.services.enabled:
+            gpu = "GPU workers" in _planned(plan, "dask-gateway")
+            for component, spec in dask_pods(_release(objects, "dask-gateway"), gpu).items():
+                pods[f"dask:{component}"] = spec
+        if "reana" in plan.services.enabled:
+            pods["reana:jobs"] = reana_job_pod(_release(objects, "reana"))
+        site = plan.services.grid_site
+        if site is not None:
+            pods["grid:pilots"] = site.job_template["spec"]["template"]["spec"]
+        made[name] = pods
+    return made
+
+
+def _expected(plan: Plan, component: str) -> str:
+    """Where ``plan`` says the component's pods go."""
+    kind, _, detail = component.partition(":")
+    if kind == "notebook":
+        hub = _planned(plan, "jupyterhub")
+        if detail.startswith("gpu-"):
+            return detail.removeprefix("gpu-")
+        if detail.startswith("arm-"):
+            return detail.removeprefix("arm-")
+        return hub["notebook servers"]
+    if kind == "dask":
+        return _planned(plan, "dask-gateway")[detail]
+    if kind == "reana":
+        return _planned(plan, "reana")["workflows and jobs"]
+    site = plan.services.grid_site
+    assert site is not None
+    return site.pool
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_runtime_pod_lands_where_plan_says_and_nowhere_else(
+    name: str, plans: dict[str, Plan], runtime: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    plan = plans[name]
+    pods = runtime[name]
+    assert pods, "no runtime pods"
+    plan_nodes = nodes(plan)
+    wrong = {
+        component: (landing(spec, plan_nodes), _expected(plan, component))
+        for component, spec in pods.items()
+        if landing(spec, plan_nodes) != (_expected(plan, component),)
+    }
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_no_runtime_pod_lands_on_the_control_node(
+    name: str, plans: dict[str, Plan], runtime: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    plan_nodes = nodes(plans[name])
+    assert [c for c, spec in runtime[name].items() if "control" in landing(spec, plan_nodes)] == []
+
+
+def test_the_default_profile_makes_every_kind_of_runtime_pod(
+    runtime: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    """The default profile exercises each maker: a missing one would hide a wrong place."""
+    assert set(runtime["default"]) == {
+        "notebook:cpu",
+        "notebook:ml",
+        "notebook:gpu-gpu",
+        "notebook:arm-arm",
+        "dask:schedulers",
+        "dask:workers",
+        "dask:GPU workers",
+        "reana:jobs",
+        "grid:pilots",
+    }
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_notebooks_on_spot_only_with_a_warning(
+    name: str, plans: dict[str, Plan], runtime: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    plan = plans[name]
+    spot = {p.name for p in plan.pools if p.spot}
+    for component, spec in runtime[name].items():
+        if not component.startswith("notebook:"):
+            continue
+        (pool,) = landing(spec, nodes(plan))
+        if pool in spot:
+            assert any(f"spot pool {pool}" in w for w in plan.warnings), (component, pool)
