@@ -43,6 +43,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _OWN_BASETEMP = pytest.StashKey[str]()
 
 
+def require(module: str) -> Any:
+    """A dev dependency the tests use: missing in CI is a failure (a skip would hide the
+    test), elsewhere a skip."""
+    if os.environ.get("CI"):
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 def shared_dir() -> Path:
     """../shared, which CI has: missing there is a failure, elsewhere a skip."""
     if not SHARED.is_dir():

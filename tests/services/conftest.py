@@ -12,9 +12,9 @@ from gridcloud.catalog import Catalog
 from gridcloud.plan import Plan, expand
 from gridcloud.profile import parse_profile
 from gridcloud.render import Rendered, render_plan
-from tests.conftest import SHIPPED, default_data, shared_dir
+from tests.conftest import SHIPPED, default_data, require, shared_dir
 
-pytest.importorskip("helm_python", reason="the render extra is not installed")
+require("helm_python")
 
 Variant = Callable[[dict[str, Any]], None]
 

@@ -23,10 +23,11 @@ import requests
 import yaml
 
 from gridcloud.render import Rendered
+from tests.conftest import require
 from tests.services import local
 
-pytest.importorskip("jupyterhub")
-pytest.importorskip("dask_gateway_server")
+require("jupyterhub")
+require("dask_gateway_server")
 pytestmark = pytest.mark.integration
 
 

@@ -25,10 +25,11 @@ import pytest
 from gridcloud.plan import Plan
 from gridcloud.render import Rendered
 from gridcloud.render.placement import landing, nodes
+from tests.conftest import require
 from tests.services import local
 
-pytest.importorskip("kubespawner")
-pytest.importorskip("dask_gateway_server")
+require("kubespawner")
+require("dask_gateway_server")
 
 PROFILES = ("default", "small", "onprem")
 ROOT = Path(__file__).resolve().parents[2]

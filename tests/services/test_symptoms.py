@@ -14,6 +14,7 @@ from gridcloud.plan import Plan
 from gridcloud.plan.services.model import SECRET_PLACEHOLDER
 from gridcloud.render import Rendered
 from gridcloud.render.placement import rendered_pods
+from tests.conftest import require
 from tests.services.test_rendered import PROFILES
 
 
@@ -35,7 +36,7 @@ def test_the_real_oauthenticator_accepts_the_hubs_configuration(
 ) -> None:
     """OAuthenticator 17.4 (the chart 4.4.0 hub image's) refuses allowed_groups without
     manage_groups when the configuration loads."""
-    oauth = pytest.importorskip("oauthenticator.generic")
+    oauth = require("oauthenticator.generic")
     from traitlets.config import Config
 
     settings = _hub_values(rendered[name])["hub"]["config"]["GenericOAuthenticator"]
@@ -75,7 +76,7 @@ def test_critical_pods_outside_kube_system_have_their_quota_on_gke(
 def _gateway_config(rendered: list[Rendered], folder: Path) -> Any:
     """The gateway's configuration: its rendered dask_gateway_config.py loaded as the
     gateway loads it, with the real dask-gateway-server's options."""
-    pytest.importorskip("dask_gateway_server")
+    require("dask_gateway_server")
     from traitlets.config import PyFileConfigLoader
 
     config_map = _release(rendered, "dask-gateway").find("ConfigMap", "api-dask-gateway")
