@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from gridcloud.cost import money
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -18,9 +20,12 @@ if TYPE_CHECKING:
     from gridcloud.policy import Finding
 
 
-def usd(value: Decimal | None, currency: str = "USD") -> str:
+def usd(value: Decimal | None, currency: str = "USD", *, per_unit: bool = False) -> str:
+    """Money as shown: rounded here, once (to the cent, or to 1/100 cent for a price per
+    unit); ``unknown`` for a figure a missing price leaves open."""
     if value is None:
         return "unknown"
+    value = money.rate(value) if per_unit else money.amount(value)
     return f"{value:,} {currency}" if currency != "USD" else f"${value:,}"
 
 
@@ -185,18 +190,19 @@ def cost(estimate: Estimate) -> RenderableType:
         table.add_row(
             pool.name,
             "spot" if pool.spot else "on-demand",
-            usd(pool.node_hourly, cur),
+            usd(pool.node_hourly, cur, per_unit=True),
             usd(pool.idle_monthly, cur),
             usd(pool.peak_hourly, cur),
             usd(pool.peak_hourly_ondemand, cur) if pool.spot else "",
         )
     if estimate.region is not None:
         free = f" (free tier -{usd(estimate.gke_free_tier_monthly, cur)})"
+        fee, tier = estimate.gke_fee_monthly, estimate.gke_free_tier_monthly
         table.add_row(
             "GKE fee",
             "",
             "",
-            usd(estimate.gke_fee_monthly - estimate.gke_free_tier_monthly, cur),
+            usd(None if fee is None or tier is None else fee - tier, cur),
             "",
             "",
         )
@@ -213,7 +219,7 @@ def cost(estimate: Estimate) -> RenderableType:
     if estimate.per_core_hour_at_peak is not None:
         table.caption = (
             f"{table.caption}; {estimate.peak_cores:,} cores at peak: "
-            f"{usd(estimate.per_core_hour_at_peak, cur)} per core-hour"
+            f"{usd(estimate.per_core_hour_at_peak, cur, per_unit=True)} per core-hour"
         )
     return table
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from gridcloud.cost import money
+from gridcloud.cost.money import Amount, Hours
 from gridcloud.errors import BudgetError
-from gridcloud.plan.model import Frozen
+from gridcloud.plan.frozen import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.cost.estimate import Estimate
@@ -17,9 +18,10 @@ if TYPE_CHECKING:
 class Verdict(Frozen):
     status: Literal["within", "over", "unknown", "no-budget", "not-applicable"]
     monthly_budget: Decimal | None
-    idle_monthly: Decimal
-    runway_hours: Decimal | None
-    """Hours at peak the budget buys after the idle cost; None when there is no peak cost."""
+    idle_monthly: Amount | None
+    runway_hours: Hours | None
+    """Hours at peak the budget buys after the idle cost; None when there is no peak cost
+    or it is unknown."""
     min_runway_hours: Decimal | None
     reasons: tuple[str, ...]
 
@@ -29,10 +31,21 @@ class Verdict(Frozen):
 
 
 def runway_hours(budget: Decimal, estimate: Estimate) -> Decimal | None:
+    """Exact (rounded where shown); None when nothing is elastic or a price is unknown."""
+    if (
+        estimate.peak_hourly is None
+        or estimate.idle_hourly is None
+        or estimate.idle_monthly is None
+    ):
+        return None
     elastic = estimate.peak_hourly - estimate.idle_hourly
     if elastic <= 0:
         return None
-    return money.hours(max(budget - estimate.idle_monthly, Decimal(0)) / elastic)
+    return max(budget - estimate.idle_monthly, Decimal(0)) / elastic
+
+
+def _usd(value: Decimal) -> str:
+    return f"{money.amount(value):,}"
 
 
 def verdict(plan: Plan, estimate: Estimate) -> Verdict:
@@ -57,30 +70,31 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
             reasons=("the profile sets no budget: nothing caps the spending",),
         )
     runway = runway_hours(budget.monthly, estimate)
+    idle = estimate.idle_monthly
     reasons = []
     if not estimate.complete:
         reasons.append("some prices are unknown, so the estimate cannot be checked")
-    if estimate.idle_monthly > budget.monthly:
+    if idle is not None and idle > budget.monthly:
         reasons.append(
-            f"the idle cost, {estimate.idle_monthly:,} {budget.currency} a month, is above "
+            f"the idle cost, {_usd(idle)} {budget.currency} a month, is above "
             f"the budget of {budget.monthly:,}"
         )
     if runway is not None and runway < budget.min_runway_hours:
         reasons.append(
-            f"the budget buys {runway} hours at peak; the profile asks for at least "
-            f"{budget.min_runway_hours} (budget.minRunwayHours)"
+            f"the budget buys {money.hours(runway)} hours at peak; the profile asks for at "
+            f"least {budget.min_runway_hours} (budget.minRunwayHours)"
         )
     status: Literal["within", "over", "unknown"] = "within"
     if not estimate.complete:
         status = "unknown"
-    if estimate.idle_monthly > budget.monthly or (
+    if (idle is not None and idle > budget.monthly) or (
         runway is not None and runway < budget.min_runway_hours
     ):
         status = "over"
-    if status == "within":
-        at_peak = "no elastic cost" if runway is None else f"{runway} hours at peak"
+    if status == "within" and idle is not None:
+        at_peak = "no elastic cost" if runway is None else f"{money.hours(runway)} hours at peak"
         reasons.append(
-            f"idle {estimate.idle_monthly:,} of {budget.monthly:,} {budget.currency} a month; "
+            f"idle {_usd(idle)} of {budget.monthly:,} {budget.currency} a month; "
             f"the rest buys {at_peak}"
         )
     return Verdict(

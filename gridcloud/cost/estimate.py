@@ -4,12 +4,18 @@ Formulas (docs/cost.md has them with sources and dates):
 
 - node-hour = machine price (spot or on-demand) + attached GPUs x GPU price
   + boot disk GB x disk price / 730
-- idle monthly = 730 x (control node-hour + every pool's minNodes x node-hour)
+- always-on node-hour: the same, with Google's sustained-use discount on the machine and
+  its N1 GPUs where Google applies one (a node running the whole month: N1 30 %, N2, N2D
+  and C2 about 20 %; none for E2 and other families, nor for spot)
+- idle monthly = 730 x (control node-hour + every pool's minNodes x always-on node-hour)
   + GKE management fee x 730, less the free tier (one zonal cluster per billing account)
-- peak hourly = control node-hour + every pool's maxNodes x node-hour + fee / hour
+- peak hourly = idle hourly + every pool's (maxNodes - minNodes) x node-hour
 - cost per core-hour at peak = peak hourly / vCPUs at peak
 - runway = (monthly budget - idle monthly) / (peak hourly - idle hourly): the hours at peak
   the budget buys once what runs 24/7 is paid
+
+Every figure is exact here; money is rounded once, where it is shown (``money``). A figure
+that needs a missing price is ``None`` ("unknown"), and so is every total it is part of.
 """
 
 from __future__ import annotations
@@ -17,12 +23,28 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from gridcloud.cost import money
-from gridcloud.plan.model import Frozen
+from gridcloud.cost.money import Amount, Rate
+from gridcloud.plan.frozen import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, PriceTable
     from gridcloud.plan.model import Plan, PoolPlan
+
+#: Google's sustained-use discount tiers: the share of the base rate charged for each
+#: quarter of the month a VM runs (cloud.google.com/compute/docs/sustained-use-discounts,
+#: as of 2026-11). E2, N2 on Tau/Arm, N4, C3, C4 and spot VMs get none.
+SUSTAINED_USE_TIERS: dict[str, tuple[Decimal, ...]] = {
+    "n1": (Decimal("1"), Decimal("0.8"), Decimal("0.6"), Decimal("0.4")),
+    "n2": (Decimal("1"), Decimal("0.8678"), Decimal("0.733"), Decimal("0.598")),
+    "n2d": (Decimal("1"), Decimal("0.8678"), Decimal("0.733"), Decimal("0.598")),
+    "c2": (Decimal("1"), Decimal("0.8678"), Decimal("0.733"), Decimal("0.598")),
+}
+
+
+def full_month_multiplier(family: str) -> Decimal:
+    """What a VM of ``family`` running the whole month pays of its list price."""
+    tiers = SUSTAINED_USE_TIERS.get(family)
+    return Decimal(1) if tiers is None else sum(tiers, Decimal(0)) / len(tiers)
 
 
 class PoolCost(Frozen):
@@ -32,13 +54,18 @@ class PoolCost(Frozen):
     min_nodes: int
     max_nodes: int
     max_cores: int | None
-    node_hourly: Decimal | None
-    """Per node-hour at the pool's own capacity type (spot or on-demand)."""
-    node_hourly_ondemand: Decimal | None
-    node_hourly_spot: Decimal | None
-    idle_monthly: Decimal | None
-    peak_hourly: Decimal | None
-    peak_hourly_ondemand: Decimal | None
+    node_hourly: Rate | None
+    """Per node-hour at the pool's own capacity type (spot or on-demand), list price."""
+    node_hourly_ondemand: Rate | None
+    node_hourly_spot: Rate | None
+    always_on_node_hourly: Rate | None
+    """Per node-hour of a node that runs the whole month (the minimum), sustained-use
+    discount applied where Google gives one."""
+    sustained_use_discount: Decimal
+    """The discount on an always-on node's machine (0.3 = 30 %); 0 where none applies."""
+    idle_monthly: Amount | None
+    peak_hourly: Amount | None
+    peak_hourly_ondemand: Amount | None
     """What the peak would cost on on-demand VMs (the spot saving, for spot pools)."""
     basis: str
 
@@ -49,66 +76,91 @@ class Estimate(Frozen):
     catalog_captured: str
     hours_per_month: int
     pools: tuple[PoolCost, ...]
-    gke_fee_monthly: Decimal
-    gke_free_tier_monthly: Decimal
-    idle_monthly: Decimal
-    idle_hourly: Decimal
-    peak_hourly: Decimal
+    gke_fee_monthly: Amount | None
+    gke_free_tier_monthly: Amount | None
+    idle_monthly: Amount | None
+    """None ("unknown") when a price it needs is missing."""
+    idle_hourly: Rate | None
+    peak_hourly: Amount | None
     peak_cores: int
-    per_core_hour_at_peak: Decimal | None
+    per_core_hour_at_peak: Rate | None
     complete: bool
-    """False when a price was missing: totals then leave that part out."""
+    """False when a price was missing: the totals that need it are then unknown."""
     warnings: tuple[str, ...]
 
 
-def _node_hourly(
+class _NodePrice(Frozen):
+    machine: Decimal
+    gpus: Decimal
+    disk: Decimal
+
+    def hourly(self, discount: Decimal = Decimal(1), gpu_discount: Decimal = Decimal(1)) -> Decimal:
+        return self.machine * discount + self.gpus * gpu_discount + self.disk
+
+
+def _node_price(
     pool: PoolPlan, prices: PriceTable, catalog: Catalog, capacity: Literal["spot", "ondemand"]
-) -> tuple[Decimal | None, str, list[str]]:
+) -> tuple[_NodePrice | None, str, list[str]]:
     machine = catalog.machine_types[pool.machine_type or ""]
     quote = prices.machine(machine)
     notes = list(quote.notes)
     machine_price = quote.spot if capacity == "spot" else quote.ondemand
     if machine_price is None:
         return None, quote.basis, notes
-    total = machine_price
+    gpus = Decimal(0)
     if pool.accelerator is not None and not pool.accelerator.bundled:
         gpu = prices.gpu(pool.accelerator.type)
         gpu_price = None if gpu is None else (gpu[1] if capacity == "spot" else gpu[0])
         if gpu_price is None:
             notes.append(f"no {capacity} price for {pool.accelerator.type} in {prices.region}")
             return None, quote.basis, notes
-        total += gpu_price * pool.accelerator.count
+        gpus = gpu_price * pool.accelerator.count
     disk = prices.disk(pool.disk_type)
     if disk is None:
         notes.append(f"no price for {pool.disk_type} disks in {prices.region}")
         return None, quote.basis, notes
-    total += disk * pool.disk_size_gb / catalog.hours_per_month
-    return total, quote.basis, notes
+    hourly_disk = disk * pool.disk_size_gb / catalog.hours_per_month
+    return _NodePrice(machine=machine_price, gpus=gpus, disk=hourly_disk), quote.basis, notes
 
 
 def _times(count: int, price: Decimal | None) -> Decimal | None:
+    """``count`` nodes at ``price``: none cost nothing, whatever their price."""
+    if count == 0:
+        return Decimal(0)
     return None if price is None else price * count
 
 
-def _amount(value: Decimal | None) -> Decimal | None:
-    return None if value is None else money.amount(value)
+def _family(pool: PoolPlan, catalog: Catalog) -> str:
+    return catalog.machine_types[pool.machine_type or ""].family
+
+
+class _Priced(Frozen):
+    cost: PoolCost
+    idle_hourly: Decimal | None
+    elastic_hourly: Decimal | None
+    """(maxNodes - minNodes) x node-hour: what the pool adds at peak over its idle cost."""
 
 
 def _pool_cost(
     pool: PoolPlan, prices: PriceTable, catalog: Catalog, warnings: list[str]
-) -> tuple[PoolCost, Decimal | None, Decimal | None]:
-    """The pool's cost, rounded, and its unrounded idle-hourly and peak-hourly figures."""
-    ondemand, basis, notes = _node_hourly(pool, prices, catalog, "ondemand")
+) -> _Priced:
+    ondemand, basis, notes = _node_price(pool, prices, catalog, "ondemand")
     spot, _, spot_notes = (
-        _node_hourly(pool, prices, catalog, "spot") if pool.spot else (None, "", [])
+        _node_price(pool, prices, catalog, "spot") if pool.spot else (None, "", [])
     )
     own = spot if pool.spot else ondemand
     for note in dict.fromkeys([*notes, *spot_notes]):
         if own is None or note.startswith("no price"):
             warnings.append(f"pool {pool.name}: {note}")
-    idle_hourly = _times(pool.min_nodes, own)
-    peak_hourly = _times(pool.max_nodes, own)
+    # spot VMs get no sustained-use discount; an on-demand N1 node's GPUs get N1's
+    multiplier = Decimal(1) if pool.spot else full_month_multiplier(_family(pool, catalog))
+    gpu_multiplier = multiplier if _family(pool, catalog) == "n1" else Decimal(1)
+    node = None if own is None else own.hourly()
+    always_on = None if own is None else own.hourly(multiplier, gpu_multiplier)
+    idle_hourly = _times(pool.min_nodes, always_on)
+    elastic = _times(pool.max_nodes - pool.min_nodes, node)
     hours = catalog.hours_per_month
+    peak = None if idle_hourly is None or elastic is None else idle_hourly + elastic
     cost = PoolCost(
         name=pool.name,
         machine_type=pool.machine_type,
@@ -116,15 +168,34 @@ def _pool_cost(
         min_nodes=pool.min_nodes,
         max_nodes=pool.max_nodes,
         max_cores=pool.max_cores,
-        node_hourly=None if own is None else money.rate(own),
-        node_hourly_ondemand=None if ondemand is None else money.rate(ondemand),
-        node_hourly_spot=None if spot is None else money.rate(spot),
-        idle_monthly=_amount(_times(hours, idle_hourly)),
-        peak_hourly=_amount(peak_hourly),
-        peak_hourly_ondemand=_amount(_times(pool.max_nodes, ondemand)),
+        node_hourly=node,
+        node_hourly_ondemand=None if ondemand is None else ondemand.hourly(),
+        node_hourly_spot=None if spot is None else spot.hourly(),
+        always_on_node_hourly=always_on,
+        sustained_use_discount=1 - multiplier,
+        idle_monthly=_times(hours, idle_hourly),
+        peak_hourly=peak,
+        peak_hourly_ondemand=_times(
+            pool.max_nodes, None if ondemand is None else ondemand.hourly()
+        ),
         basis=basis,
     )
-    return cost, idle_hourly, peak_hourly
+    return _Priced(cost=cost, idle_hourly=idle_hourly, elastic_hourly=elastic)
+
+
+def _sum(values: list[Decimal | None]) -> Decimal | None:
+    """The total, or None when any part is unknown."""
+    if any(v is None for v in values):
+        return None
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def _gke_fee(catalog: Catalog) -> tuple[Decimal, Decimal] | None:
+    """The management fee per cluster-hour and the free tier: the same in every region
+    (Google's GKE pricing), so a region without a price table still knows them."""
+    for table in catalog.price_tables.values():
+        return table.gke_fee_hour, table.gke_free_tier_month
+    return None
 
 
 def estimate(plan: Plan, catalog: Catalog) -> Estimate:
@@ -132,80 +203,73 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     hours = catalog.hours_per_month
     captured = catalog.captured.isoformat()
     if plan.target.provider != "gcp" or plan.cluster is None:
+        zero = Decimal(0)
         return Estimate(
             region=None,
             currency=catalog.currency,
             catalog_captured=captured,
             hours_per_month=hours,
             pools=(),
-            gke_fee_monthly=Decimal("0.00"),
-            gke_free_tier_monthly=Decimal("0.00"),
-            idle_monthly=Decimal("0.00"),
-            idle_hourly=Decimal("0.00"),
-            peak_hourly=Decimal("0.00"),
+            gke_fee_monthly=zero,
+            gke_free_tier_monthly=zero,
+            idle_monthly=zero,
+            idle_hourly=zero,
+            peak_hourly=zero,
             peak_cores=0,
             per_core_hour_at_peak=None,
             complete=True,
             warnings=(),
         )
     region = plan.target.region
+    cores = sum(p.max_cores or 0 for p in plan.pools)
+    warnings: list[str] = []
+    fee = _gke_fee(catalog)
+    fee_monthly = free_tier = None
+    if fee is not None:
+        fee_monthly = fee[0] * hours
+        # the free tier covers one zonal cluster per billing account, not a regional one
+        free_tier = min(fee_monthly, fee[1]) if plan.cluster.availability == "zonal" else Decimal(0)
     prices = catalog.prices(region)
+    pools: list[PoolCost] = []
+    idle_parts: list[Decimal | None] = []
+    elastic_parts: list[Decimal | None] = []
     if prices is None:
         known = ", ".join(sorted(catalog.price_tables)) or "none"
-        return Estimate(
-            region=region,
-            currency=catalog.currency,
-            catalog_captured=captured,
-            hours_per_month=hours,
-            pools=(),
-            gke_fee_monthly=Decimal("0.00"),
-            gke_free_tier_monthly=Decimal("0.00"),
-            idle_monthly=Decimal("0.00"),
-            idle_hourly=Decimal("0.00"),
-            peak_hourly=Decimal("0.00"),
-            peak_cores=sum(p.max_cores or 0 for p in plan.pools),
-            per_core_hour_at_peak=None,
-            complete=False,
-            warnings=(
-                f"the catalog has no prices for {region} (it has: {known}); nothing is priced",
-            ),
+        warnings.append(
+            f"the catalog has no prices for {region} (it has: {known}): the nodes' cost is "
+            "unknown; the GKE fee is the same in every region"
         )
-
-    warnings: list[str] = []
-    pools = []
-    idle_hourly_total = Decimal(0)
-    peak_hourly_total = Decimal(0)
-    complete = True
-    for pool in plan.pools:
-        cost, idle_hourly, peak_hourly = _pool_cost(pool, prices, catalog, warnings)
-        pools.append(cost)
-        if idle_hourly is None or peak_hourly is None:
-            complete = False
-            continue
-        idle_hourly_total += idle_hourly
-        peak_hourly_total += peak_hourly
-
-    fee_monthly = prices.gke_fee_hour * hours
-    free_tier = min(fee_monthly, prices.gke_free_tier_month)
-    if plan.cluster.availability != "zonal":
-        free_tier = Decimal(0)
-    fee_hourly = (fee_monthly - free_tier) / hours
-    idle_monthly = idle_hourly_total * hours + fee_monthly - free_tier
-    peak = peak_hourly_total + fee_hourly
-    cores = sum(p.max_cores or 0 for p in plan.pools)
+        idle_parts.append(None)
+        elastic_parts.append(None)
+    else:
+        for pool in plan.pools:
+            priced = _pool_cost(pool, prices, catalog, warnings)
+            pools.append(priced.cost)
+            idle_parts.append(priced.idle_hourly)
+            elastic_parts.append(priced.elastic_hourly)
+    net_fee_monthly = None if fee_monthly is None or free_tier is None else fee_monthly - free_tier
+    nodes_idle_hourly = _sum(idle_parts)
+    elastic_hourly = _sum(elastic_parts)
+    idle_monthly = (
+        None
+        if nodes_idle_hourly is None or net_fee_monthly is None
+        else nodes_idle_hourly * hours + net_fee_monthly
+    )
+    idle_hourly = None if idle_monthly is None else idle_monthly / hours
+    peak = None if idle_hourly is None or elastic_hourly is None else idle_hourly + elastic_hourly
     return Estimate(
         region=region,
         currency=catalog.currency,
         catalog_captured=captured,
         hours_per_month=hours,
         pools=tuple(pools),
-        gke_fee_monthly=money.amount(fee_monthly),
-        gke_free_tier_monthly=money.amount(free_tier),
-        idle_monthly=money.amount(idle_monthly),
-        idle_hourly=money.rate(idle_monthly / hours),
-        peak_hourly=money.amount(peak),
+        gke_fee_monthly=fee_monthly,
+        gke_free_tier_monthly=free_tier,
+        idle_monthly=idle_monthly,
+        idle_hourly=idle_hourly,
+        peak_hourly=peak,
         peak_cores=cores,
-        per_core_hour_at_peak=money.rate(peak / cores) if cores else None,
-        complete=complete,
+        per_core_hour_at_peak=peak / cores if peak is not None and cores else None,
+        complete=idle_monthly is not None and peak is not None,
         warnings=tuple(warnings),
     )

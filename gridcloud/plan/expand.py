@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from gridcloud.catalog import limits
+from gridcloud.cost import money
 from gridcloud.errors import PlanError
 from gridcloud.plan.model import (
     BudgetPlan,
@@ -68,8 +69,7 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
         currency=budget.currency,
         alert_thresholds=tuple(budget.alert_thresholds),
         alert_amounts=tuple(
-            (budget.monthly * Decimal(str(t))).quantize(Decimal("0.01"))
-            for t in budget.alert_thresholds
+            money.amount(budget.monthly * Decimal(str(t))) for t in budget.alert_thresholds
         ),
         hard_cap=budget.hard_cap,
         billing_account=budget.billing_account,

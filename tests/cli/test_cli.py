@@ -70,7 +70,12 @@ def test_cost_estimate_json() -> None:
     assert code == 0
     data = json.loads(out)
     assert data["cost"]["idleMonthly"] == "102.83"
-    assert data["budget"]["runwayHours"] == "162.2"
+    # from the exact figures, rounded once: (500 - 102.8346) / (2.58716247 - 0.14086932)
+    # = 162.35 h (from the rounded 102.83 and 2.59 it would be 162.2)
+    assert data["budget"]["runwayHours"] == "162.4"
+    # a price per node-hour to 1/100 cent, money to the cent, in the JSON as well
+    control = next(p for p in data["cost"]["pools"] if p["name"] == "control")
+    assert control["nodeHourly"] == "0.1409"
 
 
 def test_cost_estimate_table() -> None:

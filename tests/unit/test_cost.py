@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gridcloud.catalog import Catalog
+from gridcloud.cost import money
 from gridcloud.cost.budget import enforce, verdict
 from gridcloud.cost.estimate import Estimate, estimate
 from gridcloud.errors import BudgetError, ExitCode
@@ -27,51 +28,66 @@ def pool(result: Estimate, name: str) -> Any:
     return next(p for p in result.pools if p.name == name)
 
 
+def cents(value: Decimal | None) -> Decimal | None:
+    """As shown: to the cent, half up (the estimate itself is exact)."""
+    return None if value is None else money.amount(value)
+
+
+def rate(value: Decimal | None) -> Decimal | None:
+    return None if value is None else money.rate(value)
+
+
 def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     result = analyse(PROFILES / "small.yaml")
     cost = result.estimate
     # control e2-standard-4: 0.13402 x 730 = 97.8346, + 50 GB x 0.100 = 5.00 -> 102.83
-    assert pool(cost, "control").idle_monthly == D("102.83")
+    assert pool(cost, "control").idle_monthly == D("102.8346")
     # GKE fee 0.10 x 730 = 73.00, all of it covered by the zonal free tier (74.40)
     assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly) == (D("73.00"), D("73.00"))
-    assert cost.idle_monthly == D("102.83")
+    assert cost.idle_monthly == D("102.8346")
     # cpu: 160 cores = 2 x n2d-highcpu-80 spot at 0.7222 + 100 GB x 0.100 / 730 = 0.73589863
     cpu = pool(cost, "cpu")
-    assert (cpu.max_nodes, cpu.node_hourly, cpu.peak_hourly) == (2, D("0.7359"), D("1.47"))
+    assert (cpu.max_nodes, rate(cpu.node_hourly), cents(cpu.peak_hourly)) == (
+        2,
+        D("0.7359"),
+        D("1.47"),
+    )
     # ... on demand: 2 x (2.4950 + 0.01369863) = 5.01739726
-    assert cpu.peak_hourly_ondemand == D("5.02")
+    assert cents(cpu.peak_hourly_ondemand) == D("5.02")
     # gpu: g2-standard-4 spot 0.3973 (L4 included) + 0.01369863
-    assert pool(cost, "gpu").node_hourly == D("0.4110")
+    assert rate(pool(cost, "gpu").node_hourly) == D("0.4110")
     # notebooks: 2 x e2-standard-8 on demand at 0.26805 + 0.01369863 = 0.56349726
-    assert pool(cost, "notebooks").peak_hourly == D("0.56")
+    assert cents(pool(cost, "notebooks").peak_hourly) == D("0.56")
     # peak: 0.13402 + 0.00684932 + 1.47179726 + 0.41099863 + 0.56349726 = 2.58716247
-    assert cost.peak_hourly == D("2.59")
+    assert cents(cost.peak_hourly) == D("2.59")
     # 4 + 160 + 4 + 16 cores
     assert cost.peak_cores == 184
-    assert cost.per_core_hour_at_peak == D("0.0141")
+    assert rate(cost.per_core_hour_at_peak) == D("0.0141")
     assert cost.complete is True
-    # runway: (500 - 102.83) / (2.59 - 0.1409) = 162.17 h
-    assert result.verdict.runway_hours == D("162.2")
+    # runway from the exact figures: (500 - 102.8346) / (2.58716247 - 0.14086932) = 162.35 h
+    # (from figures rounded first, 102.83 and 2.59, it would be 162.2)
+    assert result.verdict.runway_hours is not None
+    assert money.hours(result.verdict.runway_hours) == D("162.4")
     assert result.verdict.status == "within"
 
 
 def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     cost = analyse(PROFILES / "default.yaml").estimate
     # control e2-standard-2: 0.06701 x 730 = 48.9173 + 5.00 disk
-    assert cost.idle_monthly == D("53.92")
+    assert cents(cost.idle_monthly) == D("53.92")
     # 1,250 x (0.7222 + 0.01369863) = 919.87; on demand 1,250 x (2.4950 + 0.01369863)
-    assert pool(cost, "cpu").peak_hourly == D("919.87")
-    assert pool(cost, "cpu").peak_hourly_ondemand == D("3135.87")
+    assert cents(pool(cost, "cpu").peak_hourly) == D("919.87")
+    assert cents(pool(cost, "cpu").peak_hourly_ondemand) == D("3135.87")
     # n1-standard-8 spot 0.08 + T4 spot 0.11 + disk 0.01369863 = 0.20369863 per node
-    assert pool(cost, "gpu").node_hourly == D("0.2037")
-    assert pool(cost, "gpu").node_hourly_ondemand == D("0.7437")  # 0.38 + 0.35 + disk
+    assert rate(pool(cost, "gpu").node_hourly) == D("0.2037")
+    assert rate(pool(cost, "gpu").node_hourly_ondemand) == D("0.7437")  # 0.38 + 0.35 + disk
     # n2d-standard-16 has no listed price: on demand from the n2d rates,
     # 16 x 0.027502 + 64 GB x 0.003686 = 0.675936, + disk = 0.68963463; 10 nodes
-    assert pool(cost, "ondemand").node_hourly == D("0.6896")
-    assert pool(cost, "ondemand").peak_hourly == D("6.90")
+    assert rate(pool(cost, "ondemand").node_hourly) == D("0.6896")
+    assert cents(pool(cost, "ondemand").peak_hourly) == D("6.90")
     # arm: 20 x (0.7868 + 0.01369863) = 16.0099726
     # 0.07385932 + 919.8732875 + 3.25917808 + 6.8963463 + 16.0099726 = 946.1126
-    assert cost.peak_hourly == D("946.11")
+    assert cents(cost.peak_hourly) == D("946.11")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -79,8 +95,8 @@ def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: 
         data["cluster"]["availability"] = "regional"
 
     cost = estimate(make_plan(edit), catalog)
-    assert cost.gke_free_tier_monthly == D("0.00")
-    assert cost.idle_monthly == D("126.92")  # 53.92 + 73.00
+    assert cost.gke_free_tier_monthly == D("0")
+    assert cents(cost.idle_monthly) == D("126.92")  # 53.9173 + 73.00
 
 
 def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -89,8 +105,8 @@ def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> N
 
     cost = estimate(make_plan(edit), catalog)
     # 2 x 0.73589863 x 730 = 1074.41
-    assert pool(cost, "cpu").idle_monthly == D("1074.41")
-    assert cost.idle_monthly == D("1128.33")
+    assert cents(pool(cost, "cpu").idle_monthly) == D("1074.41")
+    assert cents(cost.idle_monthly) == D("1128.33")
 
 
 def test_region_without_prices_is_a_warning_not_zero(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -117,7 +133,7 @@ def test_unpriced_spot_type_is_incomplete(make_plan: MakePlan, catalog: Catalog)
     cpu = pool(cost, "cpu")
     assert cpu.node_hourly is None and cpu.peak_hourly is None
     # on demand is derived from the n2d rates: 0.499008 + disk 0.01369863
-    assert cpu.node_hourly_ondemand == D("0.5127")
+    assert rate(cpu.node_hourly_ondemand) == D("0.5127")
     assert cost.complete is False
     assert any("no spot price for n2d-highcpu-16" in w for w in cost.warnings)
 
@@ -144,15 +160,15 @@ def test_budget_over_on_runway(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert result.runway_hours == D("26.4")
+    assert cents(result.runway_hours) == D("26.37")
     assert "budget.minRunwayHours" in result.reasons[0]
 
 
 def test_runway_of_default_profile(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan()
     result = verdict(plan, estimate(plan, catalog))
-    # (25,000 - 53.92) / (946.11 - 0.0739) = 26.37 h
-    assert result.runway_hours == D("26.4")
+    # (25,000 - 53.9173) / (946.1126 - 0.0739) = 26.37 h
+    assert cents(result.runway_hours) == D("26.37")
     assert result.status == "within" and not result.blocks_deploy
 
 
@@ -161,3 +177,92 @@ def test_on_prem_costs_nothing_and_is_not_gated() -> None:
     assert result.estimate.idle_monthly == D("0.00")
     assert result.verdict.status == "not-applicable"
     assert not result.verdict.blocks_deploy
+
+
+def test_an_always_on_n2d_control_node_gets_the_sustained_use_discount(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["controlNode"]["machineType"] = "n2d-standard-2"
+        data["controlNode"]["diskSizeGb"] = 50
+
+    cost = estimate(make_plan(edit), catalog)
+    control = pool(cost, "control")
+    # n2d-standard-2 from the n2d rates: 2 x 0.027502 + 8 GB x 0.003686 = 0.084492 per hour;
+    # a whole month pays (1 + 0.8678 + 0.733 + 0.598) / 4 = 0.7997 of it:
+    # 0.084492 x 730 x 0.7997 = 49.32482425, + 50 GB x 0.100 = 54.32482425
+    assert control.sustained_use_discount == D("0.2003")
+    assert cents(control.idle_monthly) == D("54.32")
+    assert cents(cost.idle_monthly) == D("54.32")  # the zonal fee is in the free tier
+    # at list price (no discount) it would have been 66.68
+    assert cents(control.node_hourly * 730) == D("66.68")
+
+
+def test_n1_always_on_nodes_and_their_gpus_get_thirty_percent(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["controlNode"]["machineType"] = "n1-standard-4"
+        gpu = next(p for p in data["pools"] if p["name"] == "gpu")
+        gpu["spot"] = False
+        gpu["minNodes"] = 1
+
+    cost = estimate(make_plan(edit), catalog)
+    # n1-standard-4 0.19 x 730 x 0.7 = 97.09, + 5.00 disk
+    assert cents(pool(cost, "control").idle_monthly) == D("102.09")
+    # one on-demand n1-standard-8 (0.38) with a T4 (0.35), both at 70 %, + 100 GB disk:
+    # (0.73 x 0.7 + 0.01369863) x 730 = 383.03
+    gpu = pool(cost, "gpu")
+    assert gpu.sustained_use_discount == D("0.3")
+    assert cents(gpu.idle_monthly) == D("383.03")
+
+
+def test_e2_and_spot_nodes_get_no_sustained_use_discount(catalog: Catalog) -> None:
+    cost = analyse(PROFILES / "default.yaml").estimate
+    assert pool(cost, "control").sustained_use_discount == 0  # e2-standard-2
+    assert pool(cost, "cpu").sustained_use_discount == 0  # n2d, but spot
+
+
+def test_an_unpriced_pool_leaves_the_peak_unknown_not_lower(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["pools"][0]["machineType"] = "n2d-highcpu-16"
+        data["pools"][0]["maxCores"] = 1600
+
+    plan = make_plan(edit)
+    cost = estimate(plan, catalog)
+    assert cost.peak_hourly is None and cost.per_core_hour_at_peak is None
+    # its minimum is 0 nodes: the idle cost is known all the same
+    assert cents(cost.idle_monthly) == D("53.92")
+    result = verdict(plan, cost)
+    assert result.status == "unknown" and result.blocks_deploy
+    assert result.runway_hours is None
+
+
+def test_a_region_without_prices_is_unknown_everywhere_but_the_gke_fee(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["target"]["region"] = "europe-west4"
+        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+        data["pools"] = [data["pools"][0]]
+        data["cluster"]["availability"] = "regional"
+        services_off(data)
+
+    cost = estimate(make_plan(edit), catalog)
+    assert (cost.idle_monthly, cost.idle_hourly, cost.peak_hourly) == (None, None, None)
+    assert cost.per_core_hour_at_peak is None
+    # $0.10 per cluster-hour in every region; a regional cluster has no free tier
+    assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly) == (D("73.00"), D("0"))
+
+
+def test_alert_amounts_round_half_up(make_plan: MakePlan) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["budget"]["monthly"] = "1000.05"
+        data["budget"]["alertThresholds"] = [0.5]
+
+    budget = make_plan(edit).budget
+    assert budget is not None
+    # 500.025: half up is 500.03 (half-even would give 500.02)
+    assert budget.alert_amounts == (D("500.03"),)
