@@ -65,6 +65,8 @@ class PriceTable:
     disks_gb_month: dict[str, Decimal]
     gke_fee_hour: Decimal
     gke_free_tier_month: Decimal
+    network: dict[str, Decimal] = field(default_factory=dict)
+    """Cloud NAT, IP address and forwarding-rule prices (``NETWORK_PRICES`` in snapshot.py)."""
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price, else an on-demand figure from the family's per-vCPU/GB rates."""
@@ -154,6 +156,7 @@ def _price_table(region: str, path: Path) -> PriceTable:
     family_memory: dict[str, Decimal] = {}
     disks: dict[str, Decimal] = {}
     singles: dict[str, Decimal] = {}
+    network: dict[str, Decimal] = {}
     for row in _rows(path):
         kind, item, ondemand = row["kind"], row["item"], Decimal(row["ondemand_usd"])
         spot = _money(row["spot_usd"])
@@ -169,6 +172,8 @@ def _price_table(region: str, path: Path) -> PriceTable:
             disks[item] = ondemand
         elif kind == "gke":
             singles[item] = ondemand
+        elif kind == "network":
+            network[item] = ondemand
     missing = {"management-fee", "free-tier-credit"} - singles.keys()
     if missing:
         raise CatalogError(f"price table {path} lacks the GKE rows {sorted(missing)}")
@@ -181,6 +186,7 @@ def _price_table(region: str, path: Path) -> PriceTable:
         disks_gb_month=disks,
         gke_fee_hour=singles["management-fee"],
         gke_free_tier_month=singles["free-tier-credit"],
+        network=network,
     )
 
 

@@ -46,6 +46,18 @@ BUNDLED_GPUS: tuple[tuple[str, str], ...] = (
 )
 G2_L4_COUNT = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
 
+#: Network prices the source files do not carry: Google's pricing pages (Cloud NAT, IP
+#: addresses, forwarding rules), us-central1, as of 2026-11. (item, usd, unit, note)
+NETWORK_PRICES: tuple[tuple[str, str, str, str], ...] = (
+    ("nat-gateway-vm", "0.0014", "vm-hour", "Cloud NAT gateway, per VM using it, up to 32 VMs"),
+    ("nat-gateway-many", "0.044", "hour", "Cloud NAT gateway serving more than 32 VMs"),
+    ("nat-data", "0.045", "gb", "Cloud NAT data processing, per GB either way"),
+    ("external-ip", "0.005", "hour", "external IPv4 address in use (Cloud NAT, VM)"),
+    ("forwarding-rules-first-5", "0.025", "hour", "forwarding rules: the first 5, together"),
+    ("forwarding-rule-more", "0.010", "hour", "each forwarding rule beyond the first 5"),
+)
+NETWORK_PRICES_SOURCE = "Google's pricing pages (Cloud NAT, IP addresses, load balancing)"
+
 
 def _read(path: Path, delimiter: str) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
@@ -184,6 +196,8 @@ def _write_prices(src: Path, out: Path, region: str) -> None:
             rows.append(["gke", "management-fee", row["usd"], "", "cluster-hour", row["note"]])
         elif item == "gke-free-tier-credit":
             rows.append(["gke", "free-tier-credit", row["usd"], "", "month", row["note"]])
+    for item, usd, unit, note in NETWORK_PRICES:
+        rows.append(["network", item, usd, "", unit, f"{note}; {NETWORK_PRICES_SOURCE} 2026-11"])
     _write(
         out / "prices" / f"{region}.csv",
         ["kind", "item", "ondemand_usd", "spot_usd", "unit", "basis"],

@@ -207,6 +207,17 @@ def cost(estimate: Estimate) -> RenderableType:
             "",
         )
         table.caption = f"GKE management fee {usd(estimate.gke_fee_monthly, cur)}/month{free}"
+    if estimate.items:
+        table.add_section()
+        for item in estimate.items:
+            table.add_row(
+                item.item,
+                Text(item.quantity, style="dim"),
+                "",
+                usd(item.idle_monthly, cur),
+                usd(item.peak_hourly, cur, per_unit=True),
+                "",
+            )
     table.add_section()
     table.add_row(
         "[bold]total[/]",
@@ -221,6 +232,8 @@ def cost(estimate: Estimate) -> RenderableType:
             f"{table.caption}; {estimate.peak_cores:,} cores at peak: "
             f"{usd(estimate.per_core_hour_at_peak, cur, per_unit=True)} per core-hour"
         )
+    for assumption in estimate.assumptions:
+        table.caption = f"{table.caption}\n{assumption}"
     return table
 
 

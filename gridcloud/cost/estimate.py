@@ -70,6 +70,17 @@ class PoolCost(Frozen):
     basis: str
 
 
+class CostItem(Frozen):
+    """Something the Plan creates or causes besides the nodes, priced at idle and at peak."""
+
+    item: str
+    quantity: str
+    """What is counted, at idle (and at peak where it differs)."""
+    idle_monthly: Amount | None
+    peak_hourly: Rate | None
+    source: str
+
+
 class Estimate(Frozen):
     region: str | None
     currency: str
@@ -84,6 +95,10 @@ class Estimate(Frozen):
     peak_hourly: Amount | None
     peak_cores: int
     per_core_hour_at_peak: Rate | None
+    items: tuple[CostItem, ...] = ()
+    """NAT, forwarding rules, the services' disks: in the totals."""
+    assumptions: tuple[str, ...] = ()
+    """What the estimate leaves out because it depends on use (egress, NAT data)."""
     complete: bool
     """False when a price was missing: the totals that need it are then unknown."""
     warnings: tuple[str, ...]
@@ -136,7 +151,6 @@ def _family(pool: PoolPlan, catalog: Catalog) -> str:
 
 class _Priced(Frozen):
     cost: PoolCost
-    idle_hourly: Decimal | None
     elastic_hourly: Decimal | None
     """(maxNodes - minNodes) x node-hour: what the pool adds at peak over its idle cost."""
 
@@ -180,7 +194,7 @@ def _pool_cost(
         ),
         basis=basis,
     )
-    return _Priced(cost=cost, idle_hourly=idle_hourly, elastic_hourly=elastic)
+    return _Priced(cost=cost, elastic_hourly=elastic)
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:
@@ -188,6 +202,111 @@ def _sum(values: list[Decimal | None]) -> Decimal | None:
     if any(v is None for v in values):
         return None
     return sum((v for v in values if v is not None), Decimal(0))
+
+
+#: Ports of one NAT address (65,536 less the 1,024 well-known ones).
+NAT_PORTS_PER_ADDRESS = 64512
+#: The forwarding rules of one HTTPS entry point: HTTPS, and HTTP for the redirect.
+RULES_PER_ENTRY_POINT = 2
+
+
+def _vms(count: int) -> str:
+    return f"{count:,} VM" if count == 1 else f"{count:,} VMs"
+
+
+def _nat_hourly(vms: int, network: dict[str, Decimal]) -> Decimal:
+    if vms == 0:
+        return Decimal(0)
+    if vms > 32:
+        return network["nat-gateway-many"]
+    return network["nat-gateway-vm"] * vms
+
+
+def _nat_addresses(vms: int, ports_per_vm: int) -> int:
+    return 0 if vms == 0 else max(1, -(-vms * ports_per_vm // NAT_PORTS_PER_ADDRESS))
+
+
+def _rules_hourly(rules: int, network: dict[str, Decimal]) -> Decimal:
+    if rules == 0:
+        return Decimal(0)
+    return network["forwarding-rules-first-5"] + network["forwarding-rule-more"] * max(rules - 5, 0)
+
+
+def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
+    """What the Plan creates or causes besides the nodes: Cloud NAT (every node goes out
+    through it), the HTTPS entry points' forwarding rules, the services' disks."""
+    hours = catalog.hours_per_month
+    network = prices.network
+    date = catalog.captured.isoformat()
+    idle_vms = sum(p.min_nodes for p in plan.pools)
+    peak_vms = sum(p.max_nodes for p in plan.pools)
+    found: list[CostItem] = []
+    if {"nat-gateway-vm", "nat-gateway-many", "external-ip"} <= network.keys():
+        found.append(
+            CostItem(
+                item="Cloud NAT gateway",
+                quantity=f"{_vms(idle_vms)}; {peak_vms:,} at peak",
+                idle_monthly=_nat_hourly(idle_vms, network) * hours,
+                peak_hourly=_nat_hourly(peak_vms, network),
+                source=f"Cloud NAT pricing, {prices.region}, 2026-11",
+            )
+        )
+        assert plan.network is not None
+        ports = plan.network.nat_min_ports_per_vm
+        idle_ips, peak_ips = _nat_addresses(idle_vms, ports), _nat_addresses(peak_vms, ports)
+        found.append(
+            CostItem(
+                item="Cloud NAT addresses",
+                quantity=f"{idle_ips}; {peak_ips} at peak ({ports} ports a VM)",
+                idle_monthly=network["external-ip"] * idle_ips * hours,
+                peak_hourly=network["external-ip"] * peak_ips,
+                source=f"IP address pricing, {prices.region}, 2026-11",
+            )
+        )
+    else:
+        found.append(_unknown("Cloud NAT", f"no network prices for {prices.region}"))
+    rules = RULES_PER_ENTRY_POINT * len(plan.services.ingresses)
+    if rules:
+        if {"forwarding-rules-first-5", "forwarding-rule-more"} <= network.keys():
+            hourly = _rules_hourly(rules, network)
+            found.append(
+                CostItem(
+                    item="forwarding rules",
+                    quantity=f"{rules}: HTTPS and HTTP per hostname",
+                    idle_monthly=hourly * hours,
+                    peak_hourly=hourly,
+                    source=f"load balancing pricing, {prices.region}, 2026-11",
+                )
+            )
+        else:
+            found.append(_unknown("forwarding rules", f"no network prices for {prices.region}"))
+    for disk in plan.services.disks:
+        price = prices.disk(disk.disk_type)
+        gb = disk.size_gb * disk.count
+        what = f"{disk.count:,} x {disk.size_gb} GB" if disk.count != 1 else f"{gb} GB"
+        if price is None:
+            found.append(_unknown(disk.what, f"no price for {disk.disk_type} in {prices.region}"))
+            continue
+        found.append(
+            CostItem(
+                item=disk.what,
+                quantity=f"{what} {disk.disk_type}",
+                idle_monthly=price * gb,
+                peak_hourly=price * gb / hours,
+                source=f"disk pricing, {prices.region}, {date}",
+            )
+        )
+    return found
+
+
+def _unknown(item: str, why: str) -> CostItem:
+    return CostItem(item=item, quantity="", idle_monthly=None, peak_hourly=None, source=why)
+
+
+ASSUMPTIONS = (
+    "not included, as they depend on use: data through Cloud NAT ($0.045 per GB), network "
+    "egress to the internet, Cloud Logging beyond its free 50 GiB a month",
+)
 
 
 def _gke_fee(catalog: Catalog) -> tuple[Decimal, Decimal] | None:
@@ -231,6 +350,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         free_tier = min(fee_monthly, fee[1]) if plan.cluster.availability == "zonal" else Decimal(0)
     prices = catalog.prices(region)
     pools: list[PoolCost] = []
+    items: list[CostItem] = []
+    # monthly at idle, and hourly over idle at peak: each None where a price is missing
     idle_parts: list[Decimal | None] = []
     elastic_parts: list[Decimal | None] = []
     if prices is None:
@@ -245,16 +366,19 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         for pool in plan.pools:
             priced = _pool_cost(pool, prices, catalog, warnings)
             pools.append(priced.cost)
-            idle_parts.append(priced.idle_hourly)
+            idle_parts.append(priced.cost.idle_monthly)
             elastic_parts.append(priced.elastic_hourly)
+        items = _items(plan, prices, catalog)
+        for item in items:
+            idle_parts.append(item.idle_monthly)
+            elastic_parts.append(
+                None
+                if item.idle_monthly is None or item.peak_hourly is None
+                else item.peak_hourly - item.idle_monthly / hours
+            )
     net_fee_monthly = None if fee_monthly is None or free_tier is None else fee_monthly - free_tier
-    nodes_idle_hourly = _sum(idle_parts)
+    idle_monthly = _sum([*idle_parts, net_fee_monthly])
     elastic_hourly = _sum(elastic_parts)
-    idle_monthly = (
-        None
-        if nodes_idle_hourly is None or net_fee_monthly is None
-        else nodes_idle_hourly * hours + net_fee_monthly
-    )
     idle_hourly = None if idle_monthly is None else idle_monthly / hours
     peak = None if idle_hourly is None or elastic_hourly is None else idle_hourly + elastic_hourly
     return Estimate(
@@ -270,6 +394,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         peak_hourly=peak,
         peak_cores=cores,
         per_core_hour_at_peak=peak / cores if peak is not None and cores else None,
+        items=tuple(items),
+        assumptions=ASSUMPTIONS,
         complete=idle_monthly is not None and peak is not None,
         warnings=tuple(warnings),
     )

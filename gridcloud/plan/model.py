@@ -102,6 +102,9 @@ class PoolPlan(Frozen):
 
 class NetworkPlan(Frozen):
     max_pods_per_node: int
+    nat_min_ports_per_vm: int = 64
+    """Cloud NAT's ports per VM (Google's default): with its automatic addresses, one
+    address serves 64,512 / this many VMs."""
     pod_block_prefix: int
     """Each node's pod block: the smallest block holding twice its max pods."""
     nodes_to_address: int

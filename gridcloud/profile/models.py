@@ -277,6 +277,9 @@ class Jupyter(ServiceToggle):
     """Pool for notebook servers. Default: the first on-demand cpu pool, else the first cpu pool."""
     idle_cull_minutes: Annotated[int, Field(ge=5)] = 60
     user_storage_gb: Annotated[int, Field(ge=1, le=1000)] = 10
+    expected_users: Annotated[int, Field(ge=0, le=1_000_000)] = 20
+    """Users expected to log in (for the cost estimate: a home volume each, kept when their
+    servers are culled)."""
     images: Images = Field(default_factory=Images)
     dask: Dask = Field(default_factory=Dask)
 

@@ -66,6 +66,7 @@ class Network(pulumi.ComponentResource):
             region=region,
             router=self.router.name,
             nat_ip_allocate_option="AUTO_ONLY",
+            min_ports_per_vm=net.nat_min_ports_per_vm,
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
             opts=child,

@@ -61,7 +61,7 @@ def test_plan_json_keys() -> None:
     cpu = next(p for p in plan["pools"] if p["name"] == "cpu")
     assert cpu["maxNodes"] == 1250 and cpu["maxCores"] == 100000
     assert plan["network"]["podRange"].endswith("/13")
-    assert data["cost"]["peakHourly"] == "946.11"
+    assert data["cost"]["peakHourly"] == "946.25"
     assert data["budget"]["status"] == "within"
 
 
@@ -69,10 +69,12 @@ def test_cost_estimate_json() -> None:
     code, out, _ = run("cost", "estimate", "small", "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["cost"]["idleMonthly"] == "102.83"
-    # from the exact figures, rounded once: (500 - 102.8346) / (2.58716247 - 0.14086932)
-    # = 162.35 h (from the rounded 102.83 and 2.59 it would be 162.2)
-    assert data["budget"]["runwayHours"] == "162.4"
+    assert data["cost"]["idleMonthly"] == "145.86"
+    # from the exact figures, rounded once: (500 - 145.8566) / (2.65309671 - 0.19980356)
+    # = 144.355 h (docs/cost.md works it out)
+    assert data["budget"]["runwayHours"] == "144.4"
+    items = {i["item"]: i for i in data["cost"]["items"]}
+    assert items["forwarding rules"]["idleMonthly"] == "18.25"
     # a price per node-hour to 1/100 cent, money to the cent, in the JSON as well
     control = next(p for p in data["cost"]["pools"] if p["name"] == "control")
     assert control["nodeHourly"] == "0.1409"

@@ -44,7 +44,10 @@ def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     assert pool(cost, "control").idle_monthly == D("102.8346")
     # GKE fee 0.10 x 730 = 73.00, all of it covered by the zonal free tier (74.40)
     assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly) == (D("73.00"), D("73.00"))
-    assert cost.idle_monthly == D("102.8346")
+    # + Cloud NAT for the one always-on VM (0.0014 x 730 = 1.022) and its address
+    # (0.005 x 730 = 3.65), the hub's two forwarding rules (0.025 x 730 = 18.25), its
+    # 1 GB database and 20 x 10 GB homes (20.10): 102.8346 + 43.022 = 145.8566
+    assert cost.idle_monthly == D("145.8566")
     # cpu: 160 cores = 2 x n2d-highcpu-80 spot at 0.7222 + 100 GB x 0.100 / 730 = 0.73589863
     cpu = pool(cost, "cpu")
     assert (cpu.max_nodes, rate(cpu.node_hourly), cents(cpu.peak_hourly)) == (
@@ -58,23 +61,24 @@ def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     assert rate(pool(cost, "gpu").node_hourly) == D("0.4110")
     # notebooks: 2 x e2-standard-8 on demand at 0.26805 + 0.01369863 = 0.56349726
     assert cents(pool(cost, "notebooks").peak_hourly) == D("0.56")
-    # peak: 0.13402 + 0.00684932 + 1.47179726 + 0.41099863 + 0.56349726 = 2.58716247
-    assert cents(cost.peak_hourly) == D("2.59")
+    # peak: idle 145.8566 / 730 = 0.19980356, + the elastic nodes 1.47179726 + 0.41099863
+    # + 0.56349726, + Cloud NAT for 5 more VMs (5 x 0.0014): 2.65309671
+    assert cents(cost.peak_hourly) == D("2.65")
     # 4 + 160 + 4 + 16 cores
     assert cost.peak_cores == 184
-    assert rate(cost.per_core_hour_at_peak) == D("0.0141")
+    assert rate(cost.per_core_hour_at_peak) == D("0.0144")  # 2.65309671 / 184
     assert cost.complete is True
-    # runway from the exact figures: (500 - 102.8346) / (2.58716247 - 0.14086932) = 162.35 h
-    # (from figures rounded first, 102.83 and 2.59, it would be 162.2)
+    # runway from the exact figures: (500 - 145.8566) / (2.65309671 - 0.19980356)
+    # = 144.355 h (from figures rounded first, 145.86 and 2.65, it would be 144.3)
     assert result.verdict.runway_hours is not None
-    assert money.hours(result.verdict.runway_hours) == D("162.4")
+    assert money.hours(result.verdict.runway_hours) == D("144.4")
     assert result.verdict.status == "within"
 
 
 def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     cost = analyse(PROFILES / "default.yaml").estimate
     # control e2-standard-2: 0.06701 x 730 = 48.9173 + 5.00 disk
-    assert cents(cost.idle_monthly) == D("53.92")
+    assert cents(pool(cost, "control").idle_monthly) == D("53.92")
     # 1,250 x (0.7222 + 0.01369863) = 919.87; on demand 1,250 x (2.4950 + 0.01369863)
     assert cents(pool(cost, "cpu").peak_hourly) == D("919.87")
     assert cents(pool(cost, "cpu").peak_hourly_ondemand) == D("3135.87")
@@ -86,8 +90,10 @@ def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     assert rate(pool(cost, "ondemand").node_hourly) == D("0.6896")
     assert cents(pool(cost, "ondemand").peak_hourly) == D("6.90")
     # arm: 20 x (0.7868 + 0.01369863) = 16.0099726
-    # 0.07385932 + 919.8732875 + 3.25917808 + 6.8963463 + 16.0099726 = 946.1126
-    assert cents(cost.peak_hourly) == D("946.11")
+    # 0.07385932 + 919.8732875 + 3.25917808 + 6.8963463 + 16.0099726 = 946.1126 for the
+    # nodes, + at peak Cloud NAT's flat 0.044 and its 2 addresses 0.010, the 4 forwarding
+    # rules 0.025, the disks 40.10 / 730 = 0.05493151: 946.2466
+    assert cents(cost.peak_hourly) == D("946.25")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -96,7 +102,7 @@ def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: 
 
     cost = estimate(make_plan(edit), catalog)
     assert cost.gke_free_tier_monthly == D("0")
-    assert cents(cost.idle_monthly) == D("126.92")  # 53.9173 + 73.00
+    assert cents(cost.idle_monthly) == D("189.94")  # 116.9393 + 73.00
 
 
 def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -106,7 +112,8 @@ def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> N
     cost = estimate(make_plan(edit), catalog)
     # 2 x 0.73589863 x 730 = 1074.41
     assert cents(pool(cost, "cpu").idle_monthly) == D("1074.41")
-    assert cents(cost.idle_monthly) == D("1128.33")
+    # + the default's 116.9393, + Cloud NAT for 2 more VMs (2 x 0.0014 x 730 = 2.044)
+    assert cents(cost.idle_monthly) == D("1193.40")
 
 
 def test_region_without_prices_is_a_warning_not_zero(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -146,7 +153,7 @@ def test_budget_over_on_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert "53.92" in result.reasons[0]
+    assert "116.94" in result.reasons[0]
     with pytest.raises(BudgetError) as info:
         enforce(result, allow_over_budget=False)
     assert info.value.exit_code == ExitCode.OVER_BUDGET
@@ -160,15 +167,16 @@ def test_budget_over_on_runway(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert cents(result.runway_hours) == D("26.37")
+    assert cents(result.runway_hours) == D("26.30")
     assert "budget.minRunwayHours" in result.reasons[0]
 
 
 def test_runway_of_default_profile(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan()
     result = verdict(plan, estimate(plan, catalog))
-    # (25,000 - 53.9173) / (946.1126 - 0.0739) = 26.37 h
-    assert cents(result.runway_hours) == D("26.37")
+    # (25,000 - 116.9393) / (946.03878448 elastic nodes + 0.0426 NAT + 0.005 NAT address
+    # at peak over idle) = 26.30 h
+    assert cents(result.runway_hours) == D("26.30")
     assert result.status == "within" and not result.blocks_deploy
 
 
@@ -193,7 +201,6 @@ def test_an_always_on_n2d_control_node_gets_the_sustained_use_discount(
     # 0.084492 x 730 x 0.7997 = 49.32482425, + 50 GB x 0.100 = 54.32482425
     assert control.sustained_use_discount == D("0.2003")
     assert cents(control.idle_monthly) == D("54.32")
-    assert cents(cost.idle_monthly) == D("54.32")  # the zonal fee is in the free tier
     # at list price (no discount) it would have been 66.68
     assert cents(control.node_hourly * 730) == D("66.68")
 
@@ -234,7 +241,7 @@ def test_an_unpriced_pool_leaves_the_peak_unknown_not_lower(
     cost = estimate(plan, catalog)
     assert cost.peak_hourly is None and cost.per_core_hour_at_peak is None
     # its minimum is 0 nodes: the idle cost is known all the same
-    assert cents(cost.idle_monthly) == D("53.92")
+    assert cents(cost.idle_monthly) == D("116.94")
     result = verdict(plan, cost)
     assert result.status == "unknown" and result.blocks_deploy
     assert result.runway_hours is None
@@ -266,3 +273,53 @@ def test_alert_amounts_round_half_up(make_plan: MakePlan) -> None:
     assert budget is not None
     # 500.025: half up is 500.03 (half-even would give 500.02)
     assert budget.alert_amounts == (D("500.03"),)
+
+
+def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) -> None:
+    cost = analyse(PROFILES / "default.yaml").estimate
+    items = {i.item: i for i in cost.items}
+    # one always-on VM through Cloud NAT: 0.0014 x 730; one NAT address: 0.005 x 730
+    assert cents(items["Cloud NAT gateway"].idle_monthly) == D("1.02")
+    assert cents(items["Cloud NAT addresses"].idle_monthly) == D("3.65")
+    # two HTTPS entry points, each an HTTPS and an HTTP (redirect) rule: 4, within the
+    # first five (0.025 an hour together)
+    assert cents(items["forwarding rules"].idle_monthly) == D("18.25")
+    # 200 GB REANA workspace, the hub's 1 GB database, 20 expected users x 10 GB homes,
+    # pd-balanced at 0.100 per GB-month
+    assert items["REANA workspace (NFS)"].idle_monthly == D("20.000")
+    assert items["JupyterHub database"].idle_monthly == D("0.100")
+    assert items["home volumes"].idle_monthly == D("20.000")
+    # 53.9173 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 = 116.9393
+    assert cents(cost.idle_monthly) == D("116.94")
+    # at peak 1,297 VMs: the NAT gateway's flat rate above 32 VMs, and
+    # ceil(1,297 x 64 / 64,512) = 2 addresses
+    assert items["Cloud NAT gateway"].peak_hourly == D("0.044")
+    assert items["Cloud NAT addresses"].peak_hourly == D("0.010")
+    assert any("egress" in a for a in cost.assumptions)
+
+
+def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) -> None:
+    from gridcloud.cost.estimate import _nat_addresses, _nat_hourly, _rules_hourly
+
+    network = catalog.prices("us-central1").network  # type: ignore[union-attr]
+    assert _nat_hourly(0, network) == 0
+    assert _nat_hourly(32, network) == D("0.0448")  # 32 x 0.0014
+    assert _nat_hourly(33, network) == D("0.044")  # the flat rate above 32 VMs
+    assert _rules_hourly(0, network) == 0
+    assert _rules_hourly(5, network) == D("0.025")
+    assert _rules_hourly(6, network) == D("0.035")
+    assert (_nat_addresses(0, 64), _nat_addresses(1, 64), _nat_addresses(1008, 64)) == (0, 1, 1)
+    assert _nat_addresses(1009, 64) == 2
+
+
+def test_on_prem_and_unpriced_regions_price_no_items(make_plan: MakePlan, catalog: Catalog) -> None:
+    assert analyse(PROFILES / "onprem.yaml").estimate.items == ()
+
+    def edit(data: dict[str, Any]) -> None:
+        data["target"]["region"] = "europe-west4"
+        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+        for pool in data["pools"]:
+            pool.pop("zones", None)
+
+    cost = estimate(make_plan(edit), catalog)
+    assert cost.items == () and cost.idle_monthly is None

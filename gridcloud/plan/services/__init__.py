@@ -15,6 +15,7 @@ from gridcloud.plan.services import grid_site, ingress, jupyter, priorities, rea
 from gridcloud.plan.services.footprint import plan_footprint
 from gridcloud.plan.services.model import (
     AfterRelease,
+    DiskPlan,
     GeneratedSecret,
     GridSitePlan,
     IngressPlan,
@@ -30,6 +31,9 @@ from gridcloud.plan.services.placement import by_name, choose, reana_runtime_poo
 if TYPE_CHECKING:
     from gridcloud.plan.model import NetworkPlan, PoolPlan
     from gridcloud.profile.models import Jupyter, Profile
+
+#: The disk type of the services' volumes on GKE (its default class, ``standard-rwo``).
+PD = "pd-balanced"
 
 __all__ = ["ServicesPlan", "plan_services", "reana_runtime_pool", "validate_release"]
 
@@ -79,6 +83,7 @@ class _Parts:
     generated_secrets: list[GeneratedSecret] = field(default_factory=list)
     secret_outputs: list[SecretOutput] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    disks: list[DiskPlan] = field(default_factory=list)
 
     def entry_point(self, plan: IngressPlan) -> None:
         """An HTTPS entry point, its manifests after the release it routes to."""
@@ -132,6 +137,9 @@ def _reana(
             ingress.reana_ingress(profile.name, settings.namespace, settings.hostname)
         )
         parts.patches += ingress.reana_service_patches(settings.namespace)
+        parts.disks.append(
+            DiskPlan(what="REANA workspace (NFS)", size_gb=settings.storage_gb, disk_type=PD)
+        )
     return reana.shared_storage(settings, control, on_gcp=on_gcp)
 
 
@@ -177,6 +185,15 @@ def _jupyter(
     )
     if on_gcp:
         parts.entry_point(ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub)))
+        parts.disks += [
+            DiskPlan(what="JupyterHub database", size_gb=jupyter.HUB_DB_GB, disk_type=PD),
+            DiskPlan(
+                what="home volumes",
+                size_gb=hub.user_storage_gb,
+                disk_type=PD,
+                count=hub.expected_users,
+            ),
+        ]
     if hub.dask.enabled:
         parts.enabled.append("dask")
         workers = by_name(
@@ -245,4 +262,5 @@ def plan_services(
         generated_secrets=tuple(parts.generated_secrets),
         secret_outputs=tuple(parts.secret_outputs),
         warnings=tuple(parts.warnings),
+        disks=tuple(parts.disks),
     )

@@ -30,6 +30,8 @@ DASK_TRAEFIK = f"traefik-{DASK_RELEASE}"
 #: ``server`` role, and access to the gateway, which accepts only tokens scoped to it.
 SERVER_SCOPES = ("users:activity!user", "access:servers!server")
 OIDC_SECRET_NAME = "jupyterhub-oidc"
+#: The hub's database volume (chart 4.4.0's ``hub.db.pvc.storage``: 1Gi, left as it is).
+HUB_DB_GB = 1
 OIDC_SECRET_KEY = "client-secret"
 
 

@@ -218,6 +218,16 @@ class SecretOutput(Frozen):
     key: str
 
 
+class DiskPlan(Frozen):
+    """A persistent disk the services cause (beyond the nodes' boot disks)."""
+
+    what: str
+    size_gb: int
+    disk_type: str
+    count: int = 1
+    """How many: one, or one per expected user (home volumes)."""
+
+
 class ServicesPlan(Frozen):
     enabled: tuple[str, ...]
     """Services switched on: gridSite, reana, jupyter, dask."""
@@ -243,6 +253,8 @@ class ServicesPlan(Frozen):
     secret_outputs: tuple[SecretOutput, ...] = ()
     warnings: tuple[str, ...] = ()
     """What the user should know about the services (shown by ``plan``)."""
+    disks: tuple[DiskPlan, ...] = ()
+    """Persistent disks on Google Cloud: REANA's workspace, the hub's database, homes."""
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:
