@@ -8,6 +8,7 @@ dollars. A price the catalog does not hold is ``None`` and comes with a warning,
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -53,6 +54,80 @@ class MachinePrice:
     spot: Decimal | None
     basis: str
     notes: tuple[str, ...] = ()
+    spot_lower_bound: bool = False
+    """The spot figure comes from an older preemptible table and nothing current replaces
+    it: Spot costs at least that."""
+
+
+#: A price table row's ``basis`` for a spot figure from an old preemptible price list.
+STALE_SPOT = "older preemptible table"
+
+
+def is_current_spot(basis: str) -> bool:
+    """A Spot figure from the billing catalog ("spot <date> ..."), not a stale one."""
+    return basis.startswith("spot ")
+
+
+@dataclass(frozen=True)
+class FamilySpot:
+    """A family's current Spot pricing, from its current rows: per-vCPU and per-GB rates
+    where two rows of different shape give them, else the Spot/on-demand ratio of one."""
+
+    source: str
+    vcpu: Decimal | None = None
+    memory: Decimal | None = None
+    ratio: Decimal | None = None
+
+    def price(self, machine: MachineType, ondemand: Decimal) -> Decimal:
+        if self.vcpu is not None and self.memory is not None:
+            return self.vcpu * machine.vcpus + self.memory * machine.memory_gb
+        assert self.ratio is not None
+        return ondemand * self.ratio
+
+
+def family_spot(
+    machines: dict[str, tuple[Decimal, Decimal | None, str]],
+    types: dict[str, MachineType],
+) -> dict[str, FamilySpot]:
+    """Each family's current Spot pricing (Spot is priced per vCPU and per GB within a
+    family), from the rows whose Spot figure is current; shared-core types and types with
+    built-in GPUs give only a ratio for their own kind."""
+    rows: dict[str, list[tuple[MachineType, Decimal, Decimal]]] = {}
+    for name, (ondemand, spot, basis) in sorted(machines.items()):
+        machine = types.get(name)
+        if machine is None or spot is None or not is_current_spot(basis) or machine.shared_cpu:
+            continue
+        rows.setdefault(machine.family, []).append((machine, ondemand, spot))
+    found: dict[str, FamilySpot] = {}
+    for family, current in rows.items():
+        plain = [r for r in current if r[0].bundled_gpu is None]
+        solved = _solve(plain)
+        if solved is not None:
+            (a, _, _), (b, _, _) = solved[2]
+            found[family] = FamilySpot(
+                source=f"{a.name} and {b.name}", vcpu=solved[0], memory=solved[1]
+            )
+            continue
+        machine, ondemand, spot = current[0]
+        found[family] = FamilySpot(source=machine.name, ratio=spot / ondemand)
+    return found
+
+
+def _solve(
+    rows: list[tuple[MachineType, Decimal, Decimal]],
+) -> tuple[Decimal, Decimal, tuple[tuple[MachineType, Decimal, Decimal], ...]] | None:
+    """Per-vCPU and per-GB rates from two rows of different vCPU:GB shape (positive)."""
+    for i, first in enumerate(rows):
+        for second in rows[i + 1 :]:
+            (m1, _, s1), (m2, _, s2) = first, second
+            det = m1.vcpus * m2.memory_gb - m2.vcpus * m1.memory_gb
+            if det == 0:
+                continue
+            vcpu = (s1 * m2.memory_gb - s2 * m1.memory_gb) / det
+            memory = (m1.vcpus * s2 - m2.vcpus * s1) / det
+            if vcpu > 0 and memory > 0:
+                return vcpu, memory, (first, second)
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,14 +142,42 @@ class PriceTable:
     gke_free_tier_month: Decimal
     network: dict[str, Decimal] = field(default_factory=dict)
     """Cloud NAT, IP address and forwarding-rule prices (``NETWORK_PRICES`` in snapshot.py)."""
+    spot_by_family: dict[str, FamilySpot] = field(default_factory=dict)
+    """Current Spot pricing per family, for rows whose Spot figure is stale."""
+    gpu_spot_current: frozenset[str] = frozenset()
+    """GPUs whose Spot figure is current; the others' are lower bounds."""
 
     def machine(self, machine: MachineType) -> MachinePrice:
-        """The list price, else an on-demand figure from the family's per-vCPU/GB rates."""
+        """The list price (a stale Spot figure replaced from the family's current Spot
+        pricing, or marked a lower bound), else an on-demand figure from the family's
+        per-vCPU and per-GB rates."""
         listed = self.machines.get(machine.name)
         if listed is not None:
             ondemand, spot, basis = listed
-            notes = () if spot is not None else (f"no spot price for {machine.name}",)
-            return MachinePrice(ondemand, spot, basis, notes)
+            if spot is None:
+                return MachinePrice(ondemand, None, basis, (f"no spot price for {machine.name}",))
+            if is_current_spot(basis):
+                return MachinePrice(ondemand, spot, basis)
+            current = self.spot_by_family.get(machine.family)
+            if current is None:
+                return MachinePrice(
+                    ondemand,
+                    spot,
+                    basis,
+                    (
+                        f"the spot price of {machine.name} ({spot}) is from an {STALE_SPOT} "
+                        f"and nothing current replaces it: a lower bound",
+                    ),
+                    spot_lower_bound=True,
+                )
+            derived = current.price(machine, ondemand)
+            how = "spot rates" if current.ratio is None else "spot/on-demand ratio"
+            return MachinePrice(
+                ondemand,
+                derived,
+                f"spot from {machine.family}'s current {how} ({current.source}); "
+                f"the listed {spot} was from an {STALE_SPOT}",
+            )
         vcpu = self.family_vcpu.get(machine.family)
         memory = self.family_memory.get(machine.family)
         if vcpu is None or memory is None:
@@ -94,6 +197,9 @@ class PriceTable:
 
     def gpu(self, name: str) -> tuple[Decimal, Decimal | None] | None:
         return self.gpus.get(name)
+
+    def gpu_spot_lower_bound(self, name: str) -> bool:
+        return name not in self.gpu_spot_current
 
     def disk(self, disk_type: str) -> Decimal | None:
         return self.disks_gb_month.get(disk_type)
@@ -152,6 +258,7 @@ def _money(text: str) -> Decimal | None:
 def _price_table(region: str, path: Path) -> PriceTable:
     machines: dict[str, tuple[Decimal, Decimal | None, str]] = {}
     gpus: dict[str, tuple[Decimal, Decimal | None]] = {}
+    gpu_current: set[str] = set()
     family_vcpu: dict[str, Decimal] = {}
     family_memory: dict[str, Decimal] = {}
     disks: dict[str, Decimal] = {}
@@ -164,6 +271,8 @@ def _price_table(region: str, path: Path) -> PriceTable:
             machines[item] = (ondemand, spot, row["basis"])
         elif kind == "gpu":
             gpus[item] = (ondemand, spot)
+            if is_current_spot(row["basis"]):
+                gpu_current.add(item)
         elif kind == "family-vcpu":
             family_vcpu[item] = ondemand
         elif kind == "family-memory":
@@ -187,6 +296,7 @@ def _price_table(region: str, path: Path) -> PriceTable:
         gke_fee_hour=singles["management-fee"],
         gke_free_tier_month=singles["free-tier-credit"],
         network=network,
+        gpu_spot_current=frozenset(gpu_current),
     )
 
 
@@ -231,6 +341,12 @@ def read_catalog(directory: Path) -> Catalog:
     zone_region = {r["zone"]: r["region"] for r in _rows(directory / "zones.csv")}
     price_tables = {
         p.stem: _price_table(p.stem, p) for p in sorted((directory / "prices").glob("*.csv"))
+    }
+    price_tables = {
+        region: dataclasses.replace(
+            table, spot_by_family=family_spot(table.machines, machine_types)
+        )
+        for region, table in price_tables.items()
     }
     return Catalog(
         captured=captured,

@@ -91,6 +91,11 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
         runway is not None and runway < budget.min_runway_hours
     ):
         status = "over"
+    if estimate.lower_bound:
+        reasons.append(
+            "some spot prices are lower bounds (an older preemptible table; refresh the "
+            "catalog): the peak may cost more and the runway be shorter"
+        )
     if status == "within" and idle is not None:
         at_peak = "no elastic cost" if runway is None else f"{money.hours(runway)} hours at peak"
         reasons.append(

@@ -68,6 +68,8 @@ class PoolCost(Frozen):
     peak_hourly_ondemand: Amount | None
     """What the peak would cost on on-demand VMs (the spot saving, for spot pools)."""
     basis: str
+    lower_bound: bool = False
+    """Its spot price (machine or GPU) is from an older preemptible table: at least this."""
 
 
 class CostItem(Frozen):
@@ -101,6 +103,8 @@ class Estimate(Frozen):
     """What the estimate leaves out because it depends on use (egress, NAT data)."""
     complete: bool
     """False when a price was missing: the totals that need it are then unknown."""
+    lower_bound: bool = False
+    """A spot price is from an older preemptible table: the peak is at least this."""
     warnings: tuple[str, ...]
 
 
@@ -111,6 +115,16 @@ class _NodePrice(Frozen):
 
     def hourly(self, discount: Decimal = Decimal(1), gpu_discount: Decimal = Decimal(1)) -> Decimal:
         return self.machine * discount + self.gpus * gpu_discount + self.disk
+
+
+def _lower_bound(pool: PoolPlan, prices: PriceTable, catalog: Catalog) -> bool:
+    """A spot pool priced from a stale spot figure (its machine's or its GPUs')."""
+    if not pool.spot:
+        return False
+    machine = prices.machine(catalog.machine_types[pool.machine_type or ""])
+    gpu = pool.accelerator
+    stale_gpu = gpu is not None and not gpu.bundled and prices.gpu_spot_lower_bound(gpu.type)
+    return machine.spot_lower_bound or stale_gpu
 
 
 def _node_price(
@@ -193,6 +207,7 @@ def _pool_cost(
             pool.max_nodes, None if ondemand is None else ondemand.hourly()
         ),
         basis=basis,
+        lower_bound=_lower_bound(pool, prices, catalog),
     )
     return _Priced(cost=cost, elastic_hourly=elastic)
 
@@ -366,6 +381,11 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         for pool in plan.pools:
             priced = _pool_cost(pool, prices, catalog, warnings)
             pools.append(priced.cost)
+            if priced.cost.lower_bound:
+                warnings.append(
+                    f"pool {pool.name}: its spot price is from an older preemptible table "
+                    "(no current figure to derive it from): a lower bound"
+                )
             idle_parts.append(priced.cost.idle_monthly)
             elastic_parts.append(priced.elastic_hourly)
         items = _items(plan, prices, catalog)
@@ -397,5 +417,6 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         items=tuple(items),
         assumptions=ASSUMPTIONS,
         complete=idle_monthly is not None and peak is not None,
+        lower_bound=any(p.lower_bound for p in pools),
         warnings=tuple(warnings),
     )

@@ -61,7 +61,7 @@ def test_plan_json_keys() -> None:
     cpu = next(p for p in plan["pools"] if p["name"] == "cpu")
     assert cpu["maxNodes"] == 1250 and cpu["maxCores"] == 100000
     assert plan["network"]["podRange"].endswith("/13")
-    assert data["cost"]["peakHourly"] == "946.25"
+    assert data["cost"]["peakHourly"] == "947.11"
     assert data["budget"]["status"] == "within"
 
 

@@ -82,18 +82,22 @@ def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     # 1,250 x (0.7222 + 0.01369863) = 919.87; on demand 1,250 x (2.4950 + 0.01369863)
     assert cents(pool(cost, "cpu").peak_hourly) == D("919.87")
     assert cents(pool(cost, "cpu").peak_hourly_ondemand) == D("3135.87")
-    # n1-standard-8 spot 0.08 + T4 spot 0.11 + disk 0.01369863 = 0.20369863 per node
-    assert rate(pool(cost, "gpu").node_hourly) == D("0.2037")
+    # n1-standard-8: its listed spot 0.08 is from an older preemptible table; N1's current
+    # spot/on-demand ratio (n1-standard-4: 0.067 / 0.19) gives 0.38 x 0.35263 = 0.134;
+    # + T4 spot 0.11 (a lower bound: no current figure) + disk 0.01369863 = 0.25769863
+    gpu = pool(cost, "gpu")
+    assert rate(gpu.node_hourly) == D("0.2577")
+    assert gpu.lower_bound is True and cost.lower_bound is True
     assert rate(pool(cost, "gpu").node_hourly_ondemand) == D("0.7437")  # 0.38 + 0.35 + disk
     # n2d-standard-16 has no listed price: on demand from the n2d rates,
     # 16 x 0.027502 + 64 GB x 0.003686 = 0.675936, + disk = 0.68963463; 10 nodes
     assert rate(pool(cost, "ondemand").node_hourly) == D("0.6896")
     assert cents(pool(cost, "ondemand").peak_hourly) == D("6.90")
     # arm: 20 x (0.7868 + 0.01369863) = 16.0099726
-    # 0.07385932 + 919.8732875 + 3.25917808 + 6.8963463 + 16.0099726 = 946.1126 for the
-    # nodes, + at peak Cloud NAT's flat 0.044 and its 2 addresses 0.010, the 4 forwarding
-    # rules 0.025, the disks 40.10 / 730 = 0.05493151: 946.2466
-    assert cents(cost.peak_hourly) == D("946.25")
+    # 0.07385932 + 919.8732875 + 16 x 0.25769863 + 6.8963463 + 16.0099726 = 946.9766 for
+    # the nodes, + at peak Cloud NAT's flat 0.044 and its 2 addresses 0.010, the 4
+    # forwarding rules 0.025, the disks 40.10 / 730 = 0.05493151: 947.1106
+    assert cents(cost.peak_hourly) == D("947.11")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -167,16 +171,18 @@ def test_budget_over_on_runway(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert cents(result.runway_hours) == D("26.30")
+    assert cents(result.runway_hours) == D("26.28")
     assert "budget.minRunwayHours" in result.reasons[0]
 
 
 def test_runway_of_default_profile(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan()
     result = verdict(plan, estimate(plan, catalog))
-    # (25,000 - 116.9393) / (946.03878448 elastic nodes + 0.0426 NAT + 0.005 NAT address
-    # at peak over idle) = 26.30 h
-    assert cents(result.runway_hours) == D("26.30")
+    # (25,000 - 116.9393) / (946.90278448 elastic nodes + 0.0426 NAT + 0.005 NAT address
+    # at peak over idle) = 26.28 h
+    assert cents(result.runway_hours) == D("26.28")
+    # and the verdict says the peak is a lower bound (the T4's spot price)
+    assert any("lower bounds" in r for r in result.reasons)
     assert result.status == "within" and not result.blocks_deploy
 
 
@@ -323,3 +329,36 @@ def test_on_prem_and_unpriced_regions_price_no_items(make_plan: MakePlan, catalo
 
     cost = estimate(make_plan(edit), catalog)
     assert cost.items == () and cost.idle_monthly is None
+
+
+def test_stale_spot_prices_come_from_the_familys_current_spot_rates(catalog: Catalog) -> None:
+    """Spot is priced per vCPU and per GB within a family: n2-standard-80 (80 vCPU, 320 GB)
+    at 1.8424 and n2-highcpu-80 (80, 80 GB) at 1.36 give 0.01499 a vCPU and 0.00201 a GB;
+    n2-highmem-80 (80, 640 GB) then costs 1.1992 + 1.2864 = 2.4856, not the listed 1.2681."""
+    prices = catalog.prices("us-central1")
+    assert prices is not None
+    highmem = prices.machine(catalog.machine_types["n2-highmem-80"])
+    assert highmem.spot == D("2.4856") and not highmem.spot_lower_bound
+    # one current row only (e2-standard-2: 0.04021 / 0.06701): its ratio
+    e2 = prices.machine(catalog.machine_types["e2-standard-4"])
+    assert e2.spot is not None and rate(e2.spot) == D("0.0804")  # 0.13402 x 0.60006
+    # no current spot row in the family (C2): the stale figure is kept as a lower bound
+    c2 = prices.machine(catalog.machine_types["c2-standard-60"])
+    assert (c2.spot, c2.spot_lower_bound) == (D("0.7579"), True)
+    # current rows are used as they are
+    assert prices.machine(catalog.machine_types["n2d-highcpu-80"]).spot == D("0.7222")
+
+
+def test_a_pool_on_a_lower_bound_spot_price_says_so(make_plan: MakePlan, catalog: Catalog) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["pools"][0]["machineType"] = "c2-standard-60"
+        data["pools"][0]["maxCores"] = 600
+        gpu = next(p for p in data["pools"] if p["name"] == "gpu")
+        gpu["spot"] = False  # on demand: the T4's list price is current
+
+    plan = make_plan(edit)
+    cost = estimate(plan, catalog)
+    assert pool(cost, "cpu").lower_bound is True
+    assert pool(cost, "gpu").lower_bound is False
+    assert any("pool cpu" in w and "lower bound" in w for w in cost.warnings)
+    assert any("lower bounds" in r for r in verdict(plan, cost).reasons)
