@@ -20,6 +20,8 @@ from pathlib import Path
 from gridcloud.errors import CatalogError
 
 PACKAGED_DATA = Path(__file__).parent / "data"
+#: The layout of a catalog directory this gridcloud reads (MANIFEST.json ``schema``).
+SCHEMA = 1
 CATALOG_DIR_ENV = "GRIDCLOUD_CATALOG_DIR"
 
 
@@ -314,6 +316,12 @@ def read_catalog(directory: Path) -> Catalog:
             f"the catalog at {directory} has no readable MANIFEST.json ({exc})",
             hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
         ) from exc
+    if manifest.get("schema") != SCHEMA:
+        raise CatalogError(
+            f"the catalog at {directory} is in layout (schema) {manifest.get('schema')!r}; "
+            f"this gridcloud reads schema {SCHEMA}",
+            hint=f"use a catalog made for this version of gridcloud, or unset {CATALOG_DIR_ENV}",
+        )
     machine_types = {
         r["name"]: MachineType(
             name=r["name"],

@@ -73,3 +73,16 @@ def test_packaged_snapshot_is_built_from_the_shared_sources(tmp_path: Path) -> N
     build(shared_dir() / "data" / "gcp", tmp_path)
     for name in ("machine_types.csv", "accelerators.csv", "zones.csv", "prices/us-central1.csv"):
         assert filecmp.cmp(tmp_path / name, PACKAGED_DATA / name, shallow=False), name
+
+
+def test_a_catalog_in_another_layout_is_refused(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    copy = tmp_path / "catalog"
+    shutil.copytree(PACKAGED_DATA, copy)
+    manifest = json.loads((copy / "MANIFEST.json").read_text())
+    manifest["schema"] = 2
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest))
+    with pytest.raises(CatalogError, match="schema 1"):
+        read_catalog(copy)
