@@ -369,8 +369,36 @@ def read_catalog(directory: Path) -> Catalog:
     )
 
 
+#: Where ``gridcloud catalog refresh`` writes (tests point it elsewhere).
+CATALOGS_ENV = "GRIDCLOUD_CATALOGS"
+
+
+def user_catalogs() -> Path:
+    """The refreshed catalogs, one folder each (``<date>-schema<N>``)."""
+    override = os.environ.get(CATALOGS_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("gridcloud")) / "catalogs"
+
+
+def newest_refreshed() -> Path | None:
+    """The newest refreshed catalog in this gridcloud's layout, if any."""
+    folder = user_catalogs()
+    if not folder.is_dir():
+        return None
+    for candidate in sorted(folder.iterdir(), reverse=True):
+        if candidate.name.endswith(f"-schema{SCHEMA}") and (candidate / "MANIFEST.json").is_file():
+            return candidate
+    return None
+
+
 @cache
 def load_catalog() -> Catalog:
-    """The catalog in use: ``$GRIDCLOUD_CATALOG_DIR`` if set, else the packaged snapshot."""
+    """The catalog in use: ``$GRIDCLOUD_CATALOG_DIR`` if set, else the newest one
+    ``gridcloud catalog refresh`` wrote, else the packaged snapshot."""
     override = os.environ.get(CATALOG_DIR_ENV)
-    return read_catalog(Path(override) if override else PACKAGED_DATA)
+    if override:
+        return read_catalog(Path(override))
+    return read_catalog(newest_refreshed() or PACKAGED_DATA)

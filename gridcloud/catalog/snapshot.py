@@ -64,7 +64,7 @@ def _read(path: Path, delimiter: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter=delimiter))
 
 
-def _bundled(name: str, vcpus: int) -> tuple[str, int]:
+def bundled_gpu(name: str, vcpus: int) -> tuple[str, int]:
     for pattern, accelerator in BUNDLED_GPUS:
         if re.match(pattern, name):
             if name.startswith("g2-"):
@@ -74,7 +74,7 @@ def _bundled(name: str, vcpus: int) -> tuple[str, int]:
     return "", 0
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
@@ -82,69 +82,96 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
-def build(src: Path, out: Path = DATA_DIR) -> None:
-    """Write the snapshot files into ``out`` from the listings in ``src``."""
-    zones_by_type: dict[str, set[str]] = defaultdict(set)
-    for row in _read(src / "machinetypezone.csv", ";"):
-        zones_by_type[row["NAME"]].add(row["ZONE"])
-    machine_rows = []
-    for row in _read(src / "machinetypes.csv", ";"):
-        name = row["NAME"]
-        family = name.split("-", 1)[0]
-        vcpus = int(row["CPUS"])
-        gpu, gpu_count = _bundled(name, vcpus)
-        machine_rows.append(
-            [
-                name,
-                family,
-                str(vcpus),
-                row["MEMORY_GB"],
-                "1" if row["SHARED_CPU"] == "True" else "0",
-                "arm64" if family in ARM_FAMILIES else "amd64",
-                gpu,
-                str(gpu_count),
-                row["DEPRECATED"],
-                " ".join(sorted(zones_by_type.get(name, ()))),
-            ]
-        )
-    machine_rows.sort()
-    _write(
-        out / "machine_types.csv",
-        [
-            "name",
-            "family",
-            "vcpus",
-            "memory_gb",
-            "shared_cpu",
-            "arch",
-            "bundled_gpu",
-            "bundled_gpu_count",
-            "deprecated",
-            "zones",
-        ],
-        machine_rows,
-    )
+MACHINE_HEADER = [
+    "name",
+    "family",
+    "vcpus",
+    "memory_gb",
+    "shared_cpu",
+    "arch",
+    "bundled_gpu",
+    "bundled_gpu_count",
+    "deprecated",
+    "zones",
+]
+PRICE_HEADER = ["kind", "item", "ondemand_usd", "spot_usd", "unit", "basis"]
 
-    gpu_zones: dict[str, set[str]] = defaultdict(set)
-    for row in _read(src / "acceleratortypezone.csv", ";"):
-        gpu_zones[row["NAME"]].add(row["ZONE"])
+
+def machine_row(
+    name: str, *, vcpus: int, memory_gb: str, shared: bool, deprecated: str, zones: set[str]
+) -> list[str]:
+    """A machine_types.csv row: the family, architecture and built-in GPUs from the facts
+    at the top of this module."""
+    family = name.split("-", 1)[0]
+    gpu, gpu_count = bundled_gpu(name, vcpus)
+    return [
+        name,
+        family,
+        str(vcpus),
+        memory_gb,
+        "1" if shared else "0",
+        "arm64" if family in ARM_FAMILIES else "amd64",
+        gpu,
+        str(gpu_count),
+        deprecated,
+        " ".join(sorted(zones)),
+    ]
+
+
+def write_listings(
+    out: Path,
+    machines: list[list[str]],
+    gpu_zones: dict[str, set[str]],
+    zones: list[list[str]],
+) -> None:
+    """machine_types.csv, accelerators.csv and zones.csv: one writer for the packaged
+    snapshot and for a catalog refreshed from Google's APIs."""
+    write_csv(out / "machine_types.csv", MACHINE_HEADER, sorted(machines))
     gpu_rows = []
     for name in sorted(gpu_zones):
         family, counts = ATTACHED_GPUS.get(name, ("", ()))
         gpu_rows.append(
             [name, family, " ".join(map(str, counts)), " ".join(sorted(gpu_zones[name]))]
         )
-    _write(out / "accelerators.csv", ["name", "attaches_to", "counts", "zones"], gpu_rows)
-
-    zone_rows = [[r["NAME"], r["REGION"]] for r in _read(src / "zones.csv", ";")]
-    known = {z for z, _ in zone_rows}
+    write_csv(out / "accelerators.csv", ["name", "attaches_to", "counts", "zones"], gpu_rows)
+    known = {z for z, _ in zones}
+    rows = list(zones)
     # Some listings name zones the zone table lacks (us-central1-d); keep them reachable.
-    for zones in zones_by_type.values():
-        for zone in zones - known:
-            zone_rows.append([zone, zone.rsplit("-", 1)[0]])
+    for machine in machines:
+        for zone in set(machine[-1].split()) - known:
+            rows.append([zone, zone.rsplit("-", 1)[0]])
             known.add(zone)
-    _write(out / "zones.csv", ["zone", "region"], sorted(zone_rows))
+    write_csv(out / "zones.csv", ["zone", "region"], sorted(rows))
 
+
+def network_rows() -> list[list[str]]:
+    return [
+        ["network", item, usd, "", unit, f"{note}; {NETWORK_PRICES_SOURCE} 2026-11"]
+        for item, usd, unit, note in NETWORK_PRICES
+    ]
+
+
+def build(src: Path, out: Path = DATA_DIR) -> None:
+    """Write the snapshot files into ``out`` from the listings in ``src``."""
+    zones_by_type: dict[str, set[str]] = defaultdict(set)
+    for row in _read(src / "machinetypezone.csv", ";"):
+        zones_by_type[row["NAME"]].add(row["ZONE"])
+    machines = [
+        machine_row(
+            row["NAME"],
+            vcpus=int(row["CPUS"]),
+            memory_gb=row["MEMORY_GB"],
+            shared=row["SHARED_CPU"] == "True",
+            deprecated=row["DEPRECATED"],
+            zones=zones_by_type.get(row["NAME"], set()),
+        )
+        for row in _read(src / "machinetypes.csv", ";")
+    ]
+    gpu_zones: dict[str, set[str]] = defaultdict(set)
+    for row in _read(src / "acceleratortypezone.csv", ";"):
+        gpu_zones[row["NAME"]].add(row["ZONE"])
+    zones = [[r["NAME"], r["REGION"]] for r in _read(src / "zones.csv", ";")]
+    write_listings(out, machines, gpu_zones, zones)
     _write_prices(src, out, "us-central1")
 
 
@@ -196,13 +223,8 @@ def _write_prices(src: Path, out: Path, region: str) -> None:
             rows.append(["gke", "management-fee", row["usd"], "", "cluster-hour", row["note"]])
         elif item == "gke-free-tier-credit":
             rows.append(["gke", "free-tier-credit", row["usd"], "", "month", row["note"]])
-    for item, usd, unit, note in NETWORK_PRICES:
-        rows.append(["network", item, usd, "", unit, f"{note}; {NETWORK_PRICES_SOURCE} 2026-11"])
-    _write(
-        out / "prices" / f"{region}.csv",
-        ["kind", "item", "ondemand_usd", "spot_usd", "unit", "basis"],
-        rows,
-    )
+    rows += network_rows()
+    write_csv(out / "prices" / f"{region}.csv", PRICE_HEADER, rows)
 
 
 def main(argv: list[str]) -> int:

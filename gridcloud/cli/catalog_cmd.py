@@ -12,14 +12,37 @@ STALE_AFTER_DAYS = 90
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    group = typer.Typer(no_args_is_help=False)
+    app.add_typer(group, name="catalog")
+
+    @group.command("refresh")
+    def refresh(
+        project: Annotated[
+            str,
+            typer.Option(
+                "--project", "-p", help="A project of yours the Compute API lists types in."
+            ),
+        ],
+        regions: Annotated[
+            list[str] | None,
+            typer.Option("--region", "-r", help="Regions to price (repeat); default: all."),
+        ] = None,
+    ) -> None:
+        """Build a new catalog from Google's APIs (Cloud Billing Catalog, Compute Engine)
+        with your Application Default Credentials; later commands use it."""
+        _refresh(project, regions)
+
+    @group.callback(invoke_without_command=True)
     def catalog(
+        ctx: typer.Context,
         region: Annotated[
             str, typer.Option("--region", "-r", help="Region whose prices to list.")
         ] = "us-central1",
         json: JsonOpt = False,
     ) -> None:
         """Show the catalog: its sources and age, and the listed prices of a region."""
+        if ctx.invoked_subcommand is not None:
+            return
         from gridcloud.catalog import load_catalog
         from gridcloud.errors import InputError
 
@@ -86,7 +109,8 @@ def register(app: typer.Typer) -> None:
         if age > STALE_AFTER_DAYS:
             err.print(
                 f"[yellow]warning:[/] the prices are {age} days old; spot prices move weekly. "
-                "Refresh them (docs/cost.md) before trusting a budget verdict."
+                "Refresh them (`gridcloud catalog refresh --project P`) before trusting a "
+                "budget verdict."
             )
         if prices is None:
             err.print(f"[yellow]warning:[/] no prices for {region}: estimates there are empty")
@@ -110,3 +134,44 @@ def register(app: typer.Typer) -> None:
                 str(row["basis"]),
             )
         out.print(table)
+
+
+def _refresh(project: str, regions: list[str] | None) -> None:
+    import datetime as dt
+
+    from gridcloud.cli.output import err, out
+    from gridcloud.errors import InputError
+
+    try:
+        from gridcloud.catalog.refresh import refresh as run_refresh
+    except ImportError as error:  # pragma: no cover - the extra is in dev
+        raise InputError(
+            "gridcloud catalog refresh needs the Cloud Billing client, which is not installed",
+            hint="pip install 'gridcloud[refresh]'",
+        ) from error
+    err.print("fetching the Compute Engine SKUs and machine types ...")
+    try:
+        written = run_refresh(project, regions, today=dt.date.today())
+    except Exception as error:
+        from google.api_core import exceptions
+        from google.auth import exceptions as auth_exceptions
+
+        if isinstance(error, auth_exceptions.DefaultCredentialsError):
+            raise InputError(
+                "no Google credentials for the refresh",
+                hint="gcloud auth application-default login",
+            ) from error
+        if isinstance(error, exceptions.GoogleAPICallError):
+            raise InputError(
+                f"Google refused the refresh: {error.message}",
+                hint="enable cloudbilling.googleapis.com and compute.googleapis.com in "
+                f"{project}, and check your roles there",
+            ) from error
+        raise
+    from gridcloud.catalog.model import read_catalog
+
+    fresh = read_catalog(written)
+    out.print(
+        f"catalog written to {written}: {len(fresh.machine_types)} machine types, prices "
+        f"for {len(fresh.price_tables)} regions; gridcloud uses it from now on"
+    )
