@@ -22,6 +22,8 @@ from gridcloud.errors import CatalogError
 PACKAGED_DATA = Path(__file__).parent / "data"
 #: The layout of a catalog directory this gridcloud reads (MANIFEST.json ``schema``).
 SCHEMA = 1
+#: Prices older than this are flagged (spot prices move weekly).
+STALE_AFTER_DAYS = 90
 CATALOG_DIR_ENV = "GRIDCLOUD_CATALOG_DIR"
 
 

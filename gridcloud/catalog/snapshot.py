@@ -172,7 +172,46 @@ def build(src: Path, out: Path = DATA_DIR) -> None:
         gpu_zones[row["NAME"]].add(row["ZONE"])
     zones = [[r["NAME"], r["REGION"]] for r in _read(src / "zones.csv", ";")]
     write_listings(out, machines, gpu_zones, zones)
-    _write_prices(src, out, "us-central1")
+    regions = sorted(p.stem.removeprefix("prices-") for p in src.glob("prices-*.csv"))
+    for region in regions:
+        _write_prices(src, out, region)
+    _write_manifest(out, regions)
+
+
+#: The date of the source files (../shared/data/gcp) the packaged snapshot is built from.
+SNAPSHOT_CAPTURED = "2026-07-30"
+
+
+def _write_manifest(out: Path, regions: list[str]) -> None:
+    from gridcloud.catalog.model import SCHEMA
+
+    manifest = {
+        "schema": SCHEMA,
+        "currency": "USD",
+        "captured": SNAPSHOT_CAPTURED,
+        "hours_per_month": 730,
+        "regions_with_prices": regions,
+        "sources": [
+            {
+                "files": ["machine_types.csv", "accelerators.csv", "zones.csv"],
+                "what": "Compute Engine machine types, accelerator types and zones",
+                "from": "Cloud Compute API listing published by "
+                "Cyclenerd/google-cloud-pricing-cost-calculator (Apache-2.0)",
+                "date": "2026-07",
+            },
+            {
+                "files": [f"prices/{r}.csv" for r in regions],
+                "what": "hourly on-demand and spot list prices; the basis column says how "
+                "fresh each spot figure is",
+                "from": "Cloud Billing Catalog figures (via the cost calculator above and the "
+                "Kubernetes cluster-autoscaler GCE price table); GKE fee, free tier and disk "
+                "prices from Google's pricing pages; network prices from Google's pricing "
+                "pages (2026-11)",
+                "date": SNAPSHOT_CAPTURED,
+            },
+        ],
+    }
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
 def _write_prices(src: Path, out: Path, region: str) -> None:
@@ -232,7 +271,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m gridcloud.catalog.snapshot SOURCE_DIR", file=sys.stderr)
         return 2
     build(Path(argv[0]))
-    manifest = json.loads((DATA_DIR / "MANIFEST.json").read_text())
+    manifest = json.loads((DATA_DIR / "MANIFEST.json").read_text(encoding="utf-8"))
     print(f"catalog snapshot written to {DATA_DIR} (captured {manifest['captured']})")
     return 0
 

@@ -8,8 +8,6 @@ import typer
 
 from gridcloud.cli.plan_cmd import JsonOpt
 
-STALE_AFTER_DAYS = 90
-
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=False)
@@ -44,6 +42,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         from gridcloud.catalog import load_catalog
+        from gridcloud.catalog.model import STALE_AFTER_DAYS
         from gridcloud.errors import InputError
 
         cat = load_catalog()

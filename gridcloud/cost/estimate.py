@@ -23,6 +23,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from gridcloud.catalog.model import STALE_AFTER_DAYS
 from gridcloud.cost.money import Amount, Rate
 from gridcloud.plan.frozen import Frozen
 
@@ -357,6 +358,12 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     region = plan.target.region
     cores = sum(p.max_cores or 0 for p in plan.pools)
     warnings: list[str] = []
+    age = catalog.age_days()
+    if age > STALE_AFTER_DAYS:
+        warnings.append(
+            f"the prices are from {captured}, {age} days ago (from {catalog.location}): "
+            "refresh them with `gridcloud catalog refresh --project P`"
+        )
     fee = _gke_fee(catalog)
     fee_monthly = free_tier = None
     if fee is not None:

@@ -68,10 +68,16 @@ def test_broken_catalog_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_packaged_snapshot_is_built_from_the_shared_sources(tmp_path: Path) -> None:
-    """The shipped data is exactly what the snapshot builder makes of ../shared/data/gcp."""
-    (tmp_path / "MANIFEST.json").write_text((PACKAGED_DATA / "MANIFEST.json").read_text())
+    """The shipped data is exactly what the snapshot builder makes of ../shared/data/gcp,
+    its MANIFEST included (every region with a price file there)."""
     build(shared_dir() / "data" / "gcp", tmp_path)
-    for name in ("machine_types.csv", "accelerators.csv", "zones.csv", "prices/us-central1.csv"):
+    for name in (
+        "machine_types.csv",
+        "accelerators.csv",
+        "zones.csv",
+        "prices/us-central1.csv",
+        "MANIFEST.json",
+    ):
         assert filecmp.cmp(tmp_path / name, PACKAGED_DATA / name, shallow=False), name
 
 

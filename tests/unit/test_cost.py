@@ -362,3 +362,65 @@ def test_a_pool_on_a_lower_bound_spot_price_says_so(make_plan: MakePlan, catalog
     assert pool(cost, "gpu").lower_bound is False
     assert any("pool cpu" in w and "lower bound" in w for w in cost.warnings)
     assert any("lower bounds" in r for r in verdict(plan, cost).reasons)
+
+
+def test_four_gpus_a_node_are_priced_four_times(make_plan: MakePlan, catalog: Catalog) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        gpu = next(p for p in data["pools"] if p["name"] == "gpu")
+        gpu["accelerator"]["count"] = 4
+        gpu["spot"] = False
+
+    gpu = pool(estimate(make_plan(edit), catalog), "gpu")
+    # on demand: n1-standard-8 0.38 + 4 x T4 0.35 + 100 GB x 0.100 / 730 = 1.79369863
+    assert rate(gpu.node_hourly) == D("1.7937")
+    assert cents(gpu.peak_hourly) == D("28.70")  # 16 nodes
+
+
+@pytest.mark.parametrize(
+    ("monthly", "status", "runway"),
+    [
+        # the idle cost exactly: nothing is left for the peak, and nothing is over
+        ("116.94", "within", D("0.0")),
+        # a cent below it: over
+        ("116.93", "over", D("0.0")),
+    ],
+)
+def test_runway_at_the_idle_cost_boundary(
+    make_plan: MakePlan, catalog: Catalog, monthly: str, status: str, runway: Decimal
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["budget"]["monthly"] = monthly
+        data["budget"]["minRunwayHours"] = 0
+
+    plan = make_plan(edit)
+    cost = estimate(plan, catalog)
+    # the default idle cost is 116.9393: a budget of 116.94 covers it by 0.0007
+    result = verdict(plan, cost)
+    assert result.status == status
+    assert result.runway_hours is not None and money.hours(result.runway_hours) == runway
+
+
+def test_a_facility_with_nothing_elastic_has_no_runway(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["pools"] = [data["pools"][0]]
+        data["pools"][0]["minNodes"] = data["pools"][0]["maxNodes"] = 1
+        data["pools"][0].pop("maxCores", None)
+        services_off(data)
+
+    plan = make_plan(edit)
+    result = verdict(plan, estimate(plan, catalog))
+    assert result.runway_hours is None
+    assert "no elastic cost" in result.reasons[-1]
+
+
+def test_old_prices_are_flagged_in_the_estimate(make_plan: MakePlan, catalog: Catalog) -> None:
+    import dataclasses
+    import datetime as dt
+
+    plan = make_plan()
+    old = dataclasses.replace(catalog, captured=dt.date.today() - dt.timedelta(days=91))
+    fresh = dataclasses.replace(catalog, captured=dt.date.today() - dt.timedelta(days=90))
+    assert any("91 days ago" in w and "catalog refresh" in w for w in estimate(plan, old).warnings)
+    assert not any("days ago" in w for w in estimate(plan, fresh).warnings)
