@@ -117,6 +117,56 @@ def family_spot(
     return found
 
 
+def bundled_ondemand_fixes(
+    machines: dict[str, tuple[Decimal, Decimal | None, str]],
+    types: dict[str, MachineType],
+    family_vcpu: dict[str, Decimal],
+    family_memory: dict[str, Decimal],
+    tolerance: Decimal = Decimal("0.02"),
+) -> dict[str, tuple[Decimal, str]]:
+    """Types with built-in GPUs (G2, A2) whose listed on-demand price disagrees, by more
+    than ``tolerance``, with their family's per-vCPU and per-GB rates plus the GPU's price
+    as a current row of the family implies it: the consistent figure."""
+    fixes: dict[str, tuple[Decimal, str]] = {}
+    bundled = {
+        n: (types[n], ondemand, basis)
+        for n, (ondemand, _, basis) in sorted(machines.items())
+        if n in types and types[n].bundled_gpu
+    }
+    for name, (machine, ondemand, _) in bundled.items():
+        vcpu, memory = family_vcpu.get(machine.family), family_memory.get(machine.family)
+        if vcpu is None or memory is None or machine.bundled_gpu is None:
+            continue
+        reference = next(
+            (
+                (ref, ref_price)
+                for ref, ref_price, ref_basis in bundled.values()
+                if ref.family == machine.family
+                and ref.bundled_gpu == machine.bundled_gpu
+                and ref.name != name
+                and is_current_spot(ref_basis)
+            ),
+            None,
+        )
+        if reference is None:
+            continue
+        ref, ref_price = reference
+        per_gpu = (ref_price - vcpu * ref.vcpus - memory * ref.memory_gb) / ref.bundled_gpu_count
+        expected = (
+            vcpu * machine.vcpus
+            + memory * machine.memory_gb
+            + per_gpu * (machine.bundled_gpu_count)
+        )
+        if abs(ondemand - expected) > tolerance * expected:
+            fixes[name] = (
+                expected,
+                f"on-demand from {machine.family}'s per-vCPU and per-GB rates and "
+                f"{machine.bundled_gpu} at {per_gpu.quantize(Decimal('0.000001'))} (as "
+                f"{ref.name} prices it); the listed {ondemand} disagrees",
+            )
+    return fixes
+
+
 def _solve(
     rows: list[tuple[MachineType, Decimal, Decimal]],
 ) -> tuple[Decimal, Decimal, tuple[tuple[MachineType, Decimal, Decimal], ...]] | None:
@@ -150,6 +200,9 @@ class PriceTable:
     """Current Spot pricing per family, for rows whose Spot figure is stale."""
     gpu_spot_current: frozenset[str] = frozenset()
     """GPUs whose Spot figure is current; the others' are lower bounds."""
+    ondemand_fixes: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+    """Listed on-demand prices that disagree with their family's rates: the consistent
+    figure and why (``bundled_ondemand_fixes``)."""
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price (a stale Spot figure replaced from the family's current Spot
@@ -158,6 +211,10 @@ class PriceTable:
         listed = self.machines.get(machine.name)
         if listed is not None:
             ondemand, spot, basis = listed
+            fix = self.ondemand_fixes.get(machine.name)
+            prefix = "" if fix is None else f"{fix[1]}; "
+            if fix is not None:
+                ondemand, basis = fix[0], prefix + basis
             if spot is None:
                 return MachinePrice(ondemand, None, basis, (f"no spot price for {machine.name}",))
             if is_current_spot(basis):
@@ -179,7 +236,7 @@ class PriceTable:
             return MachinePrice(
                 ondemand,
                 derived,
-                f"spot from {machine.family}'s current {how} ({current.source}); "
+                f"{prefix}spot from {machine.family}'s current {how} ({current.source}); "
                 f"the listed {spot} was from an {STALE_SPOT}",
             )
         vcpu = self.family_vcpu.get(machine.family)
@@ -354,7 +411,11 @@ def read_catalog(directory: Path) -> Catalog:
     }
     price_tables = {
         region: dataclasses.replace(
-            table, spot_by_family=family_spot(table.machines, machine_types)
+            table,
+            spot_by_family=family_spot(table.machines, machine_types),
+            ondemand_fixes=bundled_ondemand_fixes(
+                table.machines, machine_types, table.family_vcpu, table.family_memory
+            ),
         )
         for region, table in price_tables.items()
     }

@@ -424,3 +424,18 @@ def test_old_prices_are_flagged_in_the_estimate(make_plan: MakePlan, catalog: Ca
     fresh = dataclasses.replace(catalog, captured=dt.date.today() - dt.timedelta(days=90))
     assert any("91 days ago" in w and "catalog refresh" in w for w in estimate(plan, old).warnings)
     assert not any("days ago" in w for w in estimate(plan, fresh).warnings)
+
+
+def test_a_listed_price_that_disagrees_with_its_family_is_corrected(catalog: Catalog) -> None:
+    """g2-standard-8 is listed at 0.91 on demand; G2's rates (0.024988 a vCPU, 0.002927 a
+    GB) and the L4 as g2-standard-4 prices it (0.7068 - 4 x 0.024988 - 16 x 0.002927 =
+    0.560016) make it 8 x 0.024988 + 32 x 0.002927 + 0.560016 = 0.853584."""
+    prices = catalog.prices("us-central1")
+    assert prices is not None
+    g2 = prices.machine(catalog.machine_types["g2-standard-8"])
+    assert g2.ondemand == D("0.853584")
+    assert "the listed 0.91 disagrees" in g2.basis
+    # its stale spot figure (0.27) from G2's current ratio, on the corrected price
+    assert g2.spot is not None and rate(g2.spot) == D("0.4798")  # 0.853584 x 0.3973 / 0.7068
+    # a consistent row is left as listed
+    assert prices.machine(catalog.machine_types["g2-standard-4"]).ondemand == D("0.7068")
