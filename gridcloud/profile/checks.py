@@ -73,7 +73,21 @@ def _check_kubernetes(profile: Profile, target: KubernetesTarget) -> list[Proble
                 "select the existing control node with nodeSelector",
             )
         )
+    if not profile.control_node.node_selector:
+        problems.append(
+            Problem(
+                ("controlNode", "nodeSelector"),
+                "required on a kubernetes target: the labels of the existing control node",
+            )
+        )
     for i, pool in enumerate(profile.pools):
+        if not pool.node_selector:
+            problems.append(
+                Problem(
+                    ("pools", i, "nodeSelector"),
+                    "required on a kubernetes target: the labels of the existing nodes",
+                )
+            )
         if pool.machine_type is not None:
             problems.append(
                 Problem(

@@ -174,9 +174,29 @@ def _problem_from_pydantic(error: Any) -> Problem:
         options = re.findall(r"'([^']*)'", expected)
         given = str(error.get("input", ""))
         return Problem(loc, f"'{given}' is not one of {expected}", suggest(given, options))
+    if kind == "string_pattern_mismatch":
+        described = _PATTERNS.get(str(error["ctx"]["pattern"]))
+        if described is not None:
+            return Problem(loc, f"'{error.get('input', '')}' is not {described}")
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
     return Problem(loc, message[0].lower() + message[1:] if message else message)
+
+
+def _pattern_descriptions() -> dict[str, str]:
+    """Each constrained string's pattern -> what it asks for, from the models' Field
+    descriptions (so an error says "a DNS name", not the regular expression)."""
+    from gridcloud.profile import models
+
+    found: dict[str, str] = {}
+    for name in ("DnsName", "ObjectName", "ImageRef", "HttpsUrl"):
+        for meta in typing.get_args(getattr(models, name))[1:]:
+            pattern = getattr(meta, "pattern", None)
+            for item in getattr(meta, "metadata", []):
+                pattern = getattr(item, "pattern", pattern)
+            if pattern and meta.description:
+                found[pattern] = meta.description
+    return found
 
 
 def _render(source: str, lines: _Lines, problems: list[Problem]) -> list[str]:
@@ -190,12 +210,67 @@ def _render(source: str, lines: _Lines, problems: list[Problem]) -> list[str]:
     return rendered
 
 
+_PATTERNS: dict[str, str] = {}
+
+#: A profile is a page of YAML: far larger is a mistake or an attack, refused unread.
+MAX_BYTES = 1024 * 1024
+#: Deeper nesting than any profile has (the parser would otherwise recurse without end).
+MAX_DEPTH = 32
+#: Values once aliases are expanded ("billion laughs": a few lines, billions of values).
+MAX_VALUES = 100_000
+
+
+def _shape_problem(text: str) -> str | None:
+    """Why the YAML cannot be a profile before it is built: too deep, or its aliases
+    expand too far. Reads the parser's events, without recursion and without expanding."""
+    depth = 0
+    sizes: dict[str, int] = {}
+    open_: list[tuple[int, str | None]] = [(0, None)]
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"it nests deeper than {MAX_DEPTH} levels"
+            open_.append((0, event.anchor))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            count, anchor = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = count + 1
+            open_[-1] = (open_[-1][0] + count + 1, open_[-1][1])
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            open_[-1] = (open_[-1][0] + 1, open_[-1][1])
+        elif isinstance(event, yaml.AliasEvent):
+            open_[-1] = (open_[-1][0] + sizes.get(str(event.anchor), 1), open_[-1][1])
+        if open_[-1][0] > MAX_VALUES or any(count > MAX_VALUES for count, _ in open_):
+            return f"its aliases expand to more than {MAX_VALUES:,} values"
+    return None
+
+
 def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Profile:
     """Validate a profile given as YAML text; ``source`` names it in errors."""
     from gridcloud.catalog import load_catalog
     from gridcloud.profile.checks import check_profile
 
+    if not _PATTERNS:
+        _PATTERNS.update(_pattern_descriptions())
+    if len(text) > MAX_BYTES:
+        raise ProfileError(
+            f"{source} is not a profile",
+            [f"{source}: {len(text):,} characters; a profile is at most {MAX_BYTES:,}"],
+            hint="give the profile's YAML file, not another file",
+        )
     try:
+        shape = _shape_problem(text)
+        if shape is not None:
+            raise ProfileError(
+                f"{source} is not a profile",
+                [f"{source}: {shape}"],
+                hint="a profile is a few levels of fields; YAML anchors and aliases are "
+                "allowed for small repeats",
+            )
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -251,6 +326,12 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
 def load_profile(path: Path, catalog: Catalog | None = None) -> Profile:
     """Read and validate the profile at ``path``."""
     try:
+        if path.is_file() and path.stat().st_size > 4 * MAX_BYTES:
+            raise InputError(
+                f"{path} is {path.stat().st_size:,} bytes; a profile is at most "
+                f"{MAX_BYTES:,} characters",
+                hint="give the profile's YAML file, not another file",
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError(
@@ -258,5 +339,8 @@ def load_profile(path: Path, catalog: Catalog | None = None) -> Profile:
             hint="give a profile's path, or a shipped profile's name (see profiles/)",
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
+        raise InputError(
+            f"cannot read {path}: {exc}",
+            hint="a profile is a UTF-8 text file of YAML",
+        ) from exc
     return parse_profile(text, str(path), catalog)

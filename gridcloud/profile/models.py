@@ -8,10 +8,11 @@ Checks that need the machine catalog live in :mod:`gridcloud.profile.checks`.
 from __future__ import annotations
 
 import ipaddress
+import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import limits
@@ -27,6 +28,70 @@ Name = Annotated[
 ]
 
 
+#: A DNS name (RFC 1123): lower-case labels of letters, digits and '-', 1 to 63 characters,
+#: at least two, 253 in all.
+DnsName = Annotated[
+    str,
+    Field(
+        pattern=r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        max_length=253,
+        description="a DNS name: lower-case letters, digits, '-' and '.'",
+    ),
+]
+#: A Kubernetes object name (DNS-1123 subdomain), e.g. a Secret's.
+ObjectName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        max_length=253,
+        description="a Kubernetes object name: lower-case letters, digits, '-' and '.'",
+    ),
+]
+#: A container image reference ([registry[:port]/]path[:tag][@sha256:digest]).
+ImageRef = Annotated[
+    str,
+    Field(
+        max_length=512,
+        pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?"
+        r"(/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+        r"(@sha256:[a-f0-9]{64})?$",
+        description="an image reference, e.g. quay.io/jupyter/scipy-notebook:python-3.12",
+    ),
+]
+#: An https URL with a host (an OIDC issuer).
+HttpsUrl = Annotated[
+    str,
+    Field(
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$",
+        max_length=2048,
+        description="an https URL: https://host[:port][/path]",
+    ),
+]
+_LABEL_KEY = re.compile(
+    r"^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def check_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Kubernetes label keys ([prefix/]name) and values, as the API server checks them."""
+    for key, value in labels.items():
+        prefix = key.rpartition("/")[0]
+        if not _LABEL_KEY.match(key) or len(prefix) > 253:
+            raise ValueError(f"'{key}' is not a Kubernetes label key ([prefix/]name)")
+        if not _LABEL_VALUE.match(value):
+            raise ValueError(f"'{value}' (for {key}) is not a Kubernetes label value")
+    return labels
+
+
+def distinct(values: list[str]) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {', '.join(repeated)}")
+    return values
+
+
 class Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -34,6 +99,7 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )
 
 
@@ -84,7 +150,9 @@ class ControlNode(Model):
     machine_type: str | None = None
     """Machine type on GCP (e.g. e2-standard-2). Required for a gcp target."""
     disk_size_gb: Annotated[int, Field(ge=10, le=65536)] = 50
-    node_selector: dict[str, str] = Field(default_factory=dict)
+    node_selector: Annotated[dict[str, str], AfterValidator(check_labels)] = Field(
+        default_factory=dict
+    )
     """Labels of the existing control node (kubernetes target)."""
     allocatable: Resources | None = None
     """Capacity of the existing control node (kubernetes target)."""
@@ -105,16 +173,18 @@ class Pool(Model):
     """Machine type (gcp target). On a kubernetes target pools describe existing nodes."""
     spot: bool = True
     """Spot VMs: up to 5x cheaper, reclaimed with 30 s notice. Only fault-tolerant work lands."""
-    max_nodes: Annotated[int, Field(ge=1)] | None = None
-    max_cores: Annotated[int, Field(ge=1)] | None = None
+    max_nodes: Annotated[int, Field(ge=1, le=limits.MAX_NODES_PER_CLUSTER)] | None = None
+    max_cores: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     """Size in cores; the plan rounds up to whole nodes."""
-    min_nodes: Annotated[int, Field(ge=0)] = 0
+    min_nodes: Annotated[int, Field(ge=0, le=limits.MAX_NODES_PER_CLUSTER)] = 0
     accelerator: AcceleratorSpec | None = None
-    zones: list[str] | None = None
+    zones: Annotated[list[str], AfterValidator(distinct)] | None = None
     """Zones of this pool; default: the target's zones."""
     disk_size_gb: Annotated[int, Field(ge=10, le=65536)] = 100
     disk_type: Literal["pd-standard", "pd-balanced", "pd-ssd"] = "pd-balanced"
-    node_selector: dict[str, str] = Field(default_factory=dict)
+    node_selector: Annotated[dict[str, str], AfterValidator(check_labels)] = Field(
+        default_factory=dict
+    )
     """Labels of the existing nodes this pool stands for (kubernetes target)."""
 
     @model_validator(mode="after")
@@ -144,6 +214,15 @@ class Network(Model):
     control_plane_range: ipaddress.IPv4Network = ipaddress.IPv4Network("172.16.0.0/28")
     """The private control plane's /28."""
 
+    @field_validator("control_plane_range")
+    @classmethod
+    def _a_28(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if value.prefixlen != 28:
+            raise ValueError(
+                f"must be a /28 (GKE's private control plane takes one), not a /{value.prefixlen}"
+            )
+        return value
+
 
 class Cluster(Model):
     availability: Literal["auto", "zonal", "regional"] = "auto"
@@ -157,7 +236,7 @@ class ServiceToggle(Model):
 
 
 class Cvmfs(Model):
-    repositories: Annotated[list[str], Field(min_length=1)] = [
+    repositories: Annotated[list[DnsName], Field(min_length=1), AfterValidator(distinct)] = [
         "atlas.cern.ch",
         "atlas-condb.cern.ch",
         "sft.cern.ch",
@@ -191,7 +270,7 @@ class GridSite(ServiceToggle):
     namespace: Name = "grid"
     pool: str | None = None
     """Pool the pilots land on. Default: the first spot cpu pool, else the first cpu pool."""
-    max_cores: Annotated[int, Field(ge=1)] | None = None
+    max_cores: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     """Cap on the cores pilots may request at once (a ResourceQuota); none by default."""
     cvmfs: Cvmfs = Field(default_factory=Cvmfs)
     squid: Squid = Field(default_factory=Squid)
@@ -202,7 +281,7 @@ class Reana(ServiceToggle):
     """REANA, reproducible analysis workflows."""
 
     namespace: Name = "reana"
-    hostname: str = "reana.example.org"
+    hostname: DnsName = "reana.example.org"
     """The name users reach REANA at, over HTTPS (DNS is yours to point at the address
     `up` reserves on Google Cloud)."""
     runtime_pool: str | None = None
@@ -216,15 +295,15 @@ class Reana(ServiceToggle):
 
 
 class OidcSecretRef(Model):
-    name: str
+    name: ObjectName
     """An existing Kubernetes Secret in the JupyterHub namespace."""
-    key: str = "client-secret"
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$")] = "client-secret"
 
 
 class Oidc(Model):
     """Login through an OpenID Connect provider (e.g. ATLAS IAM, CERN SSO)."""
 
-    issuer: Annotated[str, Field(pattern=r"^https://")]
+    issuer: HttpsUrl
     """The provider's issuer URL; its /.well-known/openid-configuration is read."""
     client_id: str
     client_secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
@@ -243,10 +322,10 @@ class Oidc(Model):
 
 
 class Images(Model):
-    cpu: str = "quay.io/jupyter/scipy-notebook:python-3.12"
-    ml: str = "quay.io/jupyter/pytorch-notebook:python-3.12"
-    gpu: str = "quay.io/jupyter/pytorch-notebook:cuda12-python-3.12"
-    arm: str = "quay.io/jupyter/scipy-notebook:python-3.12"
+    cpu: ImageRef = "quay.io/jupyter/scipy-notebook:python-3.12"
+    ml: ImageRef = "quay.io/jupyter/pytorch-notebook:python-3.12"
+    gpu: ImageRef = "quay.io/jupyter/pytorch-notebook:cuda12-python-3.12"
+    arm: ImageRef = "quay.io/jupyter/scipy-notebook:python-3.12"
     """Multi-arch images run on the Arm pool as they are."""
 
 
@@ -267,7 +346,7 @@ class Jupyter(ServiceToggle):
     """JupyterHub for interactive analysis."""
 
     namespace: Name = "jupyter"
-    hostname: str | None = None
+    hostname: DnsName | None = None
     """The name users reach the hub at; required on Google Cloud (its HTTPS certificate
     and the OIDC callback are issued for it). DNS is yours to point at the address `up`
     reserves."""
@@ -291,7 +370,7 @@ class Services(Model):
 
 
 class Budget(Model):
-    monthly: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    monthly: Annotated[Decimal, Field(gt=0, le=1_000_000_000, decimal_places=2)]
     """Monthly budget in the currency below."""
     currency: Literal["USD"] = "USD"
     """The catalog's prices are US dollars; other currencies are not converted."""
@@ -307,7 +386,7 @@ class Budget(Model):
         Annotated[str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None
     ) = None
     """Billing account ID (XXXXXX-XXXXXX-XXXXXX); required for alerts and the hard cap."""
-    min_runway_hours: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    min_runway_hours: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal(0)
     """Refuse to deploy when the budget buys fewer hours at peak than this."""
 
     @field_validator("alert_thresholds")

@@ -279,3 +279,66 @@ def test_version_order_is_kubernetes_order() -> None:
     keys = [order(v) for v in ordered]
     assert keys == sorted(keys)  # type: ignore[type-var]
     assert order("1.0") is None and order("v1gamma1") is None
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+        node[path[-1]] = value
+
+    return edit
+
+
+#: Values Kubernetes or Google would refuse at deploy time, refused at validate instead:
+#: (where, value, what the message says).
+NONSENSE = [
+    (("network", "subnetRange"), "10.0.0.0/33", "not a valid IPv4 network"),
+    (("network", "controlPlaneRange"), "172.16.0.0/24", "must be a /28"),
+    (("services", "gridSite", "cvmfs", "repositories"), ["not a dns name!"], "not a DNS name"),
+    (("services", "jupyter", "hostname"), "bad host name", "not a DNS name"),
+    (("services", "reana", "hostname"), "UPPER_case.example.org", "not a DNS name"),
+    (("pools", 0, "zones"), ["us-central1-a", "us-central1-a"], "listed more than once"),
+    (("services", "jupyter", "oidc", "issuer"), "https://", "not an https URL"),
+    (("services", "jupyter", "oidc", "issuer"), "https://bad host/x", "not an https URL"),
+    (("services", "jupyter", "images", "cpu"), "Bad Image!!", "not an image reference"),
+    (("budget", "monthly"), 10**100, "less than or equal to 1000000000"),
+    (("pools", 0, "maxCores"), 10**30, "less than or equal to 10000000"),
+    (("budget", "alertThresholds"), [float("nan")], "finite number"),
+]
+
+
+@pytest.mark.parametrize(("where", "value", "says"), NONSENSE, ids=lambda v: str(v)[:30])
+def test_values_the_cloud_would_refuse_are_refused_at_validate(
+    where: tuple[Any, ...], value: Any, says: str, make_profile: Callable[..., Profile]
+) -> None:
+    with pytest.raises(ProfileError) as info:
+        make_profile(_set(where, value))
+    assert info.value.exit_code == ExitCode.INVALID_INPUT
+    assert says in str(info.value)
+
+
+def test_an_oidc_secret_ref_must_be_a_kubernetes_name(make_profile: Callable[..., Profile]) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        oidc = data["services"]["jupyter"]["oidc"]
+        oidc.pop("clientSecretEnv", None)
+        oidc["clientSecretRef"] = {"name": "Bad_Name"}
+
+    with pytest.raises(ProfileError, match="not a Kubernetes object name"):
+        make_profile(edit)
+
+
+def test_node_selector_keys_must_be_label_keys(catalog: Catalog) -> None:
+    text = (PROFILES / "onprem.yaml").read_text().replace("nvidia.com/gpu.present", "bad key!", 1)
+    with pytest.raises(ProfileError, match="not a Kubernetes label key"):
+        parse_profile(text, "onprem.yaml", catalog)
+
+
+def test_a_kubernetes_target_needs_node_selectors(catalog: Catalog) -> None:
+    import yaml
+
+    data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+    data["controlNode"].pop("nodeSelector")
+    with pytest.raises(ProfileError, match=r"controlNode\.nodeSelector: required"):
+        parse_profile(yaml.safe_dump(data), "onprem.yaml", catalog)
