@@ -30,7 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Temporary paths in one directory of this run, removed when it ends (pytest keeps
     its own under the system temp dir across runs)."""
     if config.option.basetemp is None:
-        config.option.basetemp = tempfile.mkdtemp(prefix="gridcloud-tests-")
+        _remove_orphans()
+        config.option.basetemp = tempfile.mkdtemp(prefix=f"gridcloud-tests-{os.getpid()}-")
         config.stash[_OWN_BASETEMP] = config.option.basetemp
 
 
@@ -41,6 +42,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _OWN_BASETEMP = pytest.StashKey[str]()
+
+
+def _remove_orphans() -> None:
+    """Temporary directories of earlier runs that were killed before they could remove
+    their own (their process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob("gridcloud-tests-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def require(module: str) -> Any:
