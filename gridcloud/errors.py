@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     ENGINE = 5
     ENGINE_MISSING = 6
     CONFLICT = 7
+    POLICY = 8
     INTERRUPTED = 130
 
 
@@ -59,6 +60,12 @@ class CatalogError(GridcloudError):
     """The price or machine catalog is missing or damaged."""
 
     exit_code = ExitCode.INTERNAL
+
+
+class PolicyError(GridcloudError):
+    """``--strict``: the Plan has policy warnings the profile does not waive."""
+
+    exit_code = ExitCode.POLICY
 
 
 class PlanError(GridcloudError):

@@ -85,9 +85,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         json: JsonOpt = False,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict", help="Exit 8 on a policy warning the profile does not waive (CI)."
+            ),
+        ] = False,
     ) -> None:
         """Show the facility a profile describes: pools, network, services, cost, budget."""
         from gridcloud.facility import analyse, resolve_profile
+        from gridcloud.policy import enforce_strict
 
         result = analyse(resolve_profile(profile))
         if values is not None:
@@ -97,6 +104,8 @@ def register(app: typer.Typer) -> None:
             from gridcloud.cli.output import emit_json
 
             emit_json(analysis_json(result))
+            if strict:
+                enforce_strict(result.findings)
             return
         from gridcloud.cli import tables
         from gridcloud.cli.output import out
@@ -104,3 +113,5 @@ def register(app: typer.Typer) -> None:
         for part in tables.analysis(result):
             out.print(part)
             out.print()
+        if strict:
+            enforce_strict(result.findings)

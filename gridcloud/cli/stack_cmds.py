@@ -108,6 +108,7 @@ def _operate(
     json_output: bool,
     yes: bool = True,
     allow_over_budget: bool = False,
+    strict: bool = False,
 ) -> None:
     from gridcloud.engine import stacks
     from gridcloud.facility import analyse, resolve_profile
@@ -117,6 +118,10 @@ def _operate(
     ref = _ref(stack, result.plan.name, backend, secrets_provider)
     if operation == "up":
         from gridcloud.cost.budget import enforce
+        from gridcloud.policy import enforce_strict
+
+        if strict:
+            enforce_strict(result.findings)
 
         enforce(result.verdict, allow_over_budget=allow_over_budget)
     confirm = _confirmer(operation, ref.name, yes=yes)
@@ -228,6 +233,12 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--allow-over-budget", help="Deploy even if the budget gate refuses."),
         ] = False,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict", help="Refuse (exit 8) on a policy warning the profile does not waive."
+            ),
+        ] = False,
         json: JsonOpt = False,
     ) -> None:
         """Create or update the facility (after the budget gate and a confirmation)."""
@@ -240,6 +251,7 @@ def register(app: typer.Typer) -> None:
             json_output=json,
             yes=yes,
             allow_over_budget=allow_over_budget,
+            strict=strict,
         )
 
     @app.command()

@@ -255,10 +255,16 @@ def findings(items: list[Finding], warnings: list[str]) -> RenderableType | None
         text.append("warning: ", style="yellow")
         text.append(f"{warning}\n")
     for finding in items:
+        if finding.waived is not None:
+            text.append("waived: ", style="dim")
+            text.append(f"{finding.message} [{finding.rule}]: {finding.waived}\n", style="dim")
+            continue
         text.append(
             f"{finding.severity}: ", style="yellow" if finding.severity == "warning" else "cyan"
         )
         text.append(f"{finding.message} [{finding.rule}]\n")
+        if finding.fix:
+            text.append(f"  fix: {finding.fix}\n", style="dim")
     text.rstrip()
     return text
 

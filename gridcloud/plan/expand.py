@@ -134,6 +134,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             services=services,
             budget=plan_budget(profile.budget),
             warnings=(*warnings, *services.warnings),
+            waivers={w.rule: w.reason for w in profile.policy.waivers},
         )
 
     reana_pool = reana_runtime_pool(profile)
@@ -190,4 +191,5 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         services=services,
         budget=plan_budget(profile.budget),
         warnings=(*warnings, *services.warnings),
+        waivers={w.rule: w.reason for w in profile.policy.waivers},
     )

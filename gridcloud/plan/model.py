@@ -201,6 +201,8 @@ class Plan(Frozen):
     services: ServicesPlan
     budget: BudgetPlan | None
     warnings: tuple[str, ...]
+    waivers: dict[str, str] = Field(default_factory=dict)
+    """Policy rules the profile accepts, with its reason (``policy.waivers``)."""
 
     @property
     def control(self) -> PoolPlan:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from gridcloud.policy.rules import Finding, evaluate
+from gridcloud.policy.rules import Finding, enforce_strict, evaluate
 
-__all__ = ["Finding", "evaluate"]
+__all__ = ["Finding", "enforce_strict", "evaluate"]

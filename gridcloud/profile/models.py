@@ -403,6 +403,17 @@ class Budget(Model):
         return self
 
 
+class Waiver(Model):
+    rule: str
+    """A policy rule's id (docs/policy.md)."""
+    reason: Annotated[str, Field(min_length=10, max_length=500)]
+    """Why the facility accepts what the rule flags (shown wherever the finding is)."""
+
+
+class Policy(Model):
+    waivers: list[Waiver] = Field(default_factory=list)
+
+
 class Profile(Model):
     """A gridcloud facility profile."""
 
@@ -417,6 +428,7 @@ class Profile(Model):
     cluster: Cluster = Field(default_factory=Cluster)
     services: Services = Field(default_factory=Services)
     budget: Budget | None = None
+    policy: Policy = Field(default_factory=Policy)
 
     @field_validator("pools")
     @classmethod

@@ -208,4 +208,11 @@ def test_notebooks_on_spot_only_with_a_warning(
             continue
         (pool,) = landing(spec, nodes(plan))
         if pool in spot:
-            assert any(f"spot pool {pool}" in w for w in plan.warnings), (component, pool)
+            from gridcloud.policy import evaluate
+
+            flagged = [
+                f
+                for f in evaluate(plan)
+                if f.rule == "interactive-on-spot" and f"spot pool {pool}" in f.message
+            ]
+            assert flagged, (component, pool)

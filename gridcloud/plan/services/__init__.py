@@ -158,16 +158,6 @@ def _jupyter(
     gpus = [p for p in pools if p.kind == "gpu"]
     arms = [p for p in pools if p.kind == "arm"]
     parts.classes.append(priorities.INTERACTIVE)
-    for pool, environments in (
-        (user, "notebooks"),
-        *((p, "GPU notebooks") for p in gpus),
-        *((p, "Arm notebooks") for p in arms),
-    ):
-        if pool.spot:
-            parts.warnings.append(
-                f"{environments} run on the spot pool {pool.name}: Google may reclaim a node "
-                "with 30 s notice, ending the sessions on it (home volumes are kept)"
-            )
     home = jupyter.home_storage_class(user, gpus, arms) if on_gcp else None
     if home is not None:
         parts.objects.append(home)
