@@ -242,3 +242,13 @@ def test_plan_shows_how_each_pool_spreads_over_its_zones(monkeypatch: pytest.Mon
     # on-demand: balanced, 10 nodes over 3 zones is at most 4 in one
     assert "any ≤1,000/zone" in out
     assert "balanced ≤4/zone" in out
+
+
+def test_plan_strict_passes_the_default_profile_and_refuses_an_unwaived_warning() -> None:
+    code, out, _ = run("plan", "default", "--strict")
+    assert code == 0
+    assert "waived" in out
+    # the small profile's GPU notebooks run on a spot pool and it waives nothing
+    code, _, err = run("plan", "small", "--strict")
+    assert code == 8
+    assert "interactive-on-spot" in err
