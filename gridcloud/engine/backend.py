@@ -27,3 +27,17 @@ def resolve_backend(given: str | None) -> str:
     state = default_state_dir()
     state.mkdir(parents=True, exist_ok=True)
     return f"file://{state}"
+
+
+def masked(url: str) -> str:
+    """The backend URL as shown: a password in it (``postgres://user:PASSWORD@host/db``)
+    replaced by ``****``. The URL itself reaches Pulumi through its environment only."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:****@{host}{port}"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gridcloud.engine import preflight
+from gridcloud.engine.backend import masked
 from gridcloud.engine.progress import Tracker, renderer_for
 from gridcloud.errors import (
     ConflictError,
@@ -93,13 +94,11 @@ def _options(ref: StackRef, plan: Plan | None) -> auto.LocalWorkspaceOptions:
 
     return auto.LocalWorkspaceOptions(
         program=program,
-        project_settings=auto.ProjectSettings(
-            name=PROJECT,
-            runtime="python",
-            backend=auto.ProjectBackend(url=ref.backend),
-        ),
+        # the backend through the environment, not the workspace's Pulumi.yaml: its URL may
+        # carry credentials (postgres://user:PASSWORD@host/db)
+        project_settings=auto.ProjectSettings(name=PROJECT, runtime="python"),
         secrets_provider=ref.secrets_provider,
-        env_vars={"PULUMI_SKIP_UPDATE_CHECK": "true"},
+        env_vars={"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_BACKEND_URL": ref.backend},
         pulumi_command=auto.PulumiCommand(version=VersionInfo(*preflight.MIN_PULUMI)),
     )
 
@@ -118,11 +117,11 @@ def translate(exc: BaseException, ref: StackRef, tracker: Tracker | None = None)
         return ConflictError(
             f"stack {ref.name} is locked by another update",
             hint="wait for it to finish; if it died, `pulumi cancel --stack "
-            f"{ref.name}` (with PULUMI_BACKEND_URL={ref.backend}) releases the lock",
+            f"{ref.name}` (with PULUMI_BACKEND_URL={masked(ref.backend)}) releases the lock",
         )
     if isinstance(exc, auto.StackNotFoundError):
         return InputError(
-            f"no stack {ref.name} in {ref.backend}",
+            f"no stack {ref.name} in {masked(ref.backend)}",
             hint="`gridcloud stacks` lists the stacks there; `gridcloud up` creates one",
         )
     if isinstance(exc, auto.CommandError):
@@ -234,7 +233,7 @@ def require_state(ref: StackRef) -> StackState:
     state = read_state(ref)
     if state is None:
         raise InputError(
-            f"no stack {ref.name} in {ref.backend}",
+            f"no stack {ref.name} in {masked(ref.backend)}",
             hint="`gridcloud stacks` lists the stacks there (--backend for another backend)",
         )
     if state.on_gcp:
@@ -348,7 +347,7 @@ def status(plan: Plan | None, ref: StackRef) -> dict[str, Any]:
             }
         return {
             "stack": ref.name,
-            "backend": ref.backend,
+            "backend": masked(ref.backend),
             "outputs": _masked_outputs(stack),
             "resources": by_type,
             "resourceCount": sum(by_type.values()),

@@ -339,3 +339,31 @@ def test_up_keeps_the_deployed_ranges_and_refuses_a_pool_they_cannot_hold(
     assert code == 3, err
     assert "deployed podRange 10.0.0.0/13 holds 2,048" in err
     assert engine_calls(fake_pulumi, "up") == []
+
+
+def test_a_password_in_the_backend_url_is_never_shown(
+    fake_pulumi: FakePulumi, credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_MODE", "missing")
+    url = "postgres://gc:S3cretPassw0rd@db.example.org:5432/state"
+    code, out, err = run("destroy", "--stack", "atlas-gcp", "--yes", "--backend", url)
+    assert code == 2
+    assert "postgres://gc:****@db.example.org:5432/state" in err
+    assert "S3cretPassw0rd" not in out + err
+
+
+def test_the_backend_url_reaches_pulumi_through_its_environment_only(
+    fake_pulumi: FakePulumi,
+) -> None:
+    from gridcloud.engine.backend import masked
+    from gridcloud.engine.stacks import StackRef, _options
+
+    url = "postgres://gc:S3cretPassw0rd@db.example.org/state"
+    ref = StackRef(name="atlas-gcp", backend=url, secrets_provider=None)
+    options = _options(ref, None)
+    assert options.project_settings is not None
+    assert options.project_settings.backend is None  # not written into Pulumi.yaml
+    assert options.env_vars is not None and options.env_vars["PULUMI_BACKEND_URL"] == url
+    assert masked("gs://bucket/prefix") == "gs://bucket/prefix"
+    assert masked("file:///home/u/state") == "file:///home/u/state"
+    assert masked("https://user:pw@api.example.org") == "https://user:****@api.example.org"
