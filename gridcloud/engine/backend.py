@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 BACKEND_ENV = "GRIDCLOUD_BACKEND"
+#: Where the stacks' workspaces live (tests point it elsewhere).
+WORKSPACES_ENV = "GRIDCLOUD_WORKSPACES"
 
 
 def default_state_dir() -> Path:
@@ -41,3 +43,19 @@ def masked(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit(parts._replace(netloc=f"{user}:****@{host}{port}"))
+
+
+def workspace_dir(backend: str, stack: str) -> Path:
+    """The Automation API's workspace for a stack: one persistent folder per backend and
+    stack in the user's data directory (its ``Pulumi.<stack>.yaml`` keeps the passphrase
+    provider's salt), named by a digest so no URL, nor its credentials, is in the name.
+    (Left to itself the Automation API makes a new folder in the system temp dir per run.)"""
+    import hashlib
+
+    from platformdirs import user_data_dir
+
+    root = os.environ.get(WORKSPACES_ENV) or str(Path(user_data_dir("gridcloud")) / "workspaces")
+    digest = hashlib.sha256(f"{backend}\n{stack}".encode()).hexdigest()[:16]
+    folder = Path(root) / f"{stack or 'all'}-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gridcloud.engine import preflight
-from gridcloud.engine.backend import masked
+from gridcloud.engine.backend import masked, workspace_dir
 from gridcloud.engine.progress import Tracker, renderer_for
 from gridcloud.errors import (
     ConflictError,
@@ -97,6 +97,7 @@ def _options(ref: StackRef, plan: Plan | None) -> auto.LocalWorkspaceOptions:
         # the backend through the environment, not the workspace's Pulumi.yaml: its URL may
         # carry credentials (postgres://user:PASSWORD@host/db)
         project_settings=auto.ProjectSettings(name=PROJECT, runtime="python"),
+        work_dir=str(workspace_dir(ref.backend, ref.name)),
         secrets_provider=ref.secrets_provider,
         env_vars={"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_BACKEND_URL": ref.backend},
         pulumi_command=auto.PulumiCommand(version=VersionInfo(*preflight.MIN_PULUMI)),

@@ -45,11 +45,10 @@ def no_cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GCE_METADATA_HOST", "")
-    # the Automation API makes a workspace directory per stack it opens: keep them in the
-    # test's own directory, not the system temp dir
+    # the stacks' workspaces in the test's own directory, not the user's data directory
     workspaces = tmp_path / "workspaces"
     workspaces.mkdir()
-    monkeypatch.setattr("tempfile.tempdir", str(workspaces))
+    monkeypatch.setenv("GRIDCLOUD_WORKSPACES", str(workspaces))
     monkeypatch.setattr("gridcloud.engine.preflight._on_google_compute", lambda: False)
     return home
 

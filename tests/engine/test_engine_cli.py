@@ -367,3 +367,19 @@ def test_the_backend_url_reaches_pulumi_through_its_environment_only(
     assert masked("gs://bucket/prefix") == "gs://bucket/prefix"
     assert masked("file:///home/u/state") == "file:///home/u/state"
     assert masked("https://user:pw@api.example.org") == "https://user:****@api.example.org"
+
+
+def test_each_stack_keeps_one_workspace_and_nothing_goes_to_the_temp_dir(
+    fake_pulumi: FakePulumi, credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(system_tmp))
+    for _ in range(2):
+        code, _, err = run("status", "--json")
+        assert code == 0, err
+    workspaces = sorted(p.name for p in Path(os.environ["GRIDCLOUD_WORKSPACES"]).iterdir())
+    assert len(workspaces) == 1 and workspaces[0].startswith("atlas-gcp-")
+    assert list(system_tmp.iterdir()) == []
