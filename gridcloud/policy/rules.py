@@ -30,7 +30,21 @@ class Finding(Frozen):
 
 Rule = Callable[[Plan], Iterator[Finding]]
 
+#: The rules, in the order findings are shown, with the ids each can report.
+_REGISTERED: list[tuple[tuple[str, ...], Rule]] = []
 
+
+def rule(*ids: str) -> Callable[[Rule], Rule]:
+    """Register a rule and the ids of its findings (the ids waivers may name)."""
+
+    def register(check: Rule) -> Rule:
+        _REGISTERED.append((ids, check))
+        return check
+
+    return register
+
+
+@rule("elastic-min-zero")
 def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
     for pool in plan.elastic_pools:
         if pool.min_nodes > 0 and plan.on_gcp:
@@ -43,6 +57,7 @@ def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
             )
 
 
+@rule("large-on-demand")
 def large_nodes_on_spot(plan: Plan) -> Iterator[Finding]:
     for pool in plan.elastic_pools:
         if plan.on_gcp and not pool.spot and (pool.vcpus or 0) >= BIG_NODE_CORES:
@@ -55,6 +70,7 @@ def large_nodes_on_spot(plan: Plan) -> Iterator[Finding]:
             )
 
 
+@rule("no-budget", "no-hard-cap")
 def budget_is_enforced(plan: Plan) -> Iterator[Finding]:
     if not plan.on_gcp:
         return
@@ -74,6 +90,7 @@ def budget_is_enforced(plan: Plan) -> Iterator[Finding]:
         )
 
 
+@rule("deletion-protection-off")
 def deletion_protection(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is not None and not plan.cluster.deletion_protection:
         yield Finding(
@@ -84,6 +101,7 @@ def deletion_protection(plan: Plan) -> Iterator[Finding]:
         )
 
 
+@rule("netpol-not-enforced")
 def network_policies_enforced(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is not None and plan.cluster.datapath_provider != "ADVANCED_DATAPATH":
         yield Finding(
@@ -102,6 +120,7 @@ def _values(plan: Plan, release: str) -> dict[str, Any] | None:
         return None
 
 
+@rule("hub-login-open")
 def hub_login_restricted(plan: Plan) -> Iterator[Finding]:
     values = _values(plan, "jupyterhub")
     if values is None:
@@ -117,6 +136,7 @@ def hub_login_restricted(plan: Plan) -> Iterator[Finding]:
         )
 
 
+@rule("gateway-unscoped")
 def gateway_scoped_to_the_hub(plan: Plan) -> Iterator[Finding]:
     values = _values(plan, "dask-gateway")
     if values is None:
@@ -133,6 +153,7 @@ def gateway_scoped_to_the_hub(plan: Plan) -> Iterator[Finding]:
         )
 
 
+@rule("reana-secret-fixed")
 def reana_secrets_generated(plan: Plan) -> Iterator[Finding]:
     try:
         release = plan.services.release("reana")
@@ -156,6 +177,7 @@ def _secret_paths(node: Any, at: tuple[str, ...]) -> set[tuple[str, ...]]:
     return set() if at[-1] in ("user",) else {at}
 
 
+@rule("interactive-on-spot")
 def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
     """Notebooks hold a user's session: a reclaimed spot node ends it."""
     values = _values(plan, "jupyterhub")
@@ -178,31 +200,9 @@ def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
             )
 
 
-RULES: tuple[Rule, ...] = (
-    elastic_pools_scale_to_zero,
-    large_nodes_on_spot,
-    budget_is_enforced,
-    deletion_protection,
-    network_policies_enforced,
-    hub_login_restricted,
-    gateway_scoped_to_the_hub,
-    reana_secrets_generated,
-    only_fault_tolerant_work_on_spot,
-)
-
+RULES: tuple[Rule, ...] = tuple(check for _, check in _REGISTERED)
 #: Every rule id, for waivers (the profile's ``policy.waivers`` are checked against it).
-RULE_IDS = (
-    "elastic-min-zero",
-    "large-on-demand",
-    "no-budget",
-    "no-hard-cap",
-    "deletion-protection-off",
-    "netpol-not-enforced",
-    "hub-login-open",
-    "gateway-unscoped",
-    "reana-secret-fixed",
-    "interactive-on-spot",
-)
+RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in _REGISTERED for i in ids)
 
 
 def evaluate(plan: Plan) -> list[Finding]:

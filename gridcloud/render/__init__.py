@@ -6,6 +6,6 @@ Used by ``gridcloud render`` and by the tests: one code path. Needs the ``render
 (``pip install 'gridcloud[render]'``): Helm's Go SDK and the schemas are large.
 """
 
-from gridcloud.render.manifests import Rendered, render_plan, render_release
+from gridcloud.render.manifests import Rendered, release_named, render_plan, render_release
 
-__all__ = ["Rendered", "render_plan", "render_release"]
+__all__ = ["Rendered", "release_named", "render_plan", "render_release"]

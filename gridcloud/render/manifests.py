@@ -138,7 +138,7 @@ def render_plan(
             progress(release.name)
         rendered.append(render_release(release, chart_source(release.chart_key, charts)))
     for patch in plan.services.patches:
-        _apply(patch.manifest, next(r for r in rendered if r.name == patch.release))
+        _apply(patch.manifest, release_named(rendered, patch.release))
     bodies = [
         *plan.services.objects,
         *(body for entry in plan.services.after_release for body in entry.manifests),
@@ -154,6 +154,14 @@ def gke_crds() -> tuple[dict[str, Any], ...]:
     """The custom kinds GKE serves for its load balancer (data/gke-crds.yaml)."""
     text = (Path(__file__).parent / "data" / "gke-crds.yaml").read_text()
     return tuple(yaml.safe_load(text))
+
+
+def release_named(rendered: list[Rendered], name: str) -> Rendered:
+    """The rendered release ``name`` (``gridcloud`` for the Plan's own objects)."""
+    for release in rendered:
+        if release.name == name:
+            return release
+    raise KeyError(name)
 
 
 def _apply(patch: dict[str, Any], rendered: Rendered) -> None:

@@ -22,7 +22,7 @@ import pytest
 import requests
 import yaml
 
-from gridcloud.render import Rendered
+from gridcloud.render import Rendered, release_named
 from tests.conftest import require
 from tests.services import local
 
@@ -50,10 +50,6 @@ class Facility:
         )
 
 
-def _release(rendered: list[Rendered], name: str) -> Rendered:
-    return next(r for r in rendered if r.name == name)
-
-
 @pytest.fixture(scope="module")
 def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
     if shutil.which("npm") is None:
@@ -61,8 +57,8 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
             pytest.fail("npm is needed for configurable-http-proxy")
         pytest.skip("npm is not installed")
     local.install_proxy()
-    hub_release = _release(rendered["default"], "jupyterhub")
-    gateway_release = _release(rendered["default"], "dask-gateway")
+    hub_release = release_named(rendered["default"], "jupyterhub")
+    gateway_release = release_named(rendered["default"], "dask-gateway")
     values = yaml.safe_load(local.decoded(hub_release.find("Secret", "hub").body)["values.yaml"])
     oauth = values["hub"]["config"]["GenericOAuthenticator"]
     ports = {k: local.free_port() for k in ("hub", "api", "public", "gw_api", "gw_http", "gw_tcp")}

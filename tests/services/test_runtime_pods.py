@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from gridcloud.plan import Plan
-from gridcloud.render import Rendered
+from gridcloud.render import Rendered, release_named
 from gridcloud.render.placement import landing, nodes
 from tests.conftest import require
 from tests.services import local
@@ -33,10 +33,6 @@ require("dask_gateway_server")
 
 PROFILES = ("default", "small", "onprem")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _release(rendered: list[Rendered], name: str) -> Rendered:
-    return next(r for r in rendered if r.name == name)
 
 
 def _planned(plan: Plan, release: str) -> dict[str, str]:
@@ -122,14 +118,14 @@ def runtime(
         plan, objects = plans[name], rendered[name]
         pods: dict[str, dict[str, Any]] = {}
         if "jupyter" in plan.services.enabled:
-            for slug, spec in notebook_pods(_release(objects, "jupyterhub")).items():
+            for slug, spec in notebook_pods(release_named(objects, "jupyterhub")).items():
                 pods[f"notebook:{slug}"] = spec
         if "dask" in plan.services.enabled:
             gpu = "GPU workers" in _planned(plan, "dask-gateway")
-            for component, spec in dask_pods(_release(objects, "dask-gateway"), gpu).items():
+            for component, spec in dask_pods(release_named(objects, "dask-gateway"), gpu).items():
                 pods[f"dask:{component}"] = spec
         if "reana" in plan.services.enabled:
-            pods["reana:jobs"] = reana_job_pod(_release(objects, "reana"))
+            pods["reana:jobs"] = reana_job_pod(release_named(objects, "reana"))
         site = plan.services.grid_site
         if site is not None:
             pods["grid:pilots"] = site.job_template["spec"]["template"]["spec"]

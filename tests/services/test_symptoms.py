@@ -12,19 +12,15 @@ import yaml
 
 from gridcloud.plan import Plan
 from gridcloud.plan.services.model import SECRET_PLACEHOLDER
-from gridcloud.render import Rendered
+from gridcloud.render import Rendered, release_named
 from gridcloud.render.placement import rendered_pods
 from tests.conftest import require
 from tests.services.test_rendered import PROFILES
 
 
-def _release(rendered: list[Rendered], name: str) -> Rendered:
-    return next(r for r in rendered if r.name == name)
-
-
 def _hub_values(rendered: list[Rendered]) -> dict[str, Any]:
     """The values the hub reads at start-up: the rendered Secret ``hub``'s values.yaml."""
-    secret = _release(rendered, "jupyterhub").find("Secret", "hub").body
+    secret = release_named(rendered, "jupyterhub").find("Secret", "hub").body
     values = yaml.safe_load(base64.b64decode(secret["data"]["values.yaml"]))
     assert isinstance(values, dict)
     return values
@@ -79,7 +75,7 @@ def _gateway_config(rendered: list[Rendered], folder: Path) -> Any:
     require("dask_gateway_server")
     from traitlets.config import PyFileConfigLoader
 
-    config_map = _release(rendered, "dask-gateway").find("ConfigMap", "api-dask-gateway")
+    config_map = release_named(rendered, "dask-gateway").find("ConfigMap", "api-dask-gateway")
     path = folder / "dask_gateway_config.py"
     path.write_text(config_map.body["data"]["dask_gateway_config.py"])
     return PyFileConfigLoader(path.name, path=str(folder)).load_config()
@@ -115,7 +111,7 @@ def test_home_disks_only_in_zones_every_notebook_pool_reaches(
     rendered: dict[str, list[Rendered]],
 ) -> None:
     """The default Arm pool is in zones a and b of three: home disks go there only."""
-    own = _release(rendered["default"], "gridcloud")
+    own = release_named(rendered["default"], "gridcloud")
     home = own.find("StorageClass", "gridcloud-home").body
     assert home["volumeBindingMode"] == "WaitForFirstConsumer"
     zones = home["allowedTopologies"][0]["matchLabelExpressions"][0]["values"]
@@ -185,7 +181,7 @@ def test_no_chart_placeholder_is_left_in_any_secret(
             for _ in range(2)
         )
         placeholders = {k: v for k, v in first.items() if second.get(k) == v and v}
-        ours = _secret_values(_release(rendered[name], release.name))
+        ours = _secret_values(release_named(rendered[name], release.name))
         left = {
             k: v
             for k, v in ours.items()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.services.model import Footprint, FootprintItem
+from gridcloud.plan.services.reana import runs_traefik
 from gridcloud.plan.services.resources import CONTAINERS, NAMESPACE_DEFAULT, SET, Request
 
 if TYPE_CHECKING:
@@ -76,10 +77,8 @@ def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
             "gridSite", "squid", SET, extra_memory=services.grid_site.squid.cache_mem_mb
         )
     if services.reana.enabled:
-        # on Google Cloud, the load balancer replaces REANA's Traefik (ingress.py)
-        items += [
-            i for i in _items("reana", "reana", SET) if not (on_gcp and i.component == "traefik")
-        ]
+        traefik = runs_traefik(load_balancer=on_gcp)
+        items += [i for i in _items("reana", "reana", SET) if traefik or i.component != "traefik"]
         items += _defaulted("reana", "reana")
     if services.jupyter.enabled:
         items += _items("jupyter", "jupyterhub", SET)

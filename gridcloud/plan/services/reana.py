@@ -37,6 +37,11 @@ NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
 GKE_DISK_CLASS = "standard-rwo"
 
 
+def runs_traefik(*, load_balancer: bool) -> bool:
+    """REANA's own Traefik runs only where no GKE load balancer serves it (ingress.py)."""
+    return not load_balancer
+
+
 def reana_release(
     reana: Reana, control: PoolPlan, runtime: PoolPlan, *, load_balancer: bool
 ) -> ReleasePlan:
@@ -68,7 +73,7 @@ def reana_release(
             "gitlab": {k[-1]: SECRET_PLACEHOLDER for k in UNUSED_INTEGRATION_SECRETS[2:]},
         },
     }
-    if load_balancer:
+    if not runs_traefik(load_balancer=load_balancer):
         values["ingress"] = {"enabled": False}
         values["traefik"] = {"enabled": False}
     else:

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
 from gridcloud.plan.services.resources import SET
 from gridcloud.program.services.kubeconfig import token_kubeconfig
-from gridcloud.program.services.secrets import from_environment, values_with_secrets
+from gridcloud.program.services.secrets import (
+    from_environment,
+    generated_password,
+    values_with_secrets,
+)
 
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
@@ -171,12 +174,7 @@ class Services(pulumi.ComponentResource):
         """A Secret of generated values (kept encrypted in the state) and literal ones."""
         data: dict[str, pulumi.Input[str]] = dict(plan.literal)
         for key in plan.generated:
-            data[key] = random.RandomPassword(
-                f"{name}-{plan.name}-{key}",
-                length=plan.length,
-                special=False,
-                opts=pulumi.ResourceOptions(parent=self),
-            ).result
+            data[key] = generated_password(f"{name}-{plan.name}-{key}", plan.length, self)
         return k8s.core.v1.Secret(
             f"{name}-secret-{plan.namespace}-{plan.name}",
             metadata={"name": plan.name, "namespace": plan.namespace},

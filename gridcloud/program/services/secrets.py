@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from gridcloud.plan.services.model import ReleasePlan
 
 
+def generated_password(name: str, length: int, parent: pulumi.Resource) -> pulumi.Output[str]:
+    """A password Pulumi generates once and keeps encrypted in the state (letters and
+    digits); ``name`` keeps it the same across updates."""
+    return random.RandomPassword(
+        name, length=length, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    ).result
+
+
 def values_with_secrets(release: ReleasePlan, parent: pulumi.Resource) -> dict[str, Any]:
     """The release's values with each secret placeholder replaced by a generated password.
 
@@ -22,16 +30,15 @@ def values_with_secrets(release: ReleasePlan, parent: pulumi.Resource) -> dict[s
     """
     values = copy.deepcopy(release.values)
     for secret in release.secrets:
-        password = random.RandomPassword(
+        password = generated_password(
             f"{release.name}-{'-'.join(secret.path).lower().replace('_', '-')}",
-            length=secret.length,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=parent),
+            secret.length,
+            parent,
         )
         node = values
         for key in secret.path[:-1]:
             node = node[key]
-        node[secret.path[-1]] = password.result
+        node[secret.path[-1]] = password
     return values
 
 
