@@ -21,6 +21,17 @@ SUBNET_RESERVED_ADDRESSES = 4
 SMALLEST_SUBNET_PREFIX = 29
 #: GKE's default service range: 4,096 ClusterIP services.
 SERVICE_RANGE_PREFIX = 20
+#: Cloud NAT (documentation "Ports and addresses"): with dynamic port allocation the ports
+#: per VM range from a minimum to a maximum, both powers of two, at most 65,536; one NAT
+#: address has 64,512 ports (65,536 less the 1,024 well-known ones). A pilot or Dask worker
+#: per core, each with up to 64 concurrent connections to one destination (storage, PanDA,
+#: CVMFS's Stratum 1 through Squid): an assumption, so an 80-core node may take 8,192 ports
+#: instead of failing at 64.
+NAT_PORTS_PER_CORE = 64
+NAT_MAX_PORTS_PER_VM = 65_536
+NAT_PORTS_PER_ADDRESS = 64_512
+#: Authorized networks GKE accepts for a control plane's public endpoint.
+MAX_AUTHORIZED_NETWORKS = 50
 #: Extra nodes a surge upgrade adds per pool (GKE default maxSurge).
 SURGE_NODES_PER_POOL = 1
 
@@ -45,6 +56,12 @@ SHARED_CORES = {
     "f1-micro": 0.2,
     "g1-small": 0.5,
 }
+
+
+def nat_max_ports_per_vm(largest_node_cores: int) -> int:
+    """Cloud NAT's per-VM ceiling for nodes of this many cores: a power of two."""
+    need = max(largest_node_cores, 1) * NAT_PORTS_PER_CORE
+    return min(1 << (need - 1).bit_length(), NAT_MAX_PORTS_PER_VM)
 
 
 def _tiered(amount: float, tiers: tuple[tuple[float, float], ...]) -> float:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from gridcloud.catalog import limits
 from gridcloud.catalog.model import STALE_AFTER_DAYS
 from gridcloud.cost.money import Amount, Rate
 from gridcloud.plan.frozen import Frozen
@@ -220,8 +221,6 @@ def _sum(values: list[Decimal | None]) -> Decimal | None:
     return sum((v for v in values if v is not None), Decimal(0))
 
 
-#: Ports of one NAT address (65,536 less the 1,024 well-known ones).
-NAT_PORTS_PER_ADDRESS = 64512
 #: The forwarding rules of one HTTPS entry point: HTTPS, and HTTP for the redirect.
 RULES_PER_ENTRY_POINT = 2
 
@@ -239,7 +238,7 @@ def _nat_hourly(vms: int, network: dict[str, Decimal]) -> Decimal:
 
 
 def _nat_addresses(vms: int, ports_per_vm: int) -> int:
-    return 0 if vms == 0 else max(1, -(-vms * ports_per_vm // NAT_PORTS_PER_ADDRESS))
+    return 0 if vms == 0 else max(1, -(-vms * ports_per_vm // limits.NAT_PORTS_PER_ADDRESS))
 
 
 def _rules_hourly(rules: int, network: dict[str, Decimal]) -> Decimal:

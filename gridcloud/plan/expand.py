@@ -13,8 +13,10 @@ from gridcloud.catalog import limits
 from gridcloud.cost import money
 from gridcloud.errors import PlanError
 from gridcloud.plan.model import (
+    AuthorizedNetwork,
     BudgetPlan,
     ClusterPlan,
+    ClusterSecurity,
     Deployed,
     GcpNames,
     GcpPlacement,
@@ -77,18 +79,22 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
     )
 
 
-#: Project roles of the nodes' own service account: logs, metrics, metadata and image pulls,
-#: what a GKE node needs (never the default compute account, Editor on the project).
-NODE_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-    "roles/stackdriver.resourceMetadata.writer",
-    "roles/artifactregistry.reader",
-)
+#: Project roles of the nodes' own service account: GKE's minimal node role (logs, metrics,
+#: resource metadata; GKE's "Use least privilege service accounts for your nodes"), never
+#: the default compute account (Editor on the project). The images are public: no registry
+#: role.
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
 #: The label every GCP resource of a facility carries, with the facility's name as value.
 FACILITY_LABEL = "gridcloud-facility"
 MANAGED_BY = {"managed-by": "gridcloud"}
+
+
+def authorized_networks(cluster: Cluster) -> tuple[AuthorizedNetwork, ...] | None:
+    if cluster.authorized_networks is None:
+        return None
+    return tuple(
+        AuthorizedNetwork(name=n.name, cidr=str(n.cidr)) for n in cluster.authorized_networks
+    )
 
 
 def gcp_names(name: str) -> GcpNames:
@@ -164,7 +170,12 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     # A zonal cluster's own zone is implied; GKE's API lists only the others.
     node_locations = tuple(z for z in zones if z != location)
     surge = sum(p.upgrade.max_surge for p in pools if p.upgrade is not None)
-    network = plan_network(profile.network, max_nodes + surge, deployed)
+    network = plan_network(
+        profile.network,
+        max_nodes + surge,
+        deployed,
+        largest_node_cores=max(p.vcpus or 1 for p in pools),
+    )
     services = plan_services(profile, pools, network, on_gcp=True)
     return Plan(
         name=profile.name,
@@ -183,6 +194,14 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             deletion_protection=profile.cluster.deletion_protection,
             max_nodes=max_nodes,
             node_roles=NODE_ROLES,
+            security=ClusterSecurity(
+                private_nodes=True,
+                authorized_networks=authorized_networks(profile.cluster),
+                workload_identity=True,
+                shielded_nodes=True,
+                auto_repair=True,
+                auto_upgrade=True,
+            ),
             resource_labels={**MANAGED_BY, FACILITY_LABEL: profile.name},
             names=gcp_names(profile.name),
         ),

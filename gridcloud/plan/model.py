@@ -103,8 +103,12 @@ class PoolPlan(Frozen):
 class NetworkPlan(Frozen):
     max_pods_per_node: int
     nat_min_ports_per_vm: int = 64
-    """Cloud NAT's ports per VM (Google's default): with its automatic addresses, one
-    address serves 64,512 / this many VMs."""
+    """Cloud NAT's ports reserved per VM (Google's default): with its automatic addresses,
+    one address serves 64,512 / this many VMs."""
+    nat_dynamic_ports: bool
+    """Dynamic port allocation: a busy VM gets more ports, up to ``nat_max_ports_per_vm``."""
+    nat_max_ports_per_vm: int
+    """Sized for the largest node: ``NAT_PORTS_PER_CORE`` per core, a power of two."""
     pod_block_prefix: int
     """Each node's pod block: the smallest block holding twice its max pods."""
     nodes_to_address: int
@@ -139,6 +143,27 @@ class GcpNames(Frozen):
     """The nodes' service account ID."""
 
 
+class AuthorizedNetwork(Frozen):
+    name: str
+    cidr: str
+
+
+class ClusterSecurity(Frozen):
+    """How the cluster and its nodes are hardened: decided here, translated by the program,
+    checked by the policy rules (docs/security.md)."""
+
+    private_nodes: bool
+    """Nodes without external addresses (egress through Cloud NAT)."""
+    authorized_networks: tuple[AuthorizedNetwork, ...] | None
+    """The only addresses that may reach the control plane's public endpoint; None: any."""
+    workload_identity: bool
+    """Pods get Google identities through the GKE metadata server, never the node's."""
+    shielded_nodes: bool
+    """Shielded GKE nodes with secure boot and integrity monitoring."""
+    auto_repair: bool
+    auto_upgrade: bool
+
+
 class ClusterPlan(Frozen):
     name: str
     availability: Literal["zonal", "regional"]
@@ -158,6 +183,7 @@ class ClusterPlan(Frozen):
     max_nodes: int
     node_roles: tuple[str, ...]
     """Project roles of the nodes' own service account: what a GKE node needs, no more."""
+    security: ClusterSecurity
     resource_labels: dict[str, str]
     """Labels on every GCP resource that takes them: the billing export and the leftover
     listing after a destroy find the facility's resources by them."""

@@ -115,10 +115,14 @@ def _kept(
 
 
 def plan_network(
-    network: Network, nodes_to_address: int, deployed: Deployed | None = None
+    network: Network,
+    nodes_to_address: int,
+    deployed: Deployed | None = None,
+    *,
+    largest_node_cores: int = 1,
 ) -> NetworkPlan:
     """Size and place the ranges for ``nodes_to_address`` nodes, keeping what ``deployed``
-    fixes."""
+    fixes; size Cloud NAT's ports for nodes of ``largest_node_cores``."""
     max_pods = network.max_pods_per_node
     block = pod_block_prefix(max_pods)
     kept = _kept(network, nodes_to_address, deployed)
@@ -184,6 +188,8 @@ def plan_network(
         pod_range=str(placed["podRange"]),
         service_range=str(placed["serviceRange"]),
         control_plane_range=str(network.control_plane_range),
+        nat_dynamic_ports=True,
+        nat_max_ports_per_vm=limits.nat_max_ports_per_vm(largest_node_cores),
         pod_range_name=POD_RANGE_NAME,
         service_range_name=SERVICE_RANGE_NAME,
         pod_range_nodes=pod_range_capacity(placed["podRange"], max_pods),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
+from gridcloud.catalog import limits
 from gridcloud.plan.model import Frozen, Plan
 
 BIG_NODE_CORES = 32
@@ -111,6 +112,214 @@ def network_policies_enforced(plan: Plan) -> Iterator[Finding]:
             "and the choice is made when the cluster is created",
             fix="create the cluster with Dataplane V2 (datapathProvider ADVANCED_DATAPATH)",
         )
+
+
+@rule("private-nodes-off")
+def nodes_are_private(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is not None and not plan.cluster.security.private_nodes:
+        yield Finding(
+            rule="private-nodes-off",
+            severity="warning",
+            message="the nodes have external addresses: every node, and every pilot on it, "
+            "is reachable from the internet",
+            fix="private nodes (enable_private_nodes), with egress through Cloud NAT",
+        )
+
+
+@rule("control-plane-open")
+def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is None:
+        return
+    networks = plan.cluster.security.authorized_networks
+    open_ranges = [n.name for n in networks or () if n.cidr.endswith("/0")]
+    if networks is None or open_ranges:
+        yield Finding(
+            rule="control-plane-open",
+            severity="warning",
+            message="the control plane's endpoint answers any address on the internet "
+            "(authentication still applies, but every API server flaw is exposed)",
+            fix="list where `gridcloud up`, kubectl and CI run from in "
+            "cluster.authorizedNetworks (CIDR ranges; GKE takes up to 50)",
+        )
+
+
+@rule("workload-identity-off")
+def workload_identity(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is not None and not plan.cluster.security.workload_identity:
+        yield Finding(
+            rule="workload-identity-off",
+            severity="warning",
+            message="without Workload Identity every pod can use the node's service account "
+            "through the metadata server",
+            fix="enable Workload Identity (workload pool PROJECT.svc.id.goog, GKE_METADATA on "
+            "the node pools)",
+        )
+
+
+@rule("shielded-nodes-off")
+def shielded_nodes(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is not None and not plan.cluster.security.shielded_nodes:
+        yield Finding(
+            rule="shielded-nodes-off",
+            severity="warning",
+            message="nodes are not shielded: no secure boot, no integrity monitoring, and a "
+            "stolen node credential can impersonate a node",
+            fix="enable shielded nodes with secure boot and integrity monitoring",
+        )
+
+
+#: GKE's minimal role for a node's service account ("Use least privilege IAM service
+#: accounts"): logs, metrics, resource metadata.
+MINIMAL_NODE_ROLE = "roles/container.defaultNodeServiceAccount"
+
+
+@rule("node-account-roles")
+def node_account_minimal(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is None:
+        return
+    roles = set(plan.cluster.node_roles)
+    broader = sorted(roles - {MINIMAL_NODE_ROLE})
+    if broader:
+        yield Finding(
+            rule="node-account-roles",
+            severity="warning",
+            message=f"the nodes' service account holds {', '.join(broader)} beyond GKE's "
+            "minimal node role: every pod that reaches the node's credentials holds it too",
+            fix=f"give the node account {MINIMAL_NODE_ROLE} only; give workloads their own "
+            "accounts through Workload Identity",
+        )
+    if MINIMAL_NODE_ROLE not in roles:
+        yield Finding(
+            rule="node-account-roles",
+            severity="warning",
+            message=f"the nodes' service account lacks {MINIMAL_NODE_ROLE}: nodes cannot "
+            "write logs and metrics",
+            fix=f"grant {MINIMAL_NODE_ROLE} to the node account",
+        )
+
+
+@rule("auto-repair-upgrade-off")
+def nodes_repaired_and_upgraded(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is None:
+        return
+    security = plan.cluster.security
+    off = [
+        what
+        for what, on in (("repair", security.auto_repair), ("upgrade", security.auto_upgrade))
+        if not on
+    ]
+    if off:
+        yield Finding(
+            rule="auto-repair-upgrade-off",
+            severity="warning",
+            message=f"node auto-{' and auto-'.join(off)} off: broken nodes stay, security "
+            f"patches wait, and the {plan.cluster.release_channel} release channel expects "
+            "auto-upgrade",
+            fix="turn on auto-repair and auto-upgrade on every node pool",
+        )
+
+
+@rule("nat-ports-small")
+def nat_ports_for_big_nodes(plan: Plan) -> Iterator[Finding]:
+    if plan.network is None:
+        return
+    cores = max((p.vcpus or 0 for p in plan.pools), default=0)
+    need = cores * limits.NAT_PORTS_PER_CORE
+    net = plan.network
+    ceiling = net.nat_max_ports_per_vm if net.nat_dynamic_ports else net.nat_min_ports_per_vm
+    if ceiling < min(need, limits.NAT_MAX_PORTS_PER_VM):
+        yield Finding(
+            rule="nat-ports-small",
+            severity="warning",
+            message=f"Cloud NAT gives a VM at most {ceiling:,} ports; a {cores}-core node "
+            f"running a pilot per core may need {need:,}: connections fail once they run out",
+            fix=f"enable dynamic port allocation with max ports per VM of at least "
+            f"{limits.nat_max_ports_per_vm(cores):,}",
+        )
+
+
+#: Verbs that let a role grant itself more, and resources that reach beyond the namespace's
+#: workloads (RBAC, tokens, nodes, the namespace itself).
+ESCALATING_VERBS = frozenset({"*", "escalate", "bind", "impersonate"})
+SENSITIVE_RESOURCES = frozenset(
+    {
+        "*",
+        "roles",
+        "rolebindings",
+        "clusterroles",
+        "clusterrolebindings",
+        "serviceaccounts",
+        "serviceaccounts/token",
+        "nodes",
+        "namespaces",
+        "persistentvolumes",
+        "pods/exec",
+        "pods/attach",
+    }
+)
+
+
+@rule("grid-rbac-broad")
+def grid_rbac_minimal(plan: Plan) -> Iterator[Finding]:
+    site = plan.services.grid_site
+    if site is None:
+        return
+    for r in site.role_rules:
+        wide = sorted(
+            ({v for v in r.verbs if v in ESCALATING_VERBS})
+            | {x for x in r.resources if x in SENSITIVE_RESOURCES}
+            | ({"*"} if "*" in r.api_groups else set())
+        )
+        if wide:
+            yield Finding(
+                rule="grid-rbac-broad",
+                severity="warning",
+                message=f"the grid submitter's Role grants {', '.join(wide)}: beyond what "
+                "Harvester needs to run pilots, and a way out of its namespace",
+                fix="keep the submitter's Role to Jobs, pods (get/list/delete), pods/log, "
+                "ConfigMaps and Secrets in the site's namespace",
+            )
+
+
+def _privileged_containers(spec: dict[str, Any]) -> Iterator[str]:
+    for kind in ("initContainers", "containers"):
+        for container in spec.get(kind, []):
+            context = container.get("securityContext", {})
+            added = set(context.get("capabilities", {}).get("add", []))
+            if context.get("privileged") or added & {"SYS_ADMIN", "NET_ADMIN", "ALL"}:
+                yield container.get("name", "?")
+
+
+@rule("privileged-pod")
+def no_needless_privilege(plan: Plan) -> Iterator[Finding]:
+    """CVMFS's node plugin is privileged by need (FUSE mounts shared with the host) and not
+    flagged; anything else privileged is."""
+    site = plan.services.grid_site
+    if site is not None:
+        pod = site.job_template.get("spec", {}).get("template", {}).get("spec", {})
+        for name in _privileged_containers(pod):
+            yield Finding(
+                rule="privileged-pod",
+                severity="warning",
+                message=f"the pilot Job's container {name} is privileged: a payload that "
+                "escapes it owns the node",
+                fix="run pilots unprivileged (CVMFS through the CSI driver's claims, payloads "
+                "in unprivileged Apptainer)",
+            )
+    values = _values(plan, "jupyterhub")
+    enforced = plan.cluster is not None and plan.cluster.datapath_provider == "ADVANCED_DATAPATH"
+    if values is not None and enforced:
+        # the chart's default is true: a privileged iptables init container per notebook
+        metadata = values.get("singleuser", {}).get("cloudMetadata", {})
+        if metadata.get("blockWithIptables", True):
+            yield Finding(
+                rule="privileged-pod",
+                severity="warning",
+                message="every notebook pod starts a privileged init container to block the "
+                "cloud metadata server, which the enforced NetworkPolicy already blocks",
+                fix="set singleuser.cloudMetadata.blockWithIptables: false and keep the "
+                "notebooks' NetworkPolicy (cloudMetadataServer: false)",
+            )
 
 
 def _values(plan: Plan, release: str) -> dict[str, Any] | None:

@@ -224,11 +224,35 @@ class Network(Model):
         return value
 
 
+class AuthorizedNetwork(Model):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    """What the range is (GKE shows it as the display name)."""
+    cidr: ipaddress.IPv4Network
+    """Addresses that may reach the control plane's endpoint."""
+
+
 class Cluster(Model):
     availability: Literal["auto", "zonal", "regional"] = "auto"
     """auto: zonal (free-tier management fee) unless the cluster is large; see docs."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
     deletion_protection: bool = True
+    authorized_networks: Annotated[
+        list[AuthorizedNetwork], Field(min_length=1, max_length=limits.MAX_AUTHORIZED_NETWORKS)
+    ] | (None) = None
+    """The only addresses that may reach the control plane (where `gridcloud up` and kubectl
+    run from, CI runners included). Absent: any address (authentication still needed)."""
+
+    @field_validator("authorized_networks")
+    @classmethod
+    def _distinct_ranges(
+        cls, value: list[AuthorizedNetwork] | None
+    ) -> list[AuthorizedNetwork] | None:
+        if value is not None:
+            seen = [str(n.cidr) for n in value]
+            twice = sorted({c for c in seen if seen.count(c) > 1})
+            if twice:
+                raise ValueError(f"lists {', '.join(twice)} more than once")
+        return value
 
 
 class ServiceToggle(Model):

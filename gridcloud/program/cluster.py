@@ -40,6 +40,16 @@ class Cluster(pulumi.ComponentResource):
         assert plan.network is not None
         assert plan.target.provider == "gcp"
         spec, net = plan.cluster, plan.network
+        security = spec.security
+        authorized: gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None = None
+        if security.authorized_networks is not None:
+            authorized = {
+                "cidr_blocks": [
+                    {"cidr_block": n.cidr, "display_name": n.name}
+                    for n in security.authorized_networks
+                ],
+                "gcp_public_cidrs_access_enabled": False,
+            }
         self.cluster = gcp.container.Cluster(
             f"{name}-gke",
             name=spec.name,
@@ -56,7 +66,7 @@ class Cluster(pulumi.ComponentResource):
             },
             default_max_pods_per_node=net.max_pods_per_node,
             private_cluster_config={
-                "enable_private_nodes": True,
+                "enable_private_nodes": security.private_nodes,
                 "enable_private_endpoint": False,
                 "master_ipv4_cidr_block": net.control_plane_range,
             },
@@ -64,8 +74,13 @@ class Cluster(pulumi.ComponentResource):
             initial_node_count=1,
             node_config={"service_account": node_account_email, "oauth_scopes": [CLOUD_PLATFORM]},
             release_channel={"channel": spec.release_channel},
-            workload_identity_config={"workload_pool": f"{plan.target.project}.svc.id.goog"},
-            enable_shielded_nodes=True,
+            master_authorized_networks_config=authorized,
+            workload_identity_config=(
+                {"workload_pool": f"{plan.target.project}.svc.id.goog"}
+                if security.workload_identity
+                else None
+            ),
+            enable_shielded_nodes=security.shielded_nodes,
             cost_management_config={"enabled": True},
             resource_labels=dict(spec.resource_labels),
             deletion_protection=spec.deletion_protection,

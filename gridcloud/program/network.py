@@ -67,6 +67,10 @@ class Network(pulumi.ComponentResource):
             router=self.router.name,
             nat_ip_allocate_option="AUTO_ONLY",
             min_ports_per_vm=net.nat_min_ports_per_vm,
+            enable_dynamic_port_allocation=net.nat_dynamic_ports,
+            max_ports_per_vm=net.nat_max_ports_per_vm if net.nat_dynamic_ports else None,
+            # Google refuses endpoint-independent mapping with dynamic port allocation
+            enable_endpoint_independent_mapping=False,
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
             opts=child,

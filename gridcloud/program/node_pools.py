@@ -32,6 +32,7 @@ def node_config(
     plan: Plan, pool: PoolPlan, account_email: pulumi.Input[str]
 ) -> gcp.container.NodePoolNodeConfigArgsDict:
     assert plan.cluster is not None
+    security = plan.cluster.security
     config: gcp.container.NodePoolNodeConfigArgsDict = {
         "machine_type": pool.machine_type,
         "spot": pool.spot,
@@ -43,10 +44,12 @@ def node_config(
         ],
         "service_account": account_email,
         "oauth_scopes": [CLOUD_PLATFORM],
-        "workload_metadata_config": {"mode": "GKE_METADATA"},
+        "workload_metadata_config": {
+            "mode": "GKE_METADATA" if security.workload_identity else "GCE_METADATA"
+        },
         "shielded_instance_config": {
-            "enable_secure_boot": True,
-            "enable_integrity_monitoring": True,
+            "enable_secure_boot": security.shielded_nodes,
+            "enable_integrity_monitoring": security.shielded_nodes,
         },
         "resource_labels": {**plan.cluster.resource_labels, "gridcloud-pool": pool.name},
     }
@@ -94,7 +97,10 @@ class NodePool(pulumi.ComponentResource):
             location=plan.cluster.location,
             node_locations=list(pool.zones),
             max_pods_per_node=plan.network.max_pods_per_node,
-            management={"auto_repair": True, "auto_upgrade": True},
+            management={
+                "auto_repair": plan.cluster.security.auto_repair,
+                "auto_upgrade": plan.cluster.security.auto_upgrade,
+            },
             upgrade_settings={
                 "max_surge": pool.upgrade.max_surge,
                 "max_unavailable": pool.upgrade.max_unavailable,

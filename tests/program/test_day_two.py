@@ -182,6 +182,17 @@ def test_changing_a_service_setting_changes_only_the_releases_that_read_it(again
     assert replaced(diff) == {}
 
 
+def test_opening_or_narrowing_the_control_plane_updates_the_cluster_in_place(
+    again: Any,
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["cluster"]["authorizedNetworks"] = [{"name": "ci", "cidr": "203.0.113.0/24"}]
+
+    _, diff = again(edit)
+    assert set(diff) == {"gcp:container/cluster:Cluster::cluster-gke"}
+    assert replaced(diff) == {}
+
+
 def test_changing_machine_type_and_disk_updates_in_place(again: Any) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["pools"][2]["machineType"] = "n2d-standard-32"

@@ -58,6 +58,21 @@ def test_network_subnet_ranges_and_nat(default: tuple[Plan, Rendered]) -> None:
     nat = rendered.one("gcp:compute/routerNat:RouterNat").inputs
     assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
     assert nat["router"] == rendered.one("gcp:compute/router:Router").inputs["name"]
+    # 80-core spot nodes: 80 x 64 ports = 5,120, rounded up to a power of two
+    assert nat["enableDynamicPortAllocation"] is True
+    assert nat["minPortsPerVm"] == 64
+    assert nat["maxPortsPerVm"] == 8192
+    assert nat["enableEndpointIndependentMapping"] is False
+
+
+def test_small_nodes_get_a_small_nat_ceiling(make_plan: Callable[..., Plan]) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        cpu = data["pools"][0]
+        cpu["machineType"], cpu["maxCores"] = "e2-standard-4", 4_000
+
+    nat = render(make_plan(edit)).one("gcp:compute/routerNat:RouterNat").inputs
+    # the largest node left is the Arm pool's t2a-standard-48: 48 x 64 = 3,072 -> 4,096
+    assert nat["maxPortsPerVm"] == 4096
 
 
 def test_cluster_properties(default: tuple[Plan, Rendered]) -> None:
@@ -72,6 +87,16 @@ def test_cluster_properties(default: tuple[Plan, Rendered]) -> None:
         cluster["workloadIdentityConfig"]["workloadPool"] == "atlas-analysis-facility.svc.id.goog"
     )
     assert cluster["enableShieldedNodes"] is True
+    # only the profile's ranges reach the control plane, not even Google Cloud's own
+    assert cluster["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [
+            {"cidrBlock": "128.141.0.0/16", "displayName": "cern-128-141"},
+            {"cidrBlock": "128.142.0.0/16", "displayName": "cern-128-142"},
+            {"cidrBlock": "137.138.0.0/16", "displayName": "cern-137-138"},
+            {"cidrBlock": "188.184.0.0/15", "displayName": "cern-188-184"},
+        ],
+        "gcpPublicCidrsAccessEnabled": False,
+    }
     assert cluster["costManagementConfig"] == {"enabled": True}
     assert cluster["releaseChannel"] == {"channel": "REGULAR"}
     assert cluster["deletionProtection"] is True
@@ -97,13 +122,8 @@ def test_nodes_use_their_own_least_privilege_account(default: tuple[Plan, Render
     account = rendered.one("gcp:serviceaccount/account:Account").inputs
     email = f"{account['accountId']}@project.iam.gserviceaccount.com"
     roles = {r.inputs["role"] for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")}
-    assert roles == {
-        "roles/logging.logWriter",
-        "roles/monitoring.metricWriter",
-        "roles/monitoring.viewer",
-        "roles/stackdriver.resourceMetadata.writer",
-        "roles/artifactregistry.reader",
-    }
+    # GKE's least-privilege node role, nothing else (the images are public)
+    assert roles == {"roles/container.defaultNodeServiceAccount"}
     assert all(
         r.inputs["member"] == f"serviceAccount:{email}"
         for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")

@@ -4,6 +4,7 @@ puts each pod where the Plan says: what a cluster would do with the install."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -159,3 +160,26 @@ def test_render_command_refuses_a_folder_without_the_charts(tmp_path: Path) -> N
     )
     assert result.exit_code == 2
     assert not (tmp_path / "o").exists()
+
+
+def _privileged(spec: dict[str, Any]) -> list[str]:
+    return [
+        c["name"]
+        for c in [*spec.get("initContainers", []), *spec.get("containers", [])]
+        if (c.get("securityContext") or {}).get("privileged")
+    ]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_only_the_cvmfs_node_plugin_runs_privileged(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    """The CVMFS CSI node plugin mounts FUSE file systems for the host (bidirectional mount
+    propagation needs privilege); no other service pod does anything that needs it."""
+    privileged = {
+        p.owner: _privileged(p.spec) for p in rendered_pods(rendered[name]) if _privileged(p.spec)
+    }
+    expected: set[str] = set()
+    if "gridSite" in plans[name].services.enabled:
+        expected = {"cvmfs-csi: DaemonSet/cvmfs-csi-nodeplugin"}
+    assert set(privileged) == expected

@@ -212,3 +212,24 @@ def test_notebooks_on_spot_only_with_a_warning(
                 if f.rule == "interactive-on-spot" and f"spot pool {pool}" in f.message
             ]
             assert flagged, (component, pool)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_runtime_pods_run_unprivileged_where_policies_are_enforced(
+    name: str, plans: dict[str, Plan], runtime: dict[str, dict[str, dict[str, Any]]]
+) -> None:
+    """On GKE (Dataplane V2 enforces the notebooks' NetworkPolicy) no notebook, Dask, REANA
+    or pilot pod is privileged; elsewhere only the chart's metadata-blocking init container
+    in notebook pods is, as KubeSpawner builds them."""
+    privileged = {
+        (component, c["name"])
+        for component, spec in runtime[name].items()
+        for c in [*spec.get("initContainers", []), *spec.get("containers", [])]
+        if (c.get("securityContext") or {}).get("privileged")
+    }
+    if plans[name].on_gcp:
+        assert privileged == set()
+    else:
+        assert privileged
+        assert {c for _, c in privileged} == {"block-cloud-metadata"}
+        assert all(component.startswith("notebook:") for component, _ in privileged)

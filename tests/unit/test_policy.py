@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from gridcloud.plan import Plan
 from gridcloud.policy import evaluate
 
@@ -74,6 +76,15 @@ def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
         "gateway-unscoped",
         "reana-secret-fixed",
         "interactive-on-spot",
+        "private-nodes-off",
+        "control-plane-open",
+        "workload-identity-off",
+        "shielded-nodes-off",
+        "node-account-roles",
+        "auto-repair-upgrade-off",
+        "nat-ports-small",
+        "grid-rbac-broad",
+        "privileged-pod",
     }
     assert set(RULE_IDS) == tested
 
@@ -183,3 +194,157 @@ def test_a_waiver_names_a_real_rule(make_profile: Any) -> None:
 
     with pytest.raises(ProfileError, match="reason"):
         make_profile(short)
+
+
+def _secure(plan: Plan, **changes: Any) -> Plan:
+    assert plan.cluster is not None
+    security = plan.cluster.security.model_copy(update=changes)
+    return plan.model_copy(
+        update={"cluster": plan.cluster.model_copy(update={"security": security})}
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({"private_nodes": False}, "private-nodes-off"),
+        ({"workload_identity": False}, "workload-identity-off"),
+        ({"shielded_nodes": False}, "shielded-nodes-off"),
+        ({"auto_repair": False}, "auto-repair-upgrade-off"),
+        ({"auto_upgrade": False}, "auto-repair-upgrade-off"),
+    ],
+)
+def test_cluster_hardening_rules(make_plan: MakePlan, change: dict[str, Any], rule: str) -> None:
+    plan = make_plan()
+    assert rule not in rules(plan)
+    flagged = [f for f in evaluate(_secure(plan, **change)) if f.rule == rule]
+    assert len(flagged) == 1
+    assert flagged[0].severity == "warning"
+    assert flagged[0].fix
+
+
+def test_an_open_control_plane_is_a_warning_with_the_fix(make_plan: MakePlan) -> None:
+    assert "control-plane-open" not in rules(make_plan())  # the default lists CERN's ranges
+
+    def anywhere(data: dict[str, Any]) -> None:
+        del data["cluster"]["authorizedNetworks"]
+
+    findings = [f for f in evaluate(make_plan(anywhere)) if f.rule == "control-plane-open"]
+    assert len(findings) == 1
+    assert findings[0].blocks_strict
+    assert "cluster.authorizedNetworks" in findings[0].fix
+
+    def the_world(data: dict[str, Any]) -> None:
+        data["cluster"]["authorizedNetworks"].append({"name": "all", "cidr": "0.0.0.0/0"})
+
+    assert "control-plane-open" in rules(make_plan(the_world))
+
+
+def test_the_node_account_holds_gkes_minimal_role_and_nothing_broader(
+    make_plan: MakePlan,
+) -> None:
+    plan = make_plan()
+    assert plan.cluster is not None
+    assert "node-account-roles" not in rules(plan)
+
+    def with_roles(*roles: str) -> Plan:
+        assert plan.cluster is not None
+        return plan.model_copy(
+            update={"cluster": plan.cluster.model_copy(update={"node_roles": roles})}
+        )
+
+    broad = [
+        f
+        for f in evaluate(with_roles("roles/container.defaultNodeServiceAccount", "roles/editor"))
+        if f.rule == "node-account-roles"
+    ]
+    assert len(broad) == 1
+    assert "roles/editor" in broad[0].message
+    # the five roles gridcloud used to grant: not broader, but not the minimal role either
+    old = with_roles("roles/logging.logWriter", "roles/artifactregistry.reader")
+    assert len([f for f in evaluate(old) if f.rule == "node-account-roles"]) == 2
+
+
+def test_nat_ports_must_fit_80_core_nodes(make_plan: MakePlan) -> None:
+    plan = make_plan()
+    assert plan.network is not None
+    assert "nat-ports-small" not in rules(plan)
+
+    def network(**changes: Any) -> Plan:
+        assert plan.network is not None
+        return plan.model_copy(update={"network": plan.network.model_copy(update=changes)})
+
+    # Google's default: 64 static ports per VM, for 80 pilots
+    static = [f for f in evaluate(network(nat_dynamic_ports=False)) if f.rule == "nat-ports-small"]
+    assert len(static) == 1
+    assert "at most 64 ports" in static[0].message
+    assert "5,120" in static[0].message  # 80 cores x 64
+    assert "8,192" in static[0].fix
+    # dynamic, but a ceiling below 80 x 64
+    assert "nat-ports-small" in rules(network(nat_max_ports_per_vm=4096))
+    assert "nat-ports-small" not in rules(network(nat_max_ports_per_vm=8192))
+
+
+def test_the_grid_submitter_role_stays_minimal(make_plan: MakePlan) -> None:
+    from gridcloud.plan.services.model import PolicyRule
+
+    plan = make_plan()
+    site = plan.services.grid_site
+    assert site is not None
+    assert "grid-rbac-broad" not in rules(plan)
+    for extra, named in [
+        (PolicyRule(api_groups=("",), resources=("*",), verbs=("get",)), "*"),
+        (
+            PolicyRule(
+                api_groups=("rbac.authorization.k8s.io",), resources=("roles",), verbs=("bind",)
+            ),
+            "bind",
+        ),
+        (PolicyRule(api_groups=("",), resources=("pods/exec",), verbs=("create",)), "pods/exec"),
+        (PolicyRule(api_groups=("*",), resources=("jobs",), verbs=("get",)), "*"),
+    ]:
+        wider = site.model_copy(update={"role_rules": (*site.role_rules, extra)})
+        widened = plan.model_copy(
+            update={"services": plan.services.model_copy(update={"grid_site": wider})}
+        )
+        found = [f for f in evaluate(widened) if f.rule == "grid-rbac-broad"]
+        assert len(found) == 1, extra
+        assert named in found[0].message
+
+
+def test_no_privileged_pod_where_an_unprivileged_one_would_do(make_plan: MakePlan) -> None:
+    import copy
+
+    plan = make_plan()
+    assert "privileged-pod" not in rules(plan)
+    # the pilot template made privileged, as several sites' templates are
+    site = plan.services.grid_site
+    assert site is not None
+    template = copy.deepcopy(site.job_template)
+    template["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    privileged = plan.model_copy(
+        update={
+            "services": plan.services.model_copy(
+                update={"grid_site": site.model_copy(update={"job_template": template})}
+            )
+        }
+    )
+    assert [
+        f.message.split(" is")[0] for f in evaluate(privileged) if f.rule == "privileged-pod"
+    ] == ["the pilot Job's container pilot"]
+    # the hub's iptables init container, the chart's default, on a cluster enforcing policies
+    values = copy.deepcopy(plan.services.release("jupyterhub").values)
+    del values["singleuser"]["cloudMetadata"]
+    assert "privileged-pod" in rules(_with_values(plan, "jupyterhub", values))
+
+
+def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -> None:
+    from gridcloud.facility import analyse
+    from tests.conftest import PROFILES
+
+    plan = analyse(PROFILES / "onprem.yaml").plan
+    values = plan.services.release("jupyterhub").values
+    assert values["singleuser"]["cloudMetadata"]["blockWithIptables"] is True
+    assert "privileged-pod" not in rules(plan)
+    # nor any of the cluster rules: there is no cluster of ours to harden
+    assert not rules(plan) & {"control-plane-open", "private-nodes-off", "nat-ports-small"}

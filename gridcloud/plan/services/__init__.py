@@ -171,6 +171,7 @@ def _jupyter(
             dask=hub.dask.enabled,
             home_class=home["metadata"]["name"] if home else None,
             load_balancer=on_gcp,
+            network_policies_enforced=on_gcp,
         )
     )
     if on_gcp:

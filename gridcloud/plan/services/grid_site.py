@@ -52,6 +52,14 @@ SUBMITTER_RULES = (
 )
 
 
+#: A container with no privilege and no way to gain one.
+UNPRIVILEGED: dict[str, Any] = {
+    "privileged": False,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
 def squid_address(site: GridSite) -> str:
     return f"http://{SQUID_NAME}.{site.namespace}.svc.cluster.local:{SQUID_PORT}"
 
@@ -160,6 +168,10 @@ def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
                             "name": "pilot",
                             "image": PILOT_IMAGE,
                             "env": [{"name": "PILOT_NOKILL", "value": "True"}],
+                            # CVMFS comes through the CSI driver's claims and payloads run
+                            # in unprivileged Apptainer: nothing here needs privilege (as
+                            # CA-VICTORIA-K8S-T2's template in harvester_configurations)
+                            "securityContext": UNPRIVILEGED,
                             "resources": {
                                 "requests": {
                                     "cpu": str(PILOT_CPU),

@@ -125,10 +125,17 @@ def jupyterhub_release(
     dask: bool,
     home_class: str | None = None,
     load_balancer: bool = False,
+    network_policies_enforced: bool = False,
 ) -> ReleasePlan:
     """The hub's release. With ``load_balancer`` (Google Cloud), the proxy's Service is
     internal and GKE's load balancer serves it over HTTPS (ingress.py); elsewhere it is the
-    chart's LoadBalancer Service."""
+    chart's LoadBalancer Service.
+
+    Where the cluster enforces NetworkPolicies (GKE with Dataplane V2), the notebooks'
+    policy keeps them from the cloud metadata server (the chart's ``cloudMetadataServer:
+    false``), so the chart's privileged iptables init container in every notebook pod is
+    left out. Elsewhere nothing guarantees the policy is enforced: the init container
+    stays."""
     oidc = jupyter.oidc
     assert oidc is not None  # checked with the profile
     secret = oidc.client_secret_ref
@@ -209,6 +216,7 @@ def jupyterhub_release(
             "profileList": profile_list(jupyter, user, gpus, arms),
             # Dask schedulers, squid and CVMFS are cluster-internal addresses
             "networkPolicy": {"egressAllowRules": {"privateIPs": True}},
+            "cloudMetadata": {"blockWithIptables": not network_policies_enforced},
         },
         "scheduling": {
             "userScheduler": {"enabled": False},
