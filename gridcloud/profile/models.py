@@ -12,7 +12,15 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import limits
@@ -38,6 +46,20 @@ DnsName = Annotated[
         description="a DNS name: lower-case letters, digits, '-' and '.'",
     ),
 ]
+
+
+def _cidr_text(value: object) -> object:
+    """A range is written as text with its prefix: pydantic alone would read ``true`` or
+    ``167772160`` as a one-address network."""
+    if isinstance(value, ipaddress.IPv4Network):
+        return value
+    if not isinstance(value, str) or "/" not in value:
+        raise ValueError("must be a CIDR range written as text, such as 10.0.0.0/16")
+    return value
+
+
+Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_cidr_text)]
+
 #: A Kubernetes object name (DNS-1123 subdomain), e.g. a Secret's.
 ObjectName = Annotated[
     str,
@@ -203,15 +225,15 @@ class Network(Model):
         int, Field(ge=limits.MIN_PODS_PER_NODE, le=limits.MAX_PODS_PER_NODE)
     ] = 110
     """Pods per node; fixed at pool creation. GKE allows 8 to 256."""
-    subnet_range: ipaddress.IPv4Network | None = None
+    subnet_range: Cidr | None = None
     """Primary range of the nodes' subnet; computed when absent."""
-    pod_range: ipaddress.IPv4Network | None = None
+    pod_range: Cidr | None = None
     """Secondary range for pods; computed when absent."""
-    service_range: ipaddress.IPv4Network | None = None
+    service_range: Cidr | None = None
     """Secondary range for services; computed when absent."""
-    address_space: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/8")
+    address_space: Cidr = ipaddress.IPv4Network("10.0.0.0/8")
     """Where computed ranges are carved from."""
-    control_plane_range: ipaddress.IPv4Network = ipaddress.IPv4Network("172.16.0.0/28")
+    control_plane_range: Cidr = ipaddress.IPv4Network("172.16.0.0/28")
     """The private control plane's /28."""
 
     @field_validator("control_plane_range")
@@ -227,7 +249,7 @@ class Network(Model):
 class AuthorizedNetwork(Model):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     """What the range is (GKE shows it as the display name)."""
-    cidr: ipaddress.IPv4Network
+    cidr: Cidr
     """Addresses that may reach the control plane's endpoint."""
 
 

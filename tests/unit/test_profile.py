@@ -296,6 +296,16 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
 NONSENSE = [
     (("network", "subnetRange"), "10.0.0.0/33", "not a valid IPv4 network"),
     (("network", "controlPlaneRange"), "172.16.0.0/24", "must be a /28"),
+    # the fuzzer's find: pydantic read these as one-address networks (0.0.0.1/32, 10.0.0.0/32)
+    (("network", "subnetRange"), True, "must be a CIDR range"),
+    (("network", "podRange"), 167772160, "must be a CIDR range"),
+    (("network", "serviceRange"), "10.0.0.0", "must be a CIDR range"),
+    (("cluster", "authorizedNetworks"), [{"name": "x", "cidr": 1}], "must be a CIDR range"),
+    (
+        ("cluster", "authorizedNetworks"),
+        [{"name": "a", "cidr": "10.0.0.0/8"}, {"name": "b", "cidr": "10.0.0.0/8"}],
+        "10.0.0.0/8 more than once",
+    ),
     (("services", "gridSite", "cvmfs", "repositories"), ["not a dns name!"], "not a DNS name"),
     (("services", "jupyter", "hostname"), "bad host name", "not a DNS name"),
     (("services", "reana", "hostname"), "UPPER_case.example.org", "not a DNS name"),
