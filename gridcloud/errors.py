@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     ENGINE_MISSING = 6
     CONFLICT = 7
     POLICY = 8
+    NOT_READY = 9
     INTERRUPTED = 130
 
 
@@ -96,6 +97,12 @@ class ConflictError(EngineError):
     """Another update holds the stack's lock."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class NotReadyError(GridcloudError):
+    """``gridcloud check``: a deploy cannot go ahead from here (a tool, access or quota)."""
+
+    exit_code = ExitCode.NOT_READY
 
 
 class InterruptError(GridcloudError):

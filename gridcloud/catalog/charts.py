@@ -29,6 +29,11 @@ class Chart:
     """Helm repository URL; None for an OCI chart (``chart`` is then the oci:// reference)."""
     subcharts: tuple[str, ...] = ()
     """Top-level keys passed to subcharts (not read by the chart's own templates)."""
+    kinds: tuple[str, ...] = ()
+    """What its templates create with gridcloud's values, as ``group/Kind`` (``/Kind`` for
+    the core group), and ``CustomResourceDefinition`` for the CRDs it ships: what the
+    installing user must be allowed to create (``gridcloud check``; a test renders the
+    shipped profiles and holds the list to what Helm makes)."""
 
     @property
     def directory(self) -> Path:
@@ -39,19 +44,79 @@ class Chart:
         return (self.directory / "values.schema.yaml").is_file()
 
 
+_CORE = ("/ConfigMap", "/Secret", "/Service", "/ServiceAccount")
+_CLUSTER_RBAC = (
+    "rbac.authorization.k8s.io/ClusterRole",
+    "rbac.authorization.k8s.io/ClusterRoleBinding",
+)
+
 CHARTS: dict[str, Chart] = {
     c.key: c
     for c in (
-        Chart("jupyterhub", "jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/"),
-        Chart("dask-gateway", "dask-gateway", "2026.3.0", "https://helm.dask.org"),
+        Chart(
+            "jupyterhub",
+            "jupyterhub",
+            "4.4.0",
+            "https://hub.jupyter.org/helm-chart/",
+            kinds=(
+                *_CORE,
+                "/PersistentVolumeClaim",
+                "apps/Deployment",
+                "networking.k8s.io/NetworkPolicy",
+                "rbac.authorization.k8s.io/Role",
+                "rbac.authorization.k8s.io/RoleBinding",
+            ),
+        ),
+        Chart(
+            "dask-gateway",
+            "dask-gateway",
+            "2026.3.0",
+            "https://helm.dask.org",
+            kinds=(
+                *_CORE,
+                *_CLUSTER_RBAC,
+                "apps/Deployment",
+                "traefik.io/IngressRoute",
+                "traefik.io/Middleware",
+                "apiextensions.k8s.io/CustomResourceDefinition",
+            ),
+        ),
         Chart(
             "reana",
             "reana",
             "0.9.4",
             "https://reanahub.github.io/reana",
             subcharts=("traefik",),
+            kinds=(
+                *_CORE,
+                *_CLUSTER_RBAC,
+                "/PersistentVolumeClaim",
+                "apps/Deployment",
+                "apps/StatefulSet",
+                "batch/CronJob",
+                "networking.k8s.io/NetworkPolicy",
+                "storage.k8s.io/StorageClass",
+                # where REANA serves through its own Traefik (not on Google Cloud)
+                "networking.k8s.io/Ingress",
+                "traefik.containo.us/IngressRoute",
+                "apiextensions.k8s.io/CustomResourceDefinition",
+            ),
         ),
-        Chart("cvmfs-csi", "oci://registry.cern.ch/kubernetes/charts/cvmfs-csi", "2.5.2", None),
+        Chart(
+            "cvmfs-csi",
+            "oci://registry.cern.ch/kubernetes/charts/cvmfs-csi",
+            "2.5.2",
+            None,
+            kinds=(
+                "/ConfigMap",
+                "/ServiceAccount",
+                *_CLUSTER_RBAC,
+                "apps/DaemonSet",
+                "apps/Deployment",
+                "storage.k8s.io/CSIDriver",
+                "storage.k8s.io/StorageClass",
+            ),
+        ),
     )
 }
 

@@ -64,6 +64,11 @@ def nat_max_ports_per_vm(largest_node_cores: int) -> int:
     return min(1 << (need - 1).bit_length(), NAT_MAX_PORTS_PER_VM)
 
 
+def nat_addresses(vms: int, ports_per_vm: int) -> int:
+    """Addresses Cloud NAT allocates for ``vms`` VMs reserving ``ports_per_vm`` each."""
+    return 0 if vms == 0 else max(1, -(-vms * ports_per_vm // NAT_PORTS_PER_ADDRESS))
+
+
 def _tiered(amount: float, tiers: tuple[tuple[float, float], ...]) -> float:
     """Sum of ``share`` x the part of ``amount`` in each tier (width, share)."""
     reserved, left = 0.0, amount

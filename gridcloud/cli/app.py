@@ -99,6 +99,7 @@ def create_cli() -> typer.Typer:
 
     from gridcloud.cli import (
         catalog_cmd,
+        check_cmd,
         cost_cmd,
         plan_cmd,
         profile_cmds,
@@ -111,6 +112,7 @@ def create_cli() -> typer.Typer:
     render_cmd.register(app)
     app.add_typer(cost_cmd.app, name="cost")
     catalog_cmd.register(app)
+    check_cmd.register(app)
     stack_cmds.register(app)
     return app
 

@@ -13,6 +13,7 @@ from gridcloud.cost import money
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from gridcloud.check import Report
     from gridcloud.cost.budget import Verdict
     from gridcloud.cost.estimate import Estimate
     from gridcloud.facility import Analysis
@@ -282,3 +283,56 @@ def analysis(result: Analysis) -> list[RenderableType]:
         findings(result.findings, [*result.plan.warnings, *result.estimate.warnings]),
     ]
     return [p for p in parts if p is not None]
+
+
+STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def check_report(report: Report) -> list[RenderableType]:
+    """``gridcloud check``: the checks, the quota table, the verdict."""
+    checks = Table.grid(padding=(0, 2))
+    checks.add_column(no_wrap=True)
+    checks.add_column(no_wrap=True, style="bold")
+    checks.add_column(overflow="fold")
+    for item in report.checks:
+        text = Text(item.detail)
+        if item.fix:
+            text.append("\nfix: ", style="bold").append(item.fix)
+        checks.add_row(Text(item.status, style=STATUS_STYLE[item.status]), item.title, text)
+    parts: list[RenderableType] = [Text(f"check: {report.profile}", style="bold"), checks]
+    if report.quotas:
+        quotas = Table(title="quotas at the Plan's peak", title_justify="left", expand=True)
+        for column in ("quota", "scope"):
+            quotas.add_column(column, no_wrap=True)
+        for column in ("need", "limit", "in use", "free"):
+            quotas.add_column(column, justify="right", no_wrap=True)
+        quotas.add_column("", no_wrap=True)
+        quotas.add_column("for", ratio=2, overflow="fold")
+        for row in report.quotas:
+
+            def number(value: int | None) -> str:
+                return "none" if value is None else f"{value:,}"
+
+            quotas.add_row(
+                row.metric,
+                row.scope,
+                f"{row.need:,}",
+                number(row.limit),
+                number(row.usage),
+                number(row.available),
+                Text(row.status, style=STATUS_STYLE[row.status]),
+                row.for_what,
+            )
+        parts.append(quotas)
+        short = [q for q in report.quotas if q.status == "fail"]
+        if short:
+            requests = Table.grid(padding=(0, 1))
+            requests.add_column(style="bold")
+            requests.add_column(overflow="fold")
+            for row in short:
+                requests.add_row(f"{row.metric} ({row.scope})", row.request)
+            parts.append(Text("How to ask for more:", style="bold"))
+            parts.append(requests)
+    verdict = "a deploy can go ahead" if report.go else "fix the failed checks first"
+    parts.append(Text(verdict, style="bold green" if report.go else "bold red"))
+    return parts

@@ -237,10 +237,6 @@ def _nat_hourly(vms: int, network: dict[str, Decimal]) -> Decimal:
     return network["nat-gateway-vm"] * vms
 
 
-def _nat_addresses(vms: int, ports_per_vm: int) -> int:
-    return 0 if vms == 0 else max(1, -(-vms * ports_per_vm // limits.NAT_PORTS_PER_ADDRESS))
-
-
 def _rules_hourly(rules: int, network: dict[str, Decimal]) -> Decimal:
     if rules == 0:
         return Decimal(0)
@@ -268,7 +264,10 @@ def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
         )
         assert plan.network is not None
         ports = plan.network.nat_min_ports_per_vm
-        idle_ips, peak_ips = _nat_addresses(idle_vms, ports), _nat_addresses(peak_vms, ports)
+        idle_ips, peak_ips = (
+            limits.nat_addresses(idle_vms, ports),
+            limits.nat_addresses(peak_vms, ports),
+        )
         found.append(
             CostItem(
                 item="Cloud NAT addresses",

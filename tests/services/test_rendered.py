@@ -183,3 +183,45 @@ def test_only_the_cvmfs_node_plugin_runs_privileged(
     if "gridSite" in plans[name].services.enabled:
         expected = {"cvmfs-csi: DaemonSet/cvmfs-csi-nodeplugin"}
     assert set(privileged) == expected
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_check_asks_for_every_kind_helm_renders(
+    name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    """`gridcloud check` on a kubernetes target asks the API server whether the user may
+    create each of these: it must not miss one Helm would create."""
+    from gridcloud.check.kube import CLUSTER_SCOPED, Access, needed, plural
+
+    asked = set(needed(plans[name]))
+    made = set()
+    for release in rendered[name]:
+        namespace = release.release.namespace if release.release else None
+        for manifest in release.manifests:
+            group = manifest.body["apiVersion"].rpartition("/")[0]
+            scoped = manifest.kind not in CLUSTER_SCOPED
+            where = manifest.body.get("metadata", {}).get("namespace") or namespace
+            made.add(Access(group, plural(manifest.kind), where if scoped else None))
+        if release.crds and release.release is not None:  # not GKE's own kinds
+            made.add(Access("apiextensions.k8s.io", "customresourcedefinitions", None))
+    assert made - asked == set()
+
+
+def test_the_charts_kinds_are_what_helm_renders(rendered: dict[str, list[Rendered]]) -> None:
+    """The table in catalog/charts.py asks for nothing a shipped profile's render lacks
+    (Secrets aside: Helm keeps its release records in them)."""
+    from gridcloud.catalog.charts import CHARTS
+
+    seen: dict[str, set[str]] = {}
+    for releases in rendered.values():
+        for release in releases:
+            if release.release is None:
+                continue
+            kinds = seen.setdefault(release.release.chart_key, set())
+            for manifest in release.manifests:
+                group = manifest.body["apiVersion"].rpartition("/")[0]
+                kinds.add(f"{group}/{manifest.kind}")
+            if release.crds:
+                kinds.add("apiextensions.k8s.io/CustomResourceDefinition")
+    for key, kinds in seen.items():
+        assert set(CHARTS[key].kinds) - {"/Secret"} == kinds - {"/Secret"}, key

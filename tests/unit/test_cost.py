@@ -305,7 +305,8 @@ def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) 
 
 
 def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) -> None:
-    from gridcloud.cost.estimate import _nat_addresses, _nat_hourly, _rules_hourly
+    from gridcloud.catalog.limits import nat_addresses
+    from gridcloud.cost.estimate import _nat_hourly, _rules_hourly
 
     network = catalog.prices("us-central1").network  # type: ignore[union-attr]
     assert _nat_hourly(0, network) == 0
@@ -314,8 +315,8 @@ def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) ->
     assert _rules_hourly(0, network) == 0
     assert _rules_hourly(5, network) == D("0.025")
     assert _rules_hourly(6, network) == D("0.035")
-    assert (_nat_addresses(0, 64), _nat_addresses(1, 64), _nat_addresses(1008, 64)) == (0, 1, 1)
-    assert _nat_addresses(1009, 64) == 2
+    assert (nat_addresses(0, 64), nat_addresses(1, 64), nat_addresses(1008, 64)) == (0, 1, 1)
+    assert nat_addresses(1009, 64) == 2
 
 
 def test_on_prem_and_unpriced_regions_price_no_items(make_plan: MakePlan, catalog: Catalog) -> None:

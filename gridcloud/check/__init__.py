@@ -1,0 +1,129 @@
+"""``gridcloud check``: can a deploy of this Plan go ahead from here, into that project?
+
+Each check has an id, a status (ok, warn, fail, skip), what was found and the fix. The
+report is ``go`` when nothing failed. Order: local tools, credentials, the project, its
+APIs, its quotas against the Plan's peak, GKE's limits; on a kubernetes target the cluster
+and the user's rights instead of the Google checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from gridcloud.check.model import CheckResult, QuotaRow, Report
+from gridcloud.errors import EngineMissingError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gridcloud.plan import Plan
+
+__all__ = ["CheckResult", "QuotaRow", "Report", "run"]
+
+AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+
+
+def _pulumi() -> CheckResult:
+    from gridcloud.engine.preflight import MIN_PULUMI, pulumi_cli
+
+    try:
+        path, version = pulumi_cli()
+    except EngineMissingError as error:
+        return CheckResult(
+            id="pulumi-cli",
+            status="fail",
+            title="Pulumi CLI",
+            detail=error.message,
+            fix=error.hint or "",
+        )
+    shown = ".".join(map(str, version))
+    wanted = ".".join(map(str, MIN_PULUMI))
+    return CheckResult(
+        id="pulumi-cli",
+        status="ok",
+        title="Pulumi CLI",
+        detail=f"{path}: {shown} (needs {wanted} or newer)",
+    )
+
+
+def _auth_plugin() -> CheckResult:
+    path = shutil.which(AUTH_PLUGIN)
+    if path is None:
+        return CheckResult(
+            id="auth-plugin",
+            status="fail",
+            title="GKE auth plugin",
+            detail=f"no {AUTH_PLUGIN} on PATH: the cluster's kubeconfig calls it for tokens",
+            fix=f"gcloud components install {AUTH_PLUGIN} (or your package manager's "
+            f"google-cloud-cli-gke-gcloud-auth-plugin)",
+        )
+    return CheckResult(id="auth-plugin", status="ok", title="GKE auth plugin", detail=path)
+
+
+def _skipped(check_id: str, title: str, because: str) -> CheckResult:
+    return CheckResult(id=check_id, status="skip", title=title, detail=f"not checked: {because}")
+
+
+def run(plan: Plan, progress: Callable[[str], None] = lambda _: None) -> Report:
+    """Every check for ``plan``; network calls go to Google or the cluster, nothing else."""
+    checks = [_pulumi()]
+    if plan.target.provider == "kubernetes":
+        from gridcloud.check.kube import check_cluster
+
+        progress("asking the cluster")
+        checks += check_cluster(plan)
+        return Report(profile=plan.name, target="kubernetes", checks=tuple(checks))
+
+    from gridcloud.check import google
+    from gridcloud.check.quotas import gke_limits, quota_rows
+
+    project, region = plan.target.project, plan.target.region
+    checks.append(_auth_plugin())
+    progress("finding Google credentials")
+    creds, found = google.credentials()
+    checks.append(found)
+    quotas: list[QuotaRow] = []
+    if creds is None:
+        because = "no credentials"
+        checks += [
+            _skipped("project", "project access", because),
+            _skipped("apis", "APIs enabled", because),
+            _skipped("quotas", "quotas", because),
+        ]
+    else:
+        progress(f"reading project {project}")
+        global_quotas, access = google.project_quotas(project, creds)
+        checks.append(access)
+        progress("reading the enabled APIs")
+        checks.append(google.enabled_apis(project, google.required_apis(plan), creds)[1])
+        if global_quotas is None:
+            checks.append(_skipped("quotas", "quotas", "the project cannot be read"))
+        else:
+            progress(f"reading the quotas of {region}")
+            regional, failed = google.region_quotas(project, region, creds)
+            if regional is None:
+                assert failed is not None
+                checks.append(failed)
+            else:
+                quotas = quota_rows(plan, regional, global_quotas)
+                short = [q for q in quotas if q.status == "fail"]
+                checks.append(
+                    CheckResult(
+                        id="quotas",
+                        status="fail" if short else "ok",
+                        title="quotas",
+                        detail=(
+                            f"{len(short)} of {len(quotas)} quotas cannot hold the peak: "
+                            + ", ".join(f"{q.metric} ({q.scope})" for q in short)
+                        )
+                        if short
+                        else f"all {len(quotas)} quotas hold the peak",
+                        fix="request the increases in the table (the request column); "
+                        "Google answers within days: ask well before the first large run"
+                        if short
+                        else "",
+                    )
+                )
+    checks.append(gke_limits(plan))
+    return Report(profile=plan.name, target="gcp", checks=tuple(checks), quotas=tuple(quotas))

@@ -1,0 +1,190 @@
+"""The Google Cloud half of ``gridcloud check``: credentials, the project, its APIs and quotas.
+
+Through the real client libraries: ``google.auth.default`` (Application Default
+Credentials), Compute Engine's ``projects.get`` and ``regions.get`` (their ``quotas``), and
+Service Usage's ``services.batchGet``. Each failure becomes a check with the fix; nothing here
+raises to the user.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gridcloud.check.model import CheckResult
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from gridcloud.check.quotas import Quotas
+    from gridcloud.plan import Plan
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+#: What every gcp facility uses: the cluster, its network and the nodes' account, IAM
+#: bindings on the project, and Service Usage (which this check reads).
+BASE_APIS = (
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "iam.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "serviceusage.googleapis.com",
+)
+
+
+def required_apis(plan: Plan) -> tuple[str, ...]:
+    """The Google APIs the Plan's resources are created through."""
+    del plan  # every gcp Plan builds the same kinds of Google resources today
+    return BASE_APIS
+
+
+def credentials() -> tuple[Credentials | None, CheckResult]:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        found, _ = google.auth.default(scopes=[CLOUD_PLATFORM])
+    except DefaultCredentialsError as error:
+        return None, CheckResult(
+            id="credentials",
+            status="fail",
+            title="Google credentials",
+            detail=f"no Application Default Credentials: {_first_line(error)}",
+            fix="run `gcloud auth application-default login` (or set "
+            "GOOGLE_APPLICATION_CREDENTIALS; in CI, workload identity federation)",
+        )
+    kind = type(found).__module__.rsplit(".", 1)[-1] + "." + type(found).__name__
+    account = getattr(found, "service_account_email", None) or getattr(found, "account", "")
+    who = f" ({account})" if account else ""
+    return found, CheckResult(
+        id="credentials",
+        status="ok",
+        title="Google credentials",
+        detail=f"Application Default Credentials: {kind}{who}",
+    )
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a call to Google can fail with: an API error, a failed retry, credentials that
+    cannot be refreshed, the network."""
+    import requests
+    from google.api_core import exceptions
+    from google.auth import exceptions as auth
+
+    return (
+        exceptions.GoogleAPICallError,
+        exceptions.RetryError,
+        auth.GoogleAuthError,
+        requests.RequestException,
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _reason(error: Any) -> str:
+    """The ``reason`` Google gives in an error's details (``SERVICE_DISABLED``...)."""
+    for detail in getattr(error, "details", None) or []:
+        reason = getattr(detail, "reason", None) or (
+            detail.get("reason") if isinstance(detail, dict) else None
+        )
+        if reason:
+            return str(reason)
+    return getattr(error, "reason", None) or ""
+
+
+def enabled_apis(
+    project: str, wanted: tuple[str, ...], creds: Credentials
+) -> tuple[set[str] | None, CheckResult]:
+    from google.cloud import service_usage_v1
+
+    client = service_usage_v1.ServiceUsageClient(credentials=creds, transport="rest")
+    try:
+        response = client.batch_get_services(
+            request={
+                "parent": f"projects/{project}",
+                "names": [f"projects/{project}/services/{api}" for api in wanted],
+            }
+        )
+    except _failures() as error:
+        disabled = "SERVICE_DISABLED" in (_reason(error) + str(error))
+        return None, CheckResult(
+            id="apis",
+            status="fail",
+            title="APIs enabled",
+            detail=f"cannot read the project's APIs: {_first_line(error)}",
+            fix=f"gcloud services enable serviceusage.googleapis.com --project {project}"
+            if disabled
+            else "you need serviceusage.services.list on the project (e.g. Service Usage Consumer)",
+        )
+    enabled = {
+        service.config.name or service.name.rsplit("/", 1)[-1]
+        for service in response.services
+        if service.state == service_usage_v1.State.ENABLED
+    }
+    missing = [api for api in wanted if api not in enabled]
+    if missing:
+        return enabled, CheckResult(
+            id="apis",
+            status="fail",
+            title="APIs enabled",
+            detail=f"not enabled: {', '.join(missing)}",
+            fix=f"gcloud services enable {' '.join(missing)} --project {project}",
+        )
+    return enabled, CheckResult(
+        id="apis", status="ok", title="APIs enabled", detail=", ".join(wanted)
+    )
+
+
+def _quotas(resource: Any) -> Quotas:
+    return {q.metric: (int(q.limit), int(q.usage)) for q in resource.quotas}
+
+
+def project_quotas(project: str, creds: Credentials) -> tuple[Quotas | None, CheckResult]:
+    """The project itself (access) and its global quotas."""
+    from google.api_core import exceptions
+    from google.cloud import compute_v1
+
+    try:
+        found = compute_v1.ProjectsClient(credentials=creds).get(project=project)
+    except exceptions.NotFound:
+        return None, CheckResult(
+            id="project",
+            status="fail",
+            title="project access",
+            detail=f"project {project} does not exist",
+            fix="check target.project (the project ID, not its name or number)",
+        )
+    except _failures() as error:
+        return None, CheckResult(
+            id="project",
+            status="fail",
+            title="project access",
+            detail=f"cannot read project {project}: {_first_line(error)}",
+            fix="ask for Kubernetes Engine Admin, Compute Network Admin, Service Account "
+            "Admin and User and Project IAM Admin on the project (docs/deploy.md), and make "
+            "sure compute.googleapis.com is enabled",
+        )
+    return _quotas(found), CheckResult(
+        id="project",
+        status="ok",
+        title="project access",
+        detail=f"{found.name} (number {found.id}) readable",
+    )
+
+
+def region_quotas(
+    project: str, region: str, creds: Credentials
+) -> tuple[Quotas | None, CheckResult | None]:
+    from google.cloud import compute_v1
+
+    try:
+        found = compute_v1.RegionsClient(credentials=creds).get(project=project, region=region)
+    except _failures() as error:
+        return None, CheckResult(
+            id="quotas",
+            status="fail",
+            title="quotas",
+            detail=f"cannot read the quotas of {region}: {_first_line(error)}",
+            fix="check target.region, and that you may read the project's compute resources",
+        )
+    return _quotas(found), None

@@ -1,0 +1,206 @@
+"""What a Plan takes of the project's quotas at its peak, against the limits Google reports.
+
+Pure: the limits come in as ``{metric: (limit, usage)}``, read by :mod:`gridcloud.check.google`
+from Compute Engine's ``regions.get`` (regional) and ``projects.get`` (global).
+
+How Compute Engine counts (its quota documentation: "CPU quota", "GPU quota", "Preemptible
+quotas", "Disk quota", "IP address quota"):
+
+- a VM's vCPUs count against its family's regional quota (``N2D_CPUS``, ``T2A_CPUS``...;
+  N1 and E2 against ``CPUS``), and against the global ``CPUS_ALL_REGIONS``;
+- spot and preemptible VMs count against ``PREEMPTIBLE_CPUS`` (and
+  ``PREEMPTIBLE_NVIDIA_*_GPUS``) where the project has such a quota above zero; without one
+  they count against the regular quotas;
+- GPUs against their model's regional quota and the global ``GPUS_ALL_REGIONS``;
+- pd-balanced and pd-ssd disks against ``SSD_TOTAL_GB``, pd-standard against
+  ``DISKS_TOTAL_GB``; every VM against ``INSTANCES``;
+- the nodes are private: of the external addresses only Cloud NAT's count
+  (``IN_USE_ADDRESSES``).
+
+The peak is every pool at its maximum plus its surge node (an upgrade at peak adds one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gridcloud.catalog import limits
+from gridcloud.check.model import CheckResult, QuotaRow
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
+    from gridcloud.plan.model import PoolPlan
+
+#: metric -> (limit, usage), as Compute Engine reports them.
+Quotas = dict[str, tuple[int, int]]
+
+GLOBAL = "global"
+#: The regional on-demand CPU quota of each machine family (others: ``<FAMILY>_CPUS`` where
+#: the region lists it, else ``CPUS``).
+FAMILY_CPUS = {
+    "n1": "CPUS",
+    "e2": "CPUS",
+    "f1": "CPUS",
+    "g1": "CPUS",
+    "n2": "N2_CPUS",
+    "n2d": "N2D_CPUS",
+    "c2": "C2_CPUS",
+    "c2d": "C2D_CPUS",
+    "c3": "C3_CPUS",
+    "t2a": "T2A_CPUS",
+    "t2d": "T2D_CPUS",
+    "a2": "A2_CPUS",
+    "m1": "M1_CPUS",
+    "m2": "M2_CPUS",
+    "m3": "M3_CPUS",
+}
+#: The regional on-demand quota of each GPU model (GKE's accelerator type names).
+GPU_METRICS = {
+    "nvidia-tesla-t4": "NVIDIA_T4_GPUS",
+    "nvidia-l4": "NVIDIA_L4_GPUS",
+    "nvidia-tesla-a100": "NVIDIA_A100_GPUS",
+    "nvidia-a100-80gb": "NVIDIA_A100_80GB_GPUS",
+    "nvidia-tesla-v100": "NVIDIA_V100_GPUS",
+    "nvidia-tesla-p100": "NVIDIA_P100_GPUS",
+    "nvidia-tesla-p4": "NVIDIA_P4_GPUS",
+}
+SSD_DISK_TYPES = frozenset({"pd-balanced", "pd-ssd"})
+#: GKE's documented limits ("Quotas and limits"): nodes beyond 5,000 need Google to lift
+#: the cluster size quota; pods in one cluster.
+GKE_PODS_PER_CLUSTER = 200_000
+
+
+@dataclass
+class _Need:
+    amount: int = 0
+    parts: list[str] = field(default_factory=list)
+
+
+def peak_nodes(pool: PoolPlan) -> int:
+    surge = pool.upgrade.max_surge if pool.upgrade is not None else 0
+    return pool.max_nodes + surge
+
+
+def _quota_id(metric: str, scope: str) -> str:
+    """The quota's ID in Cloud Quotas (Compute Engine's naming: ``CPUS-per-project-region``)."""
+    base = metric.replace("_", "-")
+    return f"{base}-per-project" if scope == GLOBAL else f"{base}-per-project-region"
+
+
+def request_hint(metric: str, scope: str, value: int, project: str) -> str:
+    where = "" if scope == GLOBAL else f" --dimensions=region={scope}"
+    return (
+        f"gcloud beta quotas preferences create --service=compute.googleapis.com "
+        f"--quota-id={_quota_id(metric, scope)} --preferred-value={value}{where} "
+        f"--project={project} (or the console: IAM & Admin, Quotas)"
+    )
+
+
+def _spot_or(metric: str, spot: bool, region: Quotas) -> tuple[str, str]:
+    """The metric a pool's VMs or GPUs count against, and why."""
+    if not spot:
+        return metric, ""
+    preemptible = (
+        "PREEMPTIBLE_CPUS"
+        if metric.endswith("_CPUS") or metric == "CPUS"
+        else (f"PREEMPTIBLE_{metric}")
+    )
+    if region.get(preemptible, (0, 0))[0] > 0:
+        return preemptible, ", spot"
+    return metric, f", spot (no {preemptible} quota: counted here)"
+
+
+def quota_rows(plan: Plan, region: Quotas, project: Quotas) -> list[QuotaRow]:
+    """Need against limit for every quota the Plan's peak touches."""
+    assert plan.target.provider == "gcp"
+    name, place = plan.target.project, plan.target.region
+    needs: dict[tuple[str, str], _Need] = {}
+
+    def add(scope: str, metric: str, amount: int, part: str) -> None:
+        if amount > 0:
+            need = needs.setdefault((scope, metric), _Need())
+            need.amount += amount
+            need.parts.append(part)
+
+    for pool in plan.pools:
+        nodes = peak_nodes(pool)
+        cores = nodes * (pool.vcpus or 0)
+        family = (pool.machine_type or "").split("-")[0]
+        # a family not listed here (c4, n4, g2...) has its own quota where Google lists one
+        family_metric = FAMILY_CPUS.get(family, f"{family.upper()}_CPUS")
+        if family_metric not in region:
+            family_metric = "CPUS"
+        metric, why = _spot_or(family_metric, pool.spot, region)
+        add(place, metric, cores, f"{pool.name}: {nodes:,} x {pool.vcpus} vCPUs{why}")
+        add(GLOBAL, "CPUS_ALL_REGIONS", cores, pool.name)
+        add(place, "INSTANCES", nodes, pool.name)
+        disks = "SSD_TOTAL_GB" if pool.disk_type in SSD_DISK_TYPES else "DISKS_TOTAL_GB"
+        add(place, disks, nodes * pool.disk_size_gb, f"{pool.name} boot disks")
+        if pool.accelerator is not None:
+            gpus = nodes * pool.accelerator.count
+            model = GPU_METRICS.get(
+                pool.accelerator.type, pool.accelerator.type.upper().replace("-", "_") + "_GPUS"
+            )
+            metric, why = _spot_or(model, pool.spot, region)
+            add(place, metric, gpus, f"{pool.name}: {nodes:,} x {pool.accelerator.count}{why}")
+            add(GLOBAL, "GPUS_ALL_REGIONS", gpus, pool.name)
+    for disk in plan.services.disks:
+        metric = "SSD_TOTAL_GB" if disk.disk_type in SSD_DISK_TYPES else "DISKS_TOTAL_GB"
+        add(place, metric, disk.size_gb * disk.count, disk.what)
+    if plan.network is not None:
+        vms = sum(peak_nodes(p) for p in plan.pools)
+        addresses = limits.nat_addresses(vms, plan.network.nat_min_ports_per_vm)
+        add(place, "IN_USE_ADDRESSES", addresses, f"Cloud NAT for {vms:,} VMs")
+
+    rows = []
+    for (scope, metric), need in sorted(needs.items(), key=lambda kv: (kv[0][0] == GLOBAL, kv[0])):
+        limit, usage = (region if scope != GLOBAL else project).get(metric, (None, None))
+        wanted = need.amount + (usage or 0)
+        rows.append(
+            QuotaRow(
+                metric=metric,
+                scope=scope,
+                need=need.amount,
+                limit=limit,
+                usage=usage,
+                for_what="; ".join(need.parts),
+                request=request_hint(metric, scope, wanted, name),
+            )
+        )
+    return rows
+
+
+def gke_limits(plan: Plan) -> CheckResult:
+    """GKE's own limits on the cluster the Plan builds (not in any quota listing)."""
+    assert plan.cluster is not None
+    assert plan.network is not None
+    nodes = sum(peak_nodes(p) for p in plan.pools)
+    pods = nodes * plan.network.max_pods_per_node
+    detail = (
+        f"{nodes:,} nodes at peak (limit {limits.MAX_NODES_PER_CLUSTER:,}; above "
+        f"{limits.LARGE_CLUSTER_NODES:,} Google must lift the cluster size quota); up to "
+        f"{pods:,} pods at {plan.network.max_pods_per_node} per node (limit "
+        f"{GKE_PODS_PER_CLUSTER:,}); at most "
+        f"{max(p.max_nodes_per_zone for p in plan.pools):,} nodes of a pool in one zone "
+        f"(limit {limits.MAX_NODES_PER_POOL_PER_ZONE:,})"
+    )
+    if nodes > limits.LARGE_CLUSTER_NODES:
+        return CheckResult(
+            id="gke-limits",
+            status="warn",
+            title="GKE limits",
+            detail=detail,
+            fix="ask Google support to lift the cluster size quota above 5,000 nodes before "
+            "the pools grow that far (the cluster is created regional, as required)",
+        )
+    if pods > GKE_PODS_PER_CLUSTER:
+        return CheckResult(
+            id="gke-limits",
+            status="warn",
+            title="GKE limits",
+            detail=detail,
+            fix="lower network.maxPodsPerNode or the pools' maxima: GKE admits at most "
+            f"{GKE_PODS_PER_CLUSTER:,} pods per cluster",
+        )
+    return CheckResult(id="gke-limits", status="ok", title="GKE limits", detail=detail)
