@@ -15,6 +15,11 @@ The stack's state stands for the default profile's facility after a first ``up``
 (the program's, see gridcloud/program/facility.py) and a GKE cluster whose deletion
 protection is ``$FAKE_PULUMI_PROTECTED`` (``true`` unless set to ``false``).
 
+The stack's secret outputs (the cluster's kubeconfig, the grid submitter's kubeconfig with its
+token, REANA's administrator token) are ``[secret]`` unless ``--show-secrets`` is given, as
+the real CLI prints them; their values can be planted through ``$FAKE_PULUMI_SECRETS`` (a
+JSON object), as a real stack would hold generated ones.
+
 Every call is appended to ``$FAKE_PULUMI_LOG`` (one JSON array of arguments per line).
 """
 
@@ -135,8 +140,15 @@ def main(args: list[str]) -> int:
         return 0
     if args[:2] == ["stack", "output"]:
         # the real CLI masks secrets unless --show-secrets is given
-        shown = "--show-secrets" in args
-        print(json.dumps({**OUTPUTS, "kubeconfig": "apiVersion: v1" if shown else "[secret]"}))
+        secrets = {
+            "kubeconfig": "apiVersion: v1",
+            "gridSiteKubeconfig": "apiVersion: v1",
+            "reanaAdminToken": "token",
+            **json.loads(os.environ.get("FAKE_PULUMI_SECRETS", "{}")),
+        }
+        if "--show-secrets" not in args:
+            secrets = dict.fromkeys(secrets, "[secret]")
+        print(json.dumps({**OUTPUTS, **secrets}))
         return 0
     if args[:2] == ["stack", "ls"]:
         print(
