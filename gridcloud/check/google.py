@@ -30,10 +30,28 @@ BASE_APIS = (
 )
 
 
+#: A Cloud Billing budget and the topic it notifies.
+BUDGET_APIS = ("billingbudgets.googleapis.com", "pubsub.googleapis.com")
+#: The hard cap's Cloud Function (2nd gen): built by Cloud Build into Artifact Registry, run
+#: on Cloud Run, triggered through Eventarc, its source in Cloud Storage.
+CAP_APIS = (
+    "cloudfunctions.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "run.googleapis.com",
+    "eventarc.googleapis.com",
+    "storage.googleapis.com",
+)
+
+
 def required_apis(plan: Plan) -> tuple[str, ...]:
     """The Google APIs the Plan's resources are created through."""
-    del plan  # every gcp Plan builds the same kinds of Google resources today
-    return BASE_APIS
+    apis: tuple[str, ...] = BASE_APIS
+    if plan.budget is not None and plan.budget.topic is not None:
+        apis += BUDGET_APIS
+        if plan.budget.cap is not None:
+            apis += CAP_APIS
+    return apis
 
 
 def credentials() -> tuple[Credentials | None, CheckResult]:

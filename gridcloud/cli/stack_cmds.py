@@ -109,6 +109,7 @@ def _operate(
     yes: bool = True,
     allow_over_budget: bool = False,
     strict: bool = False,
+    lift_cap: bool = False,
 ) -> None:
     from gridcloud.engine import stacks
     from gridcloud.facility import analyse, resolve_profile
@@ -131,7 +132,19 @@ def _operate(
     deployed = state.deployed() if state is not None else None
     if deployed is not None:
         result = analyse(path, deployed)  # keep the ranges and max pods the stack has
-    outcome = stacks.run(operation, result.plan, ref, json_output=json_output, confirm=confirm)  # type: ignore[arg-type]
+    refresh = False
+    if operation == "up":
+        from gridcloud.engine import cap
+
+        refresh = cap.gate(result.plan, lift=lift_cap)
+    outcome = stacks.run(
+        operation,  # type: ignore[arg-type]
+        result.plan,
+        ref,
+        json_output=json_output,
+        confirm=confirm,
+        refresh=refresh,
+    )
     _report(outcome, json_output)
 
 
@@ -239,9 +252,19 @@ def register(app: typer.Typer) -> None:
                 "--strict", help="Refuse (exit 8) on a policy warning the profile does not waive."
             ),
         ] = False,
+        lift_cap: Annotated[
+            bool,
+            typer.Option(
+                "--lift-cap",
+                help="Give the pools back their autoscaling while the budget cap is in force.",
+            ),
+        ] = False,
         json: JsonOpt = False,
     ) -> None:
-        """Create or update the facility (after the budget gate and a confirmation)."""
+        """Create or update the facility (after the budget gate and a confirmation).
+
+        While the budget cap is in force `up` refuses (exit 4): it would undo the cap.
+        """
         _operate(
             "up",
             profile,
@@ -252,6 +275,7 @@ def register(app: typer.Typer) -> None:
             yes=yes,
             allow_over_budget=allow_over_budget,
             strict=strict,
+            lift_cap=lift_cap,
         )
 
     @app.command()
@@ -289,9 +313,10 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """A stack's outputs (secrets masked), its resources and its last update (state only)."""
-        from gridcloud.engine import stacks
+        from gridcloud.engine import cap, stacks
 
         data = stacks.status(None, _stack_only_ref(profile, stack, backend, secrets_provider))
+        data["cap"] = cap.status(data["outputs"])
         from gridcloud.cli.output import emit_json, out
 
         if json:
@@ -305,6 +330,17 @@ def register(app: typer.Typer) -> None:
         )
         for key, value in data["outputs"].items():
             out.print(f"  {key}: {value}", markup=False)
+        capped = data["cap"]
+        if capped is not None:
+            if capped["error"]:
+                out.print(f"[yellow]budget cap: unknown[/] ({capped['error']})")
+            elif capped["inForce"]:
+                out.print(
+                    f"[bold red]budget cap in force for {capped['period']}[/]: the elastic pools "
+                    "are at zero; `gridcloud up --lift-cap` restores them"
+                )
+            else:
+                out.print("budget cap: not in force")
         for typ, count in sorted(data["resources"].items()):
             out.print(f"  {count:>4}  {typ}")
 

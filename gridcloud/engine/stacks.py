@@ -270,8 +270,12 @@ def run(
     *,
     json_output: bool,
     confirm: Callable[[dict[str, int]], bool] | None = None,
+    refresh: bool = False,
 ) -> OperationResult:
     """Preview, up, destroy or refresh ``plan``'s stack with live progress.
+
+    ``refresh`` (``up`` after ``--lift-cap``): read the live resources first, so the update
+    sees what changed outside Pulumi (the pools the cap scaled down) and restores the Plan.
 
     For ``up`` and ``destroy`` a preview comes first: it counts the resources for the
     progress view and shows the changes to ``confirm``, which may decline. ``destroy`` and
@@ -297,7 +301,7 @@ def run(
     with _engine_errors(ref, tracker):
         if operation in ("up", "destroy"):
             counted = (
-                stack.preview(on_event=count)
+                stack.preview(on_event=count, refresh=refresh)
                 if operation == "up"
                 else stack.preview_destroy(on_event=count)
             )
@@ -312,7 +316,7 @@ def run(
                 result: Any = stack.preview(on_event=callback)
                 changes = _counts(result.change_summary)
             elif operation == "up":
-                result = stack.up(on_event=callback)
+                result = stack.up(on_event=callback, refresh=refresh)
                 changes = _counts(result.summary.resource_changes)
             elif operation == "destroy":
                 result = stack.destroy(on_event=callback)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gridcloud.catalog import limits
 from gridcloud.cost import money
 from gridcloud.errors import PlanError
+from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -177,7 +178,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         largest_node_cores=max(p.vcpus or 1 for p in pools),
     )
     services = plan_services(profile, pools, network, on_gcp=True)
-    return Plan(
+    plan = Plan(
         name=profile.name,
         description=profile.description,
         target=GcpPlacement(
@@ -212,3 +213,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         warnings=(*warnings, *services.warnings),
         waivers={w.rule: w.reason for w in profile.policy.waivers},
     )
+    if profile.budget is None or plan.budget is None:
+        return plan
+    budget = cloud_budget(plan, profile.budget, catalog, FACILITY_LABEL)
+    return plan.model_copy(update={"budget": budget})

@@ -190,6 +190,39 @@ class ClusterPlan(Frozen):
     names: GcpNames
 
 
+class EnforcedPool(Frozen):
+    """An elastic pool the cap scales to zero, and how to give it back its autoscaling."""
+
+    name: str
+    node_hourly: Decimal
+    """List price of one node-hour at the pool's capacity type (the lag allowance)."""
+    total_min_nodes: int
+    total_max_nodes: int
+    location_policy: Literal["ANY", "BALANCED"]
+
+
+class CapPlan(Frozen):
+    """The hard cap: a Cloud Function (2nd gen) on the budget's topic, with its own account
+    and a custom role holding only what it calls (gridcloud/enforcer/)."""
+
+    amount: Decimal
+    """Spend at which the elastic pools go to zero: the monthly budget."""
+    lag_hours: Decimal
+    restore_on_new_period: bool
+    label: str
+    """The cluster label that records a cap in force (its value: the period's start date)."""
+    pools: tuple[EnforcedPool, ...]
+    function: str
+    account: str
+    """The enforcer's service account ID."""
+    role_id: str
+    """Its custom role's ID (letters, digits, underscores)."""
+    permissions: tuple[str, ...]
+    bucket: str
+    """Where the function's source archive is uploaded."""
+    runtime: str
+
+
 class BudgetPlan(Frozen):
     monthly: Decimal
     currency: str
@@ -198,6 +231,15 @@ class BudgetPlan(Frozen):
     hard_cap: bool
     billing_account: str | None
     min_runway_hours: Decimal
+    display_name: str = ""
+    """The Cloud Billing budget's name (gcp with a billing account)."""
+    topic: str | None = None
+    """The Pub/Sub topic the budget notifies; None: no Cloud Billing budget (no billing
+    account, or not on Google Cloud)."""
+    label_filter: dict[str, str] = Field(default_factory=dict)
+    """With ``budget.scope: label``, the budget counts only costs with this label (one pair,
+    as the API allows) within the project; empty: the whole project."""
+    cap: CapPlan | None = None
 
 
 class GcpPlacement(Frozen):

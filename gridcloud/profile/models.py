@@ -434,6 +434,16 @@ class Budget(Model):
     """Billing account ID (XXXXXX-XXXXXX-XXXXXX); required for alerts and the hard cap."""
     min_runway_hours: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal(0)
     """Refuse to deploy when the budget buys fewer hours at peak than this."""
+    billing_lag_hours: Annotated[Decimal, Field(ge=0, le=72, decimal_places=2)] = Decimal(6)
+    """How late Google's cost data arrives: the cap adds what the running pools cost over
+    this many hours to the reported spend before it compares with the budget."""
+    scope: Literal["project", "label"] = "project"
+    """What the Cloud Billing budget counts: the whole project (everything, the NAT and
+    egress included: for a project of its own), or only costs carrying the facility's label
+    (for a shared project; unlabelled costs such as egress are then not counted)."""
+    restore_on_new_period: bool = True
+    """When a new budget period starts below the cap, restore the pools' autoscaling (else
+    they stay at zero until `gridcloud up --lift-cap`)."""
 
     @field_validator("alert_thresholds")
     @classmethod

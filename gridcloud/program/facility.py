@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from gridcloud.program.addresses import Addresses
+from gridcloud.program.budget import Budget
 from gridcloud.program.cluster import Cluster
 from gridcloud.program.identity import NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
@@ -107,6 +108,14 @@ def build(plan: Plan) -> Facility:
         depends_on=[pools[0]],
     )
     addresses = Addresses("addresses", plan)
+    budget_outputs: dict[str, object] = {}
+    if plan.budget is not None and plan.budget.topic is not None:
+        budget = Budget("budget", plan, cluster=cluster.cluster)
+        budget_outputs = {
+            "budget": budget.budget.name,
+            "budgetTopic": budget.topic.id,
+            **{k: v for k, v in budget.outputs.items() if k.startswith("enforcer")},
+        }
     services = Services(
         "services",
         plan,
@@ -128,6 +137,7 @@ def build(plan: Plan) -> Facility:
             "nodeServiceAccount": identity.account.email,
             # point each hostname's DNS A record here
             "addresses": {host: a.address for host, a in addresses.addresses.items()},
+            **budget_outputs,
         },
     )
 

@@ -75,3 +75,12 @@ def credentials(no_cloud_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     adc.write_text('{"type": "authorized_user"}')
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only-passphrase")
     monkeypatch.setenv("GRIDCLOUD_OIDC_CLIENT_SECRET", "test-only-client-secret")
+
+
+@pytest.fixture(autouse=True)
+def _no_cap_in_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cluster answers here: read as "no cap in force". test_cap.py reads the real GKE
+    API's answers instead."""
+    from gridcloud.engine import cap
+
+    monkeypatch.setattr(cap, "read_cap", lambda _cluster: None)

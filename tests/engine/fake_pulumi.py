@@ -18,7 +18,8 @@ protection is ``$FAKE_PULUMI_PROTECTED`` (``true`` unless set to ``false``).
 The stack's secret outputs (the cluster's kubeconfig, the grid submitter's kubeconfig with its
 token, REANA's administrator token) are ``[secret]`` unless ``--show-secrets`` is given, as
 the real CLI prints them; their values can be planted through ``$FAKE_PULUMI_SECRETS`` (a
-JSON object), as a real stack would hold generated ones.
+JSON object), as a real stack would hold generated ones; more plain outputs through
+``$FAKE_PULUMI_OUTPUTS``.
 
 Every call is appended to ``$FAKE_PULUMI_LOG`` (one JSON array of arguments per line).
 """
@@ -148,7 +149,8 @@ def main(args: list[str]) -> int:
         }
         if "--show-secrets" not in args:
             secrets = dict.fromkeys(secrets, "[secret]")
-        print(json.dumps({**OUTPUTS, **secrets}))
+        extra = json.loads(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))
+        print(json.dumps({**OUTPUTS, **extra, **secrets}))
         return 0
     if args[:2] == ["stack", "ls"]:
         print(

@@ -83,13 +83,39 @@ class Declared:
         return f"{self.type}::{self.name}"
 
 
+def _by_content(value: Any) -> Any:
+    """Assets and archives as Pulumi compares them: by what they hold, not by object."""
+    import hashlib
+    from pathlib import Path
+
+    if isinstance(value, pulumi.StringAsset):
+        return {"asset": hashlib.sha256(value.text.encode()).hexdigest()}
+    if isinstance(value, pulumi.FileAsset):
+        return {"asset": hashlib.sha256(Path(value.path).read_bytes()).hexdigest()}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {k: _by_content(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, dict):
+        return {k: _by_content(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_by_content(v) for v in value]
+    return value
+
+
+PROJECT_NUMBER = "123456789012"
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Declared] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(
-            Declared(args.typ, args.name, dict(args.inputs), getattr(args, "provider", "") or "")
+            Declared(
+                args.typ,
+                args.name,
+                _by_content(dict(args.inputs)),
+                getattr(args, "provider", "") or "",
+            )
         )
         outputs = dict(args.inputs)
         if args.typ == "gcp:container/cluster:Cluster":
@@ -116,7 +142,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
-        del args  # the program makes no provider function calls
+        """The one provider function the program calls: the project's number (the budget's
+        filter names the project by number)."""
+        if args.token == "gcp:organizations/getProject:getProject":
+            project = args.args["projectId"]
+            return {"projectId": project, "number": PROJECT_NUMBER, "name": project}, []
         return {}, []
 
 

@@ -28,6 +28,8 @@ from tests.program.replacement import ReplaceRules, changed_paths
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = "GRIDCLOUD_UPDATE_SNAPSHOTS"
+ENFORCER = "gcp:cloudfunctionsv2/function:Function::budget-enforcer"
+CAP_SETTINGS = "serviceConfig.environmentVariables.GRIDCLOUD_CAP"
 RULES = ReplaceRules()
 Edit = Callable[[dict[str, Any]], None]
 
@@ -141,7 +143,9 @@ def test_changing_min_nodes_changes_only_the_pools_autoscaling(again: Any) -> No
 
     _, diff = again(edit)
     assert diff == {
-        "gcp:container/nodePool:NodePool::ondemand-pool": {"autoscaling.totalMinNodeCount"}
+        "gcp:container/nodePool:NodePool::ondemand-pool": {"autoscaling.totalMinNodeCount"},
+        # the cap restores the Plan's autoscaling: its settings follow
+        ENFORCER: {CAP_SETTINGS},
     }
     assert replaced(diff) == {}
 
@@ -160,7 +164,9 @@ def test_changing_max_cores_keeps_the_ranges_and_replaces_nothing(again: Any, co
     assert diff.pop("gcp:container/nodePool:NodePool::cpu-pool") == {
         "autoscaling.totalMaxNodeCount"
     }
-    # what else follows from the pool's size: the grid quota, and the Dask and grid values
+    # what else follows from the pool's size: the grid quota, the Dask and grid values, the
+    # cap's copy of the pool's maximum
+    assert diff.pop(ENFORCER) == {CAP_SETTINGS}
     assert set(diff) <= {
         "kubernetes:core/v1:ResourceQuota::services-grid-quota",
         "kubernetes:helm.sh/v3:Release::services-dask-gateway",
@@ -201,6 +207,7 @@ def test_changing_machine_type_and_disk_updates_in_place(again: Any) -> None:
     _, diff = again(edit)
     pool = "gcp:container/nodePool:NodePool::ondemand-pool"
     assert {"nodeConfig.machineType", "nodeConfig.diskSizeGb"} <= diff[pool]
+    assert diff[ENFORCER] == {CAP_SETTINGS}  # the node-hour price of the lag allowance
     assert replaced(diff) == {}
 
 

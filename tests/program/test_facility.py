@@ -119,15 +119,17 @@ def test_regional_cluster_lists_every_zone(make_plan: Callable[..., Plan]) -> No
 
 def test_nodes_use_their_own_least_privilege_account(default: tuple[Plan, Rendered]) -> None:
     _, rendered = default
-    account = rendered.one("gcp:serviceaccount/account:Account").inputs
+    account = rendered.one("gcp:serviceaccount/account:Account", "node-identity-account").inputs
     email = f"{account['accountId']}@project.iam.gserviceaccount.com"
-    roles = {r.inputs["role"] for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")}
+    nodes = [
+        r
+        for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.name.startswith("node-identity")
+    ]
+    roles = {r.inputs["role"] for r in nodes}
     # GKE's least-privilege node role, nothing else (the images are public)
     assert roles == {"roles/container.defaultNodeServiceAccount"}
-    assert all(
-        r.inputs["member"] == f"serviceAccount:{email}"
-        for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")
-    )
+    assert all(r.inputs["member"] == f"serviceAccount:{email}" for r in nodes)
     configs = [rendered.one(CLUSTER).inputs["nodeConfig"]] + [
         p.inputs["nodeConfig"] for p in rendered.of_type(NODE_POOL)
     ]

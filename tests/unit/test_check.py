@@ -44,6 +44,15 @@ ALL_APIS = {
     "iam.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "serviceusage.googleapis.com",
+    # the default profile's budget and hard cap
+    "billingbudgets.googleapis.com",
+    "pubsub.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "run.googleapis.com",
+    "eventarc.googleapis.com",
+    "storage.googleapis.com",
 }
 
 
@@ -349,3 +358,17 @@ def test_a_network_failure_is_a_failed_check_not_a_crash(google: Google) -> None
     assert quotas.status == "fail"
     assert "Failed to resolve" in quotas.detail
     assert not report.go
+
+
+def test_the_apis_follow_what_the_plan_builds() -> None:
+    from gridcloud.check.google import required_apis
+
+    # small.yaml: a budget without a billing account, so no Cloud Billing budget, no cap
+    assert set(required_apis(_plan("small"))) == {
+        "compute.googleapis.com",
+        "container.googleapis.com",
+        "iam.googleapis.com",
+        "cloudresourcemanager.googleapis.com",
+        "serviceusage.googleapis.com",
+    }
+    assert set(required_apis(_plan("default"))) == ALL_APIS

@@ -19,8 +19,8 @@ import re
 import subprocess
 import sys
 
-#: Pulumi type token -> (file, the Go function or var whose schema it is; None: the whole file)
-RESOURCES = {
+#: Pulumi type token -> the file (or files, for an IAM member and its parent's schema)
+RESOURCES: dict[str, str | tuple[str, ...]] = {
     "gcp:container/cluster:Cluster": "google/services/container/resource_container_cluster.go",
     "gcp:container/nodePool:NodePool": "google/services/container/resource_container_node_pool.go",
     "gcp:compute/network:Network": "google/services/compute/resource_compute_network.go",
@@ -30,7 +30,26 @@ RESOURCES = {
     "gcp:serviceaccount/account:Account": (
         "google/services/resourcemanager/resource_google_service_account.go"
     ),
-    "gcp:projects/iAMMember:IAMMember": "google/tpgiamresource/resource_iam_member.go",
+    "gcp:projects/iAMMember:IAMMember": (
+        "google/tpgiamresource/resource_iam_member.go",
+        "google/services/resourcemanager/iam_project.go",
+    ),
+    "gcp:cloudrun/iamMember:IamMember": (
+        "google/tpgiamresource/resource_iam_member.go",
+        "google/services/cloudrun/iam_cloud_run_service.go",
+    ),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": (
+        "google/services/resourcemanager/resource_google_project_iam_custom_role.go"
+    ),
+    "gcp:pubsub/topic:Topic": "google/services/pubsub/resource_pubsub_topic.go",
+    "gcp:billing/budget:Budget": "google/services/billingbudgets/resource_billing_budget.go",
+    "gcp:storage/bucket:Bucket": "google/services/storage/resource_storage_bucket.go",
+    "gcp:storage/bucketObject:BucketObject": (
+        "google/services/storage/resource_storage_bucket_object.go"
+    ),
+    "gcp:cloudfunctionsv2/function:Function": (
+        "google/services/cloudfunctions2/resource_cloudfunctions2_function.go"
+    ),
 }
 FUNCTIONS = {"schemaNodeConfig()": "google/services/container/node_config.go"}
 
@@ -102,7 +121,17 @@ def main() -> None:
             text=True,
         ).stdout
 
-    table = {typ: sorted(force_new_paths(show(path), show)) for typ, path in RESOURCES.items()}
+    table = {
+        typ: sorted(
+            set().union(
+                *(
+                    force_new_paths(show(p), show)
+                    for p in ((path,) if isinstance(path, str) else path)
+                )
+            )
+        )
+        for typ, path in RESOURCES.items()
+    }
     json.dump(
         {"source": f"hashicorp/terraform-provider-google@{commit}", "forceNew": table},
         sys.stdout,

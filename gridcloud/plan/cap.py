@@ -1,0 +1,76 @@
+"""The budget on Google Cloud: a Cloud Billing budget notifying a Pub/Sub topic, and the hard
+cap's enforcer listening there (gridcloud/enforcer/). Decided here, translated by
+gridcloud/program/budget.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gridcloud.plan.model import BudgetPlan, CapPlan, EnforcedPool
+
+if TYPE_CHECKING:
+    from gridcloud.catalog import Catalog
+    from gridcloud.plan.model import Plan
+    from gridcloud.profile.models import Budget
+
+#: The cluster label that records a cap in force.
+CAP_LABEL = "gridcloud-cap"
+#: What the enforcer calls, and nothing else: read the cluster and its pools, change their
+#: autoscaling, size and the cluster's labels (all container.clusters.update), follow the
+#: operations, read the pools' instance groups for their current size.
+ENFORCER_PERMISSIONS = (
+    "container.clusters.get",
+    "container.clusters.update",
+    "container.operations.get",
+    "compute.instanceGroupManagers.get",
+)
+RUNTIME = "python312"
+
+
+def cloud_budget(plan: Plan, budget: Budget, catalog: Catalog, label: str) -> BudgetPlan:
+    """``plan.budget`` with the Cloud Billing budget and, with ``hardCap``, the enforcer."""
+    from gridcloud.cost.estimate import estimate
+
+    assert plan.budget is not None
+    assert plan.target.provider == "gcp"
+    if budget.billing_account is None:
+        return plan.budget
+    cap = None
+    if budget.hard_cap:
+        prices = {p.name: p.node_hourly for p in estimate(plan, catalog).pools}
+        pools = []
+        for pool in plan.elastic_pools:
+            assert pool.autoscaling is not None
+            hourly = prices.get(pool.name)
+            if hourly is None:  # the budget gate refuses such a Plan before any deploy
+                continue
+            pools.append(
+                EnforcedPool(
+                    name=pool.name,
+                    node_hourly=hourly,
+                    total_min_nodes=pool.autoscaling.total_min_nodes,
+                    total_max_nodes=pool.autoscaling.total_max_nodes,
+                    location_policy=pool.autoscaling.location_policy,
+                )
+            )
+        cap = CapPlan(
+            amount=budget.monthly,
+            lag_hours=budget.billing_lag_hours,
+            restore_on_new_period=budget.restore_on_new_period,
+            label=CAP_LABEL,
+            pools=tuple(pools),
+            function=f"{plan.name}-budget-cap",
+            account=f"{plan.name}-cap",
+            role_id=f"gridcloud_cap_{plan.name.replace('-', '_')}",
+            permissions=ENFORCER_PERMISSIONS,
+            bucket=f"{plan.target.project}-{plan.name}-enforcer",
+            runtime=RUNTIME,
+        )
+    return plan.budget.model_copy(
+        update={
+            "display_name": f"gridcloud {plan.name}",
+            "topic": f"{plan.name}-budget",
+            "label_filter": {label: plan.name} if budget.scope == "label" else {},
+            "cap": cap,
+        }
+    )

@@ -1,0 +1,239 @@
+"""The budget on Google Cloud: the Cloud Billing budget, its Pub/Sub topic, and the hard cap's
+enforcer (a Cloud Function, 2nd gen, on that topic, with its own account holding a custom
+role of exactly the permissions it uses). Everything comes from ``plan.budget``.
+
+The budget counts the facility's project, or with ``budget.scope: label`` only what carries
+the facility's label (the budget filter takes one label pair); it notifies the topic on
+every update (several a day), and its threshold rules show the profile's alert thresholds
+on current and on forecasted spend.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_gcp as gcp
+
+from gridcloud.program.naming import child_of
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
+    from gridcloud.plan.model import BudgetPlan, CapPlan
+
+ENFORCER_DIR = Path(__file__).resolve().parents[1] / "enforcer"
+ENTRY_POINT = "on_budget_notification"
+#: Cloud Functions runs ``main.py`` at the archive's root: it re-exports the entry point.
+SHIM = f"from gridcloud.enforcer.main import {ENTRY_POINT}  # noqa: F401\n"
+PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+
+
+def enforcer_archive() -> pulumi.AssetArchive:
+    """The function's source: the enforcer package, gridcloud's (import-free) top module, the
+    shim and the requirements; nothing else of gridcloud."""
+    files: dict[str, pulumi.Asset | pulumi.Archive] = {
+        "main.py": pulumi.StringAsset(SHIM),
+        "requirements.txt": pulumi.FileAsset(str(ENFORCER_DIR / "requirements.txt")),
+        "gridcloud/__init__.py": pulumi.FileAsset(str(ENFORCER_DIR.parent / "__init__.py")),
+    }
+    for path in sorted(ENFORCER_DIR.glob("*.py")):
+        files[f"gridcloud/enforcer/{path.name}"] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(files)
+
+
+def cap_settings(plan: Plan, cap: CapPlan) -> str:
+    """The enforcer's ``GRIDCLOUD_CAP``: the cluster, the cap and the pools it scales."""
+    assert plan.cluster is not None
+    assert plan.target.provider == "gcp"
+    return json.dumps(
+        {
+            "facility": plan.name,
+            "project": plan.target.project,
+            "location": plan.cluster.location,
+            "cluster": plan.cluster.name,
+            "amount": str(cap.amount),
+            "lagHours": str(cap.lag_hours),
+            "restoreOnNewPeriod": cap.restore_on_new_period,
+            "label": cap.label,
+            "pools": [
+                {
+                    "name": p.name,
+                    "nodeHourly": str(p.node_hourly),
+                    "totalMinNodes": p.total_min_nodes,
+                    "totalMaxNodes": p.total_max_nodes,
+                    "locationPolicy": p.location_policy,
+                }
+                for p in cap.pools
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+class Budget(pulumi.ComponentResource):
+    budget: gcp.billing.Budget
+    topic: gcp.pubsub.Topic
+    function: gcp.cloudfunctionsv2.Function | None = None
+    account: gcp.serviceaccount.Account | None = None
+
+    def __init__(
+        self,
+        name: str,
+        plan: Plan,
+        *,
+        cluster: gcp.container.Cluster,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("gridcloud:budget:Budget", name, None, opts)
+        spec = plan.budget
+        assert spec is not None
+        assert spec.topic is not None
+        assert spec.billing_account is not None
+        assert plan.cluster is not None
+        assert plan.target.provider == "gcp"
+        project = plan.target.project
+        labels = dict(plan.cluster.resource_labels)
+        child = child_of(self)
+        self.topic = gcp.pubsub.Topic(
+            f"{name}-topic", name=spec.topic, project=project, labels=labels, opts=child
+        )
+        number = gcp.organizations.get_project_output(project_id=project).number
+        self.budget = gcp.billing.Budget(
+            f"{name}-budget",
+            billing_account=spec.billing_account,
+            display_name=spec.display_name,
+            budget_filter={
+                "projects": [number.apply(lambda n: f"projects/{n}")],
+                "calendar_period": "MONTH",
+                **({"labels": dict(spec.label_filter)} if spec.label_filter else {}),
+            },
+            amount={
+                "specified_amount": {
+                    "currency_code": spec.currency,
+                    "units": str(int(spec.monthly)),
+                    "nanos": int((spec.monthly % 1) * 1_000_000_000),
+                }
+            },
+            threshold_rules=threshold_rules(spec),
+            all_updates_rule={
+                "pubsub_topic": self.topic.id,
+                "schema_version": "1.0",
+            },
+            opts=child,
+        )
+        outputs: dict[str, object] = {
+            "budget": self.budget.name,
+            "topic": self.topic.id,
+        }
+        if spec.cap is not None:
+            outputs |= self._enforcer(name, plan, spec.cap, labels=labels, cluster=cluster)
+        self.outputs = outputs
+        self.register_outputs(outputs)
+
+    def _enforcer(
+        self,
+        name: str,
+        plan: Plan,
+        cap: CapPlan,
+        *,
+        labels: dict[str, str],
+        cluster: gcp.container.Cluster,
+    ) -> dict[str, object]:
+        assert plan.target.provider == "gcp"
+        project, region = plan.target.project, plan.target.region
+        child = child_of(self)
+        self.account = gcp.serviceaccount.Account(
+            f"{name}-enforcer-account",
+            account_id=cap.account,
+            display_name=f"gridcloud {plan.name} budget cap",
+            project=project,
+            opts=child,
+        )
+        member = self.account.email.apply(lambda email: f"serviceAccount:{email}")
+        role = gcp.projects.IAMCustomRole(
+            f"{name}-enforcer-role",
+            role_id=cap.role_id,
+            title=f"gridcloud {plan.name} budget cap",
+            description="Scale the facility's elastic pools to zero and back",
+            permissions=list(cap.permissions),
+            project=project,
+            opts=child,
+        )
+        gcp.projects.IAMMember(
+            f"{name}-enforcer-binding", project=project, role=role.name, member=member, opts=child
+        )
+        bucket = gcp.storage.Bucket(
+            f"{name}-enforcer-source",
+            name=cap.bucket,
+            project=project,
+            location=region.upper(),
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=True,
+            labels=labels,
+            opts=child,
+        )
+        source = gcp.storage.BucketObject(
+            f"{name}-enforcer-archive",
+            bucket=bucket.name,
+            name="enforcer.zip",
+            source=enforcer_archive(),
+            opts=child,
+        )
+        self.function = gcp.cloudfunctionsv2.Function(
+            f"{name}-enforcer",
+            name=cap.function,
+            project=project,
+            location=region,
+            description=f"gridcloud {plan.name}: scale the elastic pools to zero at the cap",
+            labels=labels,
+            build_config={
+                "runtime": cap.runtime,
+                "entry_point": ENTRY_POINT,
+                "source": {"storage_source": {"bucket": bucket.name, "object": source.output_name}},
+            },
+            service_config={
+                "max_instance_count": 1,  # one decision at a time
+                "available_memory": "256M",
+                "timeout_seconds": 540,
+                "ingress_settings": "ALLOW_INTERNAL_ONLY",
+                "service_account_email": self.account.email,
+                "environment_variables": {
+                    "GRIDCLOUD_CAP": cap_settings(plan, cap),
+                    "GRIDCLOUD_BUDGET_ID": self.budget.name.apply(lambda n: n.rsplit("/", 1)[-1]),
+                },
+            },
+            event_trigger={
+                "trigger_region": region,
+                "event_type": PUBLISHED,
+                "pubsub_topic": self.topic.id,
+                "retry_policy": "RETRY_POLICY_DO_NOT_RETRY",
+                "service_account_email": self.account.email,
+            },
+            opts=child_of(self, pulumi.ResourceOptions(depends_on=[cluster])),
+        )
+        # Eventarc delivers as the trigger's account: it may invoke the function's service
+        gcp.cloudrun.IamMember(
+            f"{name}-enforcer-invoker",
+            project=project,
+            location=region,
+            service=self.function.name,
+            role="roles/run.invoker",
+            member=member,
+            opts=child,
+        )
+        return {
+            "enforcerFunction": self.function.name,
+            "enforcerAccount": self.account.email,
+        }
+
+
+def threshold_rules(spec: BudgetPlan) -> list[gcp.billing.BudgetThresholdRuleArgsDict]:
+    """Each alert threshold on current spend, and on forecasted spend."""
+    return [
+        {"threshold_percent": threshold, "spend_basis": basis}
+        for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+        for threshold in spec.alert_thresholds
+    ]

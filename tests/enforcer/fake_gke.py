@@ -1,0 +1,155 @@
+"""The one boundary the enforcer tests fake: the GKE API and Compute Engine's instance group
+managers, over REST in their documented shapes (served to the real client libraries with
+``responses``). Stateful: a cluster with labels and a fingerprint, node pools with
+autoscaling and a size per zone; operations that run once before they are done. Every
+call is recorded as (method, path, body)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import responses
+
+GKE = "https://container.googleapis.com/v1"
+COMPUTE = "https://compute.googleapis.com/compute/v1"
+PROJECT = "atlas-analysis-facility"
+LOCATION = "us-central1-a"
+CLUSTER = f"projects/{PROJECT}/locations/{LOCATION}/clusters/atlas-gcp"
+
+
+@dataclass
+class Pool:
+    name: str
+    zones: tuple[str, ...]
+    per_zone: int
+    autoscaling: dict[str, Any]
+
+
+@dataclass
+class FakeGke:
+    labels: dict[str, str]
+    pools: dict[str, Pool]
+    fingerprint: int = 1
+    calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    operations: dict[str, int] = field(default_factory=dict)
+
+    def changes(self) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """The calls that change something (POSTs), in order."""
+        return [c for c in self.calls if c[0] == "POST"]
+
+    # -- shapes --------------------------------------------------------------------------
+    def cluster_json(self) -> dict[str, Any]:
+        return {
+            "name": "atlas-gcp",
+            "location": LOCATION,
+            "status": "RUNNING",
+            "resourceLabels": dict(self.labels),
+            "labelFingerprint": f"{self.fingerprint:016x}",
+            "nodePools": [
+                {
+                    "name": pool.name,
+                    "status": "RUNNING",
+                    "locations": list(pool.zones),
+                    "autoscaling": pool.autoscaling,
+                    "instanceGroupUrls": [
+                        f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/zones/"
+                        f"{zone}/instanceGroupManagers/gke-atlas-gcp-{pool.name}-{i:08x}-grp"
+                        for i, zone in enumerate(pool.zones)
+                    ],
+                }
+                for pool in self.pools.values()
+            ],
+        }
+
+    def _operation(self, kind: str, target: str) -> dict[str, Any]:
+        name = f"operation-{len(self.operations) + 1}"
+        self.operations[name] = 1  # one poll before it is done
+        return {
+            "name": name,
+            "zone": LOCATION,
+            "operationType": kind,
+            "status": "RUNNING",
+            "selfLink": f"{GKE}/projects/{PROJECT}/locations/{LOCATION}/operations/{name}",
+            "targetLink": f"{GKE}/{target}",
+        }
+
+    # -- handlers ------------------------------------------------------------------------
+    def handle(self, request: Any) -> tuple[int, dict[str, str], str]:
+        path = request.url.split("?")[0]
+        body = json.loads(request.body) if request.body else None
+        short = path.removeprefix(GKE).removeprefix(COMPUTE)
+        self.calls.append((request.method, short, body))
+        if request.method == "GET" and short == f"/{CLUSTER}":
+            return 200, {}, json.dumps(self.cluster_json())
+        if match := re.fullmatch(
+            r".*/zones/([^/]+)/instanceGroupManagers/gke-atlas-gcp-(\w+)-.*", short
+        ):
+            pool = self.pools[match[2]]
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "kind": "compute#instanceGroupManager",
+                        "name": short.rsplit("/", 1)[-1],
+                        "zone": match[1],
+                        "targetSize": pool.per_zone,
+                    }
+                ),
+            )
+        if match := re.fullmatch(r".*/operations/(operation-\d+)", short):
+            left = self.operations[match[1]]
+            self.operations[match[1]] = max(left - 1, 0)
+            status = "DONE" if left == 0 else "RUNNING"
+            return 200, {}, json.dumps({"name": match[1], "status": status, "zone": LOCATION})
+        if match := re.fullmatch(rf"/{CLUSTER}/nodePools/(\w+):setAutoscaling", short):
+            assert body is not None
+            self.pools[match[1]].autoscaling = body["autoscaling"]
+            return 200, {}, json.dumps(self._operation("SET_NODE_POOL_MANAGEMENT", short))
+        if match := re.fullmatch(rf"/{CLUSTER}/nodePools/(\w+):setSize", short):
+            assert body is not None
+            pool = self.pools[match[1]]
+            if pool.autoscaling.get("enabled"):
+                return (
+                    400,
+                    {},
+                    json.dumps(
+                        {
+                            "error": {
+                                "code": 400,
+                                "status": "FAILED_PRECONDITION",
+                                "message": "Cannot resize a node pool with autoscaling enabled",
+                            }
+                        }
+                    ),
+                )
+            pool.per_zone = int(body.get("nodeCount", 0))
+            return 200, {}, json.dumps(self._operation("SET_NODE_POOL_SIZE", short))
+        if short == f"/{CLUSTER}:setResourceLabels":
+            assert body is not None
+            if body.get("labelFingerprint") != f"{self.fingerprint:016x}":
+                return (
+                    409,
+                    {},
+                    json.dumps(
+                        {
+                            "error": {
+                                "code": 409,
+                                "status": "ABORTED",
+                                "message": "Labels could not be set due to fingerprint mismatch",
+                            }
+                        }
+                    ),
+                )
+            self.labels = dict(body.get("resourceLabels", {}))
+            self.fingerprint += 1
+            return 200, {}, json.dumps(self._operation("UPDATE_CLUSTER", short))
+        return 404, {}, json.dumps({"error": {"code": 404, "message": f"no {short}"}})
+
+    def serve(self, mock: responses.RequestsMock) -> None:
+        for method in ("GET", "POST"):
+            mock.add_callback(method, re.compile(rf"{re.escape(GKE)}/.*"), callback=self.handle)
+            mock.add_callback(method, re.compile(rf"{re.escape(COMPUTE)}/.*"), callback=self.handle)

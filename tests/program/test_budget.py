@@ -1,0 +1,192 @@
+"""The budget and the hard cap as the program declares them (under Pulumi's mocks), for the
+default profile: 25,000 USD a month, alerts at 50, 90 and 100 %, hard cap on."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from gridcloud.facility import analyse
+from gridcloud.plan import Plan
+from tests.conftest import PROFILES
+from tests.program.mocks import PROJECT_NUMBER, Rendered, render
+
+BUDGET = "gcp:billing/budget:Budget"
+FUNCTION = "gcp:cloudfunctionsv2/function:Function"
+
+
+@pytest.fixture(scope="module")
+def default() -> tuple[Plan, Rendered]:
+    plan = analyse(PROFILES / "default.yaml").plan
+    return plan, render(plan)
+
+
+def test_the_budget_counts_the_project_and_notifies_its_topic(
+    default: tuple[Plan, Rendered],
+) -> None:
+    _, rendered = default
+    topic = rendered.one("gcp:pubsub/topic:Topic").inputs
+    assert topic["name"] == "atlas-gcp-budget"
+    budget = rendered.one(BUDGET).inputs
+    assert budget["billingAccount"] == "012345-6789AB-CDEF01"
+    assert budget["displayName"] == "gridcloud atlas-gcp"
+    assert budget["budgetFilter"] == {
+        "projects": [f"projects/{PROJECT_NUMBER}"],
+        "calendarPeriod": "MONTH",
+    }
+    assert budget["amount"] == {
+        "specifiedAmount": {"currencyCode": "USD", "units": "25000", "nanos": 0}
+    }
+    # the profile's thresholds, on current and on forecasted spend
+    assert budget["thresholdRules"] == [
+        {"thresholdPercent": t, "spendBasis": basis}
+        for basis in ("CURRENT_SPEND", "FORECASTED_SPEND")
+        for t in (0.5, 0.9, 1.0)
+    ]
+    assert budget["allUpdatesRule"]["schemaVersion"] == "1.0"
+    assert budget["allUpdatesRule"]["pubsubTopic"] == rendered.outputs["budgetTopic"]
+
+
+def test_a_shared_project_counts_only_the_facilitys_label(
+    make_plan: Callable[..., Plan],
+) -> None:
+    def shared(data: dict[str, Any]) -> None:
+        data["budget"]["scope"] = "label"
+
+    budget = render(make_plan(shared)).one(BUDGET).inputs
+    assert budget["budgetFilter"]["labels"] == {"gridcloud-facility": "atlas-gcp"}
+
+
+def test_the_enforcer_runs_on_the_topic_as_its_own_least_privilege_account(
+    default: tuple[Plan, Rendered],
+) -> None:
+    _, rendered = default
+    account = rendered.one("gcp:serviceaccount/account:Account", "budget-enforcer-account")
+    email = f"{account.inputs['accountId']}@project.iam.gserviceaccount.com"
+    assert account.inputs["accountId"] == "atlas-gcp-cap"
+    role = rendered.one("gcp:projects/iAMCustomRole:IAMCustomRole").inputs
+    assert sorted(role["permissions"]) == [
+        "compute.instanceGroupManagers.get",
+        "container.clusters.get",
+        "container.clusters.update",
+        "container.operations.get",
+    ]
+    bindings = [
+        r.inputs
+        for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == f"serviceAccount:{email}"
+    ]
+    assert [b["role"] for b in bindings] == [
+        role["name"] if "name" in role else bindings[0]["role"]
+    ]
+    assert not [b for b in bindings if b["role"].startswith("roles/")]  # no predefined role
+    invoker = rendered.one("gcp:cloudrun/iamMember:IamMember").inputs
+    assert (invoker["role"], invoker["member"]) == ("roles/run.invoker", f"serviceAccount:{email}")
+
+    function = rendered.one(FUNCTION).inputs
+    assert function["buildConfig"]["runtime"] == "python312"
+    assert function["buildConfig"]["entryPoint"] == "on_budget_notification"
+    trigger = function["eventTrigger"]
+    assert trigger["eventType"] == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert trigger["pubsubTopic"] == rendered.outputs["budgetTopic"]
+    assert trigger["retryPolicy"] == "RETRY_POLICY_DO_NOT_RETRY"
+    assert trigger["serviceAccountEmail"] == email
+    service = function["serviceConfig"]
+    assert service["serviceAccountEmail"] == email
+    assert service["maxInstanceCount"] == 1
+    assert service["ingressSettings"] == "ALLOW_INTERNAL_ONLY"
+    settings = json.loads(service["environmentVariables"]["GRIDCLOUD_CAP"])
+    assert (settings["amount"], settings["lagHours"], settings["label"]) == (
+        "25000",
+        "6",
+        "gridcloud-cap",
+    )
+    # every elastic pool, never the control pool, with the Plan's autoscaling to restore
+    assert [(p["name"], p["totalMaxNodes"], p["locationPolicy"]) for p in settings["pools"]] == [
+        ("cpu", 1250, "ANY"),
+        ("gpu", 16, "ANY"),
+        ("ondemand", 10, "BALANCED"),
+        ("arm", 20, "ANY"),
+    ]
+    assert (settings["cluster"], settings["location"]) == ("atlas-gcp", "us-central1-a")
+    assert rendered.outputs["enforcerAccount"] == email
+
+
+def test_without_a_billing_account_or_a_cloud_there_is_no_budget_resource(
+    make_plan: Callable[..., Plan],
+) -> None:
+    def alerts_only(data: dict[str, Any]) -> None:
+        data["budget"] = {"monthly": 1000}
+
+    rendered = render(make_plan(alerts_only))
+    assert rendered.of_type(BUDGET) == []
+    assert rendered.of_type(FUNCTION) == []
+
+    def no_cap(data: dict[str, Any]) -> None:
+        data["budget"]["hardCap"] = False
+
+    rendered = render(make_plan(no_cap))
+    assert len(rendered.of_type(BUDGET)) == 1
+    assert rendered.of_type(FUNCTION) == []
+
+
+def test_the_archive_holds_the_enforcer_alone_and_imports_no_pulumi(tmp_path: Path) -> None:
+    from gridcloud.program.budget import enforcer_archive
+
+    archive = enforcer_archive()
+    names = sorted(archive.assets)
+    assert names[:3] == [
+        "gridcloud/__init__.py",
+        "gridcloud/enforcer/__init__.py",
+        "gridcloud/enforcer/config.py",
+    ]
+    assert {"main.py", "requirements.txt", "gridcloud/enforcer/main.py"} <= set(names)
+    assert not [
+        n
+        for n in names
+        if n.startswith("gridcloud/") and "/enforcer/" not in n and n != "gridcloud/__init__.py"
+    ]
+    for name, asset in archive.assets.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(asset, pulumi.StringAsset):
+            target.write_text(asset.text)
+        else:
+            target.write_bytes(Path(asset.path).read_bytes())
+    # the source imports only the standard library, Google's clients and itself
+    for path in (tmp_path / "gridcloud" / "enforcer").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                top = (module or "").split(".")[0]
+                assert top in {"__future__", "gridcloud", "google", "functions_framework"} or (
+                    top in sys.stdlib_module_names
+                ), (path.name, module)
+    # loaded as the runtime loads it, from the archive alone: no Pulumi comes with it
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, main; "
+            "assert main.on_budget_notification; "
+            "assert main.__file__.startswith(sys.argv[1]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules "
+            "if m.startswith(('pulumi', 'gridcloud'))}))",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "['gridcloud']"
+    requirements = (tmp_path / "requirements.txt").read_text()
+    assert "functions-framework" in requirements and "google-cloud-container" in requirements
