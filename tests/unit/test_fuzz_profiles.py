@@ -24,7 +24,7 @@ from gridcloud.plan import expand
 from gridcloud.profile import parse_profile
 from tests.conftest import SHIPPED
 
-EXAMPLES = int(os.environ.get("GRIDCLOUD_FUZZ_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("GRIDCLOUD_FUZZ_EXAMPLES", "2000"))
 BASES = {p.stem: yaml.safe_load(p.read_text()) for p in SHIPPED}
 CATALOG: Catalog = load_catalog()
 
