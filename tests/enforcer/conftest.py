@@ -107,7 +107,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # gcloud starts java: stop the whole group
-        env={**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1"},
+        env={
+            **os.environ,
+            "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+            # no /tmp/hsperfdata_<user> left behind by the emulator's JVM
+            "JAVA_TOOL_OPTIONS": f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -XX:-UsePerfData",
+        },
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}", process)
