@@ -190,3 +190,15 @@ def test_the_archive_holds_the_enforcer_alone_and_imports_no_pulumi(tmp_path: Pa
     assert done.stdout.strip() == "['gridcloud']"
     requirements = (tmp_path / "requirements.txt").read_text()
     assert "functions-framework" in requirements and "google-cloud-container" in requirements
+
+
+def test_a_regional_clusters_enforcer_addresses_it_by_region(
+    make_plan: Callable[..., Plan],
+) -> None:
+    def regional(data: dict[str, Any]) -> None:
+        data["cluster"]["availability"] = "regional"
+
+    function = render(make_plan(regional)).one(FUNCTION).inputs
+    settings = json.loads(function["serviceConfig"]["environmentVariables"]["GRIDCLOUD_CAP"])
+    assert settings["location"] == "us-central1"
+    assert function["location"] == "us-central1"

@@ -32,7 +32,7 @@ PROJECT = "atlas-analysis-facility"
 #: any project: the shipped profiles name different ones
 COMPUTE = re.compile(r"https://compute\.googleapis\.com/compute/v1/projects/[a-z0-9-]+$")
 REGION = re.compile(
-    r"https://compute\.googleapis\.com/compute/v1/projects/[a-z0-9-]+/regions/us-central1$"
+    r"https://compute\.googleapis\.com/compute/v1/projects/[a-z0-9-]+/regions/([a-z0-9-]+)$"
 )
 BATCH_GET = re.compile(
     r"https://serviceusage\.googleapis\.com/v1/projects/[a-z0-9-]+/services:batchGet"
@@ -68,6 +68,7 @@ class Google:
     """A recorded error to answer batchGet with, instead of the services."""
     region_unreachable: bool = False
     """The network fails on the region's call."""
+    regions_asked: list[str] = field(default_factory=list)
 
 
 def _recorded(name: str) -> Any:
@@ -148,10 +149,12 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
             ),
         )
 
-        def region(_: Any) -> tuple[int, dict[str, str], str]:
+        def region(request: Any) -> tuple[int, dict[str, str], str]:
             if state.region_unreachable:
                 raise requests.ConnectionError("Failed to resolve 'compute.googleapis.com'")
-            return 200, {}, json.dumps(_recorded(state.region))
+            name = REGION.match(request.url.split("?")[0])[1]  # type: ignore[index]
+            state.regions_asked.append(name)
+            return 200, {}, json.dumps({**_recorded(state.region), "name": name})
 
         mock.add_callback(responses.GET, REGION, callback=region)
         mock.add_callback(responses.GET, BATCH_GET, callback=_batch_get(state))
@@ -372,3 +375,27 @@ def test_the_apis_follow_what_the_plan_builds() -> None:
         "serviceusage.googleapis.com",
     }
     assert set(required_apis(_plan("default"))) == ALL_APIS
+
+
+def test_another_region_and_a_regional_cluster(
+    google: Google, make_plan: Callable[..., Plan]
+) -> None:
+    """europe-west4, regional: the quotas are read where the pools are, and the zonal
+    per-pool counts do not change the regional sums."""
+
+    def europe(data: dict[str, Any]) -> None:
+        data["target"]["region"] = "europe-west4"
+        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
+        data["cluster"]["availability"] = "regional"
+        for pool in data["pools"]:
+            pool.pop("zones", None)
+
+    plan = make_plan(europe)
+    report = run(plan)
+    assert google.regions_asked == ["europe-west4"]
+    quotas = _quotas(report)
+    assert {scope for _, scope in quotas} == {"europe-west4", "global"}
+    # the same pools as the default profile: 100,080 + 176 N2D vCPUs (no preemptible quota)
+    assert quotas[("N2D_CPUS", "europe-west4")][0] == 100_256
+    short = next(q for q in report.quotas if q.metric == "N2D_CPUS")
+    assert "--dimensions=region=europe-west4" in short.request
