@@ -89,6 +89,7 @@ def run(plan: Plan, progress: Callable[[str], None] = lambda _: None) -> Report:
         checks += [
             _skipped("project", "project access", because),
             _skipped("apis", "APIs enabled", because),
+            _skipped("billing", "billing", because),
             _skipped("quotas", "quotas", because),
         ]
     else:
@@ -97,6 +98,10 @@ def run(plan: Plan, progress: Callable[[str], None] = lambda _: None) -> Report:
         checks.append(access)
         progress("reading the enabled APIs")
         checks.append(google.enabled_apis(project, google.required_apis(plan), creds)[1])
+        progress("reading the project's billing")
+        budget = plan.budget
+        account = budget.billing_account if budget is not None and budget.topic else None
+        checks.append(google.billing(project, account, creds))
         if global_quotas is None:
             checks.append(_skipped("quotas", "quotas", "the project cannot be read"))
         else:

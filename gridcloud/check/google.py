@@ -153,6 +153,87 @@ def enabled_apis(
     )
 
 
+#: What creating and updating the facility's Cloud Billing budget takes on the account
+#: (Billing Account Costs Manager has them).
+BUDGET_PERMISSIONS = ("billing.budgets.create", "billing.budgets.get", "billing.budgets.update")
+
+
+def billing(project: str, account: str | None, creds: Credentials) -> CheckResult:
+    """The project's billing is on (else nothing can be created), it bills to the budget's
+    account, and you may create the budget there. Read through Cloud Billing's API; what it
+    cannot read is a warning (not verified), not a failure."""
+    from google.cloud import billing_v1
+
+    client = billing_v1.CloudBillingClient(credentials=creds, transport="rest")
+    try:
+        info = client.get_project_billing_info(name=f"projects/{project}")
+    except _failures() as error:
+        return CheckResult(
+            id="billing",
+            status="warn",
+            title="billing",
+            detail=f"not verified: cannot read the project's billing: {_first_line(error)}",
+            fix=f"gcloud services enable cloudbilling.googleapis.com --project {project}, or "
+            "check in the console that billing is enabled",
+        )
+    if not info.billing_enabled:
+        target = account or "ACCOUNT"
+        return CheckResult(
+            id="billing",
+            status="fail",
+            title="billing",
+            detail=f"billing is not enabled on {project}: Google refuses to create anything",
+            fix=f"gcloud billing projects link {project} --billing-account {target}",
+        )
+    linked = info.billing_account_name.removeprefix("billingAccounts/")
+    if account is None:
+        return CheckResult(
+            id="billing", status="ok", title="billing", detail=f"enabled, account {linked}"
+        )
+    if linked != account:
+        return CheckResult(
+            id="billing",
+            status="fail",
+            title="billing",
+            detail=f"the project bills to {linked}, the budget is on {account}: the budget "
+            "would never see the facility's costs",
+            fix=f"set budget.billingAccount: {linked}, or link the project to {account}",
+        )
+    try:
+        granted = set(
+            client.test_iam_permissions(
+                request={
+                    "resource": f"billingAccounts/{account}",
+                    "permissions": list(BUDGET_PERMISSIONS),
+                }
+            ).permissions
+        )
+    except _failures() as error:
+        return CheckResult(
+            id="billing",
+            status="warn",
+            title="billing",
+            detail=f"not verified: cannot test your rights on {account}: {_first_line(error)}",
+            fix="ask for Billing Account Costs Manager on the billing account",
+        )
+    missing = [p for p in BUDGET_PERMISSIONS if p not in granted]
+    if missing:
+        return CheckResult(
+            id="billing",
+            status="fail",
+            title="billing",
+            detail=f"you may not manage budgets on {account}: missing {', '.join(missing)}",
+            fix=f"ask an admin of billing account {account} for Billing Account Costs Manager "
+            "(roles/billing.costsManager)",
+        )
+    return CheckResult(
+        id="billing",
+        status="ok",
+        title="billing",
+        detail=f"enabled, account {account}, budgets can be created there",
+    )
+
+
 def _quotas(resource: Any) -> Quotas:
     return {q.metric: (int(q.limit), int(q.usage)) for q in resource.quotas}
 

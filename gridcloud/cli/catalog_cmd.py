@@ -138,16 +138,10 @@ def register(app: typer.Typer) -> None:
 def _refresh(project: str, regions: list[str] | None) -> None:
     import datetime as dt
 
+    from gridcloud.catalog.refresh import refresh as run_refresh
     from gridcloud.cli.output import err, out
     from gridcloud.errors import InputError
 
-    try:
-        from gridcloud.catalog.refresh import refresh as run_refresh
-    except ImportError as error:  # pragma: no cover - the extra is in dev
-        raise InputError(
-            "gridcloud catalog refresh needs the Cloud Billing client, which is not installed",
-            hint="pip install 'gridcloud[refresh]'",
-        ) from error
     err.print("fetching the Compute Engine SKUs and machine types ...")
     try:
         written = run_refresh(project, regions, today=dt.date.today())

@@ -38,6 +38,12 @@ BATCH_GET = re.compile(
     r"https://serviceusage\.googleapis\.com/v1/projects/[a-z0-9-]+/services:batchGet"
 )
 TOKEN = "https://oauth2.googleapis.com/token"
+BILLING_INFO = re.compile(
+    r"https://cloudbilling\.googleapis\.com/v1/projects/[a-z0-9-]+/billingInfo"
+)
+TEST_PERMISSIONS = re.compile(
+    r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+:testIamPermissions"
+)
 ALL_APIS = {
     "compute.googleapis.com",
     "container.googleapis.com",
@@ -69,6 +75,15 @@ class Google:
     region_unreachable: bool = False
     """The network fails on the region's call."""
     regions_asked: list[str] = field(default_factory=list)
+    billing_enabled: bool = True
+    billing_account: str = "012345-6789AB-CDEF01"
+    granted: set[str] = field(
+        default_factory=lambda: {
+            "billing.budgets.create",
+            "billing.budgets.get",
+            "billing.budgets.update",
+        }
+    )
 
 
 def _recorded(name: str) -> Any:
@@ -158,6 +173,25 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
 
         mock.add_callback(responses.GET, REGION, callback=region)
         mock.add_callback(responses.GET, BATCH_GET, callback=_batch_get(state))
+
+        def billing_info(request: Any) -> tuple[int, dict[str, str], str]:
+            project = request.url.split("/projects/")[1].split("/")[0]
+            info = {
+                "name": f"projects/{project}/billingInfo",
+                "projectId": project,
+                "billingAccountName": f"billingAccounts/{state.billing_account}"
+                if state.billing_enabled
+                else "",
+                "billingEnabled": state.billing_enabled,
+            }
+            return 200, {}, json.dumps(info)
+
+        def test_permissions(request: Any) -> tuple[int, dict[str, str], str]:
+            asked = json.loads(request.body)["permissions"]
+            return 200, {}, json.dumps({"permissions": [p for p in asked if p in state.granted]})
+
+        mock.add_callback(responses.GET, BILLING_INFO, callback=billing_info)
+        mock.add_callback(responses.POST, TEST_PERMISSIONS, callback=test_permissions)
         yield state
 
 
@@ -185,6 +219,7 @@ def test_a_new_project_cannot_hold_the_default_facility(google: Google) -> None:
         "credentials": "ok",
         "project": "ok",
         "apis": "ok",
+        "billing": "ok",
         "quotas": "fail",
         "gke-limits": "ok",
     }
@@ -399,3 +434,27 @@ def test_another_region_and_a_regional_cluster(
     assert quotas[("N2D_CPUS", "europe-west4")][0] == 100_256
     short = next(q for q in report.quotas if q.metric == "N2D_CPUS")
     assert "--dimensions=region=europe-west4" in short.request
+
+
+def test_billing_must_be_on_and_the_budget_manageable(google: Google) -> None:
+    def billing() -> Any:
+        return next(c for c in run(_plan("default")).checks if c.id == "billing")
+
+    assert billing().status == "ok"
+    google.granted = {"billing.budgets.get"}
+    found = billing()
+    assert found.status == "fail"
+    assert "billing.budgets.create, billing.budgets.update" in found.detail
+    assert "roles/billing.costsManager" in found.fix
+    google.billing_account = "0A0A0A-0A0A0A-0A0A0A"
+    found = billing()
+    assert found.status == "fail"
+    assert found.detail.startswith("the project bills to 0A0A0A-0A0A0A-0A0A0A")
+    assert "never see the facility's costs" in found.detail
+    google.billing_enabled = False
+    found = billing()
+    assert found.status == "fail"
+    assert found.fix == (
+        "gcloud billing projects link atlas-analysis-facility --billing-account "
+        "012345-6789AB-CDEF01"
+    )
