@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -51,6 +52,30 @@ def _remove_orphans() -> None:
         pid = folder.name.split("-")[2]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The OAuth endpoint that refreshes Application Default Credentials, and its answer.
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+TOKEN_ANSWER = {"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"}
+
+
+def write_adc(path: Path, **extra: str) -> Path:
+    """Application Default Credentials as `gcloud auth application-default login` writes
+    them (test values): refreshed at ``TOKEN_URL``, which a test answers with
+    ``TOKEN_ANSWER``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "test-client.apps.googleusercontent.com",
+                "client_secret": "test-client-secret",
+                "refresh_token": "test-refresh-token",
+                **extra,
+            }
+        )
+    )
+    return path
 
 
 def require(module: str) -> Any:

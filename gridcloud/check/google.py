@@ -65,7 +65,7 @@ def credentials() -> tuple[Credentials | None, CheckResult]:
             id="credentials",
             status="fail",
             title="Google credentials",
-            detail=f"no Application Default Credentials: {_first_line(error)}",
+            detail=f"no Application Default Credentials: {first_line(error)}",
             fix="run `gcloud auth application-default login` (or set "
             "GOOGLE_APPLICATION_CREDENTIALS; in CI, workload identity federation)",
         )
@@ -80,7 +80,7 @@ def credentials() -> tuple[Credentials | None, CheckResult]:
     )
 
 
-def _failures() -> tuple[type[BaseException], ...]:
+def failures() -> tuple[type[BaseException], ...]:
     """What a call to Google can fail with: an API error, a failed retry, credentials that
     cannot be refreshed, the network."""
     import requests
@@ -95,7 +95,7 @@ def _failures() -> tuple[type[BaseException], ...]:
     )
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
@@ -123,13 +123,13 @@ def enabled_apis(
                 "names": [f"projects/{project}/services/{api}" for api in wanted],
             }
         )
-    except _failures() as error:
+    except failures() as error:
         disabled = "SERVICE_DISABLED" in (_reason(error) + str(error))
         return None, CheckResult(
             id="apis",
             status="fail",
             title="APIs enabled",
-            detail=f"cannot read the project's APIs: {_first_line(error)}",
+            detail=f"cannot read the project's APIs: {first_line(error)}",
             fix=f"gcloud services enable serviceusage.googleapis.com --project {project}"
             if disabled
             else "you need serviceusage.services.list on the project (e.g. Service Usage Consumer)",
@@ -167,12 +167,12 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
     client = billing_v1.CloudBillingClient(credentials=creds, transport="rest")
     try:
         info = client.get_project_billing_info(name=f"projects/{project}")
-    except _failures() as error:
+    except failures() as error:
         return CheckResult(
             id="billing",
             status="warn",
             title="billing",
-            detail=f"not verified: cannot read the project's billing: {_first_line(error)}",
+            detail=f"not verified: cannot read the project's billing: {first_line(error)}",
             fix=f"gcloud services enable cloudbilling.googleapis.com --project {project}, or "
             "check in the console that billing is enabled",
         )
@@ -208,12 +208,12 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
                 }
             ).permissions
         )
-    except _failures() as error:
+    except failures() as error:
         return CheckResult(
             id="billing",
             status="warn",
             title="billing",
-            detail=f"not verified: cannot test your rights on {account}: {_first_line(error)}",
+            detail=f"not verified: cannot test your rights on {account}: {first_line(error)}",
             fix="ask for Billing Account Costs Manager on the billing account",
         )
     missing = [p for p in BUDGET_PERMISSIONS if p not in granted]
@@ -253,12 +253,12 @@ def project_quotas(project: str, creds: Credentials) -> tuple[Quotas | None, Che
             detail=f"project {project} does not exist",
             fix="check target.project (the project ID, not its name or number)",
         )
-    except _failures() as error:
+    except failures() as error:
         return None, CheckResult(
             id="project",
             status="fail",
             title="project access",
-            detail=f"cannot read project {project}: {_first_line(error)}",
+            detail=f"cannot read project {project}: {first_line(error)}",
             fix="ask for Kubernetes Engine Admin, Compute Network Admin, Service Account "
             "Admin and User and Project IAM Admin on the project (docs/deploy.md), and make "
             "sure compute.googleapis.com is enabled",
@@ -278,12 +278,12 @@ def region_quotas(
 
     try:
         found = compute_v1.RegionsClient(credentials=creds).get(project=project, region=region)
-    except _failures() as error:
+    except failures() as error:
         return None, CheckResult(
             id="quotas",
             status="fail",
             title="quotas",
-            detail=f"cannot read the quotas of {region}: {_first_line(error)}",
+            detail=f"cannot read the quotas of {region}: {first_line(error)}",
             fix="check target.region, and that you may read the project's compute resources",
         )
     return _quotas(found), None

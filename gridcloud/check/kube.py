@@ -126,9 +126,10 @@ def check_cluster(plan: Plan) -> list[CheckResult]:
         detail=f"{where}: Kubernetes {version.git_version}",
     )
     denied: list[str] = []
+    wanted = needed(plan)
     authorization = client.AuthorizationV1Api(api)
     try:
-        for access in needed(plan):
+        for access in wanted:
             review = authorization.create_self_subject_access_review(
                 client.V1SelfSubjectAccessReview(
                     spec=client.V1SelfSubjectAccessReviewSpec(

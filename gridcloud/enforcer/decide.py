@@ -103,9 +103,9 @@ def decide(
     nodes: dict[str, int],
     now: datetime,
 ) -> Decision:
-    """``capped``: the period a cap is in force for (the cluster's label), or None."""
-    if note.budget_id != settings.budget_id:
-        return Decision("nothing", f"another budget ({note.budget_id}): not this facility's")
+    """``note``: one of this facility's budget (``main.handle`` drops the others before
+    anything is read); ``capped``: the period a cap is in force for (the cluster's label),
+    or None."""
     if note.period not in current_periods(now) and (capped is None or note.period <= capped):
         return Decision("nothing", f"a notification of period {note.period}, out of order: ignored")
     projected = note.cost + unseen_cost(settings, nodes)

@@ -28,20 +28,19 @@ class Cluster:
 def read_cap(cluster: Cluster) -> str | None:
     """The budget period a cap is in force for, or None (also when the cluster does not
     exist yet); raises :class:`EngineError` when the cluster cannot be read."""
-    import requests
     from google.api_core import exceptions
-    from google.auth import exceptions as auth
     from google.cloud import container_v1
+
+    from gridcloud.check.google import failures, first_line
 
     try:
         found = container_v1.ClusterManagerClient(transport="rest").get_cluster(name=cluster.path)
     except exceptions.NotFound:
         return None
-    except (exceptions.GoogleAPICallError, auth.GoogleAuthError, requests.RequestException) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    except failures() as e:
         raise EngineError(
             f"cannot read cluster {cluster.name} to see whether the budget cap is in force: "
-            f"{first}",
+            f"{first_line(e)}",
             hint="check your credentials and access (`gridcloud check`); the cap is a label "
             f"{CAP_LABEL} on the cluster",
         ) from e

@@ -45,13 +45,7 @@ def cloud_budget(plan: Plan, budget: Budget, catalog: Catalog, label: str) -> Bu
             if hourly is None:  # the budget gate refuses such a Plan before any deploy
                 continue
             pools.append(
-                EnforcedPool(
-                    name=pool.name,
-                    node_hourly=hourly,
-                    total_min_nodes=pool.autoscaling.total_min_nodes,
-                    total_max_nodes=pool.autoscaling.total_max_nodes,
-                    location_policy=pool.autoscaling.location_policy,
-                )
+                EnforcedPool(name=pool.name, node_hourly=hourly, autoscaling=pool.autoscaling)
             )
         cap = CapPlan(
             amount=budget.monthly,

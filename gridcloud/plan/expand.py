@@ -87,6 +87,9 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
 #: The label every GCP resource of a facility carries, with the facility's name as value.
 FACILITY_LABEL = "gridcloud-facility"
+#: The label a pool's nodes carry (GCP resource label), with the pool's name: the billing
+#: export (`gridcloud cost report`) names the pool by it.
+POOL_LABEL = "gridcloud-pool"
 MANAGED_BY = {"managed-by": "gridcloud"}
 
 

@@ -196,9 +196,8 @@ class EnforcedPool(Frozen):
     name: str
     node_hourly: Decimal
     """List price of one node-hour at the pool's capacity type (the lag allowance)."""
-    total_min_nodes: int
-    total_max_nodes: int
-    location_policy: Literal["ANY", "BALANCED"]
+    autoscaling: AutoscalingPlan
+    """The pool's own, given back when the cap lifts."""
 
 
 class CapPlan(Frozen):

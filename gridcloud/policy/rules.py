@@ -114,25 +114,12 @@ def network_policies_enforced(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("private-nodes-off")
-def nodes_are_private(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is not None and not plan.cluster.security.private_nodes:
-        yield Finding(
-            rule="private-nodes-off",
-            severity="warning",
-            message="the nodes have external addresses: every node, and every pilot on it, "
-            "is reachable from the internet",
-            fix="private nodes (enable_private_nodes), with egress through Cloud NAT",
-        )
-
-
 @rule("control-plane-open")
 def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is None:
         return
     networks = plan.cluster.security.authorized_networks
-    open_ranges = [n.name for n in networks or () if n.cidr.endswith("/0")]
-    if networks is None or open_ranges:
+    if networks is None or any(n.cidr.endswith("/0") for n in networks):
         yield Finding(
             rule="control-plane-open",
             severity="warning",
@@ -143,29 +130,41 @@ def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("workload-identity-off")
-def workload_identity(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is not None and not plan.cluster.security.workload_identity:
-        yield Finding(
-            rule="workload-identity-off",
-            severity="warning",
-            message="without Workload Identity every pod can use the node's service account "
-            "through the metadata server",
-            fix="enable Workload Identity (workload pool PROJECT.svc.id.goog, GKE_METADATA on "
-            "the node pools)",
-        )
+#: Hardening gridcloud decides in ``cluster.security``: (rule, the setting, what its
+#: absence exposes, the fix).
+HARDENING = (
+    (
+        "private-nodes-off",
+        "private_nodes",
+        "the nodes have external addresses: every node, and every pilot on it, is reachable "
+        "from the internet",
+        "private nodes (enable_private_nodes), with egress through Cloud NAT",
+    ),
+    (
+        "workload-identity-off",
+        "workload_identity",
+        "without Workload Identity every pod can use the node's service account through the "
+        "metadata server",
+        "enable Workload Identity (workload pool PROJECT.svc.id.goog, GKE_METADATA on the "
+        "node pools)",
+    ),
+    (
+        "shielded-nodes-off",
+        "shielded_nodes",
+        "nodes are not shielded: no secure boot, no integrity monitoring, and a stolen node "
+        "credential can impersonate a node",
+        "enable shielded nodes with secure boot and integrity monitoring",
+    ),
+)
 
 
-@rule("shielded-nodes-off")
-def shielded_nodes(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is not None and not plan.cluster.security.shielded_nodes:
-        yield Finding(
-            rule="shielded-nodes-off",
-            severity="warning",
-            message="nodes are not shielded: no secure boot, no integrity monitoring, and a "
-            "stolen node credential can impersonate a node",
-            fix="enable shielded nodes with secure boot and integrity monitoring",
-        )
+@rule(*(rule_id for rule_id, *_ in HARDENING))
+def cluster_hardened(plan: Plan) -> Iterator[Finding]:
+    if plan.cluster is None:
+        return
+    for rule_id, setting, message, fix in HARDENING:
+        if not getattr(plan.cluster.security, setting):
+            yield Finding(rule=rule_id, severity="warning", message=message, fix=fix)
 
 
 #: GKE's minimal role for a node's service account ("Use least privilege IAM service

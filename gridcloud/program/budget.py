@@ -61,9 +61,9 @@ def cap_settings(plan: Plan, cap: CapPlan) -> str:
                 {
                     "name": p.name,
                     "nodeHourly": str(p.node_hourly),
-                    "totalMinNodes": p.total_min_nodes,
-                    "totalMaxNodes": p.total_max_nodes,
-                    "locationPolicy": p.location_policy,
+                    "totalMinNodes": p.autoscaling.total_min_nodes,
+                    "totalMaxNodes": p.autoscaling.total_max_nodes,
+                    "locationPolicy": p.autoscaling.location_policy,
                 }
                 for p in cap.pools
             ],

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
+from gridcloud.plan.expand import POOL_LABEL
 from gridcloud.program.cluster import CLOUD_PLATFORM
 from gridcloud.program.naming import child_of
 
@@ -51,7 +52,7 @@ def node_config(
             "enable_secure_boot": security.shielded_nodes,
             "enable_integrity_monitoring": security.shielded_nodes,
         },
-        "resource_labels": {**plan.cluster.resource_labels, "gridcloud-pool": pool.name},
+        "resource_labels": {**plan.cluster.resource_labels, POOL_LABEL: pool.name},
     }
     if pool.accelerator is not None:
         config["guest_accelerators"] = [

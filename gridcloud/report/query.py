@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from gridcloud.plan.expand import FACILITY_LABEL, POOL_LABEL
+
 #: Labels the query reads (GKE cost allocation's, KubeSpawner's user label, gridcloud's).
 CLUSTER_LABEL = "goog-k8s-cluster-name"
 NAMESPACE_LABEL = "k8s-namespace"
 USER_LABEL = "k8s-label/hub.jupyter.org/username"
-POOL_LABEL = "gridcloud-pool"
-FACILITY_LABEL = "gridcloud-facility"
 #: The export's table name for a billing account (its dataset is the user's choice).
 TABLE_PREFIX = "gcp_billing_export_resource_v1_"
 

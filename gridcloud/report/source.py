@@ -112,17 +112,17 @@ def _quote(path: Path) -> str:
 
 def from_bigquery(table: str, scope: Scope) -> list[Row]:
     """Run the query in BigQuery on the export table ``PROJECT.DATASET.TABLE``."""
-    from google.api_core import exceptions
-    from google.auth import exceptions as auth
     from google.cloud import bigquery
+
+    from gridcloud.check.google import failures, first_line
 
     try:
         client = bigquery.Client(project=table.split(".", maxsplit=1)[0])
         rows = client.query(report_sql(scope, f"`{table}`")).result()
         return [_row(tuple(r.values())) for r in rows]
-    except (exceptions.GoogleAPICallError, auth.GoogleAuthError) as error:
+    except failures() as error:
         raise InputError(
-            f"BigQuery refused the report on {table}: {str(error).splitlines()[0]}",
+            f"BigQuery refused the report on {table}: {first_line(error)}",
             hint="check the table name and that you may run queries on it (BigQuery Data "
             "Viewer and Job User); or download the export and use --export FILE",
         ) from error

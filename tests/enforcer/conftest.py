@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import TOKEN_ANSWER, TOKEN_URL, require, write_adc
 from tests.enforcer.fake_gke import FakeGke, Pool
 
 responses = require("responses")
@@ -198,18 +198,7 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator)
     monkeypatch.setenv("GRIDCLOUD_CAP", json.dumps(SETTINGS))
     monkeypatch.setenv("GRIDCLOUD_BUDGET_ID", BUDGET_ID)
-    adc = tmp_path / "adc.json"
-    adc.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "test-client.apps.googleusercontent.com",
-                "client_secret": "test-client-secret",
-                "refresh_token": "test-refresh-token",
-            }
-        )
-    )
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(write_adc(tmp_path / "adc.json")))
     gke = FakeGke(
         labels={"managed-by": "gridcloud", "gridcloud-facility": "atlas-gcp"},
         pools={
@@ -240,11 +229,7 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     subscription = subscriber.subscription_path(PROJECT, f"enforcer-{tmp_path.name}")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_passthru(f"http://{emulator}")
-        mock.add(
-            responses.POST,
-            "https://oauth2.googleapis.com/token",
-            json={"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"},
-        )
+        mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
         gke.serve(mock)
         thread.start()
         try:

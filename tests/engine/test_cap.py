@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from gridcloud.cli.app import create_cli
 from gridcloud.engine.cap import read_cap as real_read_cap
 from gridcloud.errors import ExitCode
-from tests.conftest import require
+from tests.conftest import TOKEN_ANSWER, TOKEN_URL, require, write_adc
 from tests.engine.conftest import FakePulumi
 
 responses = require("responses")
@@ -36,17 +36,7 @@ def gke(
     from gridcloud.engine import cap
 
     monkeypatch.setattr(cap, "read_cap", real_read_cap)  # not the autouse stand-in: the real one
-    adc = no_cloud_env / ".config" / "gcloud" / "application_default_credentials.json"
-    adc.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "test-client.apps.googleusercontent.com",
-                "client_secret": "test-client-secret",
-                "refresh_token": "test-refresh-token",
-            }
-        )
-    )
+    write_adc(no_cloud_env / ".config" / "gcloud" / "application_default_credentials.json")
     state: dict[str, Any] = {"labels": {"managed-by": "gridcloud"}, "status": 200}
 
     def cluster(_: Any) -> tuple[int, dict[str, str], str]:
@@ -92,11 +82,7 @@ def gke(
         )
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(
-            responses.POST,
-            "https://oauth2.googleapis.com/token",
-            json={"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"},
-        )
+        mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
         mock.add_callback(responses.GET, CLUSTER, callback=cluster)
         yield state
 

@@ -23,7 +23,7 @@ from gridcloud.cli.app import create_cli
 from gridcloud.errors import ExitCode
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
-from tests.conftest import PROFILES, require
+from tests.conftest import PROFILES, TOKEN_ANSWER, TOKEN_URL, require, write_adc
 
 responses = require("responses")
 
@@ -37,7 +37,6 @@ REGION = re.compile(
 BATCH_GET = re.compile(
     r"https://serviceusage\.googleapis\.com/v1/projects/[a-z0-9-]+/services:batchGet"
 )
-TOKEN = "https://oauth2.googleapis.com/token"
 BILLING_INFO = re.compile(
     r"https://cloudbilling\.googleapis\.com/v1/projects/[a-z0-9-]+/billingInfo"
 )
@@ -129,27 +128,12 @@ def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iterator[Google]:
     """Application Default Credentials as `gcloud auth application-default login` writes
     them, and Google's APIs answering from the recorded files."""
-    adc = tmp_path / "adc.json"
-    adc.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "test-client.apps.googleusercontent.com",
-                "client_secret": "test-client-secret",
-                "refresh_token": "1//0test-refresh-token",
-                "quota_project_id": PROJECT,
-            }
-        )
-    )
+    adc = write_adc(tmp_path / "adc.json", quota_project_id=PROJECT)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     state = Google()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(
-            responses.POST,
-            TOKEN,
-            json={"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"},
-        )
+        mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
         mock.add_callback(
             responses.GET,
             COMPUTE,
