@@ -20,11 +20,11 @@ from gridcloud.errors import ExitCode, GridcloudError
 
 
 def _report(error: GridcloudError) -> None:
-    from gridcloud.cli.output import err
+    from gridcloud.cli.output import err, styled
 
-    err.print(f"[bold red]Error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+    err.print(styled(("Error:", "bold red"), f" {error}"), soft_wrap=True)
     if error.hint:
-        err.print(f"[bold]Hint:[/] {error.hint}", highlight=False, soft_wrap=True)
+        err.print(styled(("Hint:", "bold"), f" {error.hint}"), soft_wrap=True)
 
 
 class GridcloudGroup(TyperGroup):

@@ -93,26 +93,31 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from gridcloud.cli.output import err, out
+        from gridcloud.cli.output import err, out, styled
 
         out.print(
-            f"[bold]catalog[/] {cat.location}\n"
+            styled(("catalog", "bold"), f" {cat.location}"),
             f"captured {cat.captured.isoformat()} ({age} days ago); {len(cat.machine_types)} "
             f"machine types, {len(cat.accelerators)} accelerators, {len(cat.regions)} regions; "
-            f"prices for {', '.join(sorted(cat.price_tables)) or 'no region'}"
+            f"prices for {', '.join(sorted(cat.price_tables)) or 'no region'}",
         )
         for source in cat.sources:
             out.print(
-                f"  [dim]{source.get('what')}: {source.get('from')} ({source.get('date')})[/]"
+                styled(
+                    (f"  {source.get('what')}: {source.get('from')} ({source.get('date')})", "dim")
+                )
             )
         if age > STALE_AFTER_DAYS:
             err.print(
-                f"[yellow]warning:[/] the prices are {age} days old; spot prices move weekly. "
+                styled(("warning:", "yellow")),
+                f"the prices are {age} days old; spot prices move weekly. "
                 "Refresh them (`gridcloud catalog refresh --project P`) before trusting a "
-                "budget verdict."
+                "budget verdict.",
             )
         if prices is None:
-            err.print(f"[yellow]warning:[/] no prices for {region}: estimates there are empty")
+            err.print(
+                styled(("warning:", "yellow")), f"no prices for {region}: estimates there are empty"
+            )
             return
         table = Table(title=f"Listed prices, {region} (USD per hour)", title_justify="left")
         for column in ("machine type", "vCPUs", "memory GB", "arch", "on-demand", "spot", "basis"):

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when a deploy can go ahead, 9 when something must be fixed first.
         """
         from gridcloud.check import run
-        from gridcloud.cli.output import err
+        from gridcloud.cli.output import err, styled
         from gridcloud.errors import NotReadyError
         from gridcloud.facility import analyse, resolve_profile
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
         def progress(message: str) -> None:
             if not quiet:
-                err.print(f"[dim]... {message}[/]", markup=True)
+                err.print(styled((f"... {message}", "dim")))
 
         report = run(result.plan, progress)
         if json:

@@ -55,12 +55,15 @@ def register(app: typer.Typer) -> None:
                 }
             )
             return
-        from gridcloud.cli.output import out
+        from gridcloud.cli.output import out, styled
 
         pools = len(result.plan.elastic_pools)
         out.print(
-            f"[green]valid:[/] {path}: facility {result.plan.name}, {pools} elastic "
-            f"pool{'s' if pools != 1 else ''}, fingerprint {result.plan.fingerprint}"
+            styled(
+                ("valid:", "green"),
+                f" {path}: facility {result.plan.name}, {pools} elastic "
+                f"pool{'s' if pools != 1 else ''}, fingerprint {result.plan.fingerprint}",
+            )
         )
 
     @app.command()

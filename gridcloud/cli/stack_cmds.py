@@ -71,17 +71,17 @@ def _confirmer(operation: str, stack: str, *, yes: bool) -> Callable[[dict[str, 
         )
 
     def confirm(changes: dict[str, int]) -> bool:
-        from gridcloud.cli.output import err
+        from gridcloud.cli.output import err, styled
 
         summary = ", ".join(f"{n} to {op}" for op, n in changes.items() if op != "same")
-        err.print(f"[bold]{operation}[/] stack {stack}: {summary or 'no changes'}")
+        err.print(styled((operation, "bold"), f" stack {stack}: {summary or 'no changes'}"))
         return typer.confirm(f"Go ahead with {operation}?", default=False, err=True)
 
     return confirm
 
 
 def _report(result: Any, json_output: bool) -> None:
-    from gridcloud.cli.output import emit_json_line, err, out
+    from gridcloud.cli.output import emit_json_line, err, out, styled
 
     if json_output:
         emit_json_line(result.to_json())
@@ -91,11 +91,13 @@ def _report(result: Any, json_output: bool) -> None:
         return
     changes = ", ".join(f"{n} {op}" for op, n in result.changes.items()) or "no changes"
     err.print(
-        f"[green]{result.operation} succeeded[/] on stack {result.stack} in "
-        f"{result.elapsed_seconds:.0f}s: {changes}"
+        styled(
+            (f"{result.operation} succeeded", "green"),
+            f" on stack {result.stack} in {result.elapsed_seconds:.0f}s: {changes}",
+        )
     )
     for key, value in result.outputs.items():
-        out.print(f"{key}: {value}", markup=False)
+        out.print(f"{key}: {value}")
 
 
 def _operate(
@@ -165,9 +167,11 @@ def _refresh(
 
 def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
     def ask(items: list[Any]) -> bool:
-        from gridcloud.cli.output import err
+        from gridcloud.cli.output import err, styled
 
-        err.print(f"[yellow]{len(items)} resource(s) of the facility remain, still billed:[/]")
+        err.print(
+            styled((f"{len(items)} resource(s) of the facility remain, still billed:", "yellow"))
+        )
         for item in items:
             size = f", {item.size_gb} GB" if item.size_gb else ""
             err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
@@ -199,7 +203,7 @@ def _destroy(
         confirm=confirm,
         delete_leftovers=_leftover_prompt(yes),
     )
-    from gridcloud.cli.output import emit_json_line, err
+    from gridcloud.cli.output import emit_json_line, err, styled
 
     if json_output:
         emit_json_line(outcome.to_json())
@@ -210,8 +214,11 @@ def _destroy(
         kept = len(outcome.leftovers) - len(outcome.deleted)
         if kept and not outcome.failures:
             err.print(
-                f"[yellow]warning:[/] {kept} leftover resource(s) kept, still billed: run "
-                "again with --yes to delete them, or delete them in the console"
+                styled(
+                    ("warning:", "yellow"),
+                    f" {kept} leftover resource(s) kept, still billed: run again with --yes "
+                    "to delete them, or delete them in the console",
+                )
             )
     if outcome.failures:
         from gridcloud.errors import EngineError
@@ -317,27 +324,32 @@ def register(app: typer.Typer) -> None:
 
         data = stacks.status(None, _stack_only_ref(profile, stack, backend, secrets_provider))
         data["cap"] = cap.status(data["outputs"])
-        from gridcloud.cli.output import emit_json, out
+        from gridcloud.cli.output import emit_json, out, styled
 
         if json:
             emit_json(data)
             return
         last = data["lastUpdate"] or {}
         out.print(
-            f"[bold]stack[/] {data['stack']} ({data['backend']}): {data['resourceCount']} "
-            f"resources; last update: {last.get('kind', 'none')} {last.get('result', '')} "
-            f"{last.get('endTime') or ''}"
+            styled(
+                ("stack", "bold"),
+                f" {data['stack']} ({data['backend']}): {data['resourceCount']} "
+                f"resources; last update: {last.get('kind', 'none')} {last.get('result', '')} "
+                f"{last.get('endTime') or ''}",
+            )
         )
         for key, value in data["outputs"].items():
-            out.print(f"  {key}: {value}", markup=False)
+            out.print(f"  {key}: {value}")
         capped = data["cap"]
         if capped is not None:
             if capped["error"]:
-                out.print(f"[yellow]budget cap: unknown[/] ({capped['error']})")
+                out.print(styled(("budget cap: unknown", "yellow"), f" ({capped['error']})"))
             elif capped["inForce"]:
                 out.print(
-                    f"[bold red]budget cap in force for {capped['period']}[/]: the elastic pools "
-                    "are at zero; `gridcloud up --lift-cap` restores them"
+                    styled(
+                        (f"budget cap in force for {capped['period']}", "bold red"),
+                        ": the elastic pools are at zero; `gridcloud up --lift-cap` restores them",
+                    )
                 )
             else:
                 out.print("budget cap: not in force")
