@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from gridcloud.cli.output import styled
 from gridcloud.cost import money
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def summary(plan: Plan) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("facility", f"{plan.name}  [dim]{plan.description}[/]")
+    table.add_row("facility", styled(f"{plan.name}  ", (plan.description, "dim")))
     target = plan.target
     if target.provider == "gcp":
         table.add_row("target", f"Google Cloud project {target.project}, {target.region}")
@@ -142,7 +143,7 @@ def services(plan: Plan) -> RenderableType:
             "\n".join(f"{p.component}: {p.pool}" for p in release.placements),
         )
     if not svc.releases:
-        table.add_row("[dim]none[/]", "", "", "", "")
+        table.add_row(Text("none", style="dim"), "", "", "", "")
     if svc.grid_site is not None:
         site = svc.grid_site
         quota = f", quota {site.quota_cores:,} cores" if site.quota_cores else ""
@@ -166,10 +167,10 @@ def footprint(plan: Plan) -> RenderableType | None:
         )
     table.add_section()
     table.add_row(
-        "[bold]total[/]",
+        Text("total", style="bold"),
         "",
-        f"[bold]{fp.cpu_m:,}m[/]",
-        f"[bold]{fp.memory_mi:,} MiB[/]",
+        Text(f"{fp.cpu_m:,}m", style="bold"),
+        Text(f"{fp.memory_mi:,} MiB", style="bold"),
         f"of {fp.allocatable_cpu_m:,}m and {fp.allocatable_memory_mi:,} MiB allocatable",
     )
     return table
@@ -221,11 +222,11 @@ def cost(estimate: Estimate) -> RenderableType:
             )
     table.add_section()
     table.add_row(
-        "[bold]total[/]",
+        Text("total", style="bold"),
         "",
         "",
-        f"[bold]{usd(estimate.idle_monthly, cur)}[/]",
-        f"[bold]{usd(estimate.peak_hourly, cur)}[/]",
+        Text(usd(estimate.idle_monthly, cur), style="bold"),
+        Text(usd(estimate.peak_hourly, cur), style="bold"),
         "",
     )
     if estimate.per_core_hour_at_peak is not None:
