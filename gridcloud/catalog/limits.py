@@ -15,6 +15,10 @@ MAX_NODES_PER_POOL_PER_ZONE = 1_000
 #: Pods per node: GKE Standard's range.
 MAX_PODS_PER_NODE = 256
 MIN_PODS_PER_NODE = 8
+#: The largest node anyone runs (Compute Engine's largest shapes: 896 vCPUs, 32 TB): a
+#: bound on the on-prem allocatable figures, far above any real node.
+MAX_NODE_CORES = 4_096
+MAX_NODE_MEMORY_GB = 65_536
 #: GCP keeps four addresses of every subnet's primary range.
 SUBNET_RESERVED_ADDRESSES = 4
 #: The smallest subnet GCP accepts.

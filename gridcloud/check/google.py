@@ -69,6 +69,15 @@ def credentials() -> tuple[Credentials | None, CheckResult]:
             fix="run `gcloud auth application-default login` (or set "
             "GOOGLE_APPLICATION_CREDENTIALS; in CI, workload identity federation)",
         )
+    except (OSError, ValueError) as error:  # a folder, unreadable, not UTF-8 or not JSON
+        return None, CheckResult(
+            id="credentials",
+            status="fail",
+            title="Google credentials",
+            detail=f"the credentials file cannot be read: {first_line(error)}",
+            fix="point GOOGLE_APPLICATION_CREDENTIALS at a credentials JSON file (or unset it "
+            "and run `gcloud auth application-default login`)",
+        )
     kind = type(found).__module__.rsplit(".", 1)[-1] + "." + type(found).__name__
     account = getattr(found, "service_account_email", None) or getattr(found, "account", "")
     who = f" ({account})" if account else ""

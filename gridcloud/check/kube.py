@@ -98,7 +98,7 @@ def check_cluster(plan: Plan) -> list[CheckResult]:
             config_file=str(Path(target.kubeconfig).expanduser()), context=target.context
         )
         version = client.VersionApi(api).get_code(_request_timeout=15)
-    except (ConfigException, OSError) as error:
+    except (ConfigException, OSError, ValueError) as error:  # ValueError: not UTF-8 or YAML
         return [
             CheckResult(
                 id="cluster",

@@ -37,15 +37,22 @@ def register(app: typer.Typer) -> None:
         from gridcloud.cli.output import out as stdout
         from gridcloud.errors import InputError, PlanError
         from gridcloud.facility import analyse, resolve_profile
+        from gridcloud.render import missing_engine, render_plan
+        from gridcloud.render.validate import cluster_version, problems
 
-        try:
-            from gridcloud.render import render_plan
-            from gridcloud.render.validate import cluster_version, problems
-        except ImportError as error:  # pragma: no cover - the extra is in dev
+        absent = missing_engine()
+        if absent:
             raise InputError(
-                "gridcloud render needs Helm's engine, which is not installed",
-                hint="pip install 'gridcloud[render]'",
-            ) from error
+                f"gridcloud render needs Helm's engine and Kubernetes' schemas; not installed: "
+                f"{', '.join(absent)}",
+                hint="install the render extra: pip install 'gridcloud[render]' (in a clone: "
+                ".venv/bin/pip install -c requirements/lock.txt -e '.[render]')",
+            )
+        if out.exists() and not out.is_dir():
+            raise InputError(
+                f"--out {out} is a file; render writes a folder of files",
+                hint="name a new or existing folder",
+            )
         result = analyse(resolve_profile(profile))
         plan = result.plan
         rendered = render_plan(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
@@ -57,18 +64,26 @@ def register(app: typer.Typer) -> None:
                 + "\n  ".join(found),
                 hint="this is a gridcloud bug or a chart change: report it with the profile",
             )
-        out.mkdir(parents=True, exist_ok=True)
-        for release in rendered:
-            path = out / f"{release.name}.yaml"
-            path.write_text(release.to_yaml(), encoding="utf-8")
-            stdout.print(f"{path}  {len(release.manifests)} objects")
-        site = plan.services.grid_site
-        if site is not None:
-            # what the site's Harvester host needs beside the kubeconfig (a stack output)
-            job = out / f"harvester-{plan.name}-job.yaml"
-            job.write_text(yaml.safe_dump(site.job_template, sort_keys=False), encoding="utf-8")
-            queue = out / "harvester-queue.json"
-            queue.write_text(json.dumps(site.harvester_queue, indent=2) + "\n", encoding="utf-8")
-            stdout.print(f"{job}  Harvester's Job template (k8s_yaml_file)")
-            stdout.print(f"{queue}  the site's Harvester queue configuration")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for release in rendered:
+                path = out / f"{release.name}.yaml"
+                path.write_text(release.to_yaml(), encoding="utf-8")
+                stdout.print(f"{path}  {len(release.manifests)} objects")
+            site = plan.services.grid_site
+            if site is not None:
+                # what the site's Harvester host needs beside the kubeconfig (a stack output)
+                job = out / f"harvester-{plan.name}-job.yaml"
+                job.write_text(yaml.safe_dump(site.job_template, sort_keys=False), encoding="utf-8")
+                queue = out / "harvester-queue.json"
+                queue.write_text(
+                    json.dumps(site.harvester_queue, indent=2) + "\n", encoding="utf-8"
+                )
+                stdout.print(f"{job}  Harvester's Job template (k8s_yaml_file)")
+                stdout.print(f"{queue}  the site's Harvester queue configuration")
+        except OSError as error:
+            raise InputError(
+                f"cannot write the manifests into {out}: {error.strerror or error}",
+                hint="name a folder you can write to",
+            ) from error
         stdout.print(f"valid for Kubernetes {version}; secrets are placeholders, filled at deploy")

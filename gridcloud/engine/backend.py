@@ -8,6 +8,7 @@ user, one machine. Teams and CI use a shared bucket: ``--backend gs://bucket/pre
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 BACKEND_ENV = "GRIDCLOUD_BACKEND"
@@ -31,18 +32,36 @@ def resolve_backend(given: str | None) -> str:
     return f"file://{state}"
 
 
-def masked(url: str) -> str:
-    """The backend URL as shown: a password in it (``postgres://user:PASSWORD@host/db``)
-    replaced by ``****``. The URL itself reaches Pulumi through its environment only."""
-    from urllib.parse import urlsplit, urlunsplit
+#: A query parameter whose value is a credential (``?password=``, ``sslpassword``,
+#: ``access_key``, ``token``, ...): its value runs to the next ``&`` or ``;``, a raw ``#``
+#: or ``/`` included.
+_SECRET_PARAM = re.compile(
+    r"(?i)([?&;][^=&;#]*(?:pass|pwd|secret|token|key|credential|auth)[^=&;#]*=)[^&;]*"
+)
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:****@{host}{port}"))
+
+def masked(url: str) -> str:
+    """The backend URL as shown: every password in it replaced by ``****``, in the user
+    information (``postgres://user:PASSWORD@host/db``) and in the query string
+    (``?password=...``). The URL itself reaches Pulumi through its environment only.
+
+    Not ``urlsplit``: a password typed without percent-encoding may hold ``#``, ``/``, ``?``
+    or ``@``, which a URL parser takes for the fragment, the path or the query and then
+    shows. The user information runs from ``://`` to the *last* ``@``; masking too much
+    is harmless here, showing a password is not."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _masked_params(url)
+    at = rest.rfind("@")
+    if at != -1:
+        user, colon, _ = rest[:at].partition(":")
+        if colon:
+            return f"{scheme}://{user}:****@{_masked_params(rest[at + 1 :])}"
+    return f"{scheme}://{_masked_params(rest)}"
+
+
+def _masked_params(text: str) -> str:
+    return _SECRET_PARAM.sub(r"\1****", text)
 
 
 def workspace_dir(backend: str, stack: str) -> Path:

@@ -243,6 +243,8 @@ def _shape_problem(text: str) -> str | None:
                 sizes[event.anchor] = 1
             open_[-1] = (open_[-1][0] + 1, open_[-1][1])
         elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for _, anchor in open_):
+                return f"the alias *{event.anchor} refers to its own anchor (a value inside itself)"
             open_[-1] = (open_[-1][0] + sizes.get(str(event.anchor), 1), open_[-1][1])
         if open_[-1][0] > MAX_VALUES or any(count > MAX_VALUES for count, _ in open_):
             return f"its aliases expand to more than {MAX_VALUES:,} values"
@@ -281,6 +283,12 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
             f"{source} is not valid YAML",
             [f"{where}: {problem}"],
             hint="check indentation and quoting around the line named",
+        ) from exc
+    except ValueError as exc:  # a scalar YAML resolves but Python cannot hold (a 5,000-digit int)
+        raise ProfileError(
+            f"{source} is not a profile",
+            [f"{source}: a value cannot be read: {str(exc).split(';')[0]}"],
+            hint="numbers in a profile are a few digits long; quote text that looks like one",
         ) from exc
     if root is None or data is None:
         raise ProfileError(

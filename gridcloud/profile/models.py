@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from gridcloud.catalog import limits
+from gridcloud.catalog import identity_providers, limits
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -89,6 +89,11 @@ HttpsUrl = Annotated[
         description="an https URL: https://host[:port][/path]",
     ),
 ]
+#: Text that must say something: not empty, not only spaces (a path, a context name).
+NonBlank = Annotated[
+    str,
+    Field(pattern=r"\S", max_length=4096, description="a non-blank text"),
+]
 _LABEL_KEY = re.compile(
     r"^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
@@ -144,14 +149,49 @@ class GcpTarget(Model):
         return zones
 
 
+#: A Kubernetes object's name (DNS-1123 subdomain): a Secret, an IngressClass, an issuer.
+ObjectName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="a Kubernetes object name: lower-case letters, digits, '-' and '.'",
+    ),
+]
+
+
+class SiteIngress(Model):
+    """How the site's ingress controller serves the hub and REANA over HTTPS: its
+    IngressClass and where the certificate comes from (one of the three)."""
+
+    class_name: ObjectName | None = None
+    """The IngressClass of the site's controller, e.g. nginx. Default: the cluster's
+    default IngressClass."""
+    tls_secret: ObjectName | None = None
+    """A kubernetes.io/tls Secret the site provides for the hostnames, in each service's
+    namespace."""
+    cluster_issuer: ObjectName | None = None
+    """A cert-manager ClusterIssuer that issues the certificates."""
+    issuer: ObjectName | None = None
+    """A cert-manager Issuer, in each service's namespace, that issues the certificates."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SiteIngress:
+        named = [n for n in (self.tls_secret, self.cluster_issuer, self.issuer) if n]
+        if len(named) > 1:
+            raise ValueError("name one of tlsSecret, clusterIssuer and issuer, not several")
+        return self
+
+
 class KubernetesTarget(Model):
     """An existing cluster (on-prem or elsewhere), reached through a kubeconfig."""
 
     provider: Literal["kubernetes"]
-    kubeconfig: str = "~/.kube/config"
+    kubeconfig: NonBlank = "~/.kube/config"
     """Path to the kubeconfig file."""
-    context: str
+    context: NonBlank
     """The kubeconfig context to use."""
+    ingress: SiteIngress = Field(default_factory=SiteIngress)
+    """The site's ingress controller, which serves the hub and REANA over HTTPS."""
 
 
 Target = Annotated[GcpTarget | KubernetesTarget, Field(discriminator="provider")]
@@ -160,9 +200,9 @@ Target = Annotated[GcpTarget | KubernetesTarget, Field(discriminator="provider")
 class Resources(Model):
     """Allocatable capacity of a node that gridcloud does not create (on-prem)."""
 
-    cpu: Annotated[Decimal, Field(gt=0)]
+    cpu: Annotated[Decimal, Field(gt=0, le=limits.MAX_NODE_CORES)]
     """Allocatable cores."""
-    memory_gb: Annotated[Decimal, Field(gt=0)]
+    memory_gb: Annotated[Decimal, Field(gt=0, le=limits.MAX_NODE_MEMORY_GB)]
     """Allocatable memory in GB."""
 
 
@@ -346,24 +386,58 @@ class OidcSecretRef(Model):
     key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$")] = "client-secret"
 
 
+class OidcEndpoints(Model):
+    """A provider's endpoints, for one that publishes no discovery document."""
+
+    authorization: HttpsUrl
+    token: HttpsUrl
+    userinfo: HttpsUrl
+
+
 class Oidc(Model):
-    """Login through an OpenID Connect provider (e.g. ATLAS IAM, CERN SSO)."""
+    """Login through an OpenID Connect provider (e.g. ATLAS IAM, CERN SSO, Google)."""
 
     issuer: HttpsUrl
-    """The provider's issuer URL; its /.well-known/openid-configuration is read."""
-    client_id: str
+    """The provider's issuer URL; the hub reads its /.well-known/openid-configuration when it
+    starts."""
+    provider: Literal["indigo-iam", "cern-sso", "google", "keycloak", "generic"] | None = None
+    """Which provider, for its claims. Default: from the issuer (accounts.google.com: google;
+    auth.cern.ch/auth/realms/cern: cern-sso; *-auth.cern.ch, *.cloud.cnaf.infn.it:
+    indigo-iam; a path with /realms/: keycloak; else generic)."""
+    endpoints: OidcEndpoints | None = None
+    """The provider's endpoints, where it publishes no discovery document (then not read)."""
+    client_id: Annotated[str, Field(pattern=r"^\S+$", max_length=512)]
+    """The client ID registered with the provider (no spaces)."""
     client_secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
     """Environment variable holding the client secret when `gridcloud up` runs."""
     client_secret_ref: OidcSecretRef | None = None
     allowed_groups: list[str] = Field(default_factory=list)
     """Groups (from the groups claim) allowed in; empty: every authenticated user."""
-    groups_claim: str = "groups"
-    username_claim: str = "preferred_username"
+    groups_claim: Annotated[str, Field(pattern=r"^\S+$", max_length=256)] | None = None
+    """The userinfo claim listing a user's groups. Default by provider: groups (INDIGO IAM,
+    Keycloak, generic), cern_roles (CERN SSO); Google sends none."""
+    username_claim: Annotated[str, Field(pattern=r"^\S+$", max_length=256)] | None = None
+    """The userinfo claim usernames come from. Default by provider: preferred_username
+    (INDIGO IAM, Keycloak, generic), cern_upn (CERN SSO), email (Google)."""
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> Oidc:
         if (self.client_secret_env is None) == (self.client_secret_ref is None):
             raise ValueError("give exactly one of clientSecretEnv and clientSecretRef")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_to_read(self) -> Oidc:
+        provider = (
+            identity_providers.PROVIDERS[self.provider]
+            if self.provider
+            else identity_providers.provider_for(self.issuer)
+        )
+        if self.allowed_groups and self.groups_claim is None and provider.groups_claim is None:
+            raise ValueError(
+                f"allowedGroups cannot be checked: {provider.name} sends no groups claim; "
+                "leave allowedGroups out, or name the claim that lists groups in groupsClaim"
+            )
         return self
 
 
@@ -382,7 +456,7 @@ class Dask(ServiceToggle):
     """Pool for Dask workers. Default: the first spot cpu pool."""
     gpu_workers: bool = False
     """Offer GPU workers (on the first gpu pool) as a cluster option."""
-    max_workers: Annotated[int, Field(ge=1)] = 200
+    max_workers: Annotated[int, Field(ge=1, le=limits.MAX_NODES_PER_CLUSTER * 256)] = 200
     """Workers one user's cluster may have."""
     max_worker_cores: Annotated[int, Field(ge=1, le=64)] = 8
     max_worker_memory_gb: Annotated[int, Field(ge=1, le=512)] = 32
@@ -400,7 +474,7 @@ class Jupyter(ServiceToggle):
     """Login; required when JupyterHub is on."""
     user_pool: str | None = None
     """Pool for notebook servers. Default: the first on-demand cpu pool, else the first cpu pool."""
-    idle_cull_minutes: Annotated[int, Field(ge=5)] = 60
+    idle_cull_minutes: Annotated[int, Field(ge=5, le=60 * 24 * 30)] = 60
     user_storage_gb: Annotated[int, Field(ge=1, le=1000)] = 10
     expected_users: Annotated[int, Field(ge=0, le=1_000_000)] = 20
     """Users expected to log in (for the cost estimate: a home volume each, kept when their

@@ -178,6 +178,47 @@ def test_status_masks_secrets(fake_pulumi: FakePulumi, credentials: None) -> Non
     assert data["lastUpdate"]["result"] == "succeeded"
 
 
+@pytest.mark.parametrize(
+    ("url", "shown", "password"),
+    [
+        # typed without percent-encoding: a URL parser reads these as fragment, path, query
+        (
+            "postgres://gc:pa#ss@db.example.org:5432/state",
+            "postgres://gc:****@db.example.org:5432/state",
+            "pa#ss",
+        ),
+        (
+            "postgres://gc:p/a?ss@db.example.org/state",
+            "postgres://gc:****@db.example.org/state",
+            "p/a?ss",
+        ),
+        (
+            "postgres://gc:p@ss@db.example.org/state",
+            "postgres://gc:****@db.example.org/state",
+            "p@ss",
+        ),
+        # the password as a query parameter (libpq's and the Go drivers' form)
+        (
+            "postgres://db.example.org/state?user=gc&password=s3cr#t/?x&sslmode=require",
+            "postgres://db.example.org/state?user=gc&password=****&sslmode=require",
+            "s3cr#t/?x",
+        ),
+        (
+            "azblob://state?storage_account=facility&access_key=QUJDREVGR0g=",
+            "azblob://state?storage_account=facility&access_key=****",
+            "QUJDREVGR0g=",
+        ),
+    ],
+)
+def test_status_json_never_shows_a_backend_password(
+    fake_pulumi: FakePulumi, credentials: None, url: str, shown: str, password: str
+) -> None:
+    code, out, err = run("status", "--json", "--backend", url)
+    assert code == 0, err
+    assert json.loads(out)["backend"] == shown
+    assert password not in out + err
+
+
 def test_stacks_lists_the_backend(fake_pulumi: FakePulumi, credentials: None) -> None:
     code, out, err = run("stacks", "--json")
     assert code == 0, err
