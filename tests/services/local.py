@@ -100,13 +100,23 @@ def container_env(
 
 
 class FakeOidc:
-    """The identity provider (the one boundary faked): authorize, token and userinfo
-    endpoints, answering for whichever user the test logs in as next."""
+    """The identity provider (the one boundary faked), laid out as Keycloak lays out a
+    realm, not as INDIGO IAM does: discovery at
+    ``<issuer>/.well-known/openid-configuration`` and the endpoints under
+    ``<issuer>/protocol/openid-connect/`` (``auth``, ``token``, ``userinfo``). It answers for
+    whichever user the test logs in as next, and records the paths asked for and the token
+    requests' forms."""
+
+    REALM = "/realms/physics"
 
     def __init__(self, username_claim: str, groups_claim: str) -> None:
         self.claims = {"username": username_claim, "groups": groups_claim}
         self.next_user: tuple[str, list[str]] = ("nobody", [])
+        self.asked: list[str] = []
+        self.token_forms: list[dict[str, list[str]]] = []
         provider = self
+        realm = self.REALM
+        endpoints = f"{realm}/protocol/openid-connect"
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *_args: Any) -> None:
@@ -122,32 +132,67 @@ class FakeOidc:
 
             def do_GET(self) -> None:
                 url = urlparse(self.path)
-                if url.path == "/authorize":
+                provider.asked.append(url.path)
+                if url.path == f"{realm}/.well-known/openid-configuration":
+                    self._json(provider.discovery())
+                elif url.path == f"{endpoints}/auth":
                     query = parse_qs(url.query)
                     back = query["redirect_uri"][0]
                     params = {"code": "code-1", "state": query["state"][0]}
                     self.send_response(302)
                     self.send_header("Location", f"{back}?{urlencode(params)}")
                     self.end_headers()
-                elif url.path == "/userinfo":
+                elif url.path == f"{endpoints}/userinfo":
                     name, groups = provider.next_user
                     self._json(
-                        {provider.claims["username"]: name, provider.claims["groups"]: groups}
+                        {
+                            "sub": f"id-{name}",
+                            provider.claims["username"]: name,
+                            provider.claims["groups"]: groups,
+                        }
                     )
                 else:
                     self.send_error(404)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                self.rfile.read(length)
-                if urlparse(self.path).path == "/token":
+                form = parse_qs(self.rfile.read(length).decode())
+                path = urlparse(self.path).path
+                provider.asked.append(path)
+                if path == f"{endpoints}/token":
+                    provider.token_forms.append(form)
                     self._json({"access_token": "access-1", "token_type": "Bearer"})
                 else:
                     self.send_error(404)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.issuer = f"{self.url}{realm}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def discovery(self) -> dict[str, Any]:
+        """The realm's discovery document, in Keycloak's field names and paths."""
+        base = f"{self.issuer}/protocol/openid-connect"
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{base}/auth",
+            "token_endpoint": f"{base}/token",
+            "introspection_endpoint": f"{base}/token/introspect",
+            "userinfo_endpoint": f"{base}/userinfo",
+            "end_session_endpoint": f"{base}/logout",
+            "jwks_uri": f"{base}/certs",
+            "response_types_supported": ["code", "none", "id_token", "token"],
+            "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": [
+                "private_key_jwt",
+                "client_secret_basic",
+                "client_secret_post",
+                "tls_client_auth",
+                "client_secret_jwt",
+            ],
+            "scopes_supported": ["openid", "profile", "email", "roles"],
+        }
 
     def __enter__(self) -> FakeOidc:
         self.thread.start()
@@ -156,6 +201,20 @@ class FakeOidc:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def point_login_at(root: Path, provider: FakeOidc) -> None:
+    """The hub's provider at the fake's address instead of the profile's issuer (which
+    cannot be reached from here): its ``custom.gridcloud.oidc`` in the hub Secret's
+    values.yaml, which the hub's discovery reads; nothing else of the login changes."""
+    import yaml
+
+    path = root / "secret" / "values.yaml"
+    values = yaml.safe_load(path.read_text())
+    login = values["custom"]["gridcloud"]["oidc"]
+    login["issuer"] = provider.issuer
+    login["discovery"] = f"{provider.issuer}/.well-known/openid-configuration"
+    path.write_text(yaml.safe_dump(values))
 
 
 SPAWNER = '''
@@ -215,11 +274,10 @@ def lay_out_hub(jupyterhub: Rendered, root: Path) -> dict[str, dict[str, str]]:
     return secrets
 
 
-def hub_overrides(
-    *, hub: int, proxy_api: int, public: int, oidc: str, hosts: dict[str, str]
-) -> str:
-    """What a cluster's DNS and KubeSpawner give the hub, as localhost stands in for them;
-    loaded last through the chart's own jupyterhub_config.d. ``hosts`` maps the services'
+def hub_overrides(*, hub: int, proxy_api: int, public: int, hosts: dict[str, str]) -> str:
+    """What a cluster's DNS and KubeSpawner give the hub, as localhost stands in for them,
+    through the chart's own jupyterhub_config.d (the login's endpoints are not here: the
+    hub's discovery, ``hub.extraConfig``, finds them). ``hosts`` maps the services'
     in-cluster URLs to local ones (a service without a URL keeps none)."""
     return f"""
 c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub}"
@@ -230,9 +288,6 @@ c.JupyterHub.spawner_class = "local_notebook.LocalNotebook"
 # KubeSpawner's environment is Spawner.environment: give it to the stand-in spawner
 c.Spawner.environment = dict(c.KubeSpawner.environment)
 c.Spawner.http_timeout = 30
-c.GenericOAuthenticator.authorize_url = "{oidc}/authorize"
-c.GenericOAuthenticator.token_url = "{oidc}/token"
-c.GenericOAuthenticator.userdata_url = "{oidc}/userinfo"
 c.GenericOAuthenticator.oauth_callback_url = "http://127.0.0.1:{public}/hub/oauth_callback"
 for _service in c.JupyterHub.services:
     if "url" in _service:

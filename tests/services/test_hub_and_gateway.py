@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -61,6 +61,7 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
     gateway_release = release_named(rendered["default"], "dask-gateway")
     values = yaml.safe_load(local.decoded(hub_release.find("Secret", "hub").body)["values.yaml"])
     oauth = values["hub"]["config"]["GenericOAuthenticator"]
+    login = values["custom"]["gridcloud"]["oidc"]
     ports = {k: local.free_port() for k in ("hub", "api", "public", "gw_api", "gw_http", "gw_tcp")}
     with tempfile.TemporaryDirectory(prefix="gridcloud-e2e-") as tmp, ExitStack() as stack:
         root = Path(tmp)
@@ -68,14 +69,14 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
         env_dir.mkdir()
         secrets = local.lay_out_hub(hub_release, hub_dir)
         provider = stack.enter_context(
-            local.FakeOidc(oauth["username_claim"], oauth["claim_groups_key"])
+            local.FakeOidc(oauth["username_claim"], login["groupsClaim"])
         )
+        local.point_login_at(hub_dir, provider)
         (hub_dir / "jupyterhub_config.d" / "zz-localhost.py").write_text(
             local.hub_overrides(
                 hub=ports["hub"],
                 proxy_api=ports["api"],
                 public=ports["public"],
-                oidc=provider.url,
                 # the gateway's Traefik, in the cluster
                 hosts={"http://traefik-dask-gateway": f"http://127.0.0.1:{ports['gw_http']}"},
             )
@@ -163,6 +164,34 @@ def test_a_member_of_an_allowed_group_logs_in_and_gets_a_server(facility: Facili
     assert answer.status_code == 200, answer.text[-500:]
     env = _notebook_env(facility, "alice")
     assert env["JUPYTERHUB_USER"] == "alice"
+
+
+def test_the_login_goes_to_the_endpoint_the_providers_discovery_names(
+    facility: Facility,
+) -> None:
+    """The provider lays out its endpoints as Keycloak does (not INDIGO IAM's
+    /authorize): the hub read them from its discovery document when it started."""
+    realm = local.FakeOidc.REALM
+    assert f"{realm}/.well-known/openid-configuration" in facility.oidc.asked
+    answer = requests.get(f"{facility.public}/hub/oauth_login", timeout=30, allow_redirects=False)
+    assert answer.status_code == 302
+    target = urlparse(answer.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == (
+        f"{facility.oidc.url}{realm}/protocol/openid-connect/auth"
+    )
+    query = parse_qs(target.query)
+    assert query["redirect_uri"] == [f"{facility.public}/hub/oauth_callback"]
+    assert query["scope"] == ["openid profile email"]
+
+
+def test_the_token_request_carries_the_client_secret_in_the_form(facility: Facility) -> None:
+    """The provider accepts client_secret_post (its document says so): the hub sends the
+    client's ID and secret in the form, the secret from the hub's OIDC Secret."""
+    _login(facility, "dora", facility.allowed_groups[:1])
+    form = facility.oidc.token_forms[-1]
+    assert form["grant_type"] == ["authorization_code"]
+    assert form["client_id"] == ["atlas-gcp-jupyterhub"]
+    assert form["client_secret"] == ["stand-in-secret"]
 
 
 def test_a_user_outside_the_allowed_groups_is_refused(facility: Facility) -> None:

@@ -169,7 +169,10 @@ def test_oidc_login_and_idle_culling() -> None:
     auth = hub["hub"]["config"]["GenericOAuthenticator"]
     assert auth["client_id"] == "atlas-gcp-jupyterhub"
     assert auth["allowed_groups"] == ["atlas"]
-    assert auth["authorize_url"] == "https://atlas-auth.cern.ch/authorize"
+    # the endpoints are the provider's discovery document's, read by the hub at start
+    assert "authorize_url" not in auth
+    login = hub["custom"]["gridcloud"]["oidc"]
+    assert login["discovery"] == "https://atlas-auth.cern.ch/.well-known/openid-configuration"
     secret_env = hub["hub"]["extraEnv"]["OAUTH_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]
     assert secret_env == {"name": "jupyterhub-oidc", "key": "client-secret"}
     assert hub["cull"] == {"enabled": True, "timeout": 3600, "every": 300}

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from gridcloud.errors import PlanError
 from gridcloud.plan.services import ingress, priorities
 from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
+from gridcloud.plan.services.oidc import DISCOVERY_KEY, hub_login
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.resources import SET
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
-    from gridcloud.profile.models import Jupyter, Oidc
+    from gridcloud.profile.models import Jupyter
 
 DASK_SERVICE = "dask-gateway"
 DASK_RELEASE = "dask-gateway"
@@ -105,16 +106,6 @@ def profile_list(
     return envs
 
 
-def oidc_endpoints(oidc: Oidc) -> dict[str, str]:
-    """INDIGO IAM (ATLAS IAM, WLCG IAM) endpoints under the issuer."""
-    base = oidc.issuer.rstrip("/")
-    return {
-        "authorize_url": f"{base}/authorize",
-        "token_url": f"{base}/token",
-        "userdata_url": f"{base}/userinfo",
-    }
-
-
 def jupyterhub_release(
     jupyter: Jupyter,
     *,
@@ -141,21 +132,9 @@ def jupyterhub_release(
     secret = oidc.client_secret_ref
     secret_name = secret.name if secret else OIDC_SECRET_NAME
     secret_key = secret.key if secret else OIDC_SECRET_KEY
-    host = jupyter.hostname or "localhost"
-    authenticator: dict[str, Any] = {
-        "client_id": oidc.client_id,
-        "oauth_callback_url": f"https://{host}/hub/oauth_callback",
-        **oidc_endpoints(oidc),
-        "scope": ["openid", "profile", "email"],
-        "username_claim": oidc.username_claim,
-        "claim_groups_key": oidc.groups_claim,
-    }
-    if oidc.allowed_groups:
-        # OAuthenticator 17 reads groups only when it manages them (it refuses to start)
-        authenticator["manage_groups"] = True
-        authenticator["allowed_groups"] = list(oidc.allowed_groups)
-    else:
-        authenticator["allow_all"] = True
+    # the login (oidc.py): endpoints from the provider's discovery document, read by the
+    # hub at start (extraConfig), claims by provider
+    authenticator, login, discovery = hub_login(oidc, jupyter.hostname or "localhost")
     hub: dict[str, Any] = {
         "nodeSelector": dict(control.node_selector),
         "resources": SET["jupyterhub/hub"].k8s(),
@@ -163,6 +142,7 @@ def jupyterhub_release(
             "JupyterHub": {"authenticator_class": "generic-oauth"},
             "GenericOAuthenticator": authenticator,
         },
+        "extraConfig": {DISCOVERY_KEY: discovery},
         "extraEnv": {
             "OAUTH_CLIENT_SECRET": {
                 "valueFrom": {"secretKeyRef": {"name": secret_name, "key": secret_key}}
@@ -187,6 +167,7 @@ def jupyterhub_release(
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
         }
     values: dict[str, Any] = {
+        "custom": {"gridcloud": {"oidc": login}},
         "hub": hub,
         "proxy": {
             **(
