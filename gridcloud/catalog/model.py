@@ -8,10 +8,10 @@ dollars. A price the catalog does not hold is ``None`` and comes with a warning,
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -61,6 +61,9 @@ class MachinePrice:
     spot_lower_bound: bool = False
     """The spot figure comes from an older preemptible table and nothing current replaces
     it: Spot costs at least that."""
+    commit_1y: Decimal | None = None
+    """Hourly price under a 1-year committed-use discount (resource-based), where published."""
+    commit_3y: Decimal | None = None
 
 
 #: A price table row's ``basis`` for a spot figure from an old preemptible price list.
@@ -90,7 +93,7 @@ class FamilySpot:
 
 
 def family_spot(
-    machines: dict[str, tuple[Decimal, Decimal | None, str]],
+    machines: dict[str, tuple[Decimal | None, Decimal | None, str]],
     types: dict[str, MachineType],
 ) -> dict[str, FamilySpot]:
     """Each family's current Spot pricing (Spot is priced per vCPU and per GB within a
@@ -99,7 +102,13 @@ def family_spot(
     rows: dict[str, list[tuple[MachineType, Decimal, Decimal]]] = {}
     for name, (ondemand, spot, basis) in sorted(machines.items()):
         machine = types.get(name)
-        if machine is None or spot is None or not is_current_spot(basis) or machine.shared_cpu:
+        if (
+            machine is None
+            or ondemand is None
+            or spot is None
+            or not is_current_spot(basis)
+            or machine.shared_cpu
+        ):
             continue
         rows.setdefault(machine.family, []).append((machine, ondemand, spot))
     found: dict[str, FamilySpot] = {}
@@ -118,7 +127,7 @@ def family_spot(
 
 
 def bundled_ondemand_fixes(
-    machines: dict[str, tuple[Decimal, Decimal | None, str]],
+    machines: dict[str, tuple[Decimal | None, Decimal | None, str]],
     types: dict[str, MachineType],
     family_vcpu: dict[str, Decimal],
     family_memory: dict[str, Decimal],
@@ -131,7 +140,7 @@ def bundled_ondemand_fixes(
     bundled = {
         n: (types[n], ondemand, basis)
         for n, (ondemand, _, basis) in sorted(machines.items())
-        if n in types and types[n].bundled_gpu
+        if n in types and types[n].bundled_gpu and ondemand is not None
     }
     for name, (machine, ondemand, _) in bundled.items():
         vcpu, memory = family_vcpu.get(machine.family), family_memory.get(machine.family)
@@ -187,7 +196,7 @@ def _solve(
 @dataclass(frozen=True)
 class PriceTable:
     region: str
-    machines: dict[str, tuple[Decimal, Decimal | None, str]]
+    machines: dict[str, tuple[Decimal | None, Decimal | None, str]]
     gpus: dict[str, tuple[Decimal, Decimal | None]]
     family_vcpu: dict[str, Decimal]
     family_memory: dict[str, Decimal]
@@ -195,7 +204,7 @@ class PriceTable:
     gke_fee_hour: Decimal
     gke_free_tier_month: Decimal
     network: dict[str, Decimal] = field(default_factory=dict)
-    """Cloud NAT, IP address and forwarding-rule prices (``NETWORK_PRICES`` in snapshot.py)."""
+    """Cloud NAT, IP address, egress and forwarding-rule prices (those the table has)."""
     spot_by_family: dict[str, FamilySpot] = field(default_factory=dict)
     """Current Spot pricing per family, for rows whose Spot figure is stale."""
     gpu_spot_current: frozenset[str] = frozenset()
@@ -203,42 +212,36 @@ class PriceTable:
     ondemand_fixes: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
     """Listed on-demand prices that disagree with their family's rates: the consistent
     figure and why (``bundled_ondemand_fixes``)."""
+    family_spot_vcpu: dict[str, Decimal] = field(default_factory=dict)
+    """Published Spot rates per vCPU-hour and per GB-hour, by family (the regional source)."""
+    family_spot_memory: dict[str, Decimal] = field(default_factory=dict)
+    family_unit: dict[str, tuple[Decimal, Decimal | None, Decimal | None, Decimal | None]] = field(
+        default_factory=dict
+    )
+    """Families whose every type has 4 GB per vCPU (T2A, T2D, G2): on-demand, spot, 1-year
+    and 3-year price per such vCPU-hour, built-in GPUs apart."""
+    commitments: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
+    """Listed machine types' and GPUs' hourly prices under 1- and 3-year commitments."""
+    bases: dict[str, str] = field(default_factory=dict)
+    """Where and when each priced item comes from (``kind:item`` -> the row's basis)."""
+
+    def _family_spot(self, machine: MachineType) -> Decimal | None:
+        vcpu = self.family_spot_vcpu.get(machine.family)
+        memory = self.family_spot_memory.get(machine.family)
+        if vcpu is None or memory is None:
+            return None
+        return vcpu * machine.vcpus + memory * machine.memory_gb
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price (a stale Spot figure replaced from the family's current Spot
-        pricing, or marked a lower bound), else an on-demand figure from the family's
-        per-vCPU and per-GB rates."""
+        pricing, or marked a lower bound), else a figure from the family's per-vCPU and
+        per-GB rates (or per vCPU with 4 GB, built-in GPUs added)."""
         listed = self.machines.get(machine.name)
         if listed is not None:
-            ondemand, spot, basis = listed
-            fix = self.ondemand_fixes.get(machine.name)
-            prefix = "" if fix is None else f"{fix[1]}; "
-            if fix is not None:
-                ondemand, basis = fix[0], prefix + basis
-            if spot is None:
-                return MachinePrice(ondemand, None, basis, (f"no spot price for {machine.name}",))
-            if is_current_spot(basis):
-                return MachinePrice(ondemand, spot, basis)
-            current = self.spot_by_family.get(machine.family)
-            if current is None:
-                return MachinePrice(
-                    ondemand,
-                    spot,
-                    basis,
-                    (
-                        f"the spot price of {machine.name} ({spot}) is from an {STALE_SPOT} "
-                        f"and nothing current replaces it: a lower bound",
-                    ),
-                    spot_lower_bound=True,
-                )
-            derived = current.price(machine, ondemand)
-            how = "spot rates" if current.ratio is None else "spot/on-demand ratio"
-            return MachinePrice(
-                ondemand,
-                derived,
-                f"{prefix}spot from {machine.family}'s current {how} ({current.source}); "
-                f"the listed {spot} was from an {STALE_SPOT}",
-            )
+            return self._listed(machine, listed)
+        unit = self.family_unit.get(machine.family)
+        if unit is not None and machine.memory_gb == 4 * machine.vcpus:
+            return self._per_unit(machine, unit)
         vcpu = self.family_vcpu.get(machine.family)
         memory = self.family_memory.get(machine.family)
         if vcpu is None or memory is None:
@@ -248,12 +251,130 @@ class PriceTable:
                 "unknown",
                 (f"no price for {machine.name} in {self.region} (family {machine.family})",),
             )
+        if machine.bundled_gpu:
+            return MachinePrice(
+                None,
+                None,
+                "unknown",
+                (
+                    f"no price for {machine.name} in {self.region}: the family's rates leave "
+                    f"out its built-in {machine.bundled_gpu}",
+                ),
+            )
         derived = vcpu * machine.vcpus + memory * machine.memory_gb
+        spot = self._family_spot(machine)
+        basis = f"derived from {machine.family} per-vCPU and per-GB rates"
+        rates = self.bases.get(f"family-vcpu:{machine.family}")
+        if rates:
+            basis += f" ({rates})"
+        if spot is None:
+            return MachinePrice(
+                derived,
+                None,
+                basis,
+                (f"no spot price for {machine.name} in {self.region}; on-demand derived",),
+            )
+        return MachinePrice(derived, spot, basis)
+
+    def _per_unit(
+        self,
+        machine: MachineType,
+        unit: tuple[Decimal, Decimal | None, Decimal | None, Decimal | None],
+    ) -> MachinePrice:
+        count = machine.bundled_gpu_count if machine.bundled_gpu else 0
+        gpu = self.gpus.get(machine.bundled_gpu or "") if count else (Decimal(0), Decimal(0))
+        gpu_cud = self.commitments.get(machine.bundled_gpu or "", (None, None))
+        if gpu is None:
+            return MachinePrice(
+                None,
+                None,
+                "unknown",
+                (
+                    f"no price for {machine.bundled_gpu} (built into {machine.name}) "
+                    f"in {self.region}",
+                ),
+            )
+
+        def price(per_vcpu: Decimal | None, per_gpu: Decimal | None) -> Decimal | None:
+            if per_vcpu is None or (count and per_gpu is None):
+                return None
+            return per_vcpu * machine.vcpus + (per_gpu or Decimal(0)) * count
+
+        source = self.bases.get(f"family-unit:{machine.family}", "")
+        basis = f"{machine.family} per vCPU with 4 GB ({source})"
+        if count:
+            basis += f" + {count}x {machine.bundled_gpu}"
+        spot = price(unit[1], gpu[1])
+        notes = () if spot is not None else (f"no spot price for {machine.name} in {self.region}",)
         return MachinePrice(
+            price(unit[0], gpu[0]),
+            spot,
+            basis,
+            notes,
+            commit_1y=price(unit[2], gpu_cud[0] if count else Decimal(0)),
+            commit_3y=price(unit[3], gpu_cud[1] if count else Decimal(0)),
+        )
+
+    def _listed(
+        self, machine: MachineType, listed: tuple[Decimal | None, Decimal | None, str]
+    ) -> MachinePrice:
+        ondemand, spot, basis = listed
+        cud1, cud3 = self.commitments.get(machine.name, (None, None))
+        fix = self.ondemand_fixes.get(machine.name)
+        prefix = "" if fix is None else f"{fix[1]}; "
+        if fix is not None:
+            ondemand, basis = fix[0], prefix + basis
+        notes: tuple[str, ...] = ()
+        if ondemand is None:
+            notes = (f"no on-demand price for {machine.name} in {self.region}",)
+        if spot is None:
+            return MachinePrice(
+                ondemand,
+                None,
+                basis,
+                (*notes, f"no spot price for {machine.name} in {self.region}"),
+                commit_1y=cud1,
+                commit_3y=cud3,
+            )
+        if is_current_spot(basis):
+            return MachinePrice(ondemand, spot, basis, notes, commit_1y=cud1, commit_3y=cud3)
+        published = self._family_spot(machine)
+        if published is not None and not machine.bundled_gpu:
+            return MachinePrice(
+                ondemand,
+                published,
+                f"{prefix}spot from {machine.family}'s published spot rates "
+                f"({self.bases.get(f'family-vcpu:{machine.family}', '')}); the listed {spot} "
+                f"was from an {STALE_SPOT}",
+                notes,
+                commit_1y=cud1,
+                commit_3y=cud3,
+            )
+        current = self.spot_by_family.get(machine.family)
+        if current is None or ondemand is None:
+            return MachinePrice(
+                ondemand,
+                spot,
+                basis,
+                (
+                    *notes,
+                    f"the spot price of {machine.name} ({spot}) is from an {STALE_SPOT} "
+                    f"and nothing current replaces it: a lower bound",
+                ),
+                spot_lower_bound=True,
+                commit_1y=cud1,
+                commit_3y=cud3,
+            )
+        derived = current.price(machine, ondemand)
+        how = "spot rates" if current.ratio is None else "spot/on-demand ratio"
+        return MachinePrice(
+            ondemand,
             derived,
-            None,
-            f"derived from {machine.family} per-vCPU and per-GB rates",
-            (f"no spot price for {machine.name} in {self.region}; on-demand derived",),
+            f"{prefix}spot from {machine.family}'s current {how} ({current.source}); "
+            f"the listed {spot} was from an {STALE_SPOT}",
+            notes,
+            commit_1y=cud1,
+            commit_3y=cud3,
         )
 
     def gpu(self, name: str) -> tuple[Decimal, Decimal | None] | None:
@@ -275,7 +396,7 @@ class Catalog:
     machine_types: dict[str, MachineType]
     accelerators: dict[str, Accelerator]
     zone_region: dict[str, str]
-    price_tables: dict[str, PriceTable] = field(default_factory=dict)
+    price_tables: Mapping[str, PriceTable] = field(default_factory=dict)
     location: Path = PACKAGED_DATA
 
     def machine(self, name: str) -> MachineType | None:
@@ -316,28 +437,48 @@ def _money(text: str) -> Decimal | None:
     return Decimal(text) if text.strip() else None
 
 
-def _price_table(region: str, path: Path) -> PriceTable:
-    machines: dict[str, tuple[Decimal, Decimal | None, str]] = {}
+def _price_table(region: str, path: Path, types: dict[str, MachineType]) -> PriceTable:
+    machines: dict[str, tuple[Decimal | None, Decimal | None, str]] = {}
     gpus: dict[str, tuple[Decimal, Decimal | None]] = {}
     gpu_current: set[str] = set()
     family_vcpu: dict[str, Decimal] = {}
     family_memory: dict[str, Decimal] = {}
+    spot_vcpu: dict[str, Decimal] = {}
+    spot_memory: dict[str, Decimal] = {}
+    units: dict[str, tuple[Decimal, Decimal | None, Decimal | None, Decimal | None]] = {}
+    commitments: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    bases: dict[str, str] = {}
     disks: dict[str, Decimal] = {}
     singles: dict[str, Decimal] = {}
     network: dict[str, Decimal] = {}
     for row in _rows(path):
-        kind, item, ondemand = row["kind"], row["item"], Decimal(row["ondemand_usd"])
-        spot = _money(row["spot_usd"])
+        kind, item = row["kind"], row["item"]
+        ondemand, spot = _money(row["ondemand_usd"]), _money(row["spot_usd"])
+        cud = (_money(row.get("cud1y_usd") or ""), _money(row.get("cud3y_usd") or ""))
+        bases[f"{kind}:{item}"] = row["basis"]
         if kind == "machine":
             machines[item] = (ondemand, spot, row["basis"])
-        elif kind == "gpu":
+            if cud != (None, None):
+                commitments[item] = cud
+            continue
+        if ondemand is None:
+            continue
+        if kind == "gpu":
             gpus[item] = (ondemand, spot)
+            if cud != (None, None):
+                commitments[item] = cud
             if is_current_spot(row["basis"]):
                 gpu_current.add(item)
         elif kind == "family-vcpu":
             family_vcpu[item] = ondemand
+            if spot is not None:
+                spot_vcpu[item] = spot
         elif kind == "family-memory":
             family_memory[item] = ondemand
+            if spot is not None:
+                spot_memory[item] = spot
+        elif kind == "family-unit":
+            units[item] = (ondemand, spot, *cud)
         elif kind == "disk":
             disks[item] = ondemand
         elif kind == "gke":
@@ -358,7 +499,37 @@ def _price_table(region: str, path: Path) -> PriceTable:
         gke_free_tier_month=singles["free-tier-credit"],
         network=network,
         gpu_spot_current=frozenset(gpu_current),
+        spot_by_family=family_spot(machines, types),
+        ondemand_fixes=bundled_ondemand_fixes(machines, types, family_vcpu, family_memory),
+        family_spot_vcpu=spot_vcpu,
+        family_spot_memory=spot_memory,
+        family_unit=units,
+        commitments=commitments,
+        bases=bases,
     )
+
+
+class PriceTables(Mapping[str, PriceTable]):
+    """A catalog's price tables, one file per region, each read the first time it is asked
+    for: a command that prices one region reads one file."""
+
+    def __init__(self, folder: Path, types: dict[str, MachineType]) -> None:
+        self._files = {p.stem: p for p in sorted(folder.glob("*.csv"))} if folder.is_dir() else {}
+        self._types = types
+        self._read: dict[str, PriceTable] = {}
+
+    def __getitem__(self, region: str) -> PriceTable:
+        table = self._read.get(region)
+        if table is None:
+            table = _price_table(region, self._files[region], self._types)
+            self._read[region] = table
+        return table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -406,19 +577,7 @@ def read_catalog(directory: Path) -> Catalog:
         for r in _rows(directory / "accelerators.csv")
     }
     zone_region = {r["zone"]: r["region"] for r in _rows(directory / "zones.csv")}
-    price_tables = {
-        p.stem: _price_table(p.stem, p) for p in sorted((directory / "prices").glob("*.csv"))
-    }
-    price_tables = {
-        region: dataclasses.replace(
-            table,
-            spot_by_family=family_spot(table.machines, machine_types),
-            ondemand_fixes=bundled_ondemand_fixes(
-                table.machines, machine_types, table.family_vcpu, table.family_memory
-            ),
-        )
-        for region, table in price_tables.items()
-    }
+    price_tables = PriceTables(directory / "prices", machine_types)
     return Catalog(
         captured=captured,
         currency=str(manifest.get("currency", "USD")),

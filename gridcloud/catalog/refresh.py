@@ -223,17 +223,21 @@ def price_rows(region: str, found: list[Rate], listed: Listing, date: str) -> li
     for (kind, item, _), usd in sorted(by.items()):
         if kind == "disk":
             rows.append(["disk", item, _fmt(usd), _fmt(usd), "gb-month", f"{SOURCE} {date}"])
-    rows += _packaged_rows(("gke",))
-    rows += snapshot.network_rows()
+    rows += _packaged_rows(("gke",), "us-central1")
+    rows += _packaged_rows(("network",), region)
     return rows
 
 
-def _packaged_rows(kinds: tuple[str, ...]) -> list[list[str]]:
-    """Rows the APIs do not give, from the packaged table (the GKE fee is the same in
-    every region)."""
+def _packaged_rows(kinds: tuple[str, ...], region: str) -> list[list[str]]:
+    """Rows the APIs do not give, from the packaged table of ``region`` (the GKE fee is
+    the same in every region; Cloud NAT, addresses and egress are the region's own, and a
+    region the snapshot does not price gets none: unknown, not another region's)."""
     import csv
 
-    with (PACKAGED_DATA / "prices" / "us-central1.csv").open(encoding="utf-8") as f:
+    path = PACKAGED_DATA / "prices" / f"{region}.csv"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as f:
         return [
             [r["kind"], r["item"], r["ondemand_usd"], r["spot_usd"], r["unit"], r["basis"]]
             for r in csv.DictReader(f)

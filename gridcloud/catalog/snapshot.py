@@ -18,6 +18,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -94,7 +95,18 @@ MACHINE_HEADER = [
     "deprecated",
     "zones",
 ]
-PRICE_HEADER = ["kind", "item", "ondemand_usd", "spot_usd", "unit", "basis"]
+PRICE_HEADER = [
+    "kind",
+    "item",
+    "ondemand_usd",
+    "spot_usd",
+    "unit",
+    "basis",
+    "cud1y_usd",
+    "cud3y_usd",
+]
+"""A price table's columns; ``cud1y_usd`` and ``cud3y_usd`` (committed use, per hour) may be
+absent (a catalog written before them) or blank."""
 
 
 def machine_row(
@@ -172,14 +184,283 @@ def build(src: Path, out: Path = DATA_DIR) -> None:
         gpu_zones[row["NAME"]].add(row["ZONE"])
     zones = [[r["NAME"], r["REGION"]] for r in _read(src / "zones.csv", ";")]
     write_listings(out, machines, gpu_zones, zones)
-    regions = sorted(p.stem.removeprefix("prices-") for p in src.glob("prices-*.csv"))
+    by_region = _by_region(src)
+    shapes = {m[0]: m for m in machines}
+    regions = sorted(by_region)
     for region in regions:
-        _write_prices(src, out, region)
+        rows = _region_rows(src, region, by_region[region], shapes)
+        write_csv(out / "prices" / f"{region}.csv", PRICE_HEADER, rows)
     _write_manifest(out, regions)
 
 
-#: The date of the source files (../shared/data/gcp) the packaged snapshot is built from.
-SNAPSHOT_CAPTURED = "2026-07-30"
+#: The date of the regional source files (``*-by-region.csv``: Cyclenerd's ``pricing.yml``,
+#: generated from the Cloud Billing Catalog on this day): the snapshot's date.
+SNAPSHOT_CAPTURED = "2026-08-20"
+#: The date of the us-central1 tables the regional files do not replace.
+US_CENTRAL1_CAPTURED = "2026-07-30"
+REGIONAL = f"pricing.yml {SNAPSHOT_CAPTURED}"
+"""A regional row's basis: where and when (the source is named in MANIFEST.json)."""
+
+#: Spot prices of GPUs attached to N1, us-central1, from a later Cloud Billing Catalog
+#: snapshot than the cluster-autoscaler's table (whose 0.11, 0.43 and 0.74 are the retired
+#: preemptible prices): (spot USD per GPU-hour, basis).
+GPU_SPOT_LATER: dict[str, str] = {
+    "nvidia-tesla-t4": "0.14",
+    "nvidia-tesla-p100": "0.584",
+    "nvidia-tesla-v100": "0.992",
+}
+GPU_SPOT_LATER_BASIS = (
+    "spot from a later Billing Catalog snapshot (quoted in issue 17; its date is not given, "
+    "later than 2026-07-30); on-demand: cluster-autoscaler GCE price table 2026-07-30"
+)
+
+
+def _by_region(src: Path) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """Every ``*-by-region.csv`` row, by region and by file."""
+    found: dict[str, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for name in ("machine-prices", "family-rates", "gpu-prices", "other-prices"):
+        for row in _read(src / f"{name}-by-region.csv", ","):
+            if row["region"] != "all":
+                found[row["region"]][name].append(row)
+    return found
+
+
+def _unit_rows(
+    family: str, machine: dict[str, str], shape: list[str], gpu_row: dict[str, str] | None
+) -> list[str] | None:
+    """A family whose every type has 4 GB per vCPU (T2A, T2D, G2), priced per such vCPU from
+    one listed type (less its built-in GPUs, at the region's derived GPU price)."""
+    vcpus = Decimal(shape[2])
+    count = int(shape[7])
+    columns = (
+        "ondemand_usd_per_hour",
+        "spot_usd_per_hour",
+        "cud1y_usd_per_hour",
+        "cud3y_usd_per_hour",
+    )
+    values: list[str] = []
+    for column in columns:
+        price = machine[column]
+        gpu = "0" if count == 0 else (gpu_row or {}).get(column, "")
+        if not price or not gpu:
+            values.append("")
+            continue
+        values.append(_fmt((Decimal(price) - Decimal(gpu) * count) / vcpus))
+    if not values[0]:
+        return None
+    how = f"per vCPU with 4 GB, from {machine['machine_type']}"
+    if count:
+        how += f" less {count}x {shape[6]}"
+    return [
+        "family-unit",
+        family,
+        values[0],
+        values[1],
+        "vcpu-hour",
+        f"{REGIONAL}; {how}",
+        *values[2:],
+    ]
+
+
+def _fmt(value: Decimal) -> str:
+    text = format(value.quantize(Decimal("1e-9")).normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+#: Families priced per vCPU with 4 GB from one listed type (all their types are 1:4).
+UNIT_FAMILIES = ("t2a", "t2d", "g2")
+
+
+def _region_rows(
+    src: Path,
+    region: str,
+    files: dict[str, list[dict[str, str]]],
+    shapes: dict[str, list[str]],
+) -> list[list[str]]:
+    rows: list[list[str]] = []
+    listed = set()
+    for m in files["machine-prices"]:
+        name = m["machine_type"]
+        listed.add(name)
+        shape = shapes.get(name)
+        note = f"; includes {shape[7]}x {shape[6]}" if shape and shape[6] else ""
+        rows.append(
+            [
+                "machine",
+                name,
+                m["ondemand_usd_per_hour"],
+                m["spot_usd_per_hour"],
+                "hour",
+                f"spot {SNAPSHOT_CAPTURED} (pricing.yml){note}",
+                m["cud1y_usd_per_hour"],
+                m["cud3y_usd_per_hour"],
+            ]
+        )
+    rated = set()
+    for f in files["family-rates"]:
+        rated.add(f["family"])
+        for kind, od, spot, unit in (
+            ("family-vcpu", "ondemand_usd_per_vcpu_hour", "spot_usd_per_vcpu_hour", "vcpu-hour"),
+            ("family-memory", "ondemand_usd_per_gb_hour", "spot_usd_per_gb_hour", "gb-hour"),
+        ):
+            rows.append([kind, f["family"], f[od], f[spot], unit, REGIONAL, "", ""])
+    gpus = {g["accelerator_type"]: g for g in files["gpu-prices"]}
+    for family in UNIT_FAMILIES:
+        machine = next(
+            (m for m in files["machine-prices"] if m["machine_type"].startswith(f"{family}-")),
+            None,
+        )
+        shape = shapes.get(machine["machine_type"]) if machine else None
+        if machine is None or shape is None:
+            continue
+        per_vcpu = _unit_rows(family, machine, shape, gpus.get(shape[6]) if shape[6] else None)
+        if per_vcpu is not None:
+            rated.add(family)
+            rows.append(per_vcpu)
+    for name, g in sorted(gpus.items()):
+        rows.append(
+            [
+                "gpu",
+                name,
+                g["ondemand_usd_per_hour"],
+                g["spot_usd_per_hour"],
+                "hour",
+                f"spot {SNAPSHOT_CAPTURED} (pricing.yml; built into g2, derived)",
+                g["cud1y_usd_per_hour"],
+                g["cud3y_usd_per_hour"],
+            ]
+        )
+    if region == "us-central1":
+        rows += _us_central1_rows(src, listed, rated, shapes)
+    for row in _read(src / "other-prices.csv", ","):
+        item = row["item"]
+        if item == "gke-cluster-management-fee":
+            rows.append(
+                ["gke", "management-fee", row["usd"], "", "cluster-hour", row["note"], "", ""]
+            )
+        elif item == "gke-free-tier-credit":
+            rows.append(["gke", "free-tier-credit", row["usd"], "", "month", row["note"], "", ""])
+    other = {o["item"]: o for o in files["other-prices"]}
+    for item in ("pd-standard", "pd-balanced", "pd-ssd"):
+        if item in other:
+            usd = other[item]["usd"]
+            rows.append(["disk", item, usd, usd, "gb-month", REGIONAL, "", ""])
+    gateway = other.get("cloud-nat-gateway")
+    if gateway is not None:
+        full = Decimal(gateway["usd"])
+        rows.append(
+            [
+                "network",
+                "nat-gateway-vm",
+                _fmt(full / 32),
+                "",
+                "vm-hour",
+                f"{REGIONAL}; Cloud NAT gateway per VM, its cap / 32",
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "network",
+                "nat-gateway-many",
+                gateway["usd"],
+                "",
+                "hour",
+                f"{REGIONAL}; Cloud NAT gateway at its cap (more than 32 VMs)",
+                "",
+                "",
+            ]
+        )
+    for source, item, unit in NETWORK_ITEMS:
+        if source in other:
+            rows.append(["network", item, other[source]["usd"], "", unit, REGIONAL, "", ""])
+    if region == "us-central1":
+        # forwarding rules are not in the regional source: Google's pricing page, us-central1
+        rows += [[*r, "", ""] for r in network_rows() if r[1].startswith("forwarding-rule")]
+    return rows
+
+
+#: The regional source's network items, as the price table names them.
+NETWORK_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("cloud-nat-data", "nat-data", "gb"),
+    ("external-ip-in-use", "external-ip", "hour"),
+    ("external-ip-unused", "external-ip-unused", "hour"),
+    ("internet-egress-0-1TiB", "egress-internet-0-1tib", "gb"),
+    ("internet-egress-1-10TiB", "egress-internet-1-10tib", "gb"),
+    ("internet-egress-10+TiB", "egress-internet-10tib-plus", "gb"),
+)
+
+
+def _us_central1_rows(
+    src: Path, listed: set[str], rated: set[str], shapes: dict[str, list[str]]
+) -> list[list[str]]:
+    """What us-central1's older tables add: types the regional rates cannot price (shared
+    cores, families without regional rates), families without regional rates, N1's GPUs."""
+    rows: list[list[str]] = []
+    for row in _read(src / "prices-us-central1.csv", ","):
+        name = row["machine_type"]
+        shape = shapes.get(name)
+        family = name.split("-", 1)[0]
+        shared = shape is not None and shape[4] == "1"
+        if name in listed or (family in rated and not shared):
+            continue
+        rows.append(
+            [
+                "machine",
+                name,
+                row["ondemand_usd_per_hour"],
+                row["spot_usd_per_hour"],
+                "hour",
+                row["spot_basis"],
+                "",
+                "",
+            ]
+        )
+    for row in _read(src / "family-rates-us-central1.csv", ","):
+        if row["family"] in rated:
+            continue
+        basis = f"cluster-autoscaler GCE price table {US_CENTRAL1_CAPTURED} (on-demand only)"
+        rows.append(
+            [
+                "family-vcpu",
+                row["family"],
+                row["ondemand_usd_per_vcpu_hour"],
+                "",
+                "vcpu-hour",
+                basis,
+                "",
+                "",
+            ]
+        )
+        rows.append(
+            [
+                "family-memory",
+                row["family"],
+                row["ondemand_usd_per_gb_hour"],
+                "",
+                "gb-hour",
+                basis,
+                "",
+                "",
+            ]
+        )
+    for row in _read(src / "gpu-prices-us-central1.csv", ","):
+        name = row["accelerator_type"]
+        if name in GPU_SPOT_LATER:
+            rows.append(
+                [
+                    "gpu",
+                    name,
+                    row["ondemand_usd_per_hour"],
+                    GPU_SPOT_LATER[name],
+                    "hour",
+                    GPU_SPOT_LATER_BASIS,
+                    "",
+                    "",
+                ]
+            )
+    return rows
 
 
 def _write_manifest(out: Path, regions: list[str]) -> None:
@@ -200,70 +481,36 @@ def _write_manifest(out: Path, regions: list[str]) -> None:
                 "date": "2026-07",
             },
             {
-                "files": [f"prices/{r}.csv" for r in regions],
-                "what": "hourly on-demand and spot list prices; the basis column says how "
-                "fresh each spot figure is",
-                "from": "Cloud Billing Catalog figures (via the cost calculator above and the "
-                "Kubernetes cluster-autoscaler GCE price table); GKE fee, free tier and disk "
-                "prices from Google's pricing pages; network prices from Google's pricing "
-                "pages (2026-11)",
+                "files": ["prices/<region>.csv"],
+                "what": "per region: hourly on-demand, spot and 1- and 3-year commitment prices "
+                "of the machine types the shipped profiles use; per-vCPU and per-GB on-demand "
+                "and spot rates of e2, n1, n2, n2d, c2d, c3, c3d, n4, c4a; t2a, t2d and g2 per "
+                "vCPU with 4 GB; nvidia-l4 (derived from g2); disks; Cloud NAT, external "
+                "addresses, internet egress (rows whose basis reads 'pricing.yml 2026-08-20')",
+                "from": "pricing.yml of Cyclenerd/google-cloud-pricing-cost-calculator "
+                "(Apache-2.0), generated from the Cloud Billing Catalog on 2026-08-20",
                 "date": SNAPSHOT_CAPTURED,
+            },
+            {
+                "files": ["prices/us-central1.csv"],
+                "what": "us-central1 only: shared-core and other machine types the regional "
+                "rates cannot price, a2, c2 and m1 on-demand rates, N1's GPUs, forwarding rules; "
+                "each row's basis says how fresh it is",
+                "from": "Cloud Billing Catalog figures via the cost calculator above and the "
+                "Kubernetes cluster-autoscaler GCE price table (2026-07-30); GPU spot prices "
+                "from a later Billing Catalog snapshot; forwarding rules from Google's pricing "
+                "pages (2026-11)",
+                "date": US_CENTRAL1_CAPTURED,
+            },
+            {
+                "files": ["prices/<region>.csv"],
+                "what": "GKE management fee and free tier (the same in every region)",
+                "from": "Google's GKE pricing page",
+                "date": US_CENTRAL1_CAPTURED,
             },
         ],
     }
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-
-def _write_prices(src: Path, out: Path, region: str) -> None:
-    rows: list[list[str]] = []
-    for row in _read(src / f"prices-{region}.csv", ","):
-        rows.append(
-            [
-                "machine",
-                row["machine_type"],
-                row["ondemand_usd_per_hour"],
-                row["spot_usd_per_hour"],
-                "hour",
-                row["spot_basis"],
-            ]
-        )
-    for row in _read(src / f"gpu-prices-{region}.csv", ","):
-        if row["attaches_to"].startswith(("n1",)):
-            rows.append(
-                [
-                    "gpu",
-                    row["accelerator_type"],
-                    row["ondemand_usd_per_hour"],
-                    row["spot_usd_per_hour"],
-                    "hour",
-                    "gpu price table",
-                ]
-            )
-    for row in _read(src / f"family-rates-{region}.csv", ","):
-        basis = "cluster-autoscaler GCE price table (on-demand only)"
-        rows.append(
-            [
-                "family-vcpu",
-                row["family"],
-                row["ondemand_usd_per_vcpu_hour"],
-                "",
-                "vcpu-hour",
-                basis,
-            ]
-        )
-        rows.append(
-            ["family-memory", row["family"], row["ondemand_usd_per_gb_hour"], "", "gb-hour", basis]
-        )
-    for row in _read(src / "other-prices.csv", ","):
-        item = row["item"]
-        if item.startswith("pd-"):
-            rows.append(["disk", item, row["usd"], row["usd"], "gb-month", row["note"]])
-        elif item == "gke-cluster-management-fee":
-            rows.append(["gke", "management-fee", row["usd"], "", "cluster-hour", row["note"]])
-        elif item == "gke-free-tier-credit":
-            rows.append(["gke", "free-tier-credit", row["usd"], "", "month", row["note"]])
-    rows += network_rows()
-    write_csv(out / "prices" / f"{region}.csv", PRICE_HEADER, rows)
 
 
 def main(argv: list[str]) -> int:

@@ -116,7 +116,9 @@ def register(app: typer.Typer) -> None:
             )
         if prices is None:
             err.print(
-                styled(("warning:", "yellow")), f"no prices for {region}: estimates there are empty"
+                styled(("warning:", "yellow")),
+                f"no prices for {region}: every figure of an estimate there is unknown "
+                f"(`gridcloud catalog refresh --project P --region {region}`)",
             )
             return
         table = Table(title=f"Listed prices, {region} (USD per hour)", title_justify="left")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridcloud.cli.plan_cmd import JsonOpt, ProfileArg
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from gridcloud.cost.estimate import Estimate
 
 app = typer.Typer(help="What a facility costs.", no_args_is_help=True)
 
@@ -30,11 +35,47 @@ def estimate(profile: ProfileArg = None, json: JsonOpt = False) -> None:
         )
         return
     from gridcloud.cli import tables
-    from gridcloud.cli.output import out
+    from gridcloud.cli.output import err, out, styled
 
     out.print(tables.cost(result.estimate))
+    commitments = commitment_lines(result.estimate)
+    if commitments is not None:
+        out.print()
+        out.print(commitments)
     out.print()
     out.print(tables.budget(result.verdict))
+    for warning in result.estimate.warnings:
+        err.print(styled(("warning: ", "yellow"), warning))
+
+
+def commitment_lines(estimate: Estimate) -> Text | None:
+    """The always-on nodes a month on demand (sustained use applied) beside 1- and 3-year
+    commitments: information, nothing is bought."""
+    from rich.text import Text
+
+    from gridcloud.cli.tables import usd
+
+    rows = [p for p in estimate.pools if not p.spot and p.min_nodes and p.idle_monthly]
+    if not rows:
+        return None
+    text = Text("Always-on nodes, a month: on demand, or committed for 1 or 3 years", style="bold")
+    cur = estimate.currency
+    for pool in rows:
+        nodes = "1 node" if pool.min_nodes == 1 else f"{pool.min_nodes} nodes"
+        text.append(
+            f"\n  {pool.name} ({nodes} {pool.machine_type}): on demand "
+            f"{usd(pool.idle_monthly, cur)}, 1-year {usd(pool.commit_1y_monthly, cur)}, "
+            f"3-year {usd(pool.commit_3y_monthly, cur)}",
+            style="",
+        )
+        if pool.commit_1y_monthly is None:
+            text.append(" (no commitment price published for it here)", style="dim")
+    text.append(
+        "\n  a commitment is billed every hour of its term, used or not; information, not a "
+        "purchase",
+        style="dim",
+    )
+    return text
 
 
 @app.command()

@@ -73,7 +73,13 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
     idle = estimate.idle_monthly
     reasons = []
     if not estimate.complete:
-        reasons.append("some prices are unknown, so the estimate cannot be checked")
+        from gridcloud.cost.estimate import HOW_TO_PRICE
+
+        named = "; ".join(estimate.missing) or "a price the estimate needs"
+        reasons.append(
+            f"the budget cannot be checked: the catalog has no {named}. To get it: "
+            + HOW_TO_PRICE.format(region=estimate.region or "REGION")
+        )
     if idle is not None and idle > budget.monthly:
         reasons.append(
             f"the idle cost, {_usd(idle)} {budget.currency} a month, is above "

@@ -72,6 +72,14 @@ class PoolCost(Frozen):
     basis: str
     lower_bound: bool = False
     """Its spot price (machine or GPU) is from an older preemptible table: at least this."""
+    commit_1y_monthly: Amount | None = None
+    """What its always-on nodes (an on-demand pool's minimum, the control node) would cost a
+    month under a 1-year resource commitment (machine at the committed rate, disk at list);
+    None where no commitment price is published or nothing is always on."""
+    commit_3y_monthly: Amount | None = None
+    missing: tuple[str, ...] = ()
+    """The prices its own figures need and the catalog lacks ("spot price of
+    nvidia-tesla-t4 in europe-west4")."""
 
 
 class CostItem(Frozen):
@@ -83,6 +91,9 @@ class CostItem(Frozen):
     idle_monthly: Amount | None
     peak_hourly: Rate | None
     source: str
+    """Where its prices come from and their date; for an unknown item, what is missing."""
+    missing: str | None = None
+    """The price it needs and the catalog lacks; None when priced."""
 
 
 class Estimate(Frozen):
@@ -107,6 +118,8 @@ class Estimate(Frozen):
     """False when a price was missing: the totals that need it are then unknown."""
     lower_bound: bool = False
     """A spot price is from an older preemptible table: the peak is at least this."""
+    missing: tuple[str, ...] = ()
+    """Every price a figure needs and the catalog lacks, named; empty when complete."""
     warnings: tuple[str, ...]
 
 
@@ -125,33 +138,64 @@ def _lower_bound(pool: PoolPlan, prices: PriceTable, catalog: Catalog) -> bool:
         return False
     machine = prices.machine(catalog.machine_types[pool.machine_type or ""])
     gpu = pool.accelerator
-    stale_gpu = gpu is not None and not gpu.bundled and prices.gpu_spot_lower_bound(gpu.type)
+    stale_gpu = (
+        gpu is not None
+        and not gpu.bundled
+        and prices.gpu(gpu.type) is not None
+        and prices.gpu_spot_lower_bound(gpu.type)
+    )
     return machine.spot_lower_bound or stale_gpu
 
 
 def _node_price(
     pool: PoolPlan, prices: PriceTable, catalog: Catalog, capacity: Literal["spot", "ondemand"]
-) -> tuple[_NodePrice | None, str, list[str]]:
+) -> tuple[_NodePrice | None, str, list[str], list[str]]:
+    """The node's price at ``capacity``, its basis, notes, and the prices it lacks."""
     machine = catalog.machine_types[pool.machine_type or ""]
     quote = prices.machine(machine)
     notes = list(quote.notes)
+    what = "spot" if capacity == "spot" else "on-demand"
+    missing: list[str] = []
     machine_price = quote.spot if capacity == "spot" else quote.ondemand
     if machine_price is None:
-        return None, quote.basis, notes
+        missing.append(f"{what} price of {machine.name} in {prices.region}")
     gpus = Decimal(0)
     if pool.accelerator is not None and not pool.accelerator.bundled:
         gpu = prices.gpu(pool.accelerator.type)
         gpu_price = None if gpu is None else (gpu[1] if capacity == "spot" else gpu[0])
         if gpu_price is None:
-            notes.append(f"no {capacity} price for {pool.accelerator.type} in {prices.region}")
-            return None, quote.basis, notes
-        gpus = gpu_price * pool.accelerator.count
+            missing.append(f"{what} price of {pool.accelerator.type} in {prices.region}")
+        else:
+            gpus = gpu_price * pool.accelerator.count
     disk = prices.disk(pool.disk_type)
     if disk is None:
-        notes.append(f"no price for {pool.disk_type} disks in {prices.region}")
-        return None, quote.basis, notes
+        missing.append(f"price of {pool.disk_type} disks in {prices.region}")
+    if missing or machine_price is None or disk is None:
+        return None, quote.basis, notes, missing
     hourly_disk = disk * pool.disk_size_gb / catalog.hours_per_month
-    return _NodePrice(machine=machine_price, gpus=gpus, disk=hourly_disk), quote.basis, notes
+    node = _NodePrice(machine=machine_price, gpus=gpus, disk=hourly_disk)
+    return node, quote.basis, notes, missing
+
+
+def _committed(
+    pool: PoolPlan, prices: PriceTable, catalog: Catalog, disk_hourly: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """A month of the pool's always-on nodes under 1- and 3-year commitments."""
+    if pool.spot or pool.min_nodes == 0 or disk_hourly is None:
+        return None, None
+    quote = prices.machine(catalog.machine_types[pool.machine_type or ""])
+    gpu_terms: tuple[Decimal | None, Decimal | None] = (Decimal(0), Decimal(0))
+    if pool.accelerator is not None and not pool.accelerator.bundled:
+        gpu_terms = prices.commitments.get(pool.accelerator.type, (None, None))
+    found: list[Decimal | None] = []
+    for machine, gpu in zip((quote.commit_1y, quote.commit_3y), gpu_terms, strict=True):
+        if machine is None or gpu is None:
+            found.append(None)
+            continue
+        count = pool.accelerator.count if pool.accelerator and not pool.accelerator.bundled else 0
+        hourly = machine + gpu * count + disk_hourly
+        found.append(hourly * pool.min_nodes * catalog.hours_per_month)
+    return found[0], found[1]
 
 
 def _times(count: int, price: Decimal | None) -> Decimal | None:
@@ -174,23 +218,41 @@ class _Priced(Frozen):
 def _pool_cost(
     pool: PoolPlan, prices: PriceTable, catalog: Catalog, warnings: list[str]
 ) -> _Priced:
-    ondemand, basis, notes = _node_price(pool, prices, catalog, "ondemand")
-    spot, _, spot_notes = (
-        _node_price(pool, prices, catalog, "spot") if pool.spot else (None, "", [])
+    ondemand, basis, notes, ondemand_missing = _node_price(pool, prices, catalog, "ondemand")
+    spot, _, spot_notes, spot_missing = (
+        _node_price(pool, prices, catalog, "spot") if pool.spot else (None, "", [], [])
     )
     own = spot if pool.spot else ondemand
+    missing = spot_missing if pool.spot else ondemand_missing
     for note in dict.fromkeys([*notes, *spot_notes]):
-        if own is None or note.startswith("no price"):
+        if own is None and not note.startswith("no "):
             warnings.append(f"pool {pool.name}: {note}")
+    for price in missing:
+        warnings.append(f"pool {pool.name}: no {price} in the catalog: its cost is unknown")
     # spot VMs get no sustained-use discount; an on-demand N1 node's GPUs get N1's
-    multiplier = Decimal(1) if pool.spot else full_month_multiplier(_family(pool, catalog))
-    gpu_multiplier = multiplier if _family(pool, catalog) == "n1" else Decimal(1)
+    family_multiplier = full_month_multiplier(_family(pool, catalog))
+    gpu_family = _family(pool, catalog) == "n1"
+    multiplier = Decimal(1) if pool.spot else family_multiplier
+    gpu_multiplier = multiplier if gpu_family else Decimal(1)
     node = None if own is None else own.hourly()
     always_on = None if own is None else own.hourly(multiplier, gpu_multiplier)
     idle_hourly = _times(pool.min_nodes, always_on)
     elastic = _times(pool.max_nodes - pool.min_nodes, node)
     hours = catalog.hours_per_month
     peak = None if idle_hourly is None or elastic is None else idle_hourly + elastic
+    # the same peak on on-demand VMs: the minimum always on (with its sustained-use
+    # discount), the rest at list, as ``peak`` prices them
+    peak_ondemand = None
+    if ondemand is not None:
+        always_on_ondemand = ondemand.hourly(
+            family_multiplier, family_multiplier if gpu_family else Decimal(1)
+        )
+        peak_ondemand = always_on_ondemand * pool.min_nodes + ondemand.hourly() * (
+            pool.max_nodes - pool.min_nodes
+        )
+    commit_1y, commit_3y = _committed(
+        pool, prices, catalog, None if ondemand is None else ondemand.disk
+    )
     cost = PoolCost(
         name=pool.name,
         machine_type=pool.machine_type,
@@ -205,13 +267,36 @@ def _pool_cost(
         sustained_use_discount=1 - multiplier,
         idle_monthly=_times(hours, idle_hourly),
         peak_hourly=peak,
-        peak_hourly_ondemand=_times(
-            pool.max_nodes, None if ondemand is None else ondemand.hourly()
-        ),
+        peak_hourly_ondemand=peak_ondemand,
         basis=basis,
         lower_bound=_lower_bound(pool, prices, catalog),
+        commit_1y_monthly=commit_1y,
+        commit_3y_monthly=commit_3y,
+        missing=tuple(missing),
     )
     return _Priced(cost=cost, elastic_hourly=elastic)
+
+
+def _unpriced_pool(pool: PoolPlan, region: str) -> PoolCost:
+    """A pool in a region the catalog has no prices for: shown, every figure unknown."""
+    return PoolCost(
+        name=pool.name,
+        machine_type=pool.machine_type,
+        spot=pool.spot,
+        min_nodes=pool.min_nodes,
+        max_nodes=pool.max_nodes,
+        max_cores=pool.max_cores,
+        node_hourly=None,
+        node_hourly_ondemand=None,
+        node_hourly_spot=None,
+        always_on_node_hourly=None,
+        sustained_use_discount=Decimal(0),
+        idle_monthly=None,
+        peak_hourly=None,
+        peak_hourly_ondemand=None,
+        basis="unknown",
+        missing=(f"every price in {region} (the catalog has no price table for it)",),
+    )
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:
@@ -243,63 +328,92 @@ def _rules_hourly(rules: int, network: dict[str, Decimal]) -> Decimal:
     return network["forwarding-rules-first-5"] + network["forwarding-rule-more"] * max(rules - 5, 0)
 
 
+def _source(prices: PriceTable, *keys: str) -> str:
+    """Where the figures of ``keys`` (``kind:item``) come from, and when."""
+    bases = dict.fromkeys(prices.bases.get(k, "") for k in keys)
+    return f"{prices.region}: " + "; ".join(b for b in bases if b)
+
+
 def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
     """What the Plan creates or causes besides the nodes: Cloud NAT (every node goes out
     through it), the HTTPS entry points' forwarding rules, the services' disks."""
     hours = catalog.hours_per_month
     network = prices.network
-    date = catalog.captured.isoformat()
     idle_vms = sum(p.min_nodes for p in plan.pools)
     peak_vms = sum(p.max_nodes for p in plan.pools)
     found: list[CostItem] = []
-    if {"nat-gateway-vm", "nat-gateway-many", "external-ip"} <= network.keys():
+    if {"nat-gateway-vm", "nat-gateway-many"} <= network.keys():
         found.append(
             CostItem(
                 item="Cloud NAT gateway",
                 quantity=f"{_vms(idle_vms)}; {peak_vms:,} at peak",
                 idle_monthly=_nat_hourly(idle_vms, network) * hours,
                 peak_hourly=_nat_hourly(peak_vms, network),
-                source=f"Cloud NAT pricing, {prices.region}, 2026-11",
+                source=_source(prices, "network:nat-gateway-vm", "network:nat-gateway-many"),
             )
         )
-        assert plan.network is not None
-        ports = plan.network.nat_min_ports_per_vm
-        idle_ips, peak_ips = (
-            limits.nat_addresses(idle_vms, ports),
-            limits.nat_addresses(peak_vms, ports),
-        )
+    else:
+        found.append(_unknown("Cloud NAT gateway", f"Cloud NAT gateway price in {prices.region}"))
+    assert plan.network is not None
+    ports = plan.network.nat_min_ports_per_vm
+    idle_ips, peak_ips = (
+        limits.nat_addresses(idle_vms, ports),
+        limits.nat_addresses(peak_vms, ports),
+    )
+    if "external-ip" in network:
         found.append(
             CostItem(
                 item="Cloud NAT addresses",
                 quantity=f"{idle_ips}; {peak_ips} at peak ({ports} ports a VM)",
                 idle_monthly=network["external-ip"] * idle_ips * hours,
                 peak_hourly=network["external-ip"] * peak_ips,
-                source=f"IP address pricing, {prices.region}, 2026-11",
+                source=_source(prices, "network:external-ip"),
             )
         )
     else:
-        found.append(_unknown("Cloud NAT", f"no network prices for {prices.region}"))
+        found.append(
+            _unknown(
+                "Cloud NAT addresses",
+                f"price of an external IPv4 address in use in {prices.region}",
+                f"{idle_ips}; {peak_ips} at peak",
+            )
+        )
     rules = RULES_PER_ENTRY_POINT * len(plan.services.ingresses)
     if rules:
+        quantity = f"{rules}: HTTPS and HTTP per hostname"
         if {"forwarding-rules-first-5", "forwarding-rule-more"} <= network.keys():
             hourly = _rules_hourly(rules, network)
             found.append(
                 CostItem(
                     item="forwarding rules",
-                    quantity=f"{rules}: HTTPS and HTTP per hostname",
+                    quantity=quantity,
                     idle_monthly=hourly * hours,
                     peak_hourly=hourly,
-                    source=f"load balancing pricing, {prices.region}, 2026-11",
+                    source=_source(
+                        prices, "network:forwarding-rules-first-5", "network:forwarding-rule-more"
+                    ),
                 )
             )
         else:
-            found.append(_unknown("forwarding rules", f"no network prices for {prices.region}"))
+            found.append(
+                _unknown(
+                    "forwarding rules",
+                    f"forwarding-rule price in {prices.region}",
+                    quantity,
+                )
+            )
     for disk in plan.services.disks:
         price = prices.disk(disk.disk_type)
         gb = disk.size_gb * disk.count
         what = f"{disk.count:,} x {disk.size_gb} GB" if disk.count != 1 else f"{gb} GB"
         if price is None:
-            found.append(_unknown(disk.what, f"no price for {disk.disk_type} in {prices.region}"))
+            found.append(
+                _unknown(
+                    disk.what,
+                    f"price of {disk.disk_type} disks in {prices.region}",
+                    f"{what} {disk.disk_type}",
+                )
+            )
             continue
         found.append(
             CostItem(
@@ -307,28 +421,59 @@ def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
                 quantity=f"{what} {disk.disk_type}",
                 idle_monthly=price * gb,
                 peak_hourly=price * gb / hours,
-                source=f"disk pricing, {prices.region}, {date}",
+                source=_source(prices, f"disk:{disk.disk_type}"),
             )
         )
     return found
 
 
-def _unknown(item: str, why: str) -> CostItem:
-    return CostItem(item=item, quantity="", idle_monthly=None, peak_hourly=None, source=why)
+def _unknown(item: str, missing: str, quantity: str = "") -> CostItem:
+    return CostItem(
+        item=item,
+        quantity=quantity,
+        idle_monthly=None,
+        peak_hourly=None,
+        source=f"unknown: no {missing} in the catalog",
+        missing=missing,
+    )
 
 
-ASSUMPTIONS = (
-    "not included, as they depend on use: data through Cloud NAT ($0.045 per GB), network "
-    "egress to the internet, Cloud Logging beyond its free 50 GiB a month",
+def assumptions(prices: PriceTable | None) -> tuple[str, ...]:
+    """What the estimate leaves out because it depends on use, with the region's prices."""
+    network = {} if prices is None else prices.network
+
+    def per_gb(item: str) -> str:
+        return f"${network[item]} per GB" if item in network else "price unknown"
+
+    egress = (
+        f" (premium tier, {per_gb('egress-internet-0-1tib')} for the first TiB a month, "
+        f"{per_gb('egress-internet-1-10tib')} to 10 TiB, "
+        f"{per_gb('egress-internet-10tib-plus')} beyond)"
+        if "egress-internet-0-1tib" in network
+        else ""
+    )
+    return (
+        f"not included, as they depend on use: data through Cloud NAT "
+        f"({per_gb('nat-data')}), network egress to the internet{egress}, Cloud Logging "
+        "beyond its free 50 GiB a month",
+    )
+
+
+#: How a missing price is got: the refresh, or a catalog copy with the row added.
+HOW_TO_PRICE = (
+    "`gridcloud catalog refresh --project P --region {region}` prices machine types, GPUs "
+    "and disks from Google's Cloud Billing Catalog; any price (forwarding rules too) can be "
+    "added to a copy of the catalog: copy the folder `gridcloud catalog` names, add the row "
+    "to prices/{region}.csv (docs/cost.md) and set GRIDCLOUD_CATALOG_DIR to the copy"
 )
 
 
-def _gke_fee(catalog: Catalog) -> tuple[Decimal, Decimal] | None:
+def _gke_fee(catalog: Catalog, region: str) -> tuple[Decimal, Decimal] | None:
     """The management fee per cluster-hour and the free tier: the same in every region
     (Google's GKE pricing), so a region without a price table still knows them."""
-    for table in catalog.price_tables.values():
-        return table.gke_fee_hour, table.gke_free_tier_month
-    return None
+    tables = catalog.price_tables
+    table = tables.get(region) or next(iter(tables.values()), None)
+    return None if table is None else (table.gke_fee_hour, table.gke_free_tier_month)
 
 
 def estimate(plan: Plan, catalog: Catalog) -> Estimate:
@@ -362,7 +507,7 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
             f"the prices are from {captured}, {age} days ago (from {catalog.location}): "
             "refresh them with `gridcloud catalog refresh --project P`"
         )
-    fee = _gke_fee(catalog)
+    fee = _gke_fee(catalog, region)
     fee_monthly = free_tier = None
     if fee is not None:
         fee_monthly = fee[0] * hours
@@ -371,21 +516,26 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     prices = catalog.prices(region)
     pools: list[PoolCost] = []
     items: list[CostItem] = []
+    missing: list[str] = []
     # monthly at idle, and hourly over idle at peak: each None where a price is missing
     idle_parts: list[Decimal | None] = []
     elastic_parts: list[Decimal | None] = []
     if prices is None:
-        known = ", ".join(sorted(catalog.price_tables)) or "none"
+        known = len(catalog.price_tables)
         warnings.append(
-            f"the catalog has no prices for {region} (it has: {known}): the nodes' cost is "
-            "unknown; the GKE fee is the same in every region"
+            f"the catalog has no prices for {region} ({known} regions have them; "
+            "`gridcloud catalog --json` lists them): the nodes' cost is unknown; the GKE fee "
+            "is the same in every region"
         )
+        pools = [_unpriced_pool(pool, region) for pool in plan.pools]
+        missing.append(f"every price in {region} (the catalog has no price table for it)")
         idle_parts.append(None)
         elastic_parts.append(None)
     else:
         for pool in plan.pools:
             priced = _pool_cost(pool, prices, catalog, warnings)
             pools.append(priced.cost)
+            missing.extend(f"{p} (pool {pool.name})" for p in priced.cost.missing)
             if priced.cost.lower_bound:
                 warnings.append(
                     f"pool {pool.name}: its spot price is from an older preemptible table "
@@ -395,12 +545,19 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
             elastic_parts.append(priced.elastic_hourly)
         items = _items(plan, prices, catalog)
         for item in items:
+            if item.missing is not None:
+                missing.append(f"{item.missing} ({item.item})")
+                warnings.append(
+                    f"{item.item}: no {item.missing} in the catalog: its cost is unknown"
+                )
             idle_parts.append(item.idle_monthly)
             elastic_parts.append(
                 None
                 if item.idle_monthly is None or item.peak_hourly is None
                 else item.peak_hourly - item.idle_monthly / hours
             )
+    if fee is None:
+        missing.append("GKE management fee")
     net_fee_monthly = None if fee_monthly is None or free_tier is None else fee_monthly - free_tier
     idle_monthly = _sum([*idle_parts, net_fee_monthly])
     elastic_hourly = _sum(elastic_parts)
@@ -420,8 +577,9 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         peak_cores=cores,
         per_core_hour_at_peak=peak / cores if peak is not None and cores else None,
         items=tuple(items),
-        assumptions=ASSUMPTIONS,
+        assumptions=assumptions(prices),
         complete=idle_monthly is not None and peak is not None,
         lower_bound=any(p.lower_bound for p in pools),
+        missing=tuple(dict.fromkeys(missing)),
         warnings=tuple(warnings),
     )

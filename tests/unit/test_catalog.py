@@ -37,25 +37,59 @@ def test_listed_price_and_basis(catalog: Catalog) -> None:
     prices = catalog.prices("us-central1")
     assert prices is not None
     quote = prices.machine(catalog.machine_types["n2d-highcpu-80"])
-    assert (quote.ondemand, quote.spot) == (Decimal("2.4950"), Decimal("0.7222"))
-    assert "2026-07-30" in quote.basis
+    # machine-prices-by-region.csv: n2d-highcpu-80,us-central1,80,80,2.49504,0.87448,...
+    assert (quote.ondemand, quote.spot) == (Decimal("2.49504"), Decimal("0.87448"))
+    assert "2026-08-20" in quote.basis
+    # ... and its commitments: 1.57184 (1 year), 1.1228 (3 years) an hour
+    assert (quote.commit_1y, quote.commit_3y) == (Decimal("1.57184"), Decimal("1.1228"))
     assert prices.gke_fee_hour == Decimal("0.10")
     assert prices.gke_free_tier_month == Decimal("74.40")
 
 
-def test_unlisted_type_is_derived_on_demand_and_has_no_spot(catalog: Catalog) -> None:
+def test_unlisted_type_is_derived_from_the_family_rates(catalog: Catalog) -> None:
     prices = catalog.prices("us-central1")
     assert prices is not None
     quote = prices.machine(catalog.machine_types["n2d-highcpu-16"])
-    # 16 vCPU x 0.027502 + 16 GB x 0.003686, the n2d family rates
+    # 16 vCPU x 0.027502 + 16 GB x 0.003686 on demand, 16 x 0.00964 + 16 x 0.001291 spot:
+    # the n2d rates of family-rates-by-region.csv
     assert quote.ondemand == Decimal("0.499008")
-    assert quote.spot is None
-    assert any("no spot price" in n for n in quote.notes)
+    assert quote.spot == Decimal("0.174896")
+    assert "n2d per-vCPU and per-GB rates" in quote.basis and "2026-08-20" in quote.basis
 
 
-def test_region_without_prices_is_none_not_zero(catalog: Catalog) -> None:
-    assert "europe-west4" in catalog.regions
-    assert catalog.prices("europe-west4") is None
+def test_every_region_of_the_source_has_prices(catalog: Catalog) -> None:
+    """43 regions in other-prices-by-region.csv, each with a price table."""
+    import csv
+
+    with (shared_dir() / "data" / "gcp" / "other-prices-by-region.csv").open() as f:
+        regions = {row["region"] for row in csv.DictReader(f)}
+    assert len(regions) == 43
+    assert set(catalog.price_tables) == regions
+    assert catalog.prices("europe-west5") is None  # listed zones, no prices in the source
+
+
+def test_a_family_of_one_shape_is_priced_per_vcpu(catalog: Catalog) -> None:
+    """T2D (every type 1 vCPU : 4 GB) from t2d-standard-60 in europe-west4: 2.7906 / 60 =
+    0.04651 a vCPU-hour, so t2d-standard-16 is 0.74416 on demand; G2 from g2-standard-8
+    less its L4 (0.897201806 - 0.588630286) / 8 = 0.03857144, so g2-standard-4 is
+    4 x 0.03857144 + 0.588630286 = 0.742916046 in europe-west4."""
+    west4 = catalog.prices("europe-west4")
+    assert west4 is not None
+    t2d = catalog.machine_types["t2d-standard-16"]
+    assert west4.machine(t2d).ondemand == Decimal("0.74416")
+    g2 = west4.machine(catalog.machine_types["g2-standard-4"])
+    assert g2.ondemand == Decimal("0.742916046")
+    assert west4.machine(catalog.machine_types["t2d-standard-60"]).ondemand == Decimal("2.7906")
+
+
+def test_price_tables_are_read_when_asked_for(catalog: Catalog) -> None:
+    """Only the region a command prices is read (43 files in the snapshot)."""
+    from gridcloud.catalog.model import PriceTables
+
+    tables = PriceTables(PACKAGED_DATA / "prices", catalog.machine_types)
+    assert len(tables) == 43
+    tables["asia-east1"]
+    assert list(tables._read) == ["asia-east1"]
 
 
 def test_zone_listed_only_in_machine_listing_is_known(catalog: Catalog) -> None:
@@ -71,12 +105,14 @@ def test_packaged_snapshot_is_built_from_the_shared_sources(tmp_path: Path) -> N
     """The shipped data is exactly what the snapshot builder makes of ../shared/data/gcp,
     its MANIFEST included (every region with a price file there)."""
     build(shared_dir() / "data" / "gcp", tmp_path)
+    regions = sorted(p.name for p in (PACKAGED_DATA / "prices").glob("*.csv"))
+    assert sorted(p.name for p in (tmp_path / "prices").glob("*.csv")) == regions
     for name in (
         "machine_types.csv",
         "accelerators.csv",
         "zones.csv",
-        "prices/us-central1.csv",
         "MANIFEST.json",
+        *(f"prices/{r}" for r in regions),
     ):
         assert filecmp.cmp(tmp_path / name, PACKAGED_DATA / name, shallow=False), name
 

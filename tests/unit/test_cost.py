@@ -1,6 +1,8 @@
-"""Cost arithmetic against examples worked by hand (prices: catalog of 2026-07-30, us-central1).
+"""Cost arithmetic against examples worked by hand from the source files in
+../shared/data/gcp (us-central1: ``*-by-region.csv`` of 2026-08-20, and for what those lack
+``prices-us-central1.csv`` and ``gpu-prices-us-central1.csv`` of 2026-07-30).
 
-Boot disks are pd-balanced at $0.100 per GB-month; a month is 730 hours.
+Boot disks are pd-balanced at $0.1 per GB-month in us-central1; a month is 730 hours.
 """
 
 from __future__ import annotations
@@ -40,64 +42,65 @@ def rate(value: Decimal | None) -> Decimal | None:
 def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     result = analyse(PROFILES / "small.yaml")
     cost = result.estimate
-    # control e2-standard-4: 0.13402 x 730 = 97.8346, + 50 GB x 0.100 = 5.00 -> 102.83
-    assert pool(cost, "control").idle_monthly == D("102.8346")
+    # control e2-standard-4 (not listed: the e2 rates of family-rates-by-region.csv):
+    # 4 x 0.02181159 + 16 GB x 0.00292353 = 0.13402284; x 730 = 97.8366732, + 50 GB x 0.1
+    assert pool(cost, "control").idle_monthly == D("102.8366732")
     # GKE fee 0.10 x 730 = 73.00, all of it covered by the zonal free tier (74.40)
     assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly) == (D("73.00"), D("73.00"))
-    # + Cloud NAT for the one always-on VM (0.0014 x 730 = 1.022) and its address
+    # + Cloud NAT for the one always-on VM (0.0448 / 32 x 730 = 1.022) and its address
     # (0.005 x 730 = 3.65), the hub's two forwarding rules (0.025 x 730 = 18.25), its
-    # 1 GB database and 20 x 10 GB homes (20.10): 102.8346 + 43.022 = 145.8566
-    assert cost.idle_monthly == D("145.8566")
-    # cpu: 160 cores = 2 x n2d-highcpu-80 spot at 0.7222 + 100 GB x 0.100 / 730 = 0.73589863
+    # 1 GB database and 20 x 10 GB homes (20.10): 102.8366732 + 43.022 = 145.8586732
+    assert cost.idle_monthly == D("145.8586732")
+    # cpu: 160 cores = 2 x n2d-highcpu-80 spot at 0.87448 + 100 GB x 0.1 / 730 = 0.88817863
     cpu = pool(cost, "cpu")
     assert (cpu.max_nodes, rate(cpu.node_hourly), cents(cpu.peak_hourly)) == (
         2,
-        D("0.7359"),
-        D("1.47"),
+        D("0.8882"),
+        D("1.78"),
     )
-    # ... on demand: 2 x (2.4950 + 0.01369863) = 5.01739726
+    # ... on demand: 2 x (2.49504 + 0.01369863) = 5.01747726
     assert cents(cpu.peak_hourly_ondemand) == D("5.02")
-    # gpu: g2-standard-4 spot 0.3973 (L4 included) + 0.01369863
-    assert rate(pool(cost, "gpu").node_hourly) == D("0.4110")
-    # notebooks: 2 x e2-standard-8 on demand at 0.26805 + 0.01369863 = 0.56349726
+    # gpu: g2-standard-4 spot = 4 x G2's spot per vCPU with 4 GB ((0.512012 - 0.3359) / 8 =
+    # 0.022014, from g2-standard-8 less its L4) + the L4's 0.3359, + disk: 0.43765463
+    assert rate(pool(cost, "gpu").node_hourly) == D("0.4377")
+    # notebooks: 2 x e2-standard-8 on demand (8 x 0.02181159 + 32 x 0.00292353 =
+    # 0.26804568) + 0.01369863 = 0.56348862
     assert cents(pool(cost, "notebooks").peak_hourly) == D("0.56")
-    # peak: idle 145.8566 / 730 = 0.19980356, + the elastic nodes 1.47179726 + 0.41099863
-    # + 0.56349726, + Cloud NAT for 5 more VMs (5 x 0.0014): 2.65309671
-    assert cents(cost.peak_hourly) == D("2.65")
+    # peak: idle 145.8586732 / 730 = 0.1998064, + the elastic nodes 1.77635726 + 0.43765463
+    # + 0.56348862, + Cloud NAT for 5 more VMs (5 x 0.0014): 2.98430691
+    assert cents(cost.peak_hourly) == D("2.98")
     # 4 + 160 + 4 + 16 cores
     assert cost.peak_cores == 184
-    assert rate(cost.per_core_hour_at_peak) == D("0.0144")  # 2.65309671 / 184
+    assert rate(cost.per_core_hour_at_peak) == D("0.0162")  # 2.98430691 / 184
     assert cost.complete is True
-    # runway from the exact figures: (500 - 145.8566) / (2.65309671 - 0.19980356)
-    # = 144.355 h (from figures rounded first, 145.86 and 2.65, it would be 144.3)
+    # runway from the exact figures: (500 - 145.8586732) / (2.98430691 - 0.1998064)
+    # = 127.183 h
     assert result.verdict.runway_hours is not None
-    assert money.hours(result.verdict.runway_hours) == D("144.4")
+    assert money.hours(result.verdict.runway_hours) == D("127.2")
     assert result.verdict.status == "within"
 
 
 def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     cost = analyse(PROFILES / "default.yaml").estimate
-    # control e2-standard-2: 0.06701 x 730 = 48.9173 + 5.00 disk
+    # control e2-standard-2: 0.06701142 x 730 = 48.9183366 + 5.00 disk
     assert cents(pool(cost, "control").idle_monthly) == D("53.92")
-    # 1,250 x (0.7222 + 0.01369863) = 919.87; on demand 1,250 x (2.4950 + 0.01369863)
-    assert cents(pool(cost, "cpu").peak_hourly) == D("919.87")
-    assert cents(pool(cost, "cpu").peak_hourly_ondemand) == D("3135.87")
-    # n1-standard-8: its listed spot 0.08 is from an older preemptible table; N1's current
-    # spot/on-demand ratio (n1-standard-4: 0.067 / 0.19) gives 0.38 x 0.35263 = 0.134;
-    # + T4 spot 0.11 (a lower bound: no current figure) + disk 0.01369863 = 0.25769863
+    # 1,250 x (0.87448 + 0.01369863) = 1110.2232875; on demand 1,250 x (2.49504 + 0.01369863)
+    assert cents(pool(cost, "cpu").peak_hourly) == D("1110.22")
+    assert cents(pool(cost, "cpu").peak_hourly_ondemand) == D("3135.92")
+    # n1-standard-8 spot 0.17836 + T4 spot 0.14 (the later Billing Catalog figure, not the
+    # retired preemptible 0.11) + disk 0.01369863 = 0.33205863: not a lower bound
     gpu = pool(cost, "gpu")
-    assert rate(gpu.node_hourly) == D("0.2577")
-    assert gpu.lower_bound is True and cost.lower_bound is True
-    assert rate(pool(cost, "gpu").node_hourly_ondemand) == D("0.7437")  # 0.38 + 0.35 + disk
-    # n2d-standard-16 has no listed price: on demand from the n2d rates,
-    # 16 x 0.027502 + 64 GB x 0.003686 = 0.675936, + disk = 0.68963463; 10 nodes
+    assert rate(gpu.node_hourly) == D("0.3321")
+    assert gpu.lower_bound is False and cost.lower_bound is False
+    assert rate(pool(cost, "gpu").node_hourly_ondemand) == D("0.7437")  # 0.379998 + 0.35 + disk
+    # n2d-standard-16: 0.675936 + disk = 0.68963463; 10 nodes
     assert rate(pool(cost, "ondemand").node_hourly) == D("0.6896")
     assert cents(pool(cost, "ondemand").peak_hourly) == D("6.90")
-    # arm: 20 x (0.7868 + 0.01369863) = 16.0099726
-    # 0.07385932 + 919.8732875 + 16 x 0.25769863 + 6.8963463 + 16.0099726 = 946.9766 for
-    # the nodes, + at peak Cloud NAT's flat 0.044 and its 2 addresses 0.010, the 4
-    # forwarding rules 0.025, the disks 40.10 / 730 = 0.05493151: 947.1106
-    assert cents(cost.peak_hourly) == D("947.11")
+    # arm: 20 x (0.904608 + 0.01369863) = 18.3661326
+    # idle 116.9403366 / 730 = 0.16019224, + 1110.2232875 + 16 x 0.33205863 + 6.8963463
+    # + 18.3661326 for the nodes, + at peak Cloud NAT's 0.0448 (over the idle 0.0014) and
+    # its second address 0.005: 1141.0073
+    assert cents(cost.peak_hourly) == D("1141.01")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -106,7 +109,7 @@ def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: 
 
     cost = estimate(make_plan(edit), catalog)
     assert cost.gke_free_tier_monthly == D("0")
-    assert cents(cost.idle_monthly) == D("189.94")  # 116.9393 + 73.00
+    assert cents(cost.idle_monthly) == D("189.94")  # 116.9403366 + 73.00
 
 
 def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -114,39 +117,62 @@ def test_minimum_nodes_are_idle_cost(make_plan: MakePlan, catalog: Catalog) -> N
         data["pools"][0]["minNodes"] = 2
 
     cost = estimate(make_plan(edit), catalog)
-    # 2 x 0.73589863 x 730 = 1074.41
-    assert cents(pool(cost, "cpu").idle_monthly) == D("1074.41")
-    # + the default's 116.9393, + Cloud NAT for 2 more VMs (2 x 0.0014 x 730 = 2.044)
-    assert cents(cost.idle_monthly) == D("1193.40")
+    # 2 x 0.88817863 x 730 = 1296.7408
+    assert cents(pool(cost, "cpu").idle_monthly) == D("1296.74")
+    # + the default's 116.9403366, + Cloud NAT for 2 more VMs (2 x 0.0014 x 730 = 2.044)
+    assert cents(cost.idle_monthly) == D("1415.73")
+
+
+def without(catalog: Catalog, region: str) -> Catalog:
+    """The catalog as a refresh that left ``region`` out would be."""
+    import dataclasses
+
+    tables = {r: catalog.price_tables[r] for r in catalog.price_tables if r != region}
+    return dataclasses.replace(catalog, price_tables=tables)
+
+
+def in_europe_west4(data: dict[str, Any]) -> None:
+    data["target"]["region"] = "europe-west4"
+    data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+    for each in data["pools"]:
+        each.pop("zones", None)
 
 
 def test_region_without_prices_is_a_warning_not_zero(make_plan: MakePlan, catalog: Catalog) -> None:
+    """A region the catalog has no table for: every pool is still shown, unknown."""
+
     def edit(data: dict[str, Any]) -> None:
-        data["target"]["region"] = "europe-west4"
-        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+        in_europe_west4(data)
         data["pools"] = [data["pools"][0]]
         services_off(data)
 
     plan = make_plan(edit)
-    cost = estimate(plan, catalog)
+    cost = estimate(plan, without(catalog, "europe-west4"))
     assert cost.complete is False
     assert any("no prices for europe-west4" in w for w in cost.warnings)
+    assert [p.name for p in cost.pools] == ["control", "cpu"]
+    assert all(p.node_hourly is None and p.missing for p in cost.pools)
     result = verdict(plan, cost)
     assert result.status == "unknown" and result.blocks_deploy
+    assert "every price in europe-west4" in result.reasons[0]
+    assert "catalog refresh --project P --region europe-west4" in result.reasons[0]
 
 
 def test_unpriced_spot_type_is_incomplete(make_plan: MakePlan, catalog: Catalog) -> None:
+    """C2 has no spot rates and c2-standard-30 no listed row: spot unknown, and named; on
+    demand from C2's rates, 30 x 0.03398 + 120 GB x 0.00455 = 1.5654, + disk 0.01369863."""
+
     def edit(data: dict[str, Any]) -> None:
-        data["pools"][0]["machineType"] = "n2d-highcpu-16"
-        data["pools"][0]["maxCores"] = 1600
+        data["pools"][0]["machineType"] = "c2-standard-30"
+        data["pools"][0]["maxCores"] = 1500
 
     cost = estimate(make_plan(edit), catalog)
     cpu = pool(cost, "cpu")
     assert cpu.node_hourly is None and cpu.peak_hourly is None
-    # on demand is derived from the n2d rates: 0.499008 + disk 0.01369863
-    assert rate(cpu.node_hourly_ondemand) == D("0.5127")
+    assert rate(cpu.node_hourly_ondemand) == D("1.5791")
+    assert cpu.missing == ("spot price of c2-standard-30 in us-central1",)
     assert cost.complete is False
-    assert any("no spot price for n2d-highcpu-16" in w for w in cost.warnings)
+    assert "spot price of c2-standard-30 in us-central1 (pool cpu)" in cost.missing
 
 
 def test_budget_over_on_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -166,23 +192,22 @@ def test_budget_over_on_idle_cost(make_plan: MakePlan, catalog: Catalog) -> None
 
 def test_budget_over_on_runway(make_plan: MakePlan, catalog: Catalog) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["budget"]["minRunwayHours"] = 40  # the default budget buys 26.4 h at peak
+        data["budget"]["minRunwayHours"] = 40  # the default budget buys 21.8 h at peak
 
     plan = make_plan(edit)
     result = verdict(plan, estimate(plan, catalog))
     assert result.status == "over"
-    assert cents(result.runway_hours) == D("26.28")
+    assert cents(result.runway_hours) == D("21.81")
     assert "budget.minRunwayHours" in result.reasons[0]
 
 
 def test_runway_of_default_profile(make_plan: MakePlan, catalog: Catalog) -> None:
     plan = make_plan()
     result = verdict(plan, estimate(plan, catalog))
-    # (25,000 - 116.9393) / (946.90278448 elastic nodes + 0.0426 NAT + 0.005 NAT address
-    # at peak over idle) = 26.28 h
-    assert cents(result.runway_hours) == D("26.28")
-    # and the verdict says the peak is a lower bound (the T4's spot price)
-    assert any("lower bounds" in r for r in result.reasons)
+    # (25,000 - 116.9403366) / (1140.79870448 elastic nodes + 0.0434 NAT + 0.005 NAT
+    # address at peak over idle) = 21.81 h
+    assert cents(result.runway_hours) == D("21.81")
+    assert not any("lower bounds" in r for r in result.reasons)
     assert result.status == "within" and not result.blocks_deploy
 
 
@@ -240,8 +265,8 @@ def test_an_unpriced_pool_leaves_the_peak_unknown_not_lower(
     make_plan: MakePlan, catalog: Catalog
 ) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["pools"][0]["machineType"] = "n2d-highcpu-16"
-        data["pools"][0]["maxCores"] = 1600
+        data["pools"][0]["machineType"] = "c2-standard-30"
+        data["pools"][0]["maxCores"] = 1500
 
     plan = make_plan(edit)
     cost = estimate(plan, catalog)
@@ -251,19 +276,19 @@ def test_an_unpriced_pool_leaves_the_peak_unknown_not_lower(
     result = verdict(plan, cost)
     assert result.status == "unknown" and result.blocks_deploy
     assert result.runway_hours is None
+    assert "no spot price of c2-standard-30 in us-central1 (pool cpu)" in result.reasons[0]
 
 
 def test_a_region_without_prices_is_unknown_everywhere_but_the_gke_fee(
     make_plan: MakePlan, catalog: Catalog
 ) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["target"]["region"] = "europe-west4"
-        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+        in_europe_west4(data)
         data["pools"] = [data["pools"][0]]
         data["cluster"]["availability"] = "regional"
         services_off(data)
 
-    cost = estimate(make_plan(edit), catalog)
+    cost = estimate(make_plan(edit), without(catalog, "europe-west4"))
     assert (cost.idle_monthly, cost.idle_hourly, cost.peak_hourly) == (None, None, None)
     assert cost.per_core_hour_at_peak is None
     # $0.10 per cluster-hour in every region; a regional cluster has no free tier
@@ -284,24 +309,27 @@ def test_alert_amounts_round_half_up(make_plan: MakePlan) -> None:
 def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) -> None:
     cost = analyse(PROFILES / "default.yaml").estimate
     items = {i.item: i for i in cost.items}
-    # one always-on VM through Cloud NAT: 0.0014 x 730; one NAT address: 0.005 x 730
+    # one always-on VM through Cloud NAT: 0.0448 / 32 x 730; one NAT address: 0.005 x 730
     assert cents(items["Cloud NAT gateway"].idle_monthly) == D("1.02")
     assert cents(items["Cloud NAT addresses"].idle_monthly) == D("3.65")
     # two HTTPS entry points, each an HTTPS and an HTTP (redirect) rule: 4, within the
     # first five (0.025 an hour together)
     assert cents(items["forwarding rules"].idle_monthly) == D("18.25")
     # 200 GB REANA workspace, the hub's 1 GB database, 20 expected users x 10 GB homes,
-    # pd-balanced at 0.100 per GB-month
-    assert items["REANA workspace (NFS)"].idle_monthly == D("20.000")
-    assert items["JupyterHub database"].idle_monthly == D("0.100")
-    assert items["home volumes"].idle_monthly == D("20.000")
-    # 53.9173 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 = 116.9393
+    # pd-balanced at 0.1 per GB-month
+    assert items["REANA workspace (NFS)"].idle_monthly == D("20.0")
+    assert items["JupyterHub database"].idle_monthly == D("0.1")
+    assert items["home volumes"].idle_monthly == D("20.0")
+    # 53.9183366 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 = 116.9403366
     assert cents(cost.idle_monthly) == D("116.94")
-    # at peak 1,297 VMs: the NAT gateway's flat rate above 32 VMs, and
+    # at peak 1,297 VMs: the NAT gateway at its cap (0.0448) above 32 VMs, and
     # ceil(1,297 x 64 / 64,512) = 2 addresses
-    assert items["Cloud NAT gateway"].peak_hourly == D("0.044")
+    assert items["Cloud NAT gateway"].peak_hourly == D("0.0448")
     assert items["Cloud NAT addresses"].peak_hourly == D("0.010")
     assert any("egress" in a for a in cost.assumptions)
+    # every item says where its price comes from and when
+    assert "2026-08-20" in items["Cloud NAT gateway"].source
+    assert "2026-11" in items["forwarding rules"].source
 
 
 def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) -> None:
@@ -311,7 +339,7 @@ def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) ->
     network = catalog.prices("us-central1").network  # type: ignore[union-attr]
     assert _nat_hourly(0, network) == 0
     assert _nat_hourly(32, network) == D("0.0448")  # 32 x 0.0014
-    assert _nat_hourly(33, network) == D("0.044")  # the flat rate above 32 VMs
+    assert _nat_hourly(33, network) == D("0.0448")  # the gateway's cap above 32 VMs
     assert _rules_hourly(0, network) == 0
     assert _rules_hourly(5, network) == D("0.025")
     assert _rules_hourly(6, network) == D("0.035")
@@ -319,35 +347,30 @@ def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) ->
     assert nat_addresses(1009, 64) == 2
 
 
-def test_on_prem_and_unpriced_regions_price_no_items(make_plan: MakePlan, catalog: Catalog) -> None:
+def test_on_prem_prices_no_items_and_an_unpriced_region_prices_no_node(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
     assert analyse(PROFILES / "onprem.yaml").estimate.items == ()
 
-    def edit(data: dict[str, Any]) -> None:
-        data["target"]["region"] = "europe-west4"
-        data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
-        for pool in data["pools"]:
-            pool.pop("zones", None)
-
-    cost = estimate(make_plan(edit), catalog)
+    cost = estimate(make_plan(in_europe_west4), without(catalog, "europe-west4"))
     assert cost.items == () and cost.idle_monthly is None
+    assert len(cost.pools) == 5
 
 
 def test_stale_spot_prices_come_from_the_familys_current_spot_rates(catalog: Catalog) -> None:
-    """Spot is priced per vCPU and per GB within a family: n2-standard-80 (80 vCPU, 320 GB)
-    at 1.8424 and n2-highcpu-80 (80, 80 GB) at 1.36 give 0.01499 a vCPU and 0.00201 a GB;
-    n2-highmem-80 (80, 640 GB) then costs 1.1992 + 1.2864 = 2.4856, not the listed 1.2681."""
+    """An unlisted type of a family with published rates is priced from them, on demand
+    and spot: n2-highmem-80 (80 vCPU, 640 GB) in us-central1 at 80 x 0.01814 + 640 x
+    0.002432 = 3.00768 spot and 80 x 0.031611 + 640 x 0.004237 = 5.24056 on demand."""
     prices = catalog.prices("us-central1")
     assert prices is not None
     highmem = prices.machine(catalog.machine_types["n2-highmem-80"])
-    assert highmem.spot == D("2.4856") and not highmem.spot_lower_bound
-    # one current row only (e2-standard-2: 0.04021 / 0.06701): its ratio
-    e2 = prices.machine(catalog.machine_types["e2-standard-4"])
-    assert e2.spot is not None and rate(e2.spot) == D("0.0804")  # 0.13402 x 0.60006
-    # no current spot row in the family (C2): the stale figure is kept as a lower bound
+    assert (highmem.spot, highmem.ondemand) == (D("3.00768"), D("5.24056"))
+    assert not highmem.spot_lower_bound
+    # no regional rates for C2: its row of the older table stays, a lower bound
     c2 = prices.machine(catalog.machine_types["c2-standard-60"])
     assert (c2.spot, c2.spot_lower_bound) == (D("0.7579"), True)
-    # current rows are used as they are
-    assert prices.machine(catalog.machine_types["n2d-highcpu-80"]).spot == D("0.7222")
+    # listed rows are used as they are
+    assert prices.machine(catalog.machine_types["n2d-highcpu-80"]).spot == D("0.87448")
 
 
 def test_a_pool_on_a_lower_bound_spot_price_says_so(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -380,10 +403,10 @@ def test_four_gpus_a_node_are_priced_four_times(make_plan: MakePlan, catalog: Ca
 @pytest.mark.parametrize(
     ("monthly", "status", "runway"),
     [
-        # the idle cost exactly: nothing is left for the peak, and nothing is over
-        ("116.94", "within", D("0.0")),
-        # a cent below it: over
-        ("116.93", "over", D("0.0")),
+        # just above the idle cost: nothing is left for the peak, and nothing is over
+        ("116.95", "within", D("0.0")),
+        # the idle cost as shown, 116.94, is 0.0003366 below it: over
+        ("116.94", "over", D("0.0")),
     ],
 )
 def test_runway_at_the_idle_cost_boundary(
@@ -395,7 +418,7 @@ def test_runway_at_the_idle_cost_boundary(
 
     plan = make_plan(edit)
     cost = estimate(plan, catalog)
-    # the default idle cost is 116.9393: a budget of 116.94 covers it by 0.0007
+    # the default idle cost is 116.9403366: a budget of 116.95 covers it by 0.0097
     result = verdict(plan, cost)
     assert result.status == status
     assert result.runway_hours is not None and money.hours(result.runway_hours) == runway
@@ -428,15 +451,27 @@ def test_old_prices_are_flagged_in_the_estimate(make_plan: MakePlan, catalog: Ca
 
 
 def test_a_listed_price_that_disagrees_with_its_family_is_corrected(catalog: Catalog) -> None:
-    """g2-standard-8 is listed at 0.91 on demand; G2's rates (0.024988 a vCPU, 0.002927 a
-    GB) and the L4 as g2-standard-4 prices it (0.7068 - 4 x 0.024988 - 16 x 0.002927 =
-    0.560016) make it 8 x 0.024988 + 32 x 0.002927 + 0.560016 = 0.853584."""
+    """An older table's g2-standard-8 at 0.91 on demand; G2's rates (0.024988 a vCPU,
+    0.002927 a GB) and the L4 as g2-standard-4 prices it (0.7068 - 4 x 0.024988 - 16 x
+    0.002927 = 0.560016) make it 8 x 0.024988 + 32 x 0.002927 + 0.560016 = 0.853584."""
+    import dataclasses
+
+    from gridcloud.catalog.model import bundled_ondemand_fixes
+
     prices = catalog.prices("us-central1")
     assert prices is not None
-    g2 = prices.machine(catalog.machine_types["g2-standard-8"])
+    basis = "spot 2026-07-30 (billing catalog via cost calculator)"
+    old = {
+        "g2-standard-4": (D("0.7068"), D("0.3973"), basis),
+        "g2-standard-8": (D("0.91"), D("0.27"), "older preemptible table (lower bound; refresh)"),
+    }
+    rates = {"g2": D("0.024988")}, {"g2": D("0.002927")}
+    fixes = bundled_ondemand_fixes(old, catalog.machine_types, *rates)
+    table = dataclasses.replace(
+        prices, machines=old, ondemand_fixes=fixes, family_spot_vcpu={}, family_spot_memory={}
+    )
+    g2 = table.machine(catalog.machine_types["g2-standard-8"])
     assert g2.ondemand == D("0.853584")
     assert "the listed 0.91 disagrees" in g2.basis
-    # its stale spot figure (0.27) from G2's current ratio, on the corrected price
-    assert g2.spot is not None and rate(g2.spot) == D("0.4798")  # 0.853584 x 0.3973 / 0.7068
     # a consistent row is left as listed
-    assert prices.machine(catalog.machine_types["g2-standard-4"]).ondemand == D("0.7068")
+    assert table.machine(catalog.machine_types["g2-standard-4"]).ondemand == D("0.7068")
