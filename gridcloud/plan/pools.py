@@ -22,7 +22,7 @@ from gridcloud.errors import PlanError
 from gridcloud.plan.model import AcceleratorPlan, AutoscalingPlan, PoolPlan, Taint, UpgradePlan
 
 if TYPE_CHECKING:
-    from gridcloud.catalog import Catalog
+    from gridcloud.catalog import Catalog, MachineType
     from gridcloud.profile.models import ControlNode, Pool
 
 LABEL_POOL = "gridcloud.io/pool"
@@ -128,12 +128,11 @@ def plan_pool_gcp(
     max_nodes = pool.max_nodes or math.ceil((pool.max_cores or 0) / machine.vcpus)
     even_share = math.ceil(max_nodes / len(zones))
     if even_share > limits.MAX_NODES_PER_POOL_PER_ZONE:
-        needed = math.ceil(max_nodes / limits.MAX_NODES_PER_POOL_PER_ZONE)
         raise PlanError(
             f"pool '{pool.name}' reaches {max_nodes:,} nodes: {even_share:,} per zone over "
             f"{len(zones)} zone(s), above GKE's limit of "
             f"{limits.MAX_NODES_PER_POOL_PER_ZONE:,} nodes per node pool per zone",
-            hint=f"spread the pool over at least {needed} zones, or use a larger machine type",
+            hint=zone_limit_hint(pool.name, max_nodes, zones, machine, catalog),
         )
     # Spot capacity comes and goes by zone: location policy ANY lets the autoscaler take it
     # wherever it is, so one zone may hold the whole pool up to GKE's per-zone limit.
@@ -179,6 +178,48 @@ def plan_pool_gcp(
         taints=taints_for(pool.kind, pool.spot, soft=soft_taint),
         node_selector={LABEL_POOL: pool.name},
     )
+
+
+def zone_limit_hint(
+    name: str, max_nodes: int, zones: tuple[str, ...], machine: MachineType, catalog: Catalog
+) -> str:
+    """The ways that work for a pool past GKE's per-zone limit, for its region: more zones
+    (as many as the region offers the type in), more pools, or more clusters."""
+    per_zone = limits.MAX_NODES_PER_POOL_PER_ZONE
+    needed = math.ceil(max_nodes / per_zone)
+    region = catalog.region_of(zones[0]) or zones[0].rsplit("-", 1)[0]
+    offered = [z for z in catalog.zones_in(region) if z in machine.zones] or list(zones)
+    ways = []
+    if needed <= len(offered):
+        ways.append(
+            f"list at least {needed} zones for it ({region} offers {machine.name} in "
+            f"{len(offered)}: {', '.join(offered)})"
+        )
+    else:
+        per_pool = per_zone * len(offered)
+        pools = math.ceil(max_nodes / per_pool)
+        ways.append(
+            f"it needs {needed} zones and {region} offers {machine.name} in {len(offered)}: "
+            f"split it into {pools} pools of at most {per_pool:,} nodes "
+            f"({per_pool * machine.vcpus:,} cores), each over those {len(offered)} zones "
+            "(a zonal cluster's pools may use every zone of its region too; "
+            "cluster.availability: regional also spreads the control plane)"
+        )
+    cluster_cores = limits.MAX_NODES_PER_CLUSTER * machine.vcpus
+    if max_nodes > limits.MAX_NODES_PER_CLUSTER:
+        ways.append(
+            f"beyond {limits.MAX_NODES_PER_CLUSTER:,} nodes ({cluster_cores:,} cores of "
+            f"{machine.name}) no cluster holds it: run several facilities, one profile and "
+            "cluster each"
+        )
+    else:
+        ways.append(
+            f"one cluster holds up to {limits.MAX_NODES_PER_CLUSTER:,} nodes "
+            f"({cluster_cores:,} cores of {machine.name}) over all its pools; past that, "
+            "a second cluster (another profile)"
+        )
+    ways.append("or use a machine type with more vCPUs")
+    return f"pool '{name}': " + "; ".join(ways)
 
 
 def plan_pool_existing(pool: Pool) -> PoolPlan:
