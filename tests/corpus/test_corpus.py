@@ -1,0 +1,319 @@
+"""Realistic non-default profiles through the command line, as a user runs them: validate,
+plan --json, cost estimate --json, render (Helm's engine) and the policy (plan --strict).
+The expected values are worked out by hand in each case's comments (node counts from
+cores, zones, regions, the hub's login URLs), not read from the code's output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gridcloud.cli import create_cli
+from tests.conftest import require, shared_dir
+from tests.unit.test_oidc import _Served, start_hub_config
+
+HERE = Path(__file__).parent
+CORPUS = sorted(HERE.glob("*.yaml"))
+REFUSED = {"gpu-not-offered"}
+VALID = [p for p in CORPUS if p.stem not in REFUSED]
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(create_cli(), list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _plan(path: Path) -> dict[str, Any]:
+    code, out, err = run("plan", str(path), "--json")
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)["plan"]
+    return data
+
+
+def _pools(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in plan["pools"]}
+
+
+def _hub(plan: dict[str, Any]) -> dict[str, Any]:
+    (release,) = (r for r in plan["services"]["releases"] if r["name"] == "jupyterhub")
+    values: dict[str, Any] = release["values"]
+    return values
+
+
+def test_the_corpus_is_what_the_readme_lists() -> None:
+    readme = (HERE / "README.md").read_text()
+    assert {p.stem for p in CORPUS} == {
+        "europe-west4-l4-jupyter",
+        "cern-sso",
+        "google-login",
+        "europe-west1-regional",
+        "onprem-nginx-cert-manager",
+        "gpu-not-offered",
+    }
+    for path in CORPUS:
+        assert f"`{path.name}`" in readme
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_validate_accepts(path: Path) -> None:
+    code, out, err = run("validate", str(path))
+    assert code == 0, err
+    assert "valid" in out
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plan", "--json"], ["cost", "estimate"]])
+def test_a_gpu_the_region_does_not_offer_is_refused_cleanly(command: list[str]) -> None:
+    """L4s (g2 machines) are in europe-west4, not europe-west1 (Google's GPU regions
+    table; the catalog's accelerators.csv): exit 2, the field and the region named, no
+    traceback."""
+    code, out, err = run(*command, str(HERE / "gpu-not-offered.yaml"))
+    assert code == 2
+    assert "pools[1].machineType" in err
+    assert "g2-standard-8" in err and "europe-west1" in err
+    assert "Traceback" not in out + err
+
+
+# -- plan --json: what a user checks -------------------------------------------------
+
+
+def test_l4_notebooks_in_europe_west4_and_nothing_else() -> None:
+    plan = _plan(HERE / "europe-west4-l4-jupyter.yaml")
+    assert plan["target"]["region"] == "europe-west4"
+    # JupyterHub only: no grid site, REANA or Dask, one release
+    assert plan["services"]["enabled"] == ["jupyter"]
+    assert [r["name"] for r in plan["services"]["releases"]] == ["jupyterhub"]
+    pools = _pools(plan)
+    l4 = pools["l4"]
+    # g2-standard-8 carries one L4 (Google's G2 table), offered in all three zones
+    assert l4["accelerator"]["type"] == "nvidia-l4"
+    assert l4["accelerator"]["count"] == 1
+    assert l4["zones"] == ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
+    assert (l4["maxNodes"], l4["spot"]) == (6, False)
+    # on demand: spread evenly, 6 nodes over 3 zones = 2 a zone
+    assert l4["autoscaling"]["locationPolicy"] == "BALANCED"
+    assert l4["maxNodesPerZone"] == 2
+    # 96 cores of 16-vCPU nodes: 6 nodes
+    assert pools["notebooks"]["maxNodes"] == 6
+    hub = _hub(plan)
+    gpu_env = [e for e in hub["singleuser"]["profileList"] if e["slug"] == "gpu-l4"]
+    assert gpu_env[0]["kubespawner_override"]["extra_resource_limits"] == {"nvidia.com/gpu": "1"}
+
+
+def test_a_regional_cluster_in_europe_west1() -> None:
+    plan = _plan(HERE / "europe-west1-regional.yaml")
+    cluster = plan["cluster"]
+    assert (cluster["availability"], cluster["location"]) == ("regional", "europe-west1")
+    assert cluster["nodeLocations"] == ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
+    pools = _pools(plan)
+    # 2,400 cores of 80-vCPU nodes: 30 nodes; spot takes any zone with capacity
+    cpu = pools["cpu"]
+    assert (cpu["maxNodes"], cpu["maxCores"]) == (30, 2400)
+    assert cpu["autoscaling"]["locationPolicy"] == "ANY"
+    # on demand: 6 nodes, 2 a zone over b, c, d
+    ondemand = pools["ondemand"]
+    assert (ondemand["maxNodes"], ondemand["maxNodesPerZone"]) == (6, 2)
+    assert set(plan["services"]["enabled"]) == {"gridSite", "reana", "jupyter", "dask"}
+
+
+def test_cern_sso_login_by_role() -> None:
+    plan = _plan(HERE / "cern-sso.yaml")
+    pools = _pools(plan)
+    # 4,000 cores of 80-vCPU spot nodes: 50 nodes, in zones a and b
+    assert pools["cpu"]["maxNodes"] == 50
+    assert pools["cpu"]["zones"] == ["europe-west4-a", "europe-west4-b"]
+    hub = _hub(plan)
+    login = hub["custom"]["gridcloud"]["oidc"]
+    assert login["provider"] == "cern-sso"
+    assert login["discovery"] == (
+        "https://auth.cern.ch/auth/realms/cern/.well-known/openid-configuration"
+    )
+    # CERN SSO names users in cern_upn and their application roles in cern_roles
+    oauth = hub["hub"]["config"]["GenericOAuthenticator"]
+    assert oauth["username_claim"] == "cern_upn"
+    assert login["groupsClaim"] == "cern_roles"
+    assert oauth["allowed_groups"] == ["af-users"]
+    assert oauth["oauth_callback_url"] == "https://jupyter.cern-af.example.org/hub/oauth_callback"
+
+
+def test_google_login_by_email_with_no_groups() -> None:
+    plan = _plan(HERE / "google-login.yaml")
+    assert _pools(plan)["workers"]["maxNodes"] == 4  # 320 / 80
+    hub = _hub(plan)
+    oauth = hub["hub"]["config"]["GenericOAuthenticator"]
+    assert oauth["username_claim"] == "email"
+    assert oauth["allow_all"] is True
+    assert "allowed_groups" not in oauth
+    assert hub["custom"]["gridcloud"]["oidc"]["discovery"] == (
+        "https://accounts.google.com/.well-known/openid-configuration"
+    )
+    # 30 minutes idle
+    assert hub["cull"]["timeout"] == 1800
+
+
+def test_onprem_with_the_sites_keycloak() -> None:
+    plan = _plan(HERE / "onprem-nginx-cert-manager.yaml")
+    assert plan["target"]["provider"] == "kubernetes"
+    login = _hub(plan)["custom"]["gridcloud"]["oidc"]
+    assert login["provider"] == "keycloak"
+    assert login["discovery"] == (
+        "https://sso.uni.example.edu/realms/physics/.well-known/openid-configuration"
+    )
+
+
+# -- cost estimate --json --------------------------------------------------------------
+
+
+def _figure_or_named_unknown(value: Any, missing: Any) -> None:
+    if value is None:
+        assert missing, "an unknown figure must say what is missing"
+    else:
+        Decimal(value)  # a number, as text
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_cost_keeps_every_pool_and_names_what_it_cannot_price(path: Path) -> None:
+    code, out, err = run("cost", "estimate", str(path), "--json")
+    assert code == 0, err
+    cost = json.loads(out)["cost"]
+    profile = yaml.safe_load(path.read_text())
+    if profile["target"]["provider"] == "kubernetes":
+        # an existing cluster: nothing gridcloud adds to a cloud bill
+        assert cost["pools"] == []
+        assert Decimal(cost["idleMonthly"]) == 0
+        return
+    assert [p["name"] for p in cost["pools"]] == ["control"] + [p["name"] for p in profile["pools"]]
+    for pool in cost["pools"]:
+        for key in ("nodeHourly", "idleMonthly", "peakHourly"):
+            _figure_or_named_unknown(pool[key], pool["missing"])
+    for item in cost["items"]:
+        for key in ("idleMonthly", "peakHourly"):
+            _figure_or_named_unknown(item[key], item["missing"])
+    for key in ("idleMonthly", "peakHourly"):
+        _figure_or_named_unknown(cost[key], cost["missing"])
+    assert cost["complete"] == (not cost["missing"])
+
+
+# -- the policy ------------------------------------------------------------------------
+
+#: plan --strict: 8 where a warning is not waived. Google sends no groups, so its hub is
+#: open to every Google account (hub-login-open); the others restrict the login to groups
+#: and their control planes to listed networks.
+STRICT = {
+    "europe-west4-l4-jupyter": (0, set()),
+    "cern-sso": (0, set()),
+    "google-login": (8, {"hub-login-open"}),
+    "europe-west1-regional": (0, set()),
+    "onprem-nginx-cert-manager": (0, set()),
+}
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_the_policy(path: Path) -> None:
+    code, out, _ = run("plan", str(path), "--json")
+    assert code == 0
+    warnings = {f["rule"] for f in json.loads(out)["findings"] if f["severity"] == "warning"}
+    exit_code, rules = STRICT[path.stem]
+    assert warnings == rules
+    code, _, err = run("plan", str(path), "--strict")
+    assert code == exit_code, err
+    for rule in rules:
+        assert rule in err
+
+
+# -- render: Helm's engine -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    require("helm_python")
+    charts = shared_dir() / "charts"
+    out = tmp_path_factory.mktemp("corpus-render")
+    folders = {}
+    for path in VALID:
+        folder = out / path.stem
+        code, _, err = run("render", str(path), "--out", str(folder), "--charts", str(charts))
+        assert code == 0, f"{path.name}: {err}"
+        folders[path.stem] = folder
+    yield folders
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def _objects(folder: Path, release: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((folder / f"{release}.yaml").read_text()) if d]
+
+
+def _rendered_hub_values(folder: Path) -> dict[str, Any]:
+    """The values the hub reads at start: the rendered Secret ``hub``'s values.yaml."""
+    (secret,) = (
+        o
+        for o in _objects(folder, "jupyterhub")
+        if o["kind"] == "Secret" and o["metadata"]["name"] == "hub"
+    )
+    values: dict[str, Any] = yaml.safe_load(base64.b64decode(secret["data"]["values.yaml"]))
+    return values
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_render_writes_every_release(path: Path, rendered: dict[str, Path]) -> None:
+    plan = _plan(path)
+    files = {f.stem for f in rendered[path.stem].glob("*.yaml")}
+    assert {r["name"] for r in plan["services"]["releases"]} <= files
+
+
+#: The login URL the hub sends users to, from each provider's own documentation (Google's
+#: OpenID Connect guide, CERN's Keycloak realm, INDIGO IAM's /authorize), reached through
+#: the rendered hub configuration and the provider's recorded discovery document.
+LOGIN = {
+    "cern-sso": (
+        "auth.cern.ch-auth-realms-cern.json",
+        "https://auth.cern.ch/auth/realms/cern/protocol/openid-connect/auth",
+    ),
+    "google-login": ("accounts.google.com.json", "https://accounts.google.com/o/oauth2/v2/auth"),
+    "europe-west4-l4-jupyter": ("atlas-auth.cern.ch.json", "https://atlas-auth.cern.ch/authorize"),
+    "europe-west1-regional": (
+        "wlcg.cloud.cnaf.infn.it.json",
+        "https://wlcg.cloud.cnaf.infn.it/authorize",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LOGIN))
+def test_the_rendered_hub_logs_in_at_the_providers_own_url(
+    name: str, rendered: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oauth = require("oauthenticator.generic")
+    document, authorize = LOGIN[name]
+    values = _rendered_hub_values(rendered[name])
+    discovery = values["custom"]["gridcloud"]["oidc"]["discovery"]
+    monkeypatch.setattr(urllib.request, "urlopen", _Served({discovery: document}))
+    authenticator = oauth.GenericOAuthenticator(config=start_hub_config(values))
+    assert authenticator.authorize_url == authorize
+
+
+def test_onprem_ingresses_use_the_sites_nginx_and_cert_manager(rendered: dict[str, Path]) -> None:
+    ingresses = {
+        o["spec"]["rules"][0]["host"]: o
+        for o in _objects(rendered["onprem-nginx-cert-manager"], "gridcloud")
+        if o["kind"] == "Ingress"
+    }
+    assert set(ingresses) == {"jupyter.physics.uni.example.edu", "reana.physics.uni.example.edu"}
+    for host, ingress in ingresses.items():
+        assert ingress["spec"]["ingressClassName"] == "nginx"
+        notes = ingress["metadata"]["annotations"]
+        assert notes["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+        # cert-manager issues the certificate for the host into the TLS secret named here
+        (tls,) = ingress["spec"]["tls"]
+        assert tls["hosts"] == [host]
+        assert tls["secretName"]
