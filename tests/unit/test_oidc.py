@@ -253,3 +253,21 @@ def test_a_claim_named_in_the_profile_wins_over_the_providers(make_plan: MakePla
     values = _hub_values(make_plan(_oidc("https://accounts.google.com", usernameClaim="sub")))
     assert values["hub"]["config"]["GenericOAuthenticator"]["username_claim"] == "sub"
     assert values["hub"]["config"]["GenericOAuthenticator"]["login_service"] == "Google"
+
+
+def test_a_provider_without_a_userinfo_endpoint_is_read_from_the_id_token(
+    make_plan: MakePlan, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """userinfo_endpoint is only RECOMMENDED (Discovery 1.0, 3): without it the hub reads
+    the user's claims from the ID token the token endpoint returns."""
+    oauth = require("oauthenticator.generic")
+    document = _document("auth.cern.ch-auth-realms-cern.json")
+    del document["userinfo_endpoint"]
+    issuer = "https://auth.cern.ch/auth/realms/cern"
+    (tmp_path / "cern.json").write_text(json.dumps(document))
+    served = _Served({f"{issuer}/.well-known/openid-configuration": str(tmp_path / "cern.json")})
+    monkeypatch.setattr(urllib.request, "urlopen", served)
+    values = _hub_values(make_plan(_oidc(issuer)))
+    authenticator = oauth.GenericOAuthenticator(config=start_hub_config(values))
+    assert authenticator.userdata_from_id_token is True
+    assert authenticator.userdata_url == ""
