@@ -101,12 +101,14 @@ def create_cli() -> typer.Typer:
         catalog_cmd,
         check_cmd,
         cost_cmd,
+        init_cmd,
         plan_cmd,
         profile_cmds,
         render_cmd,
         stack_cmds,
     )
 
+    init_cmd.register(app)
     profile_cmds.register(app)
     plan_cmd.register(app)
     render_cmd.register(app)
