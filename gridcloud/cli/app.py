@@ -27,7 +27,30 @@ def _report(error: GridcloudError) -> None:
         err.print(styled(("Hint:", "bold"), f" {error.hint}"), soft_wrap=True)
 
 
+def _flags_take_no_value(command: Any) -> None:
+    """Help shows an on/off flag without a type: ``--json``, not ``--json <bool>`` (as if it
+    took a value). Typer labels every option with its type; an empty metavar for flags."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    made = command.get_help_option  # --help is made per context, not kept in params
+
+    def help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _flags_take_no_value(sub)
+
+
 class GridcloudGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _flags_take_no_value(self)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)

@@ -19,12 +19,19 @@ from gridcloud.display import visible
 
 
 class TextConsole(Console):
-    """A console whose strings are data: never markup, control characters made visible."""
+    """A console whose strings are data: never markup, control characters made visible;
+    and whose tables are never cut: one too wide for the terminal is stacked
+    (:mod:`gridcloud.cli.layout`)."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False
         kwargs["emoji"] = False
         return super().render_str(visible(text), **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from gridcloud.cli.layout import fit
+
+        super().print(*(fit(o, self) for o in objects), **kwargs)
 
 
 out = TextConsole(highlight=False, markup=False, emoji=False)

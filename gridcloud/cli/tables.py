@@ -271,9 +271,73 @@ def findings(items: list[Finding], warnings: list[str]) -> RenderableType | None
     return text
 
 
+def headline(result: Analysis) -> RenderableType:
+    """What a person needs first: the facility, what it costs idle and at peak, the budget's
+    verdict, and whether anything below needs attention."""
+    plan, estimate, verdict = result.plan, result.estimate, result.verdict
+    cur = estimate.currency
+    cores = sum(p.max_cores or 0 for p in plan.pools)
+    where = (
+        f"Google Cloud, {plan.target.region}"
+        if plan.target.provider == "gcp"
+        else f"existing cluster (context {plan.target.context})"
+    )
+    lines = [
+        styled(
+            (plan.name, "bold"),
+            f": {where}; "
+            + (f"{cores:,} cores at most in " if cores else "")
+            + f"{len(plan.pools)} pools ({len(plan.elastic_pools)} elastic)",
+        ),
+    ]
+    if estimate.region is not None:
+        lines.append(
+            styled(
+                ("cost", "bold"),
+                f": idle {usd(estimate.idle_monthly, cur)} a month, peak "
+                f"{usd(estimate.peak_hourly, cur)} an hour",
+            )
+        )
+    runway = (
+        f"; {money.hours(verdict.runway_hours):,} hours at peak after the idle cost"
+        if verdict.runway_hours is not None and verdict.status == "within"
+        else ""
+    )
+    style = {"within": "green", "over": "bold red", "unknown": "yellow"}.get(verdict.status, "")
+    if verdict.status != "not-applicable":
+        lines.append(styled(("budget", "bold"), ": ", (verdict.status, style), runway))
+    open_findings = [f for f in result.findings if f.waived is None]
+    notes = len(plan.warnings) + len(estimate.warnings) + len(open_findings)
+    if notes:
+        lines.append(
+            styled(("attention", "bold yellow"), f": {notes} warning(s) and finding(s) below")
+        )
+    return Text("\n").join(lines)
+
+
+def next_step(result: Analysis) -> RenderableType:
+    """What to do after reading a plan."""
+    profile = str(result.path)
+    text = Text()
+    text.append("Next: ", style="bold")
+    if result.verdict.blocks_deploy:
+        text.append(
+            f"the budget verdict is {result.verdict.status}: `gridcloud up` refuses until it is "
+            "within (see the reasons above; docs/budget.md)."
+        )
+        return text
+    text.append(
+        f"`gridcloud check {profile}` (tools, credentials, quotas, permissions), then "
+        f"`gridcloud preview {profile}` and `gridcloud up {profile}`; docs/deploy.md."
+    )
+    return text
+
+
 def analysis(result: Analysis) -> list[RenderableType]:
-    """Everything ``gridcloud plan`` shows, in order."""
+    """Everything ``gridcloud plan`` shows, in order: the headline first, the details, then
+    the next step."""
     parts: list[RenderableType | None] = [
+        headline(result),
         summary(result.plan),
         pools(result.plan),
         network(result.plan),
@@ -282,6 +346,7 @@ def analysis(result: Analysis) -> list[RenderableType]:
         cost(result.estimate),
         budget(result.verdict),
         findings(result.findings, [*result.plan.warnings, *result.estimate.warnings]),
+        next_step(result),
     ]
     return [p for p in parts if p is not None]
 
