@@ -355,7 +355,7 @@ def _region_rows(
                 _fmt(full / 32),
                 "",
                 "vm-hour",
-                f"{REGIONAL}; Cloud NAT gateway per VM, its cap / 32",
+                REGIONAL,
                 "",
                 "",
             ]
@@ -367,7 +367,7 @@ def _region_rows(
                 gateway["usd"],
                 "",
                 "hour",
-                f"{REGIONAL}; Cloud NAT gateway at its cap (more than 32 VMs)",
+                REGIONAL,
                 "",
                 "",
             ]

@@ -64,11 +64,11 @@ def commitment_lines(estimate: Estimate) -> Text | None:
         nodes = "1 node" if pool.min_nodes == 1 else f"{pool.min_nodes} nodes"
         text.append(
             f"\n  {pool.name} ({nodes} {pool.machine_type}): on demand "
-            f"{usd(pool.idle_monthly, cur)}, 1-year {usd(pool.commit_1y_monthly, cur)}, "
-            f"3-year {usd(pool.commit_3y_monthly, cur)}",
+            f"{usd(pool.idle_monthly, cur)}, 1-year {usd(pool.one_year_commitment_monthly, cur)}, "
+            f"3-year {usd(pool.three_year_commitment_monthly, cur)}",
             style="",
         )
-        if pool.commit_1y_monthly is None:
+        if pool.one_year_commitment_monthly is None:
             text.append(" (no commitment price published for it here)", style="dim")
     text.append(
         "\n  a commitment is billed every hour of its term, used or not; information, not a "

@@ -72,11 +72,11 @@ class PoolCost(Frozen):
     basis: str
     lower_bound: bool = False
     """Its spot price (machine or GPU) is from an older preemptible table: at least this."""
-    commit_1y_monthly: Amount | None = None
+    one_year_commitment_monthly: Amount | None = None
     """What its always-on nodes (an on-demand pool's minimum, the control node) would cost a
     month under a 1-year resource commitment (machine at the committed rate, disk at list);
     None where no commitment price is published or nothing is always on."""
-    commit_3y_monthly: Amount | None = None
+    three_year_commitment_monthly: Amount | None = None
     missing: tuple[str, ...] = ()
     """The prices its own figures need and the catalog lacks ("spot price of
     nvidia-tesla-t4 in europe-west4")."""
@@ -270,8 +270,8 @@ def _pool_cost(
         peak_hourly_ondemand=peak_ondemand,
         basis=basis,
         lower_bound=_lower_bound(pool, prices, catalog),
-        commit_1y_monthly=commit_1y,
-        commit_3y_monthly=commit_3y,
+        one_year_commitment_monthly=commit_1y,
+        three_year_commitment_monthly=commit_3y,
         missing=tuple(missing),
     )
     return _Priced(cost=cost, elastic_hourly=elastic)

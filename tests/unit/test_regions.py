@@ -198,20 +198,22 @@ def test_a_regional_cluster_in_europe_west1_with_always_on_nodes(
     # commitments: the always-on node's machine at the 1- and 3-year rates, disk at list
     ondemand_pool = pool(cost, "ondemand")
     for committed, column in (
-        (ondemand_pool.commit_1y_monthly, "cud1y"),
-        (ondemand_pool.commit_3y_monthly, "cud3y"),
+        (ondemand_pool.one_year_commitment_monthly, "cud1y"),
+        (ondemand_pool.three_year_commitment_monthly, "cud3y"),
     ):
         assert committed == (source.machine("n2d-standard-16", region, column) + disk100) * HOURS
     control_pool = pool(cost, "control")
     assert (
-        control_pool.commit_3y_monthly
+        control_pool.three_year_commitment_monthly
         == (source.machine("e2-standard-2", region, "cud3y") + disk50) * HOURS
     )
     assert (
-        control_pool.commit_3y_monthly < control_pool.commit_1y_monthly < control_pool.idle_monthly
+        control_pool.three_year_commitment_monthly
+        < control_pool.one_year_commitment_monthly
+        < control_pool.idle_monthly
     )  # type: ignore[operator]
     # spot pools commit to nothing
-    assert pool(cost, "cpu").commit_1y_monthly is None
+    assert pool(cost, "cpu").one_year_commitment_monthly is None
 
 
 def test_a_gpu_not_priced_in_the_region_is_a_named_unknown(
