@@ -4,9 +4,16 @@ A notification (Cloud Billing's programmatic budget notification, schema 1.0) ca
 spend Google has seen so far this period (``costAmount``), which lags the real spend by
 hours. The cap adds what the report cannot see yet: each elastic pool's current nodes times
 its node-hour price over ``lag_hours``. When that crosses the cap, the pools go to zero and
-the cluster is labelled with the period; later notifications of the period change nothing.
-A notification of a later period below the cap lifts it (and restores the pools'
-autoscaling when the profile says so); one of an earlier period is out of order and ignored.
+the cluster is labelled with the period.
+
+The enforcer trusts only what can be true. ``parse`` reads any message without raising
+anything but ``MalformedError`` (whatever the shape of its data and attributes);
+``screen`` refuses a notification in another currency than the budget's, and acts only on
+one of the current period (or of the next, up to ``CLOCK_SKEW`` early): a late one of an
+earlier period is ignored, one of a later period is refused (it could lift a cap in force).
+Every notification of the period while a cap is in force re-asserts it (pools at zero,
+autoscaling off); one of a new period below the cap lifts it (restoring the pools'
+autoscaling when the profile says so, else the cap stays asserted).
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -27,6 +36,15 @@ if TYPE_CHECKING:
 #: a time zone database.
 _START_SHIFT = timedelta(hours=12)
 _PACIFIC = (timedelta(hours=7), timedelta(hours=8))
+#: How far ahead of the function's clock Cloud Billing's may be: a notification of the next
+#: period is accepted this long before the period starts, never earlier.
+CLOCK_SKEW = timedelta(minutes=15)
+#: No budget reaches this (Cloud Billing's amounts are int64 units): a larger figure is not a
+#: notification, and it would overflow the decimal arithmetic.
+_LARGEST = Decimal(10) ** 18
+_CURRENCY = re.compile(r"[A-Z]{3}")
+#: Data longer than this is not a budget notification (they are a few hundred bytes).
+_LONGEST = 64 * 1024
 
 
 class MalformedError(ValueError):
@@ -40,47 +58,87 @@ class Notification:
     budget_amount: Decimal
     currency: str
     period_start: datetime
-
-    @property
-    def period(self) -> str:
-        """The period as a label value: the month it belongs to, ``2026-11``."""
-        return (self.period_start + _START_SHIFT).strftime("%Y-%m")
+    period: str
+    """The period as a label value: the month it belongs to, ``2026-11``."""
 
 
-def parse(data: str | bytes | None, attributes: dict[str, str] | None) -> Notification:
-    """A Pub/Sub message's base64 data and attributes, as Cloud Billing sends them."""
-    attributes = attributes or {}
-    if attributes.get("schemaVersion") != "1.0":
-        raise MalformedError(f"schemaVersion {attributes.get('schemaVersion')!r}, not '1.0'")
+def _amount(body: dict[str, Any], key: str) -> Decimal:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedError(f"{key} is not a number: {_short(value)}")
+    amount = Decimal(str(value))
+    if not amount.is_finite() or not -_LARGEST < amount < _LARGEST:
+        raise MalformedError(f"{key} is out of range: {_short(value)}")
+    return amount
+
+
+def _month(at: datetime) -> str:
+    return f"{at.year:04d}-{at.month:02d}"
+
+
+def _short(value: object) -> str:
+    """A value from a message, as logged: never more than a line."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def parse(data: object, attributes: object) -> Notification:
+    """A Pub/Sub message's base64 data and attributes, as Cloud Billing sends them. Anything
+    else raises ``MalformedError``, and nothing else."""
+    if attributes is None:
+        attributes = {}
+    if not isinstance(attributes, Mapping):
+        raise MalformedError(f"attributes are not a mapping: {_short(attributes)}")
+    schema = attributes.get("schemaVersion")
+    if schema != "1.0":
+        raise MalformedError(f"schemaVersion {_short(schema)}, not '1.0'")
     budget_id = attributes.get("budgetId")
-    if not budget_id:
-        raise MalformedError("no budgetId attribute")
+    if not isinstance(budget_id, str) or not budget_id:
+        raise MalformedError(f"no budgetId attribute: {_short(budget_id)}")
+    if data is None:
+        data = b""
+    if not isinstance(data, str | bytes):
+        raise MalformedError(f"data is not a string: {_short(data)}")
+    if len(data) > _LONGEST:
+        raise MalformedError(f"data of {len(data)} characters: not a budget notification")
     try:
-        raw = base64.b64decode(data or b"", validate=True)
+        raw = base64.b64decode(data, validate=True)
         body: Any = json.loads(raw)
-    except (binascii.Error, ValueError) as error:
-        raise MalformedError(f"data is not base64 JSON: {error}") from None
+    except (binascii.Error, ValueError, RecursionError) as error:
+        raise MalformedError(f"data is not base64 JSON: {_short(str(error))}") from None
     if not isinstance(body, dict):
         raise MalformedError("data is not a JSON object")
+    currency = body.get("currencyCode")
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+        raise MalformedError(f"currencyCode is not a currency: {_short(currency)}")
+    start = body.get("costIntervalStart")
+    if not isinstance(start, str):
+        raise MalformedError(f"costIntervalStart is not a time: {_short(start)}")
     try:
-        start = datetime.fromisoformat(str(body["costIntervalStart"]).replace("Z", "+00:00"))
-        return Notification(
-            budget_id=budget_id,
-            cost=Decimal(str(body["costAmount"])),
-            budget_amount=Decimal(str(body["budgetAmount"])),
-            currency=str(body["currencyCode"]),
-            period_start=start,
-        )
-    except (KeyError, ValueError, InvalidOperation) as error:
-        raise MalformedError(f"missing or bad field: {error}") from None
+        period_start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        if period_start.utcoffset() is None:
+            raise ValueError("no time zone")
+        period = _month(period_start + _START_SHIFT)
+    except (ValueError, OverflowError) as error:
+        raise MalformedError(
+            f"costIntervalStart {_short(start)} is not a time: {_short(str(error))}"
+        ) from None
+    return Notification(
+        budget_id=budget_id,
+        cost=_amount(body, "costAmount"),
+        budget_amount=_amount(body, "budgetAmount"),
+        currency=currency,
+        period_start=period_start,
+        period=period,
+    )
 
 
 @dataclass(frozen=True)
 class Decision:
-    action: Literal["cap", "lift", "nothing"]
+    action: Literal["cap", "reassert", "lift", "nothing"]
+    """``cap``: pools to zero, label the period; ``reassert``: a cap in force, its pools
+    made sure of (at zero, autoscaling off); ``lift``: autoscaling back, label off."""
     reason: str
-    restore: bool = False
-    """With ``lift``: give the pools back their autoscaling."""
     projected: Decimal | None = None
 
 
@@ -91,8 +149,40 @@ def unseen_cost(settings: Settings, nodes: dict[str, int]) -> Decimal:
 
 
 def current_periods(now: datetime) -> set[str]:
-    """The period it is now (two around midnight Pacific, whichever offset is in force)."""
-    return {(now - offset).strftime("%Y-%m") for offset in _PACIFIC}
+    """The periods a notification may be of now: the current one (two around midnight
+    Pacific, whichever offset is in force), and the next from ``CLOCK_SKEW`` before it
+    starts."""
+    return {_month(at - offset) for offset in _PACIFIC for at in (now, now + CLOCK_SKEW)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a notification may be acted on at all, before anything is read from GKE."""
+
+    outcome: Literal["accept", "ignore", "refuse"]
+    reason: str = ""
+
+
+def screen(note: Notification, settings: Settings, now: datetime) -> Verdict:
+    """``note``: of this facility's budget (``main.handle`` drops the others). ``refuse``: it
+    cannot be true (another currency, a later period), logged as a warning; ``ignore``: late
+    and harmless (an earlier period)."""
+    if note.currency != settings.currency:
+        return Verdict(
+            "refuse",
+            f"a notification in {note.currency}, not the budget's {settings.currency} "
+            f"(cost {note.cost}): refused",
+        )
+    periods = current_periods(now)
+    if note.period in periods:
+        return Verdict("accept")
+    if note.period > max(periods):
+        return Verdict(
+            "refuse",
+            f"a notification of period {note.period}, which has not begun "
+            f"(now {now:%Y-%m-%d %H:%M} UTC): refused",
+        )
+    return Verdict("ignore", f"a notification of period {note.period}, out of order: ignored")
 
 
 def decide(
@@ -101,13 +191,9 @@ def decide(
     *,
     capped: str | None,
     nodes: dict[str, int],
-    now: datetime,
 ) -> Decision:
-    """``note``: one of this facility's budget (``main.handle`` drops the others before
-    anything is read); ``capped``: the period a cap is in force for (the cluster's label),
-    or None."""
-    if note.period not in current_periods(now) and (capped is None or note.period <= capped):
-        return Decision("nothing", f"a notification of period {note.period}, out of order: ignored")
+    """``note``: one ``screen`` accepted; ``capped``: the period a cap is in force for (the
+    cluster's label), or None; ``nodes``: the enforced pools' current node counts."""
     projected = note.cost + unseen_cost(settings, nodes)
     over = projected >= settings.amount
     figures = (
@@ -115,21 +201,23 @@ def decide(
         f"{projected - note.cost:.2f} = {projected:.2f} {note.currency} against the cap "
         f"{settings.amount}"
     )
-    if capped is not None and note.period == capped:
-        return Decision(
-            "nothing", f"cap already in force for {capped}: {figures}", projected=projected
-        )
-    if capped is not None and note.period > capped:
+    if capped is None:
         if over:
-            return Decision(
-                "cap", f"new period {note.period}, over again: {figures}", projected=projected
-            )
-        return Decision(
-            "lift",
-            f"new period {note.period} below the cap: {figures}",
-            restore=settings.restore_on_new_period,
-            projected=projected,
-        )
+            return Decision("cap", figures, projected=projected)
+        return Decision("nothing", f"below the cap: {figures}", projected=projected)
+    if note.period <= capped:
+        return Decision("reassert", f"cap in force for {capped}: {figures}", projected=projected)
     if over:
-        return Decision("cap", figures, projected=projected)
-    return Decision("nothing", f"below the cap: {figures}", projected=projected)
+        return Decision(
+            "cap", f"new period {note.period}, over again: {figures}", projected=projected
+        )
+    if settings.restore_on_new_period:
+        return Decision(
+            "lift", f"new period {note.period} below the cap: {figures}", projected=projected
+        )
+    return Decision(
+        "reassert",
+        f"new period {note.period} below the cap, but the pools stay at zero until "
+        f"`gridcloud up --lift-cap` (budget.restoreOnNewPeriod is false): {figures}",
+        projected=projected,
+    )

@@ -25,6 +25,10 @@ ENFORCER_PERMISSIONS = (
     "compute.instanceGroupManagers.get",
 )
 RUNTIME = "python312"
+#: The function's timeout, the most Cloud Functions allows an event-driven function (2nd gen):
+#: a cap is a series of GKE operations of minutes each, retried while GKE is busy. The
+#: enforcer's handler keeps its own deadline below it (gridcloud/enforcer/gke.py).
+TIMEOUT_SECONDS = 540
 
 
 def cloud_budget(plan: Plan, budget: Budget, catalog: Catalog, label: str) -> BudgetPlan:
@@ -59,6 +63,7 @@ def cloud_budget(plan: Plan, budget: Budget, catalog: Catalog, label: str) -> Bu
             permissions=ENFORCER_PERMISSIONS,
             bucket=f"{plan.target.project}-{plan.name}-enforcer",
             runtime=RUNTIME,
+            timeout_seconds=TIMEOUT_SECONDS,
         )
     return plan.budget.model_copy(
         update={

@@ -220,6 +220,8 @@ class CapPlan(Frozen):
     bucket: str
     """Where the function's source archive is uploaded."""
     runtime: str
+    timeout_seconds: int
+    """The function's timeout; the enforcer's handler keeps a deadline below it."""
 
 
 class BudgetPlan(Frozen):

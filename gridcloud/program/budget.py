@@ -10,13 +10,15 @@ on current and on forecasted spend.
 
 from __future__ import annotations
 
-import json
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_gcp as gcp
 
+from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
+from gridcloud.enforcer.config import Pool as EnforcerPool
 from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
@@ -30,45 +32,67 @@ SHIM = f"from gridcloud.enforcer.main import {ENTRY_POINT}  # noqa: F401\n"
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
-def enforcer_archive() -> pulumi.AssetArchive:
-    """The function's source: the enforcer package, gridcloud's (import-free) top module, the
-    shim and the requirements; nothing else of gridcloud."""
-    files: dict[str, pulumi.Asset | pulumi.Archive] = {
-        "main.py": pulumi.StringAsset(SHIM),
-        "requirements.txt": pulumi.FileAsset(str(ENFORCER_DIR / "requirements.txt")),
-        "gridcloud/__init__.py": pulumi.FileAsset(str(ENFORCER_DIR.parent / "__init__.py")),
+def enforcer_sources(directory: Path | None = None) -> dict[str, bytes]:
+    """The function's source, read once: the enforcer package, gridcloud's (import-free) top
+    module, the shim and the requirements; nothing else of gridcloud. By archive path."""
+    directory = directory or ENFORCER_DIR
+    files = {
+        "main.py": SHIM.encode(),
+        "requirements.txt": (directory / "requirements.txt").read_bytes(),
+        "gridcloud/__init__.py": (directory.parent / "__init__.py").read_bytes(),
     }
-    for path in sorted(ENFORCER_DIR.glob("*.py")):
-        files[f"gridcloud/enforcer/{path.name}"] = pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(files)
+    for path in sorted(directory.glob("*.py")):
+        files[f"gridcloud/enforcer/{path.name}"] = path.read_bytes()
+    return dict(sorted(files.items()))
 
 
-def cap_settings(plan: Plan, cap: CapPlan) -> str:
-    """The enforcer's ``GRIDCLOUD_CAP``: the cluster, the cap and the pools it scales."""
+def archive_name(sources: dict[str, bytes]) -> str:
+    """The storage object's name: the sources' content hash (paths in order, each path and
+    its bytes length-prefixed; no timestamps, permissions or order of reading in it). New
+    code, a new name: the function's source changes and Cloud Functions rebuilds it."""
+    digest = hashlib.sha256()
+    for path, content in sorted(sources.items()):
+        for part in (path.encode(), content):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return f"enforcer-{digest.hexdigest()[:24]}.zip"
+
+
+def enforcer_archive(sources: dict[str, bytes] | None = None) -> pulumi.AssetArchive:
+    """The archive Pulumi zips and uploads: exactly the bytes the name was hashed from."""
+    sources = enforcer_sources() if sources is None else sources
+    return pulumi.AssetArchive(
+        {path: pulumi.StringAsset(content.decode()) for path, content in sources.items()}
+    )
+
+
+def cap_settings(plan: Plan, cap: CapPlan) -> Settings:
+    """The enforcer's settings (``GRIDCLOUD_CAP``): the cluster, the cap and the pools it
+    scales, translated from the Plan into the one model the enforcer reads."""
     assert plan.cluster is not None
+    assert plan.budget is not None
     assert plan.target.provider == "gcp"
-    return json.dumps(
-        {
-            "facility": plan.name,
-            "project": plan.target.project,
-            "location": plan.cluster.location,
-            "cluster": plan.cluster.name,
-            "amount": str(cap.amount),
-            "lagHours": str(cap.lag_hours),
-            "restoreOnNewPeriod": cap.restore_on_new_period,
-            "label": cap.label,
-            "pools": [
-                {
-                    "name": p.name,
-                    "nodeHourly": str(p.node_hourly),
-                    "totalMinNodes": p.autoscaling.total_min_nodes,
-                    "totalMaxNodes": p.autoscaling.total_max_nodes,
-                    "locationPolicy": p.autoscaling.location_policy,
-                }
-                for p in cap.pools
-            ],
-        },
-        sort_keys=True,
+    return Settings(
+        facility=plan.name,
+        project=plan.target.project,
+        location=plan.cluster.location,
+        cluster=plan.cluster.name,
+        amount=cap.amount,
+        currency=plan.budget.currency,
+        lag_hours=cap.lag_hours,
+        restore_on_new_period=cap.restore_on_new_period,
+        label=cap.label,
+        timeout_seconds=cap.timeout_seconds,
+        pools=tuple(
+            EnforcerPool(
+                name=p.name,
+                node_hourly=p.node_hourly,
+                total_min_nodes=p.autoscaling.total_min_nodes,
+                total_max_nodes=p.autoscaling.total_max_nodes,
+                location_policy=p.autoscaling.location_policy,
+            )
+            for p in cap.pools
+        ),
     )
 
 
@@ -175,12 +199,15 @@ class Budget(pulumi.ComponentResource):
             labels=labels,
             opts=child,
         )
+        sources = enforcer_sources()
         source = gcp.storage.BucketObject(
             f"{name}-enforcer-archive",
             bucket=bucket.name,
-            name="enforcer.zip",
-            source=enforcer_archive(),
-            opts=child,
+            name=archive_name(sources),
+            source=enforcer_archive(sources),
+            # named by content, so a new archive never takes the old one's name: created
+            # first, the old one deleted once the function points at the new one
+            opts=child_of(self, pulumi.ResourceOptions(delete_before_replace=False)),
         )
         self.function = gcp.cloudfunctionsv2.Function(
             f"{name}-enforcer",
@@ -192,17 +219,17 @@ class Budget(pulumi.ComponentResource):
             build_config={
                 "runtime": cap.runtime,
                 "entry_point": ENTRY_POINT,
-                "source": {"storage_source": {"bucket": bucket.name, "object": source.output_name}},
+                "source": {"storage_source": {"bucket": bucket.name, "object": source.name}},
             },
             service_config={
                 "max_instance_count": 1,  # one decision at a time
                 "available_memory": "256M",
-                "timeout_seconds": 540,
+                "timeout_seconds": cap.timeout_seconds,
                 "ingress_settings": "ALLOW_INTERNAL_ONLY",
                 "service_account_email": self.account.email,
                 "environment_variables": {
-                    "GRIDCLOUD_CAP": cap_settings(plan, cap),
-                    "GRIDCLOUD_BUDGET_ID": self.budget.name.apply(lambda n: n.rsplit("/", 1)[-1]),
+                    SETTINGS_VAR: cap_settings(plan, cap).to_json(),
+                    BUDGET_VAR: self.budget.name.apply(lambda n: n.rsplit("/", 1)[-1]),
                 },
             },
             event_trigger={

@@ -15,13 +15,18 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
+from gridcloud.enforcer.config import Pool as SettingsPool
 from tests.conftest import TOKEN_ANSWER, TOKEN_URL, require, write_adc
 from tests.enforcer.fake_gke import FakeGke, Pool
 
@@ -33,34 +38,40 @@ PROJECT = "gridcloud-test"
 TOPIC = "atlas-gcp-budget"
 BUDGET_ID = "9b1d6a8e-1f0c-4f2e-9a51-0c6e3f4d2b7a"
 MAIN = Path(__file__).resolve().parents[2] / "gridcloud" / "enforcer" / "main.py"
-#: The default profile's cap as the program writes it (amount, lag, pools' prices and
-#: autoscaling), trimmed to two pools for readable assertions.
-SETTINGS = {
-    "facility": "atlas-gcp",
-    "project": "atlas-analysis-facility",
-    "location": "us-central1-a",
-    "cluster": "atlas-gcp",
-    "amount": "25000",
-    "lagHours": "6",
-    "restoreOnNewPeriod": True,
-    "label": "gridcloud-cap",
-    "pools": [
-        {
-            "name": "cpu",
-            "nodeHourly": "0.75",
-            "totalMinNodes": 0,
-            "totalMaxNodes": 1250,
-            "locationPolicy": "ANY",
-        },
-        {
-            "name": "gpu",
-            "nodeHourly": "0.25",
-            "totalMinNodes": 0,
-            "totalMaxNodes": 16,
-            "locationPolicy": "ANY",
-        },
-    ],
-}
+#: The default profile's cap in the enforcer's own settings model (the one the program
+#: writes; tests/enforcer/test_settings.py goes from the Plan itself), trimmed to two pools
+#: with round prices for readable assertions.
+SETTINGS = Settings(
+    facility="atlas-gcp",
+    project="atlas-analysis-facility",
+    location="us-central1-a",
+    cluster="atlas-gcp",
+    amount=Decimal(25000),
+    currency="USD",
+    lag_hours=Decimal(6),
+    restore_on_new_period=True,
+    label="gridcloud-cap",
+    timeout_seconds=540,
+    pools=(
+        SettingsPool("cpu", Decimal("0.75"), 0, 1250, "ANY"),
+        SettingsPool("gpu", Decimal("0.25"), 0, 16, "ANY"),
+    ),
+)
+
+
+def period(months_from_now: int = 0) -> tuple[str, str]:
+    """A period's costIntervalStart as Cloud Billing writes it (midnight Pacific: 08:00 UTC,
+    07:00 in summer time) and the month it names."""
+    today = datetime.now(UTC) - timedelta(hours=8)
+    index = today.year * 12 + today.month - 1 + months_from_now
+    year, month = divmod(index, 12)
+    hour = 7 if 4 <= month + 1 <= 10 else 8
+    return f"{year}-{month + 1:02d}-01T{hour:02d}:00:00Z", f"{year}-{month + 1:02d}"
+
+
+def use_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """The function's environment, as the program sets it (read at every message)."""
+    monkeypatch.setenv(SETTINGS_VAR, settings.to_json())
 
 
 def _free_port() -> int:
@@ -156,6 +167,29 @@ class Enforcer:
     outcomes: Outcomes
     publisher: Any
     topic: str
+    url: str
+    """The function, served by functions-framework."""
+
+    def post(self, data: object) -> tuple[int, str]:
+        """A CloudEvent of any data POSTed to the function (as Eventarc delivers, structured
+        mode): the HTTP status and the outcome logged."""
+        import requests
+
+        event_id = f"direct-{uuid.uuid4()}"
+        answer = requests.post(
+            self.url,
+            json={
+                "specversion": "1.0",
+                "type": "google.cloud.pubsub.topic.v1.messagePublished",
+                "source": f"//pubsub.googleapis.com/projects/{PROJECT}/topics/{TOPIC}",
+                "id": event_id,
+                "datacontenttype": "application/json",
+                "data": data,
+            },
+            headers={"Content-Type": "application/cloudevents+json"},
+            timeout=60,
+        )
+        return answer.status_code, self.outcomes.outcome(event_id, timeout=5)
 
     def publish(self, data: bytes, **attributes: str) -> str:
         """Publish as Cloud Billing does; wait until the function handled it; its outcome."""
@@ -166,17 +200,18 @@ class Enforcer:
         self,
         cost: str,
         *,
-        start: str = "2026-11-01T07:00:00Z",
+        start: str | None = None,
         budget_id: str = BUDGET_ID,
         exceeded: float | None = None,
+        currency: str = "USD",
     ) -> str:
         body: dict[str, Any] = {
             "budgetDisplayName": "gridcloud atlas-gcp",
             "costAmount": float(cost),
-            "costIntervalStart": start,
+            "costIntervalStart": start or period()[0],
             "budgetAmount": 25000.0,
             "budgetAmountType": "SPECIFIED_AMOUNT",
-            "currencyCode": "USD",
+            "currencyCode": currency,
         }
         if exceeded is not None:
             body["alertThresholdExceeded"] = exceeded
@@ -196,8 +231,8 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     from werkzeug.serving import make_server
 
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator)
-    monkeypatch.setenv("GRIDCLOUD_CAP", json.dumps(SETTINGS))
-    monkeypatch.setenv("GRIDCLOUD_BUDGET_ID", BUDGET_ID)
+    use_settings(monkeypatch, SETTINGS)
+    monkeypatch.setenv(BUDGET_VAR, BUDGET_ID)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(write_adc(tmp_path / "adc.json")))
     gke = FakeGke(
         labels={"managed-by": "gridcloud", "gridcloud-facility": "atlas-gcp"},
@@ -229,6 +264,7 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     subscription = subscriber.subscription_path(PROJECT, f"enforcer-{tmp_path.name}")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_passthru(f"http://{emulator}")
+        mock.add_passthru(f"http://127.0.0.1:{server.port}")
         mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
         gke.serve(mock)
         thread.start()
@@ -243,7 +279,13 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                     "ack_deadline_seconds": 60,
                 }
             )
-            yield Enforcer(gke=gke, outcomes=outcomes, publisher=publisher, topic=topic)
+            yield Enforcer(
+                gke=gke,
+                outcomes=outcomes,
+                publisher=publisher,
+                topic=topic,
+                url=f"http://127.0.0.1:{server.port}/",
+            )
         finally:
             subscriber.delete_subscription(subscription=subscription)
             publisher.delete_topic(topic=topic)
@@ -252,3 +294,14 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             logger.removeHandler(outcomes)
             publisher.transport.close()
             subscriber.close()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enforcer's pauses in milliseconds rather than seconds (the same backoff)."""
+    from gridcloud.enforcer import gke
+
+    monkeypatch.setattr(gke, "FIRST_RETRY_S", 0.01)
+    monkeypatch.setattr(gke, "LONGEST_RETRY_S", 0.08)
+    monkeypatch.setattr(gke, "FIRST_POLL_S", 0.01)
+    monkeypatch.setattr(gke, "LONGEST_POLL_S", 0.05)

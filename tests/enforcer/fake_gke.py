@@ -2,10 +2,18 @@
 managers, over REST in their documented shapes (served to the real client libraries with
 ``responses``). Stateful: a cluster with labels and a fingerprint, node pools with
 autoscaling and a size per zone; operations that run once before they are done. Every
-call is recorded as (method, path, body)."""
+call is recorded as (method, path, body).
+
+Like GKE, it runs one operation at a time on the cluster: a change while another operation
+runs is refused with ``FAILED_PRECONDITION`` ("Cluster is running incompatible operation").
+Operations of GKE's own (an auto-repair, an upgrade) can be started after a given change
+(``busy_after``) and run for a number of requests; ``faults`` makes the n-th change fail
+once: refused as busy, unavailable (503), accepted with an operation that ends in error, or
+with one that never ends."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -35,6 +43,17 @@ class FakeGke:
     fingerprint: int = 1
     calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     operations: dict[str, int] = field(default_factory=dict)
+    #: GKE's own operations (auto-repair, upgrade): requests left before each is done
+    background: dict[str, int] = field(default_factory=dict)
+    #: after a change whose path ends with the key, an operation of GKE's own starts and
+    #: runs for the value's number of requests (-1: for ever)
+    busy_after: dict[str, int] = field(default_factory=dict)
+    #: the n-th change (0-based) fails once: "busy", "unavailable", "operation" (ends in
+    #: error) or "stuck" (never ends)
+    faults: dict[int, str] = field(default_factory=dict)
+    changes_seen: int = 0
+    failing_operations: set[str] = field(default_factory=set)
+    stuck_operations: set[str] = field(default_factory=set)
 
     def changes(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         """The calls that change something (POSTs), in order."""
@@ -66,7 +85,8 @@ class FakeGke:
 
     def _operation(self, kind: str, target: str) -> dict[str, Any]:
         name = f"operation-{len(self.operations) + 1}"
-        self.operations[name] = 1  # one poll before it is done
+        # one poll before it is done (a stuck one never is)
+        self.operations[name] = 10**9 if name in self.stuck_operations else 1
         return {
             "name": name,
             "zone": LOCATION,
@@ -76,13 +96,61 @@ class FakeGke:
             "targetLink": f"{GKE}/{target}",
         }
 
+    def running(self) -> list[str]:
+        """Operations not done yet: the client's own (not polled to the end) and GKE's."""
+        return [n for n, left in self.operations.items() if left > 0] + [
+            n for n, left in self.background.items() if left != 0
+        ]
+
     # -- handlers ------------------------------------------------------------------------
     def handle(self, request: Any) -> tuple[int, dict[str, str], str]:
         path = request.url.split("?")[0]
         body = json.loads(request.body) if request.body else None
         short = path.removeprefix(GKE).removeprefix(COMPUTE)
         self.calls.append((request.method, short, body))
-        if request.method == "GET" and short == f"/{CLUSTER}":
+        for name, left in self.background.items():  # time passes: one request
+            if left > 0:
+                self.background[name] = left - 1
+        if request.method == "POST":
+            refused = self._refuse()
+            if refused is not None:
+                return refused
+            failing = f"operation-{len(self.operations) + 1}" in self.failing_operations
+            before = copy.deepcopy((self.pools, self.labels))
+            answer = self._handle(request.method, short, body)
+            if failing:  # an operation that ends in error changed nothing
+                self.pools, self.labels = before
+            if answer[0] == 200:
+                for suffix, length in self.busy_after.items():
+                    if short.endswith(suffix):
+                        self.background[f"operation-auto-repair-{len(self.background) + 1}"] = (
+                            length
+                        )
+            return answer
+        return self._handle(request.method, short, body)
+
+    def _refuse(self) -> tuple[int, dict[str, str], str] | None:
+        index = self.changes_seen
+        self.changes_seen += 1
+        fault = self.faults.pop(index, None)
+        if fault == "unavailable":
+            return _error(503, "UNAVAILABLE", "The service is currently unavailable.")
+        if fault == "operation":
+            self.failing_operations.add(f"operation-{len(self.operations) + 1}")
+        if fault == "stuck":
+            self.stuck_operations.add(f"operation-{len(self.operations) + 1}")
+        running = self.running()
+        if fault == "busy" or running:
+            name = running[0] if running else "operation-1700000000000-5f3a"
+            return _error(
+                400, "FAILED_PRECONDITION", f"Cluster is running incompatible operation {name}."
+            )
+        return None
+
+    def _handle(
+        self, method: str, short: str, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, str], str]:
+        if method == "GET" and short == f"/{CLUSTER}":
             return 200, {}, json.dumps(self.cluster_json())
         if match := re.fullmatch(
             r".*/zones/([^/]+)/instanceGroupManagers/gke-atlas-gcp-(\w+)-.*", short
@@ -104,7 +172,10 @@ class FakeGke:
             left = self.operations[match[1]]
             self.operations[match[1]] = max(left - 1, 0)
             status = "DONE" if left == 0 else "RUNNING"
-            return 200, {}, json.dumps({"name": match[1], "status": status, "zone": LOCATION})
+            answer: dict[str, Any] = {"name": match[1], "status": status, "zone": LOCATION}
+            if status == "DONE" and match[1] in self.failing_operations:
+                answer["error"] = {"code": 13, "message": "Internal error, please retry."}
+            return 200, {}, json.dumps(answer)
         if match := re.fullmatch(rf"/{CLUSTER}/nodePools/(\w+):setAutoscaling", short):
             assert body is not None
             self.pools[match[1]].autoscaling = body["autoscaling"]
@@ -153,3 +224,7 @@ class FakeGke:
         for method in ("GET", "POST"):
             mock.add_callback(method, re.compile(rf"{re.escape(GKE)}/.*"), callback=self.handle)
             mock.add_callback(method, re.compile(rf"{re.escape(COMPUTE)}/.*"), callback=self.handle)
+
+
+def _error(code: int, status: str, message: str) -> tuple[int, dict[str, str], str]:
+    return code, {}, json.dumps({"error": {"code": code, "status": status, "message": message}})

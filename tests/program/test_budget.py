@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -65,10 +68,15 @@ def test_a_shared_project_counts_only_the_facilitys_label(
     assert budget["budgetFilter"]["labels"] == {"gridcloud-facility": "atlas-gcp"}
 
 
+def budget_currency(rendered: Rendered) -> str:
+    return str(rendered.one(BUDGET).inputs["amount"]["specifiedAmount"]["currencyCode"])
+
+
 def test_the_enforcer_runs_on_the_topic_as_its_own_least_privilege_account(
     default: tuple[Plan, Rendered],
 ) -> None:
-    _, rendered = default
+    plan, rendered = default
+    assert plan.budget is not None and plan.budget.cap is not None
     account = rendered.one("gcp:serviceaccount/account:Account", "budget-enforcer-account")
     email = f"{account.inputs['accountId']}@project.iam.gserviceaccount.com"
     assert account.inputs["accountId"] == "atlas-gcp-cap"
@@ -109,6 +117,13 @@ def test_the_enforcer_runs_on_the_topic_as_its_own_least_privilege_account(
         "6",
         "gridcloud-cap",
     )
+    # the budget's currency, compared with every notification's
+    assert settings["currency"] == budget_currency(rendered) == "USD"
+    # one timeout, decided by the Plan: the function's, and the one the handler keeps under
+    assert (
+        service["timeoutSeconds"] == settings["timeoutSeconds"] == plan.budget.cap.timeout_seconds
+    )
+    assert service["timeoutSeconds"] <= 540  # Cloud Functions' most for an event trigger
     # every elastic pool, never the control pool, with the Plan's autoscaling to restore
     assert [(p["name"], p["totalMaxNodes"], p["locationPolicy"]) for p in settings["pools"]] == [
         ("cpu", 1250, "ANY"),
@@ -167,9 +182,18 @@ def test_the_archive_holds_the_enforcer_alone_and_imports_no_pulumi(tmp_path: Pa
             if isinstance(node, ast.Import | ast.ImportFrom):
                 module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
                 top = (module or "").split(".")[0]
-                assert top in {"__future__", "gridcloud", "google", "functions_framework"} or (
-                    top in sys.stdlib_module_names
-                ), (path.name, module)
+                assert top in {
+                    "__future__",
+                    "gridcloud",
+                    "google",
+                    "functions_framework",
+                    "requests",
+                } or (top in sys.stdlib_module_names), (path.name, module)
+                # of gridcloud, only the enforcer itself travels in the archive
+                assert top != "gridcloud" or (module or "").startswith("gridcloud.enforcer"), (
+                    path.name,
+                    module,
+                )
     # loaded as the runtime loads it, from the archive alone: no Pulumi comes with it
     done = subprocess.run(
         [
@@ -189,7 +213,8 @@ def test_the_archive_holds_the_enforcer_alone_and_imports_no_pulumi(tmp_path: Pa
     )
     assert done.stdout.strip() == "['gridcloud']"
     requirements = (tmp_path / "requirements.txt").read_text()
-    assert "functions-framework" in requirements and "google-cloud-container" in requirements
+    for needed in ("functions-framework", "google-cloud-container", "requests"):
+        assert needed in requirements
 
 
 def test_a_regional_clusters_enforcer_addresses_it_by_region(
@@ -202,3 +227,60 @@ def test_a_regional_clusters_enforcer_addresses_it_by_region(
     settings = json.loads(function["serviceConfig"]["environmentVariables"]["GRIDCLOUD_CAP"])
     assert settings["location"] == "us-central1"
     assert function["location"] == "us-central1"
+
+
+ARCHIVE = "gcp:storage/bucketObject:BucketObject"
+
+
+def _enforcer_copy(tmp_path: Path, name: str) -> Path:
+    """The enforcer's source, copied as a checkout elsewhere would hold it (other times,
+    another order of creation)."""
+    from gridcloud.program.budget import ENFORCER_DIR
+
+    target = tmp_path / name / "gridcloud" / "enforcer"
+    target.mkdir(parents=True)
+    shutil.copy(ENFORCER_DIR.parent / "__init__.py", target.parent / "__init__.py")
+    for path in sorted(ENFORCER_DIR.iterdir(), reverse=True):
+        if path.is_file():
+            shutil.copy(path, target / path.name)
+            os.utime(target / path.name, (1_000_000_000, 1_000_000_000))
+    return target
+
+
+def test_the_archive_is_named_by_its_content(
+    default: tuple[Plan, Rendered], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The function's source object changes exactly when the code does: Cloud Functions
+    rebuilds only when its source changes (a fixed ``enforcer.zip`` never did)."""
+    from gridcloud.program import budget
+    from tests.program.replacement import ReplaceRules, changed_paths
+
+    plan, before = default
+    archive = before.one(ARCHIVE).inputs
+    assert re.fullmatch(r"enforcer-[0-9a-f]{24}\.zip", archive["name"])
+    source = before.one(FUNCTION).inputs["buildConfig"]["source"]["storageSource"]
+    assert source["object"] == archive["name"]
+
+    # the same code elsewhere (other file times, another order): the same name, no change
+    monkeypatch.setattr(budget, "ENFORCER_DIR", _enforcer_copy(tmp_path, "same"))
+    same = render(plan)
+    assert same.one(ARCHIVE).inputs == archive
+    assert same.one(FUNCTION).inputs == before.one(FUNCTION).inputs
+
+    # a change of code (one line of the decision): a new name, and the function's source
+    changed = _enforcer_copy(tmp_path, "changed")
+    decide = changed / "decide.py"
+    decide.write_text(decide.read_text().replace("minutes=15", "minutes=16"))
+    monkeypatch.setattr(budget, "ENFORCER_DIR", changed)
+    after = render(plan)
+    assert after.one(ARCHIVE).inputs["name"] != archive["name"]
+    function_paths = changed_paths(before.one(FUNCTION).inputs, after.one(FUNCTION).inputs)
+    assert function_paths == {"buildConfig.source.storageSource.object"}
+    # by the provider's rules: a new object (its name forces one; created before the old
+    # one is deleted, and the names differ), the function updated in place and rebuilt
+    rules = ReplaceRules()
+    archive_paths = changed_paths(archive, after.one(ARCHIVE).inputs)
+    assert "name" in archive_paths
+    assert rules.replaces(ARCHIVE, "name")
+    assert not any(rules.replaces(FUNCTION, p) for p in function_paths)
+    assert before.one(ARCHIVE).options.delete_before_replace is False

@@ -263,10 +263,14 @@ def test_resource_options_the_program_sets(first: tuple[Plan, Rendered]) -> None
     assert cluster.delete_before_replace is False  # a replacement fails on the name first
     for r in rendered.of_type("gcp:container/nodePool:NodePool"):
         assert r.options.ignore_changes == ("initialNodeCount",)
+    # the enforcer's archive is named by its content: a new one never takes the old name
+    archive = by_key["gcp:storage/bucketObject:BucketObject::budget-enforcer-archive"]
+    assert archive.delete_before_replace is False
     named = [
         r
         for r in rendered.resources
-        if r.type.startswith("gcp:") and r.type != "gcp:container/cluster:Cluster"
+        if r.type.startswith("gcp:")
+        and r.type not in {"gcp:container/cluster:Cluster", "gcp:storage/bucketObject:BucketObject"}
     ]
     assert named and all(r.options.delete_before_replace for r in named)
     assert not any(r.options.protect for r in rendered.resources)  # GKE's flag guards instead
