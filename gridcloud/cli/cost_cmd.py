@@ -82,11 +82,13 @@ def commitment_lines(estimate: Estimate) -> Text | None:
 def report(
     profile: ProfileArg = None,
     export: Annotated[
-        Path | None,
+        list[str] | None,
         typer.Option(
             "--export",
-            metavar="FILE",
-            help="A local detailed billing export (JSONL, Parquet or CSV), read with DuckDB.",
+            metavar="FILES",
+            help="Local detailed billing export files, read with DuckDB: a file, a folder, "
+            "or a quoted glob ('export-*.json.gz'); repeatable. Newline-delimited JSON as bq "
+            "writes it, Parquet, Avro or CSV, gzip or not.",
         ),
     ] = None,
     table: Annotated[
@@ -99,7 +101,25 @@ def report(
     ] = None,
     month: Annotated[
         str | None,
-        typer.Option("--month", metavar="YYYY-MM", help="The month (default: this one, UTC)."),
+        typer.Option(
+            "--month", metavar="YYYY-MM", help="The month (default: the last one with data)."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="TIME",
+            help="Count the month to this time (ISO, UTC) instead of the data's last hour.",
+        ),
+    ] = None,
+    max_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--max-bytes",
+            metavar="SIZE",
+            help="With --table: the most BigQuery may bill for the query (default 50GB).",
+        ),
     ] = None,
     html: Annotated[
         Path | None,
@@ -108,50 +128,72 @@ def report(
     json: JsonOpt = False,
 ) -> None:
     """What the facility really spent: by pool, service, user and day, against the budget."""
-    from datetime import UTC, date, datetime
+    from datetime import UTC, datetime
 
+    from gridcloud.cli.output import err
     from gridcloud.errors import InputError
-    from gridcloud.facility import analyse, resolve_profile
+    from gridcloud.facility import resolve_profile
     from gridcloud.report import render, source
     from gridcloud.report.model import assemble
-    from gridcloud.report.query import Scope, table_name
+    from gridcloud.report.options import check_html, parse_as_of, parse_month, stray_export
+    from gridcloud.report.query import table_name
+    from gridcloud.report.scope import resolve
 
-    plan = analyse(resolve_profile(profile)).plan
-    if plan.target.provider != "gcp" or plan.cluster is None:
-        raise InputError(
-            f"{plan.name} runs on an existing cluster: there is no Google Cloud bill to report",
-            hint="cost reports are for gcp targets",
-        )
-    today = datetime.now(UTC).date()
-    try:
-        first = date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
-    except ValueError:
-        raise InputError(f"--month {month}: not a month", hint="give YYYY-MM") from None
-    scope = Scope(
-        project=plan.target.project,
-        cluster=plan.cluster.name,
-        facility=plan.name,
-        by_label=plan.budget is not None and bool(plan.budget.label_filter),
-        month=first,
-    )
+    stray_export(profile)
+    first = parse_month(month)
+    cutoff = parse_as_of(as_of)
+    if html is not None:
+        check_html(html)
+    scope, lenient = resolve(resolve_profile(profile))
+    scope_month = first or (cutoff or datetime.now(UTC)).date().replace(day=1)
     if (export is None) == (table is None):
-        account = plan.budget.billing_account if plan.budget else None
-        name = table_name(account) if account else "gcp_billing_export_resource_v1_<ACCOUNT>"
+        name = "gcp_billing_export_resource_v1_<ACCOUNT>"
+        account = _billing_account(profile)
+        if account:
+            name = table_name(account)
         raise InputError(
-            "say where the billing data is: --export FILE or --table PROJECT.DATASET.TABLE",
+            "say where the billing data is: --export FILES or --table PROJECT.DATASET.TABLE",
             hint=f"the detailed export's table is named {name} in the dataset you chose when "
             "you set up the export (docs/cost-report.md)",
         )
+    if table is None and max_bytes is not None:
+        raise InputError("--max-bytes is for --table", hint="a local export costs nothing")
+    from gridcloud.report.query import Scope as QueryScope
+
+    query_scope = QueryScope(
+        project=scope.project,
+        cluster=scope.cluster,
+        facility=scope.facility,
+        by_label=scope.by_label,
+        month=scope_month,
+    )
     if export is not None:
-        rows = source.from_export(export, scope)
-        where = f"export {export.name}"
+        fetched = source.read(export, query_scope, month_given=first is not None)
+        where = "export " + ", ".join(export)
     else:
         assert table is not None
-        rows = source.from_bigquery(table, scope)
+        cap = source.parse_bytes(max_bytes) if max_bytes else source.DEFAULT_MAX_BYTES
+        fetched = source.from_bigquery(
+            table,
+            query_scope,
+            month_given=first is not None,
+            max_bytes=cap,
+            say=err.print,
+        )
         where = f"BigQuery {table}"
-    result = assemble(plan, rows, month=first, source=where, today=today)
+    if lenient:
+        fetched.notes.insert(0, lenient)
+    result = assemble(scope, fetched, source=where, now=datetime.now(UTC), as_of=cutoff)
+    for warning in result.warnings:
+        err.print(f"Warning: {warning}")
     if html is not None:
-        html.write_text(render.html_page(result), encoding="utf-8")
+        try:
+            html.write_text(render.html_page(result), encoding="utf-8")
+        except OSError as error:
+            raise InputError(
+                f"--html {html}: cannot write it ({error.strerror})",
+                hint="give a file in a folder that exists and you may write",
+            ) from None
     if json:
         from gridcloud.cli.output import emit_json
 
@@ -162,3 +204,19 @@ def report(
     for part in render.terminal(result):
         out.print(part)
         out.print()
+
+
+def _billing_account(profile: str | None) -> str | None:
+    """The budget's billing account, for the hint naming the export table (leniently)."""
+    import yaml
+
+    from gridcloud.errors import GridcloudError
+    from gridcloud.facility import resolve_profile
+
+    try:
+        data = yaml.safe_load(resolve_profile(profile).read_text(encoding="utf-8"))
+    except (GridcloudError, OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    budget = data.get("budget") if isinstance(data, dict) else None
+    account = budget.get("billingAccount") if isinstance(budget, dict) else None
+    return account if isinstance(account, str) else None

@@ -1,15 +1,12 @@
-"""`gridcloud cost report` on a generated detailed billing export: October 2026, hourly rows
-for the default facility's pools and namespaces (GKE cost allocation's labels, users,
-credits), with what a billing account also holds: another cluster in the same project,
-another project, rows of the months before and after. The expected figures are summed here
-from the generated rows, independently of the report's query."""
+"""`gridcloud cost report`: the query BigQuery gets, the label scope, and what a damaged or
+hostile export does (a clean error or the right result, never an internal error, never code
+run from a file, never a terminal driven by a label). The figures from every export layout
+are in tests/report/."""
 
 from __future__ import annotations
 
 import json
-import random
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,350 +16,181 @@ from typer.testing import CliRunner
 
 from gridcloud.cli.app import create_cli
 from tests.conftest import PROFILES, require
+from tests.report import exports
+from tests.report.exports import CLUSTER, PROJECT, Line, cents
 
 require("duckdb")
 require("sqlglot")
 
-PROJECT = "atlas-analysis-facility"
-CLUSTER = "atlas-gcp"
-CENT = Decimal("0.01")
-CORE = "Spot Preemptible N2D AMD Instance Core running in Americas"
-RAM = "Spot Preemptible N2D AMD Instance Ram running in Americas"
+BASE = ["cost", "report", str(PROFILES / "default.yaml")]
 
 
-@dataclass
-class Line:
-    project: str
-    start: datetime
-    cost: Decimal
-    credits: list[Decimal]
-    labels: dict[str, str]
-    sku: str
-    cores: Decimal = Decimal(0)
-
-    def export(self) -> dict[str, Any]:
-        """As the detailed export's schema has it (nested records and arrays)."""
-        end = self.start + timedelta(hours=1)
-        core = self.sku == CORE
-        return {
-            "billing_account_id": "012345-6789AB-CDEF01",
-            "service": {"id": "6F81-5844-456A", "description": "Compute Engine"},
-            "sku": {"id": "0000-0000-0000", "description": self.sku},
-            "usage_start_time": self.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "usage_end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "project": {"id": self.project, "number": "123456789012", "name": self.project},
-            "labels": [{"key": k, "value": v} for k, v in self.labels.items()],
-            "system_labels": [],
-            "location": {"location": "us-central1", "region": "us-central1"},
-            "resource": {"name": "gke-node", "global_name": "//compute/instances/x"},
-            "cost": float(self.cost),
-            "currency": "USD",
-            "usage": {
-                "amount": float(self.cores * 3600) if core else 1.0,
-                "unit": "seconds" if core else "byte-seconds",
-                "amount_in_pricing_units": float(self.cores) if core else 1.0,
-                "pricing_unit": "hour" if core else "gibibyte hour",
-            },
-            "credits": [
-                {
-                    "name": "Sustained usage discount",
-                    "amount": float(c),
-                    "type": "SUSTAINED_USAGE_DISCOUNT",
-                }
-                for c in self.credits
-            ],
-            "invoice": {"month": self.start.strftime("%Y%m")},
-            "cost_type": "regular",
-        }
-
-
-def _money(rng: random.Random, low: float, high: float) -> Decimal:
-    return Decimal(str(round(rng.uniform(low, high), 6)))
-
-
-def generate() -> list[Line]:
-    rng = random.Random(20261031)
-    lines: list[Line] = []
-    ours = {"goog-k8s-cluster-name": CLUSTER, "gridcloud-facility": "atlas-gcp"}
-    start = datetime(2026, 9, 30, 20, tzinfo=UTC)  # from the month before
-    for hour in range(24 * 31 + 8):  # into the month after
-        at = start + timedelta(hours=hour)
-        busy = 9 <= at.hour < 21
-        pods = [
-            ("cpu", "grid", None, 40.0 if busy else 5.0),
-            ("cpu", "kube:unallocated", None, 3.0),
-            ("ondemand", "jupyter", "alice", 0.8),
-            ("ondemand", "jupyter", "bob", 0.5 if busy else 0.0),
-            ("ondemand", "reana", None, 0.4),
-            ("control", "kube:system-overhead", None, 0.05),
-            ("control", "jupyter", None, 0.03),
-        ]
-        for pool, namespace, user, scale in pods:
-            if scale == 0:
-                continue
-            labels = {**ours, "gridcloud-pool": pool, "k8s-namespace": namespace}
-            if user:
-                labels["k8s-label/hub.jupyter.org/username"] = user
-            cost = _money(rng, 0.5 * scale, 1.5 * scale)
-            credits = (
-                [-(cost * Decimal("0.2")).quantize(Decimal("0.000001"))]
-                if pool == "control"
-                else []
-            )
-            cores = Decimal(str(round(rng.uniform(1, 80), 3)))
-            lines.append(Line(PROJECT, at, cost, credits, labels, CORE, cores))
-            lines.append(
-                Line(PROJECT, at, _money(rng, 0.1, 0.3) * Decimal(str(scale)), [], labels, RAM)
-            )
-        # the project's own costs outside the cluster (Cloud NAT): the facility's
-        lines.append(Line(PROJECT, at, _money(rng, 0.04, 0.05), [], {}, "Cloud NAT Gateway"))
-        # another cluster in the same project, and another project: never counted
-        other = {"goog-k8s-cluster-name": "other-cluster", "k8s-namespace": "grid"}
-        lines.append(Line(PROJECT, at, _money(rng, 5, 9), [], other, CORE, Decimal(8)))
-        lines.append(Line("someone-else", at, _money(rng, 5, 9), [], ours, CORE, Decimal(8)))
+def _day(hours: int = 48, **change: Any) -> list[Line]:
+    lines = exports.generate(datetime(2026, 10, 1, tzinfo=UTC), hours, seed=3)
+    for line in lines:
+        for key, value in change.items():
+            setattr(line, key, value)
     return lines
 
 
-def expected(lines: list[Line]) -> dict[str, Any]:
-    """The facility's October, summed row by row."""
-    october = [
-        line
-        for line in lines
-        if line.project == PROJECT
-        and line.start.year == 2026
-        and line.start.month == 10
-        and line.labels.get("goog-k8s-cluster-name", CLUSTER) == CLUSTER
-    ]
-    gross = sum((line.cost for line in october), Decimal(0))
-    credits = sum((c for line in october for c in line.credits), Decimal(0))
-    by: dict[str, dict[str, Decimal]] = {"pool": {}, "namespace": {}, "user": {}, "day": {}}
-    cores = Decimal(0)
-    for line in october:
-        net = line.cost + sum(line.credits, Decimal(0))
-        keys = {
-            "pool": line.labels.get("gridcloud-pool", "(not a node)"),
-            "namespace": line.labels.get("k8s-namespace", "(outside the cluster's pods)"),
-            "user": line.labels.get("k8s-label/hub.jupyter.org/username"),
-            "day": line.start.date().isoformat(),
-        }
-        for kind, key in keys.items():
-            if key is not None:
-                by[kind][key] = by[kind].get(key, Decimal(0)) + net
-        if line.sku == CORE:
-            cores += line.cores
-    return {
-        "gross": gross,
-        "credits": credits,
-        "net": gross + credits,
-        "by": by,
-        "cores": cores,
-        "lines": len(october),
-    }
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(create_cli(), [*BASE, *args])
 
 
-@pytest.fixture(scope="module")
-def lines() -> list[Line]:
-    return generate()
-
-
-@pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory, lines: list[Line]) -> Path:
-    path = tmp_path_factory.mktemp("export") / "gcp_billing_export_resource_v1.jsonl"
-    path.write_text("\n".join(json.dumps(line.export()) for line in lines) + "\n")
-    return path
-
-
-def _report(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(
-        create_cli(),
-        ["cost", "report", str(PROFILES / "default.yaml"), "--month", "2026-10", "--json", *args],
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def _cents(value: Decimal) -> str:
-    return str(value.quantize(CENT))
-
-
-def test_totals_match_an_independent_sum_to_the_cent(export: Path, lines: list[Line]) -> None:
-    want = expected(lines)
-    got = _report("--export", str(export))
-    assert len(lines) > 10_000  # a month of hourly rows: large enough to matter
-    assert (got["gross"], got["credits"], got["net"]) == (
-        _cents(want["gross"]),
-        _cents(want["credits"]),
-        _cents(want["net"]),
-    )
-    assert got["lineItems"] == want["lines"]
-    assert Decimal(got["net"]) == Decimal(got["gross"]) + Decimal(got["credits"])
-
-
-def test_other_clusters_projects_and_months_are_excluded(export: Path, lines: list[Line]) -> None:
-    got = _report("--export", str(export))
-    everything = sum((line.cost for line in lines), Decimal(0))
-    assert Decimal(got["gross"]) < everything
-    # the other cluster's and project's costs alone would be above 5 USD an hour
-    days = [d["day"] for d in got["byDay"]]
-    assert days[0] == "2026-10-01" and days[-1] == "2026-10-31" and len(days) == 31
-
-
-def test_by_pool_service_user_and_day(export: Path, lines: list[Line]) -> None:
-    want = expected(lines)["by"]
-    got = _report("--export", str(export))
-    assert {p["name"]: p["net"] for p in got["byPool"]} == {
-        k: _cents(v) for k, v in want["pool"].items()
-    }
-    services = {
-        "grid": "grid site",
-        "jupyter": "JupyterHub and Dask",
-        "reana": "REANA",
-        "kube:unallocated": "idle capacity (unallocated)",
-        "kube:system-overhead": "system overhead",
-        "(outside the cluster's pods)": "(outside the cluster's pods)",
-    }
-    assert {p["name"]: p["net"] for p in got["byService"]} == {
-        services[k]: _cents(v) for k, v in want["namespace"].items()
-    }
-    assert {p["name"]: p["net"] for p in got["byUser"]} == {
-        k: _cents(v) for k, v in want["user"].items()
-    }
-    assert {d["day"]: d["net"] for d in got["byDay"]} == {
-        k: _cents(v) for k, v in want["day"].items()
-    }
-    assert got["idle"] == _cents(want["namespace"]["kube:unallocated"])
-
-
-def test_burn_rate_forecast_and_cost_per_core_hour(export: Path, lines: list[Line]) -> None:
-    want = expected(lines)
-    got = _report("--export", str(export))
-    # a past month: all 31 days elapsed, the forecast is what was spent
-    assert (got["daysElapsed"], got["daysInMonth"]) == (31, 31)
-    assert got["burnPerDay"] == _cents(want["net"] / 31)
-    assert got["forecast"] == _cents(want["net"])
-    assert got["budget"] == "25000.00"
-    assert got["perCoreHour"] == str((want["net"] / want["cores"]).quantize(Decimal("0.0001")))
-
-
-def test_parquet_and_csv_exports_give_the_same_report(
-    export: Path, tmp_path: Path, lines: list[Line]
-) -> None:
-    import duckdb
-
-    parquet = tmp_path / "export.parquet"
-    csv = tmp_path / "export.csv"
-    con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_json('{export}')) TO '{parquet}' (FORMAT parquet)")
-    # a CSV keeps the nested columns as JSON text
-    con.execute(
-        f"COPY (SELECT * REPLACE (to_json(labels) AS labels, to_json(credits) AS credits, "
-        f"to_json(project) AS project, to_json(sku) AS sku, to_json(usage) AS usage) "
-        f"FROM read_json('{export}')) TO '{csv}' (FORMAT csv, HEADER)"
-    )
-    con.close()
-    want = _report("--export", str(export))
-    for path in (parquet, csv):
-        got = _report("--export", str(path))
-        assert (got["gross"], got["credits"], got["net"], got["byPool"]) == (
-            want["gross"],
-            want["credits"],
-            want["net"],
-            want["byPool"],
-        )
-
-
-def test_the_html_report_is_self_contained_with_its_plot(export: Path, tmp_path: Path) -> None:
-    from html.parser import HTMLParser
-
-    page = tmp_path / "report.html"
-    _report("--export", str(export), "--html", str(page))
-    text = page.read_text()
-    tags: list[str] = []
-
-    class Tags(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            tags.append(tag)
-            assert not [v for k, v in attrs if k in ("src", "href") and v], (tag, attrs)
-
-    Tags().feed(text)
-    assert "script" not in tags  # nothing runs, nothing is fetched
-    assert tags.count("svg") == 1
-    assert tags.count("rect") == 31  # a bar a day
-    assert "line" in tags  # the budget's daily share
-
-
-def test_the_terminal_report_charts_each_day_against_the_budget(export: Path) -> None:
-    result = CliRunner().invoke(
-        create_cli(),
-        [
-            "cost",
-            "report",
-            str(PROFILES / "default.yaml"),
-            "--month",
-            "2026-10",
-            "--export",
-            str(export),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    days = [line for line in result.stdout.splitlines() if line.lstrip("│ ").startswith("2026-10-")]
-    assert len(days) == 31
-    # 25,000 USD / 31 days = 806.45 a day: every day of this facility stays under it
-    assert all("|" in line for line in days)
-    assert "within" in result.stdout
-
-
-def test_the_bigquery_query_is_the_one_duckdb_runs(export: Path) -> None:
-    """No BigQuery here: the SQL it would send names the export table, filters the facility,
-    and is what DuckDB ran after sqlglot's transpiling."""
+def test_the_bigquery_query_takes_parameters_and_is_the_one_duckdb_runs() -> None:
+    """No BigQuery here: the SQL it would send names the export table, takes every value
+    as a parameter, sums money as NUMERIC, and is what DuckDB runs after transpiling."""
     import sqlglot
 
-    from gridcloud.report.query import Scope, report_sql, table_name
-    from gridcloud.report.source import duckdb_sql
+    from gridcloud.report.query import Partitioning, Scope, parameters, report_sql, table_name
+    from gridcloud.report.source import duckdb_sql, to_duckdb
 
-    scope = Scope(PROJECT, CLUSTER, "atlas-gcp", by_label=False, month=datetime(2026, 10, 1).date())
+    scope = Scope(PROJECT, CLUSTER, "atlas-gcp", by_label=False, month=date(2026, 10, 1))
     table = f"`billing.exports.{table_name('012345-6789AB-CDEF01')}`"
-    sql = report_sql(scope, table)
+    sql = report_sql(scope, table, Partitioning("_PARTITIONTIME", "TIMESTAMP"))
     assert "gcp_billing_export_resource_v1_012345_6789AB_CDEF01" in sql
-    assert "project.id = 'atlas-analysis-facility'" in sql
-    assert "TIMESTAMP('2026-10-01')" in sql and "TIMESTAMP('2026-11-01')" in sql
-    assert "(cluster IS NULL OR cluster = 'atlas-gcp')" in sql
-    assert "UNNEST(labels)" in sql and "UNNEST(credits)" in sql
+    assert "project.id = @project" in sql and PROJECT not in sql
+    assert "usage_start_time >= @start" in sql and "usage_start_time < @end" in sql
+    assert "_PARTITIONTIME >= TIMESTAMP(@first) AND _PARTITIONTIME < TIMESTAMP(@last)" in sql
+    assert "(cluster IS NULL OR cluster = @cluster)" in sql and CLUSTER not in sql
+    assert "CAST(cost AS NUMERIC(38, 9))" in sql
+    assert parameters(scope)["start"] == datetime(2026, 10, 1, tzinfo=UTC)
     sqlglot.parse_one(sql, read="bigquery")  # valid BigQuery SQL
-    local = duckdb_sql(scope)
-    assert (
-        sqlglot.transpile(report_sql(scope, "export"), read="bigquery", write="duckdb")[0] == local
+    assert duckdb_sql(scope) == to_duckdb(report_sql(scope, "export"))
+    assert "$project" in duckdb_sql(scope)
+    with pytest.raises(ValueError, match="not a column name"):
+        Partitioning("x; DROP TABLE t", "TIMESTAMP")
+
+
+def test_a_shared_project_counts_only_the_facilitys_labelled_rows(tmp_path: Path) -> None:
+    """budget.scope: label: the project's unlabelled costs (the NAT here) are not the
+    facility's."""
+    from gridcloud.report.query import Scope
+    from gridcloud.report.source import read
+
+    lines = _day()
+    [path] = exports.bq_jsonl(lines, tmp_path)
+    scope = Scope(PROJECT, CLUSTER, "atlas-gcp", by_label=True, month=date(2026, 10, 1))
+    rows = read([str(path)], scope, month_given=True).rows
+    labelled = [line for line in lines if line.labels]
+    want = exports.expected(
+        labelled, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     )
+    assert cents(sum((r.gross for r in rows), Decimal(0))) == cents(want["gross"])
+    assert {r.pool for r in rows} == {"cpu", "ondemand", "control", None}
 
 
-def test_a_missing_source_or_bad_file_is_a_clean_error(tmp_path: Path) -> None:
-    runner = CliRunner()
-    base = ["cost", "report", str(PROFILES / "default.yaml")]
-    nothing = runner.invoke(create_cli(), base)
+def test_a_missing_source_is_a_clean_error() -> None:
+    nothing = invoke()
     assert nothing.exit_code == 2
     assert "gcp_billing_export_resource_v1_012345_6789AB_CDEF01" in nothing.stderr
-    bad = tmp_path / "export.jsonl"
-    bad.write_text('{"hello": 1}\n')
-    wrong = runner.invoke(create_cli(), [*base, "--export", str(bad)])
-    assert wrong.exit_code == 2
-    assert "not a billing export" in wrong.stderr
-    assert "Traceback" not in wrong.output
-    onprem = runner.invoke(
-        create_cli(), ["cost", "report", str(PROFILES / "onprem.yaml"), "--export", str(bad)]
+    onprem = CliRunner().invoke(
+        create_cli(), ["cost", "report", str(PROFILES / "onprem.yaml"), "--export", "x.json"]
     )
     assert onprem.exit_code == 2
 
 
-def test_a_shared_project_counts_only_the_facilitys_labelled_rows(
-    export: Path, lines: list[Line]
-) -> None:
-    """budget.scope: label: the project's unlabelled costs (the NAT here) are not the
-    facility's."""
-    from gridcloud.report.query import Scope
-    from gridcloud.report.source import from_export
+def test_an_injection_in_a_csv_header_runs_nothing(tmp_path: Path) -> None:
+    """Issue 25: a header cell that is SQL. Nothing is written, and the error names it."""
+    target = tmp_path / "pwned.txt"
+    header = f"usage_start_time,cost; COPY (SELECT 42) TO '{target}',project,labels"
+    path = tmp_path / "export.csv"
+    path.write_text(header + "\n" + '2026-10-01 00:00:00 UTC,1.0,"{}","[]"\n')
+    result = invoke("--month", "2026-10", "--export", str(path))
+    assert result.exit_code == 2, result.output
+    assert not target.exists()
+    assert "cost; COPY (SELECT 42)" in result.stderr
+    assert "not in the export's schema" in result.stderr
+    # the same text as a JSON key
+    jsonl = tmp_path / "export.json"
+    record: dict[str, Any] = {
+        "usage_start_time": "2026-10-01 00:00:00 UTC",
+        "project": {},
+        "labels": [],
+    }
+    record[f"cost) FROM x; COPY (SELECT 42) TO '{target}'; --"] = 1
+    jsonl.write_text(json.dumps(record) + "\n")
+    again = invoke("--month", "2026-10", "--export", str(jsonl))
+    assert again.exit_code == 2 and not target.exists()
 
-    scope = Scope(PROJECT, CLUSTER, "atlas-gcp", by_label=True, month=datetime(2026, 10, 1).date())
-    rows = from_export(export, scope)
-    want = expected([line for line in lines if line.labels])
-    assert _cents(sum((r.gross for r in rows), Decimal(0))) == _cents(want["gross"])
-    assert {r.pool for r in rows} == {"cpu", "ondemand", "control"}
+
+def test_label_values_reach_the_terminal_as_text(tmp_path: Path) -> None:
+    """Issue 25: escape sequences, NUL, the right-to-left override and rich markup in a
+    user label are shown, not acted on."""
+    lines = _day(hours=2)
+    hostile = "\x1b[2J\x00\u202e[bold red]mallory[/]"
+    for line in lines:
+        if line.labels.get(exports.USER_LABEL) == "alice":
+            line.labels[exports.USER_LABEL] = hostile
+    [path] = exports.bq_jsonl(lines, tmp_path)
+    result = invoke("--month", "2026-10", "--export", str(path))
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x00" not in result.stdout
+    assert "\u202e" not in result.stdout
+    assert "\\x1b[2J\\x00\\u202e[bold red]mallory[/]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("cost", "message"),
+    [
+        ("1e308", "cannot sum"),
+        ("1e309", "cannot"),
+        ("NaN", "not a billing export"),
+        ("Infinity", "not a billing export"),
+    ],
+)
+def test_impossible_amounts_are_a_clean_error(tmp_path: Path, cost: str, message: str) -> None:
+    lines = _day(hours=2)
+    [path] = exports.bq_jsonl(lines, tmp_path)
+    text = path.read_text().splitlines()
+    first = json.loads(text[0])
+    first["project"]["id"] = PROJECT
+    text[0] = json.dumps(first).replace(f'"cost": {first["cost"]}', f'"cost": {cost}')
+    assert f'"cost": {cost}' in text[0]
+    path.write_text("\n".join(text) + "\n")
+    result = invoke("--month", "2026-10", "--export", str(path))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_options_are_clean_errors(tmp_path: Path) -> None:
+    [path] = exports.bq_jsonl(_day(hours=2), tmp_path)
+    for args, words in (
+        (["--month", "9999-12"], "no billing data then"),
+        (["--month", "2026-13"], "not a month"),
+        (["--as-of", "yesterday"], "not a time"),
+        (["--html", str(tmp_path / "no" / "such" / "r.html")], "does not exist"),
+        (["--html", str(tmp_path)], "is a folder"),
+        (["--max-bytes", "10GB"], "--max-bytes is for --table"),
+    ):
+        result = invoke("--export", str(path), *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert words in result.stderr, (args, result.stderr)
+        assert "Hint:" in result.stderr
+
+
+def test_a_profile_that_no_longer_validates_still_reports(tmp_path: Path) -> None:
+    """The scope read leniently: a profile changed since (a field gridcloud no longer
+    knows) still names the project, cluster and budget."""
+    import yaml
+
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    data["retiredField"] = True
+    profile = tmp_path / "old.yaml"
+    profile.write_text(yaml.safe_dump(data))
+    lines = _day()
+    [path] = exports.bq_jsonl(lines, tmp_path / "export")
+    result = CliRunner().invoke(
+        create_cli(),
+        ["cost", "report", str(profile), "--month", "2026-10", "--export", str(path), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    want = exports.expected(
+        lines, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    assert got["net"] == cents(want["net"])
+    assert "read leniently" in got["scopeFrom"]
+    assert got["budget"] == "25000.00" and got["verdict"] in ("over", "within")
+    assert "does not validate" in result.stderr
