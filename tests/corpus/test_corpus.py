@@ -73,6 +73,23 @@ def test_validate_accepts(path: Path) -> None:
     assert "valid" in out
 
 
+def test_a_real_process_refuses_the_gpu_the_region_lacks() -> None:
+    """The command as CI runs it, in its own process (one valid profile, the refused one):
+    exit 0 and 2, no traceback."""
+    import subprocess
+    import sys
+
+    for path in (HERE / "cern-sso.yaml", HERE / "gpu-not-offered.yaml"):
+        done = subprocess.run(
+            [sys.executable, "-m", "gridcloud", "validate", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == (2 if path.stem in REFUSED else 0), done.stderr
+        assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("command", [["validate"], ["plan", "--json"], ["cost", "estimate"]])
 def test_a_gpu_the_region_does_not_offer_is_refused_cleanly(command: list[str]) -> None:
     """L4s (g2 machines) are in europe-west4, not europe-west1 (Google's GPU regions
