@@ -25,7 +25,7 @@ AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 
 
 def _pulumi() -> CheckResult:
-    from gridcloud.engine.preflight import MIN_PULUMI, pulumi_cli
+    from gridcloud.check.local import MIN_PULUMI, pulumi_cli
 
     try:
         path, version = pulumi_cli()
@@ -65,9 +65,52 @@ def _skipped(check_id: str, title: str, because: str) -> CheckResult:
     return CheckResult(id=check_id, status="skip", title=title, detail=f"not checked: {because}")
 
 
-def run(plan: Plan, progress: Callable[[str], None] = lambda _: None) -> Report:
-    """Every check for ``plan``; network calls go to Google or the cluster, nothing else."""
-    checks = [_pulumi()]
+def _deploy_environment(
+    plan: Plan, backend: str | None, secrets_provider: str | None
+) -> list[CheckResult]:
+    """The stack's secrets provider, and the variables the profile reads at deploy time:
+    what ``up`` refuses to start without."""
+    from gridcloud.check.local import secrets_missing, variables_missing
+
+    secrets = secrets_missing(backend, secrets_provider)
+    found = [
+        CheckResult(
+            id="secrets",
+            status="fail" if secrets else "ok",
+            title="stack secrets",
+            detail=secrets.message
+            if secrets
+            else "a passphrase in the environment"
+            if secrets_provider in (None, "passphrase")
+            else f"the provider {secrets_provider}",
+            fix=secrets.hint if secrets else "",
+        )
+    ]
+    missing = variables_missing(plan)
+    found.append(
+        CheckResult(
+            id="environment",
+            status="fail" if missing else "ok",
+            title="variables",
+            detail="; ".join(m.message for m in missing)
+            or "every variable the profile reads is set",
+            fix="; ".join(m.hint for m in missing),
+        )
+    )
+    return found
+
+
+def run(
+    plan: Plan,
+    progress: Callable[[str], None] = lambda _: None,
+    *,
+    backend: str | None = None,
+    secrets_provider: str | None = None,
+) -> Report:
+    """Every check for ``plan``; network calls go to Google or the cluster, nothing else.
+    ``backend`` and ``secrets_provider`` are the ones ``up`` will be given (None: the
+    defaults)."""
+    checks = [_pulumi(), *_deploy_environment(plan, backend, secrets_provider)]
     if plan.target.provider == "kubernetes":
         from gridcloud.check.kube import check_cluster
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from gridcloud.cli.plan_cmd import JsonOpt, ProfileArg
+from gridcloud.cli.stack_cmds import BackendOpt, SecretsOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +18,8 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
         ] = False,
+        backend: BackendOpt = None,
+        secrets_provider: SecretsOpt = None,
     ) -> None:
         """Preflight: tools, credentials, project, APIs, quotas against the Plan's peak.
 
@@ -33,7 +36,7 @@ def register(app: typer.Typer) -> None:
             if not quiet:
                 err.print(styled((f"... {message}", "dim")))
 
-        report = run(result.plan, progress)
+        report = run(result.plan, progress, backend=backend, secrets_provider=secrets_provider)
         if json:
             from gridcloud.cli.output import emit_json
 

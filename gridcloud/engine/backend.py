@@ -11,7 +11,8 @@ import os
 import re
 from pathlib import Path
 
-BACKEND_ENV = "GRIDCLOUD_BACKEND"
+from gridcloud.check.local import BACKEND_ENV
+
 #: Where the stacks' workspaces live (tests point it elsewhere).
 WORKSPACES_ENV = "GRIDCLOUD_WORKSPACES"
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_adc
+
 FAKE = Path(__file__).with_name("fake_pulumi.py")
 
 
@@ -49,7 +51,6 @@ def no_cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     workspaces = tmp_path / "workspaces"
     workspaces.mkdir()
     monkeypatch.setenv("GRIDCLOUD_WORKSPACES", str(workspaces))
-    monkeypatch.setattr("gridcloud.engine.preflight._on_google_compute", lambda: False)
     return home
 
 
@@ -70,9 +71,9 @@ def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cloud_env: P
 @pytest.fixture
 def credentials(no_cloud_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Application-default credentials and a passphrase, as after `gcloud auth ... login`."""
-    adc = no_cloud_env / ".config" / "gcloud" / "application_default_credentials.json"
-    adc.parent.mkdir(parents=True)
-    adc.write_text('{"type": "authorized_user"}')
+    # the whole file, as gcloud writes it: Google's own loader (what `check` and the engine
+    # use) refuses the partial one this fixture used to write
+    write_adc(no_cloud_env / ".config" / "gcloud" / "application_default_credentials.json")
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only-passphrase")
     monkeypatch.setenv("GRIDCLOUD_OIDC_CLIENT_SECRET", "test-only-client-secret")
 

@@ -131,6 +131,10 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
     adc = write_adc(tmp_path / "adc.json", quota_project_id=PROJECT)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    # what `up` also reads from the deployer's environment: the state's passphrase and the
+    # OIDC client secret the default profile names
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only-passphrase")
+    monkeypatch.setenv("GRIDCLOUD_OIDC_CLIENT_SECRET", "test-only-client-secret")
     state = Google()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
@@ -199,6 +203,8 @@ def test_a_new_project_cannot_hold_the_default_facility(google: Google) -> None:
     report = run(_plan("default"))
     assert _status(report) == {
         "pulumi-cli": "ok",
+        "secrets": "ok",
+        "environment": "ok",
         "auth-plugin": "ok",
         "credentials": "ok",
         "project": "ok",
@@ -442,3 +448,25 @@ def test_billing_must_be_on_and_the_budget_manageable(google: Google) -> None:
         "gcloud billing projects link atlas-analysis-facility --billing-account "
         "012345-6789AB-CDEF01"
     )
+
+
+def test_check_names_every_variable_up_needs(
+    google: Google, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the default profile reads the OIDC client secret from $GRIDCLOUD_OIDC_CLIENT_SECRET;
+    # the local state backend with the passphrase provider needs $PULUMI_CONFIG_PASSPHRASE
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    monkeypatch.delenv("GRIDCLOUD_OIDC_CLIENT_SECRET")
+    monkeypatch.delenv("GRIDCLOUD_BACKEND", raising=False)
+    google.region, google.project = "region-raised.json", "project-raised.json"
+    report = run(_plan("default"))
+    checks = {c.id: c for c in report.checks}
+    assert not report.go
+    assert checks["secrets"].status == "fail"
+    assert "PULUMI_CONFIG_PASSPHRASE" in checks["secrets"].fix
+    assert checks["environment"].status == "fail"
+    assert "$GRIDCLOUD_OIDC_CLIENT_SECRET is not set" in checks["environment"].detail
+    # a Cloud KMS key needs no passphrase
+    kms = "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"
+    with_kms = {c.id: c for c in run(_plan("default"), secrets_provider=kms).checks}
+    assert with_kms["secrets"].status == "ok"
