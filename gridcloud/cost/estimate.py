@@ -277,6 +277,23 @@ def _pool_cost(
     return _Priced(cost=cost, elastic_hourly=elastic)
 
 
+def _empty_table(region: str) -> PriceTable:
+    """A price table with no price: every item priced from it is a named unknown."""
+    from gridcloud.catalog import PriceTable
+
+    zero = Decimal(0)
+    return PriceTable(
+        region=region,
+        machines={},
+        gpus={},
+        family_vcpu={},
+        family_memory={},
+        disks_gb_month={},
+        gke_fee_hour=zero,
+        gke_free_tier_month=zero,
+    )
+
+
 def _unpriced_pool(pool: PoolPlan, region: str) -> PoolCost:
     """A pool in a region the catalog has no prices for: shown, every figure unknown."""
     return PoolCost(
@@ -476,28 +493,35 @@ def _gke_fee(catalog: Catalog, region: str) -> tuple[Decimal, Decimal] | None:
     return None if table is None else (table.gke_fee_hour, table.gke_free_tier_month)
 
 
+def _nothing_billed(catalog: Catalog) -> Estimate:
+    """An existing cluster's estimate: gridcloud adds nothing to a cloud bill."""
+    hours = catalog.hours_per_month
+    captured = catalog.captured.isoformat()
+    zero = Decimal(0)
+    return Estimate(
+        region=None,
+        currency=catalog.currency,
+        catalog_captured=captured,
+        hours_per_month=hours,
+        pools=(),
+        gke_fee_monthly=zero,
+        gke_free_tier_monthly=zero,
+        idle_monthly=zero,
+        idle_hourly=zero,
+        peak_hourly=zero,
+        peak_cores=0,
+        per_core_hour_at_peak=None,
+        complete=True,
+        warnings=(),
+    )
+
+
 def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     """Price ``plan`` with ``catalog``'s list prices for the plan's region."""
     hours = catalog.hours_per_month
     captured = catalog.captured.isoformat()
     if plan.target.provider != "gcp" or plan.cluster is None:
-        zero = Decimal(0)
-        return Estimate(
-            region=None,
-            currency=catalog.currency,
-            catalog_captured=captured,
-            hours_per_month=hours,
-            pools=(),
-            gke_fee_monthly=zero,
-            gke_free_tier_monthly=zero,
-            idle_monthly=zero,
-            idle_hourly=zero,
-            peak_hourly=zero,
-            peak_cores=0,
-            per_core_hour_at_peak=None,
-            complete=True,
-            warnings=(),
-        )
+        return _nothing_billed(catalog)
     region = plan.target.region
     cores = sum(p.max_cores or 0 for p in plan.pools)
     warnings: list[str] = []
@@ -529,6 +553,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         )
         pools = [_unpriced_pool(pool, region) for pool in plan.pools]
         missing.append(f"every price in {region} (the catalog has no price table for it)")
+        # what the Plan creates besides the nodes, shown with its quantity, unpriced
+        items = _items(plan, _empty_table(region), catalog)
         idle_parts.append(None)
         elastic_parts.append(None)
     else:

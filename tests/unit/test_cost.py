@@ -347,14 +347,19 @@ def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) ->
     assert nat_addresses(1009, 64) == 2
 
 
-def test_on_prem_prices_no_items_and_an_unpriced_region_prices_no_node(
+def test_on_prem_prices_no_items_and_an_unpriced_region_prices_nothing(
     make_plan: MakePlan, catalog: Catalog
 ) -> None:
     assert analyse(PROFILES / "onprem.yaml").estimate.items == ()
 
     cost = estimate(make_plan(in_europe_west4), without(catalog, "europe-west4"))
-    assert cost.items == () and cost.idle_monthly is None
+    assert cost.idle_monthly is None
     assert len(cost.pools) == 5
+    # the items are shown with their quantities, every price unknown and named
+    items = {i.item: i for i in cost.items}
+    assert items["home volumes"].quantity == "20 x 10 GB pd-balanced"
+    assert items["home volumes"].missing == "price of pd-balanced disks in europe-west4"
+    assert all(i.idle_monthly is None and i.missing for i in cost.items)
 
 
 def test_stale_spot_prices_come_from_the_familys_current_spot_rates(catalog: Catalog) -> None:
