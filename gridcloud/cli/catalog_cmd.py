@@ -46,10 +46,11 @@ def register(app: typer.Typer) -> None:
         from gridcloud.errors import InputError
 
         cat = load_catalog()
-        if region not in cat.regions:
+        known = sorted({*cat.regions, *cat.price_tables})
+        if region not in known:
             from gridcloud.profile.loader import suggest
 
-            close = suggest(region, cat.regions)
+            close = suggest(region, known)
             raise InputError(
                 f"unknown region '{region}'",
                 hint=f"did you mean {close[0]}?" if close else "see `gridcloud catalog --json`",
@@ -60,14 +61,19 @@ def register(app: typer.Typer) -> None:
         if prices is not None:
             for name, (ondemand, spot, basis) in sorted(prices.machines.items()):
                 machine = cat.machine_types.get(name)
+                one_year, three_years = prices.commitments.get(name, (None, None))
                 rows.append(
                     {
                         "machineType": name,
                         "vcpus": machine.vcpus if machine else None,
                         "memoryGb": str(machine.memory_gb) if machine else None,
                         "arch": machine.arch if machine else None,
-                        "ondemandHourly": str(ondemand),
+                        "ondemandHourly": None if ondemand is None else str(ondemand),
                         "spotHourly": None if spot is None else str(spot),
+                        "oneYearCommitmentHourly": None if one_year is None else str(one_year),
+                        "threeYearCommitmentHourly": (
+                            None if three_years is None else str(three_years)
+                        ),
                         "basis": basis,
                     }
                 )
@@ -122,23 +128,25 @@ def register(app: typer.Typer) -> None:
             )
             return
         table = Table(title=f"Listed prices, {region} (USD per hour)", title_justify="left")
-        for column in ("machine type", "vCPUs", "memory GB", "arch", "on-demand", "spot", "basis"):
-            table.add_column(
-                column,
-                justify="right"
-                if column in ("vCPUs", "memory GB", "on-demand", "spot")
-                else "left",
-            )
+        numbers = ("vCPUs", "memory GB", "on-demand", "spot", "1-year", "3-year")
+        for column in ("machine type", "vCPUs", "memory GB", "arch", *numbers[2:], "basis"):
+            table.add_column(column, justify="right" if column in numbers else "left")
         for row in rows:
             table.add_row(
                 str(row["machineType"]),
                 str(row["vcpus"] or ""),
                 str(row["memoryGb"] or ""),
                 str(row["arch"] or ""),
-                str(row["ondemandHourly"]),
+                str(row["ondemandHourly"] or "none"),
                 str(row["spotHourly"] or "none"),
+                str(row["oneYearCommitmentHourly"] or "none"),
+                str(row["threeYearCommitmentHourly"] or "none"),
                 str(row["basis"]),
             )
+        table.caption = (
+            "types not listed are priced from their family's rates (docs/cost.md); 1-year and "
+            "3-year: the hourly price under a commitment"
+        )
         out.print(table)
 
 

@@ -383,3 +383,25 @@ def test_past_the_per_zone_limit_the_hint_names_what_works(
     assert "13 zones" not in hint or "offers n2d-highcpu-80 in 3" in hint
     # the size beyond which a second cluster is the answer: 15,000 nodes of 80 cores
     assert "15,000 nodes (1,200,000 cores of n2d-highcpu-80)" in hint
+
+
+def test_catalog_lists_a_regions_commitments(source: Source) -> None:
+    """`gridcloud catalog --region europe-north2 --json`: a region the zone listing lacks is
+    still shown; n1-standard-8 has no on-demand or commitment price there (null)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from gridcloud.cli import create_cli
+
+    result = CliRunner().invoke(create_cli(), ["catalog", "--region", "europe-north2", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["machineType"]: r for r in json.loads(result.stdout)["prices"]}
+    e2 = source.machines["e2-standard-2", "europe-north2"]
+    assert rows["e2-standard-2"]["oneYearCommitmentHourly"] == e2["cud1y_usd_per_hour"]
+    assert rows["e2-standard-2"]["threeYearCommitmentHourly"] == e2["cud3y_usd_per_hour"]
+    n1 = rows["n1-standard-8"]
+    assert (n1["ondemandHourly"], n1["oneYearCommitmentHourly"]) == (None, None)
+    assert (
+        n1["spotHourly"] == source.machines["n1-standard-8", "europe-north2"]["spot_usd_per_hour"]
+    )
