@@ -284,3 +284,15 @@ def test_the_archive_is_named_by_its_content(
     assert rules.replaces(ARCHIVE, "name")
     assert not any(rules.replaces(FUNCTION, p) for p in function_paths)
     assert before.one(ARCHIVE).options.delete_before_replace is False
+
+
+def test_the_function_timeout_is_the_plans_alone(default: tuple[Plan, Rendered]) -> None:
+    """One number: the Plan's timeout is the function's, and the enforcer keeps its deadline
+    below the same number (read from its settings)."""
+    plan, _ = default
+    assert plan.budget is not None and plan.budget.cap is not None
+    cap = plan.budget.cap.model_copy(update={"timeout_seconds": 300})
+    shorter = plan.model_copy(update={"budget": plan.budget.model_copy(update={"cap": cap})})
+    service = render(shorter).one(FUNCTION).inputs["serviceConfig"]
+    settings = json.loads(service["environmentVariables"]["GRIDCLOUD_CAP"])
+    assert (service["timeoutSeconds"], settings["timeoutSeconds"]) == (300, 300)
