@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
     from gridcloud.report.model import CostReport, Part
 
-BAR_WIDTH = 40
+#: The daily bars' width in the terminal: the table fits 80 columns.
+BAR_WIDTH = 20
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
@@ -215,6 +216,8 @@ def nice_step(top: float, ticks: int = 5) -> float:
 def _short(value: float, currency: str) -> str:
     symbol = SYMBOLS.get(currency, "")
     suffix = "" if symbol else f" {currency}"
+    if value == 0:
+        return f"{symbol}0{suffix}"
     if abs(value) >= 1000 and value == int(value) and int(value) % 1000 == 0:
         return f"{symbol}{int(value) // 1000:,}k{suffix}"
     return f"{symbol}{value:,.0f}{suffix}" if value >= 10 else f"{symbol}{value:,.2f}{suffix}"
@@ -413,10 +416,11 @@ def html_page(report: CostReport) -> str:
         "table{border-collapse:collapse;margin-bottom:1em}"
         "td,th{padding:2px 10px;text-align:right;border-bottom:1px solid #eee}"
         "td:first-child,th:first-child{text-align:left}"
+        "table.facts td{text-align:left}"
         ".headline{font-size:1.3em;padding:.5em;border-left:6px solid #3b7dd8}"
         ".headline.over{border-color:#d83b3b}.warnings{color:#8a5a00}</style></head><body>"
         f'<h1>{title}</h1><p class="headline {verdict}">{html.escape(headline(report))}</p>'
-        f"{warned}<table>{rows}</table>"
+        f'{warned}<table class="facts">{rows}</table>'
         f"<h2>month to date against the budget</h2>{cumulative_plot(report)}"
         f"<h2>net spend per day</h2>{daily_plot(report)}"
         f"{tables}{_day_table(report)}</body></html>\n"
