@@ -61,11 +61,12 @@ SETTINGS = Settings(
 
 def period(months_from_now: int = 0) -> tuple[str, str]:
     """A period's costIntervalStart as Cloud Billing writes it (midnight Pacific: 08:00 UTC,
-    07:00 in summer time) and the month it names."""
+    07:00 in summer time, which runs from March's second Sunday to November's first) and the
+    month it names."""
     today = datetime.now(UTC) - timedelta(hours=8)
     index = today.year * 12 + today.month - 1 + months_from_now
     year, month = divmod(index, 12)
-    hour = 7 if 4 <= month + 1 <= 10 else 8
+    hour = 7 if 4 <= month + 1 <= 11 else 8
     return f"{year}-{month + 1:02d}-01T{hour:02d}:00:00Z", f"{year}-{month + 1:02d}"
 
 
