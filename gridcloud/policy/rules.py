@@ -385,6 +385,25 @@ def _secret_paths(node: Any, at: tuple[str, ...]) -> set[tuple[str, ...]]:
     return set() if at[-1] in ("user",) else {at}
 
 
+@rule("ingress-without-tls")
+def entry_points_serve_https(plan: Plan) -> Iterator[Finding]:
+    """On an existing cluster the site's controller serves the hostnames: without a TLS
+    Secret or a cert-manager issuer it serves plain HTTP, and the OIDC callback
+    (https://<hostname>/hub/oauth_callback) and REANA's login cannot work."""
+    for entry in plan.services.ingresses:
+        if not entry.serves_https:
+            yield Finding(
+                rule="ingress-without-tls",
+                severity="warning",
+                message=f"nothing serves https://{entry.hostname} ({entry.service}): the "
+                "site's ingress has no certificate, so the login callback "
+                f"https://{entry.hostname}/... cannot work",
+                fix="name the certificate's source in target.ingress: tlsSecret (a "
+                "kubernetes.io/tls Secret in the service's namespace), or clusterIssuer / "
+                "issuer (cert-manager)",
+            )
+
+
 @rule("interactive-on-spot")
 def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
     """Notebooks hold a user's session: a reclaimed spot node ends it."""

@@ -34,5 +34,6 @@ class Addresses(pulumi.ComponentResource):
                 opts=child_of(self),
             )
             for entry in plan.services.ingresses
+            if entry.address is not None
         }
         self.register_outputs({})

@@ -165,9 +165,30 @@ def release_named(rendered: list[Rendered], name: str) -> Rendered:
 
 
 def _apply(patch: dict[str, Any], rendered: Rendered) -> None:
-    """A server-side patch of maps only, as the program applies it after the release."""
-    from gridcloud.catalog.charts import helm_merge
-
+    """A server-side patch, as the program applies it after the release: maps merge, and
+    lists of named items (containers) merge by name, as server-side apply merges them."""
     target = rendered.find(patch["kind"], patch["metadata"]["name"])
     fields = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
-    target.body.update(helm_merge(target.body, fields))
+    target.body.update(_merged(target.body, fields))
+
+
+def _named_items(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, dict) and "name" in i for i in value)
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = _merged(old, value)
+        elif isinstance(old, list) and _named_items(value) and _named_items(old):
+            items = {i["name"]: i for i in old}
+            for item in value:
+                items[item["name"]] = _merged(items.get(item["name"], {}), item)
+            merged[key] = list(items.values())
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

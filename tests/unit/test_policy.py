@@ -85,6 +85,7 @@ def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
         "nat-ports-small",
         "grid-rbac-broad",
         "privileged-pod",
+        "ingress-without-tls",  # tests/services/test_https.py
     }
     assert set(RULE_IDS) == tested
 

@@ -30,7 +30,7 @@ from gridcloud.plan.services.placement import by_name, choose, reana_runtime_poo
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import NetworkPlan, PoolPlan
-    from gridcloud.profile.models import Jupyter, Profile
+    from gridcloud.profile.models import Jupyter, Profile, SiteIngress
 
 #: The disk type of the services' volumes on GKE (its default class, ``standard-rwo``).
 PD = "pd-balanced"
@@ -59,14 +59,21 @@ def _oidc_secret(hub: Jupyter) -> dict[str, str]:
     return {"env": hub.oidc.client_secret_env or ""}
 
 
+def _site(profile: Profile) -> SiteIngress | None:
+    """The site's ingress controller on an existing cluster; None on Google Cloud."""
+    target = profile.target
+    return target.ingress if target.provider == "kubernetes" else None
+
+
 def _hostname(hub: Jupyter) -> str:
     if hub.hostname is None:
         raise PlanError(
-            "JupyterHub on Google Cloud needs services.jupyter.hostname: its HTTPS "
+            "JupyterHub needs services.jupyter.hostname: its HTTPS "
             "certificate and the OIDC callback (https://<hostname>/hub/oauth_callback) are "
             "issued for that name",
-            hint="set services.jupyter.hostname to a DNS name you control (after `up`, point "
-            "its A record at the address `gridcloud status` shows)",
+            hint="set services.jupyter.hostname to a DNS name you control (on Google Cloud, "
+            "after `up`, point its A record at the address `gridcloud status` shows; on an "
+            "existing cluster, at the site's ingress controller)",
         )
     return hub.hostname
 
@@ -124,7 +131,10 @@ def _reana(
 ) -> SharedStoragePlan:
     settings = profile.services.reana
     parts.enabled.append("reana")
-    parts.releases.append(reana.reana_release(settings, control, runtime, load_balancer=on_gcp))
+    site = _site(profile)
+    parts.releases.append(
+        reana.reana_release(settings, control, runtime, load_balancer=on_gcp, site=site)
+    )
     parts.objects.append(reana.namespace_defaults(settings))
     parts.patches += reana.cronjob_patches(settings, control)
     parts.generated_secrets.append(reana.admin_secret(settings))
@@ -136,9 +146,13 @@ def _reana(
         parts.entry_point(
             ingress.reana_ingress(profile.name, settings.namespace, settings.hostname)
         )
-        parts.patches += ingress.reana_service_patches(settings.namespace)
+        parts.patches += ingress.reana_patches(settings.namespace, settings.hostname)
         parts.disks.append(
             DiskPlan(what="REANA workspace (NFS)", size_gb=settings.storage_gb, disk_type=PD)
+        )
+    else:
+        parts.entry_point(
+            ingress.reana_ingress(profile.name, settings.namespace, settings.hostname, site)
         )
     return reana.shared_storage(settings, control, on_gcp=on_gcp)
 
@@ -174,8 +188,10 @@ def _jupyter(
             network_policies_enforced=on_gcp,
         )
     )
+    parts.entry_point(
+        ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub), _site(profile))
+    )
     if on_gcp:
-        parts.entry_point(ingress.jupyter_ingress(profile.name, hub.namespace, _hostname(hub)))
         parts.disks += [
             DiskPlan(what="JupyterHub database", size_gb=jupyter.HUB_DB_GB, disk_type=PD),
             DiskPlan(

@@ -77,7 +77,7 @@ def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
             "gridSite", "squid", SET, extra_memory=services.grid_site.squid.cache_mem_mb
         )
     if services.reana.enabled:
-        traefik = runs_traefik(load_balancer=on_gcp)
+        traefik = runs_traefik(site_ingress=not on_gcp)
         items += [i for i in _items("reana", "reana", SET) if traefik or i.component != "traefik"]
         items += _defaulted("reana", "reana")
     if services.jupyter.enabled:

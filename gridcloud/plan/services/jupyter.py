@@ -118,9 +118,9 @@ def jupyterhub_release(
     load_balancer: bool = False,
     network_policies_enforced: bool = False,
 ) -> ReleasePlan:
-    """The hub's release. With ``load_balancer`` (Google Cloud), the proxy's Service is
-    internal and GKE's load balancer serves it over HTTPS (ingress.py); elsewhere it is the
-    chart's LoadBalancer Service.
+    """The hub's release. The proxy's Service is internal: GKE's load balancer (with
+    ``load_balancer``, Google Cloud) or the site's ingress controller serves it over HTTPS
+    (ingress.py). The proxy keeps idle connections longer than either does.
 
     Where the cluster enforces NetworkPolicies (GKE with Dataplane V2), the notebooks'
     policy keeps them from the cloud metadata server (the chart's ``cloudMetadataServer:
@@ -170,14 +170,16 @@ def jupyterhub_release(
         "custom": {"gridcloud": {"oidc": login}},
         "hub": hub,
         "proxy": {
-            **(
-                {"service": {"type": "ClusterIP", "annotations": dict(ingress.NEG)}}
-                if load_balancer
-                else {}
-            ),
+            # an Ingress is the way in: GKE's load balancer, or the site's controller
+            "service": {
+                "type": "ClusterIP",
+                **({"annotations": ingress.hub_service_annotations()} if load_balancer else {}),
+            },
             "chp": {
                 "nodeSelector": dict(control.node_selector),
                 "resources": SET["jupyterhub/proxy"].k8s(),
+                # keep idle connections longer than the load balancer in front does
+                "extraCommandLineFlags": [f"--keep-alive-timeout={ingress.PROXY_KEEP_ALIVE_MS}"],
             },
         },
         "singleuser": {

@@ -170,7 +170,8 @@ class Backend(Frozen):
 
 
 class IngressPlan(Frozen):
-    """One service's HTTPS entry point on Google Cloud (``ingress.py``)."""
+    """One service's HTTPS entry point (``ingress.py``): GKE's load balancer on Google
+    Cloud, the site's ingress controller on an existing cluster."""
 
     service: str
     """The profile's service: jupyter or reana."""
@@ -178,11 +179,25 @@ class IngressPlan(Frozen):
     """The release whose Services it routes to (created before it)."""
     namespace: str
     hostname: str
-    address: str
-    """The global static IP address's name (``gcp.compute.GlobalAddress``)."""
+    address: str | None
+    """The global static IP address's name (``gcp.compute.GlobalAddress``); None on an
+    existing cluster (the site's controller has its own address)."""
     name: str
-    """The Ingress's and its ManagedCertificate's name."""
+    """The Ingress's (and on Google Cloud its ManagedCertificate's) name."""
     backends: tuple[Backend, ...]
+    controller: Literal["gce", "site"] = "gce"
+    """GKE's load balancer, or the site's ingress controller (``target.ingress``)."""
+    class_name: str | None = None
+    """The site's IngressClass (None: the cluster's default class)."""
+    tls_secret: str | None = None
+    """The site's TLS Secret for the hostname, in the service's namespace."""
+    issuer: tuple[str, str] | None = None
+    """A cert-manager issuer: (its annotation, its name)."""
+
+    @property
+    def serves_https(self) -> bool:
+        """Whether anything serves the hostname over HTTPS with a certificate."""
+        return self.controller == "gce" or bool(self.tls_secret or self.issuer)
 
 
 class AfterRelease(Frozen):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.plan.services import ingress
 from gridcloud.plan.services.model import (
     SECRET_PLACEHOLDER,
     GeneratedSecret,
@@ -29,7 +30,7 @@ from gridcloud.plan.services.resources import JOBS, NAMESPACE_DEFAULT, SET
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
-    from gridcloud.profile.models import Reana
+    from gridcloud.profile.models import Reana, SiteIngress
 
 SHARED_STORAGE_CLASS = "reana-shared-volume-storage-class"
 NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
@@ -37,17 +38,26 @@ NFS_SERVER_IMAGE = "registry.k8s.io/volume-nfs:0.8"
 GKE_DISK_CLASS = "standard-rwo"
 
 
-def runs_traefik(*, load_balancer: bool) -> bool:
-    """REANA's own Traefik runs only where no GKE load balancer serves it (ingress.py)."""
-    return not load_balancer
+def runs_traefik(*, site_ingress: bool) -> bool:
+    """REANA's own Traefik runs where no site's ingress controller serves REANA: on Google
+    Cloud it is the in-cluster router behind the load balancer for the UI and the
+    interactive sessions (ingress.py)."""
+    return not site_ingress
 
 
 def reana_release(
-    reana: Reana, control: PoolPlan, runtime: PoolPlan, *, load_balancer: bool
+    reana: Reana,
+    control: PoolPlan,
+    runtime: PoolPlan,
+    *,
+    load_balancer: bool,
+    site: SiteIngress | None = None,
 ) -> ReleasePlan:
     """REANA's release. With ``load_balancer`` (Google Cloud), GKE's load balancer serves
-    it over HTTPS (ingress.py) and REANA's own Traefik and Ingress are off; elsewhere they
-    stay, with the chart's self-signed certificate."""
+    it over HTTPS (ingress.py): the API directly, the rest through REANA's Traefik, now an
+    in-cluster router (ClusterIP) that serves the chart's Ingress and every interactive
+    session's. On an existing cluster the site's controller serves it (``site``): REANA's
+    Traefik and Ingress are off, the sessions' Ingresses take the site's class."""
     # the chart writes these into nodeSelectors unquoted; the job labels go into env vars
     infrastructure = node_label(control, quoted=True)
     jobs = node_label(runtime)
@@ -73,14 +83,37 @@ def reana_release(
             "gitlab": {k[-1]: SECRET_PLACEHOLDER for k in UNUSED_INTEGRATION_SECRETS[2:]},
         },
     }
-    if not runs_traefik(load_balancer=load_balancer):
-        values["ingress"] = {"enabled": False}
+    if load_balancer or site is not None:
+        # the load balancer (or the site's controller) redirects HTTP to HTTPS and is the
+        # only way in; reana-server's own redirect would answer the health check 302
+        values["components"] = {"reana_server": {"environment": {"REANA_FORCE_HTTPS": False}}}
+    if site is not None:
+        values["ingress"] = {"enabled": False, "annotations": ingress.session_annotations(site)}
         values["traefik"] = {"enabled": False}
     else:
-        values["traefik"] = {
+        traefik: dict[str, Any] = {
             "nodeSelector": dict(control.node_selector),
             "resources": SET["reana/traefik"].k8s(),
         }
+        if load_balancer:
+            values["ingress"] = {
+                "enabled": True,
+                "annotations": ingress.session_annotations(None),
+                # the load balancer terminates TLS: no certificate in the cluster
+                "tls": {"self_signed_cert": False},
+            }
+            traefik |= {
+                "service": ingress.router_service_values(),
+                # Traefik's ping on the port it serves, where the readiness probe (and so
+                # the load balancer's health check) looks
+                "additionalArguments": ["--ping.entrypoint=web"],
+                "ports": {
+                    "traefik": {"healthchecksPort": ingress.ROUTER_PORT},
+                    "web": {"nodePort": None},
+                    "websecure": {"nodePort": None},
+                },
+            }
+        values["traefik"] = traefik
     return release_of(
         "reana",
         name="reana",

@@ -56,6 +56,7 @@ CUSTOM_KINDS = frozenset(
 #: Patches of objects a chart creates, by kind.
 PATCH_KINDS: dict[tuple[str, str], Any] = {
     ("batch/v1", "CronJob"): k8s.batch.v1.CronJobPatch,
+    ("apps/v1", "Deployment"): k8s.apps.v1.DeploymentPatch,
     ("v1", "Service"): k8s.core.v1.ServicePatch,
 }
 
