@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,8 @@ class FakeGke:
     #: error) or "stuck" (never ends)
     faults: dict[int, str] = field(default_factory=dict)
     changes_seen: int = 0
+    #: called after each request with (method, path): someone else acting on the cluster
+    hooks: list[Callable[[str, str], None]] = field(default_factory=list)
     failing_operations: set[str] = field(default_factory=set)
     stuck_operations: set[str] = field(default_factory=set)
 
@@ -111,13 +114,22 @@ class FakeGke:
         for name, left in self.background.items():  # time passes: one request
             if left > 0:
                 self.background[name] = left - 1
-        if request.method == "POST":
+        try:
+            return self._answer(request.method, short, body)
+        finally:
+            for hook in self.hooks:
+                hook(request.method, short)
+
+    def _answer(
+        self, method: str, short: str, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, str], str]:
+        if method == "POST":
             refused = self._refuse()
             if refused is not None:
                 return refused
             failing = f"operation-{len(self.operations) + 1}" in self.failing_operations
             before = copy.deepcopy((self.pools, self.labels))
-            answer = self._handle(request.method, short, body)
+            answer = self._handle(method, short, body)
             if failing:  # an operation that ends in error changed nothing
                 self.pools, self.labels = before
             if answer[0] == 200:
@@ -127,7 +139,7 @@ class FakeGke:
                             length
                         )
             return answer
-        return self._handle(request.method, short, body)
+        return self._handle(method, short, body)
 
     def _refuse(self) -> tuple[int, dict[str, str], str] | None:
         index = self.changes_seen

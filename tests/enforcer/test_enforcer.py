@@ -289,6 +289,29 @@ def test_each_step_failing_once_still_ends_in_the_cap(
     assert len(enforcer.gke.changes()) == 5  # the four changes and the one retried
 
 
+def test_a_label_changed_between_read_and_write_is_read_again_and_kept(
+    enforcer: Enforcer, fast_retries: None
+) -> None:
+    """Someone labels the cluster just after the enforcer read it: GKE refuses the stale
+    fingerprint (409 ABORTED); the enforcer reads again and keeps their label."""
+    _, month = period()
+    gke = enforcer.gke
+
+    def relabel(method: str, path: str) -> None:
+        """Once, after the read that precedes the label (the pools capped)."""
+        capped = gke.pools["gpu"].autoscaling == {}
+        if method == "GET" and path == CLUSTER and capped and "team" not in gke.labels:
+            gke.labels = {**gke.labels, "team": "atlas"}
+            gke.fingerprint += 1
+
+    gke.hooks.append(relabel)
+    assert enforcer.notify("25010.00", exceeded=1.0) == "cap"
+    _assert_cap_in_force(enforcer, month)
+    assert gke.labels["team"] == "atlas"
+    labels = [c for c in gke.changes() if c[1].endswith(":setResourceLabels")]
+    assert len(labels) == 2  # the stale one refused, then the one that kept "team"
+
+
 def test_a_pool_scaled_back_by_hand_during_a_cap_is_scaled_to_zero_again(
     enforcer: Enforcer,
 ) -> None:
