@@ -68,14 +68,19 @@ def analyse(path: Path, deployed: Deployed | None = None) -> Analysis:
     """Load, validate, expand and price the profile at ``path``; ``deployed`` is what the
     stack already has and a new Plan must keep (see :class:`gridcloud.plan.model.Deployed`)."""
     from gridcloud.catalog import load_catalog
+    from gridcloud.catalog.model import with_prices
     from gridcloud.cost.budget import verdict
     from gridcloud.cost.estimate import estimate
     from gridcloud.plan import expand
     from gridcloud.policy import evaluate
     from gridcloud.profile import load_profile
+    from gridcloud.profile.models import GcpTarget
 
     catalog = load_catalog()
     profile = load_profile(path, catalog)
+    if profile.prices and isinstance(profile.target, GcpTarget):
+        # prices the profile gives for its region, over the catalog's (docs/cost.md)
+        catalog = with_prices(catalog, profile.target.region, profile.prices)
     plan = expand(profile, catalog, deployed)
     priced = estimate(plan, catalog)
     return Analysis(

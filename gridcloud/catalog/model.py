@@ -8,14 +8,16 @@ dollars. A price the catalog does not hold is ``None`` and comes with a warning,
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from gridcloud.errors import CatalogError
 
@@ -589,6 +591,104 @@ def read_catalog(directory: Path) -> Catalog:
         price_tables=price_tables,
         location=directory,
     )
+
+
+class GivenPrice(Protocol):
+    """A price given outside the catalog (a profile's ``prices``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def item(self) -> str: ...
+    @property
+    def ondemand(self) -> Decimal | None: ...
+    @property
+    def spot(self) -> Decimal | None: ...
+    @property
+    def source(self) -> str: ...
+
+
+def with_prices(catalog: Catalog, region: str, given: Sequence[GivenPrice]) -> Catalog:
+    """``catalog`` with ``region``'s table overlaid by ``given`` prices (a figure given
+    replaces the catalog's; one not given keeps it). Its basis says it came from the profile;
+    a spot figure given is taken as current."""
+    if not given:
+        return catalog
+    tables = catalog.price_tables
+    base = tables.get(region)
+    if base is None:
+        fee = next(iter(tables.values()), None)
+        base = PriceTable(
+            region=region,
+            machines={},
+            gpus={},
+            family_vcpu={},
+            family_memory={},
+            disks_gb_month={},
+            gke_fee_hour=Decimal("0.10") if fee is None else fee.gke_fee_hour,
+            gke_free_tier_month=Decimal("74.40") if fee is None else fee.gke_free_tier_month,
+        )
+    machines, gpus = dict(base.machines), dict(base.gpus)
+    disks, network, bases = dict(base.disks_gb_month), dict(base.network), dict(base.bases)
+    current = set(base.gpu_spot_current)
+    for price in given:
+        basis = f"spot from the profile ({price.source})"
+        bases[f"{price.kind}:{price.item}"] = f"the profile: {price.source}"
+        if price.kind == "machine":
+            old = machines.get(price.item, (None, None, ""))
+            machines[price.item] = (
+                price.ondemand if price.ondemand is not None else old[0],
+                price.spot if price.spot is not None else old[1],
+                basis,
+            )
+        elif price.kind == "gpu":
+            old_gpu = gpus.get(price.item)
+            ondemand = price.ondemand if price.ondemand is not None else old_gpu and old_gpu[0]
+            if ondemand is None:
+                continue
+            gpus[price.item] = (
+                ondemand,
+                price.spot if price.spot is not None else old_gpu and old_gpu[1],
+            )
+            if price.spot is not None:
+                current.add(price.item)
+        elif price.kind == "disk" and price.ondemand is not None:
+            disks[price.item] = price.ondemand
+        elif price.kind == "network" and price.ondemand is not None:
+            network[price.item] = price.ondemand
+    table = dataclasses.replace(
+        base,
+        machines=machines,
+        gpus=gpus,
+        disks_gb_month=disks,
+        network=network,
+        bases=bases,
+        gpu_spot_current=frozenset(current),
+        ondemand_fixes={
+            k: v
+            for k, v in base.ondemand_fixes.items()
+            if not any(p.kind == "machine" and p.item == k for p in given)
+        },
+    )
+    return dataclasses.replace(catalog, price_tables=_Overlay(tables, table))
+
+
+class _Overlay(Mapping[str, PriceTable]):
+    """Price tables with one region's replaced; the others still read when asked for."""
+
+    def __init__(self, tables: Mapping[str, PriceTable], table: PriceTable) -> None:
+        self._tables, self._table = tables, table
+
+    def __getitem__(self, region: str) -> PriceTable:
+        return self._table if region == self._table.region else self._tables[region]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._tables
+        if self._table.region not in self._tables:
+            yield self._table.region
+
+    def __len__(self) -> int:
+        return len(self._tables) + (self._table.region not in self._tables)
 
 
 #: Where ``gridcloud catalog refresh`` writes (tests point it elsewhere).

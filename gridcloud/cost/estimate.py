@@ -479,9 +479,9 @@ def assumptions(prices: PriceTable | None) -> tuple[str, ...]:
 #: How a missing price is got: the refresh, or a catalog copy with the row added.
 HOW_TO_PRICE = (
     "`gridcloud catalog refresh --project P --region {region}` prices machine types, GPUs "
-    "and disks from Google's Cloud Billing Catalog; any price (forwarding rules too) can be "
-    "added to a copy of the catalog: copy the folder `gridcloud catalog` names, add the row "
-    "to prices/{region}.csv (docs/cost.md) and set GRIDCLOUD_CATALOG_DIR to the copy"
+    "and disks from Google's Cloud Billing Catalog; or give the price in the profile "
+    "(`prices:` with kind, item, ondemand and/or spot, and its source; docs/cost.md); or add "
+    "the row to a copy of the catalog (prices/{region}.csv) named by GRIDCLOUD_CATALOG_DIR"
 )
 
 

@@ -544,6 +544,31 @@ class Policy(Model):
     waivers: list[Waiver] = Field(default_factory=list)
 
 
+PriceFigure = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=9)]
+
+
+class PriceOverride(Model):
+    """A price for the profile's region that the catalog lacks (or yours): the estimate
+    uses it instead of the catalog's. ``machine`` and ``gpu`` per hour, ``disk`` per
+    GB-month, ``network`` as the catalog's row of that item (docs/cost.md)."""
+
+    kind: Literal["machine", "gpu", "disk", "network"]
+    item: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9+]{0,62}$")]
+    """The machine type, accelerator type, disk type or network item (forwarding-rules-first-5)."""
+    ondemand: PriceFigure | None = None
+    spot: PriceFigure | None = None
+    source: Annotated[str, Field(min_length=3, max_length=200)]
+    """Where the figure comes from and when (shown as the price's basis)."""
+
+    @model_validator(mode="after")
+    def _a_figure(self) -> PriceOverride:
+        if self.ondemand is None and self.spot is None:
+            raise ValueError("give ondemand, spot or both")
+        if self.kind in ("disk", "network") and self.ondemand is None:
+            raise ValueError(f"a {self.kind} price is given as ondemand")
+        return self
+
+
 class Profile(Model):
     """A gridcloud facility profile."""
 
@@ -559,6 +584,8 @@ class Profile(Model):
     services: Services = Field(default_factory=Services)
     budget: Budget | None = None
     policy: Policy = Field(default_factory=Policy)
+    prices: list[PriceOverride] = Field(default_factory=list)
+    """Prices for the target region the catalog lacks, each with its source."""
 
     @field_validator("pools")
     @classmethod

@@ -11,9 +11,11 @@ import csv
 import math
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gridcloud.catalog import Catalog
 from gridcloud.cost import money
@@ -21,7 +23,7 @@ from gridcloud.cost.budget import verdict
 from gridcloud.cost.estimate import Estimate, PoolCost, estimate
 from gridcloud.errors import PlanError
 from gridcloud.plan import Plan
-from tests.conftest import services_off, shared_dir
+from tests.conftest import PROFILES, services_off, shared_dir
 
 MakePlan = Callable[..., Plan]
 D = Decimal
@@ -405,3 +407,66 @@ def test_catalog_lists_a_regions_commitments(source: Source) -> None:
     assert (
         n1["spotHourly"] == source.machines["n1-standard-8", "europe-north2"]["spot_usd_per_hour"]
     )
+
+
+def test_a_price_in_the_profile_fills_what_the_catalog_lacks(
+    tmp_path: Path, source: Source
+) -> None:
+    """europe-west4 has no T4 and no forwarding-rule price: the profile gives them (with
+    their source), and the estimate is complete, each such figure's basis the profile."""
+    from gridcloud.facility import analyse
+
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    data["target"]["region"] = "europe-west4"
+    data["target"]["zones"] = ["europe-west4-a", "europe-west4-b"]
+    for each in data["pools"]:
+        each.pop("zones", None)
+    data["prices"] = [
+        {
+            "kind": "gpu",
+            "item": "nvidia-tesla-t4",
+            "ondemand": "0.41",
+            "spot": "0.16",
+            "source": "Google's GPU pricing page, 2026-12-01",
+        },
+        {
+            "kind": "network",
+            "item": "forwarding-rules-first-5",
+            "ondemand": "0.025",
+            "source": "load balancing pricing page, 2026-12-01",
+        },
+        {
+            "kind": "network",
+            "item": "forwarding-rule-more",
+            "ondemand": "0.01",
+            "source": "load balancing pricing page, 2026-12-01",
+        },
+    ]
+    path = tmp_path / "west4.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = analyse(path)
+    cost = result.estimate
+    assert cost.complete and cost.missing == ()
+    gpu = pool(cost, "gpu")
+    region = "europe-west4"
+    # n1-standard-8 spot from the source, + the profile's T4 spot, + 100 GB pd-balanced
+    assert gpu.node_hourly == source.machine("n1-standard-8", region, "spot") + D(
+        "0.16"
+    ) + source.disk_hourly(region, 100)
+    assert gpu.lower_bound is False
+    rules = next(i for i in cost.items if i.item == "forwarding rules")
+    assert rules.idle_monthly == D("0.025") * HOURS  # 4 rules, within the first 5
+    assert "the profile: load balancing pricing page, 2026-12-01" in rules.source
+    assert result.verdict.status in ("within", "over")
+
+
+def test_a_profile_price_needs_a_figure_and_a_source(tmp_path: Path) -> None:
+    from gridcloud.errors import ProfileError
+    from gridcloud.profile import load_profile
+
+    data = yaml.safe_load((PROFILES / "small.yaml").read_text())
+    data["prices"] = [{"kind": "gpu", "item": "nvidia-tesla-t4", "source": "a quote"}]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ProfileError, match="give ondemand, spot or both"):
+        load_profile(path)
