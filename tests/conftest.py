@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
         _remove_orphans()
         config.option.basetemp = tempfile.mkdtemp(prefix=f"gridcloud-tests-{os.getpid()}-")
         config.stash[_OWN_BASETEMP] = config.option.basetemp
+    # gridcloud's cache (validated values, pulled charts) in this run's directory, not the
+    # user's; inherited by the real processes the tests start
+    os.environ.setdefault("GRIDCLOUD_CACHE_DIR", str(Path(config.option.basetemp) / "cache"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,7 +8,11 @@ one, otherwise the list of ``.Values`` paths its templates read.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -164,6 +168,41 @@ def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
     return paths
 
 
+#: Where the digests of values that passed their chart's schema are kept (default: the
+#: user cache directory). Tests point it at their own directory.
+CACHE_DIR_ENV = "GRIDCLOUD_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """gridcloud's cache: ``$GRIDCLOUD_CACHE_DIR``, else the user cache directory."""
+    given = os.environ.get(CACHE_DIR_ENV)
+    if given:
+        return Path(given)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("gridcloud"))
+
+
+def _validated_marker(chart: Chart, merged: dict[str, Any]) -> Path | None:
+    """The file that says these merged values passed this exact schema before.
+
+    Validating the hub's values against its chart's schema is most of what ``plan`` does
+    (and importing ``jsonschema`` where Jupyter is installed pulls a grammar compiler that
+    takes the best part of a second); the values change only when the profile or gridcloud
+    does. The digest covers the schema file's bytes and the values, so a hit is the same
+    check with the same answer. None when the values cannot be serialised (never cached).
+    """
+    try:
+        text = json.dumps(merged, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256()
+    digest.update((chart.directory / "values.schema.yaml").read_bytes())
+    digest.update(b"\0")
+    digest.update(text.encode())
+    return cache_dir() / "valid-values" / f"{chart.key}-{digest.hexdigest()[:32]}"
+
+
 def validate_values(chart: Chart, values: dict[str, Any]) -> list[str]:
     """Problems with ``values`` for ``chart``, as Helm (or the chart's templates) see them.
 
@@ -172,15 +211,23 @@ def validate_values(chart: Chart, values: dict[str, Any]) -> list[str]:
     a subchart); a key the chart ignores is a mistake that would otherwise pass silently.
     """
     if chart.has_schema:
+        merged = helm_merge(default_values(chart), values)
+        seen = _validated_marker(chart, merged)
+        if seen is not None and seen.exists():
+            return []
         import jsonschema
 
         schema = _yaml(chart.directory / "values.schema.yaml")
         validator = jsonschema.Draft7Validator(schema)
-        merged = helm_merge(default_values(chart), values)
-        return sorted(
+        problems = sorted(
             f"{'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}"
             for e in validator.iter_errors(merged)
         )
+        if not problems and seen is not None:
+            with contextlib.suppress(OSError):  # a cache: a read-only home only costs time
+                seen.parent.mkdir(parents=True, exist_ok=True)
+                seen.touch()
+        return problems
     read = _value_paths(chart)
     problems = []
     for leaf in _leaves(values):

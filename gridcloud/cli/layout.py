@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -41,6 +42,10 @@ def fits(table: Table, console: Console) -> bool:
 
     from rich.console import Console
 
+    if Measurement.get(console, console.options.update_width(1_000_000), table).maximum <= (
+        console.width
+    ):
+        return True  # the whole table at its natural width: nothing to narrow, nothing cut
     probe = Console(
         file=StringIO(),
         width=console.width,

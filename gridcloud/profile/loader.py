@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from gridcloud.catalog import Catalog
 
 Loc = tuple[str | int, ...]
+#: libyaml's loader where PyYAML has it (the same YAML 1.1 rules and marks, ten times faster)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def _shape_problem(text: str) -> str | None:
     depth = 0
     sizes: dict[str, int] = {}
     open_: list[tuple[int, str | None]] = [(0, None)]
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -273,8 +275,8 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
                 hint="a profile is a few levels of fields; YAML anchors and aliases are "
                 "allowed for small repeats",
             )
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

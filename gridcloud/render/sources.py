@@ -17,9 +17,10 @@ def directory_name(chart: Chart) -> str:
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+    """Where pulled charts are kept: ``charts/`` in gridcloud's cache."""
+    from gridcloud.catalog.charts import cache_dir as gridcloud_cache
 
-    return Path(user_cache_dir("gridcloud")) / "charts"
+    return gridcloud_cache() / "charts"
 
 
 def local_chart(chart: Chart, charts: Path) -> Path:
