@@ -43,8 +43,10 @@ CLOCK_SKEW = timedelta(minutes=15)
 #: notification, and it would overflow the decimal arithmetic.
 _LARGEST = Decimal(10) ** 18
 _CURRENCY = re.compile(r"[A-Z]{3}")
-#: Data longer than this is not a budget notification (they are a few hundred bytes).
+#: Data longer than this is not a budget notification (they are a few hundred bytes), nor is
+#: a budget ID longer than this one (they are UUIDs).
 _LONGEST = 64 * 1024
+_LONGEST_ID = 128
 
 
 class MalformedError(ValueError):
@@ -93,7 +95,7 @@ def parse(data: object, attributes: object) -> Notification:
     if schema != "1.0":
         raise MalformedError(f"schemaVersion {_short(schema)}, not '1.0'")
     budget_id = attributes.get("budgetId")
-    if not isinstance(budget_id, str) or not budget_id:
+    if not isinstance(budget_id, str) or not 0 < len(budget_id) <= _LONGEST_ID:
         raise MalformedError(f"no budgetId attribute: {_short(budget_id)}")
     if data is None:
         data = b""

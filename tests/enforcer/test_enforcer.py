@@ -141,6 +141,12 @@ def test_malformed_messages_are_acknowledged_and_logged(enforcer: Enforcer) -> N
         {"message": {"data": "e30=", "attributes": ["budgetId", BUDGET_ID]}},
         {"message": {"data": "e30=", "attributes": "schemaVersion=1.0"}},
         {"message": {"data": "e30=", "attributes": {"budgetId": 7, "schemaVersion": "1.0"}}},
+        {
+            "message": {
+                "data": "e30=",
+                "attributes": {"budgetId": "b" * 5000, "schemaVersion": "1.0"},
+            }
+        },
         {"message": ["data", "e30="]},
         {"message": None},
         ["message"],
@@ -154,6 +160,7 @@ def test_malformed_messages_are_acknowledged_and_logged(enforcer: Enforcer) -> N
         "attributes-list",
         "attributes-string",
         "budget-id-number",
+        "budget-id-huge",
         "message-list",
         "message-null",
         "event-list",
