@@ -4,19 +4,20 @@ default profile: 25,000 USD a month, alerts at 50, 90 and 100 %, hard cap on."""
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
+from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
@@ -68,6 +69,12 @@ def test_a_shared_project_counts_only_the_facilitys_label(
     assert budget["budgetFilter"]["labels"] == {"gridcloud-facility": "atlas-gcp"}
 
 
+def read_settings(service: dict[str, Any]) -> Settings:
+    """The enforcer's settings from the function's environment, read by the enforcer's model."""
+    environment = service["environmentVariables"]
+    return Settings.from_json(environment[SETTINGS_VAR], environment[BUDGET_VAR])
+
+
 def budget_currency(rendered: Rendered) -> str:
     return str(rendered.one(BUDGET).inputs["amount"]["specifiedAmount"]["currencyCode"])
 
@@ -111,27 +118,26 @@ def test_the_enforcer_runs_on_the_topic_as_its_own_least_privilege_account(
     assert service["serviceAccountEmail"] == email
     assert service["maxInstanceCount"] == 1
     assert service["ingressSettings"] == "ALLOW_INTERNAL_ONLY"
-    settings = json.loads(service["environmentVariables"]["GRIDCLOUD_CAP"])
-    assert (settings["amount"], settings["lagHours"], settings["label"]) == (
-        "25000",
-        "6",
+    # read as the enforcer reads it (tests/enforcer/test_settings.py: on to the handler)
+    settings = read_settings(service)
+    assert (settings.amount, settings.lag_hours, settings.label) == (
+        Decimal(25000),
+        Decimal(6),
         "gridcloud-cap",
     )
     # the budget's currency, compared with every notification's
-    assert settings["currency"] == budget_currency(rendered) == "USD"
+    assert settings.currency == budget_currency(rendered) == "USD"
     # one timeout, decided by the Plan: the function's, and the one the handler keeps under
-    assert (
-        service["timeoutSeconds"] == settings["timeoutSeconds"] == plan.budget.cap.timeout_seconds
-    )
+    assert service["timeoutSeconds"] == settings.timeout_seconds == plan.budget.cap.timeout_seconds
     assert service["timeoutSeconds"] <= 540  # Cloud Functions' most for an event trigger
     # every elastic pool, never the control pool, with the Plan's autoscaling to restore
-    assert [(p["name"], p["totalMaxNodes"], p["locationPolicy"]) for p in settings["pools"]] == [
+    assert [(p.name, p.total_max_nodes, p.location_policy) for p in settings.pools] == [
         ("cpu", 1250, "ANY"),
         ("gpu", 16, "ANY"),
         ("ondemand", 10, "BALANCED"),
         ("arm", 20, "ANY"),
     ]
-    assert (settings["cluster"], settings["location"]) == ("atlas-gcp", "us-central1-a")
+    assert (settings.cluster, settings.location) == ("atlas-gcp", "us-central1-a")
     assert rendered.outputs["enforcerAccount"] == email
 
 
@@ -224,8 +230,7 @@ def test_a_regional_clusters_enforcer_addresses_it_by_region(
         data["cluster"]["availability"] = "regional"
 
     function = render(make_plan(regional)).one(FUNCTION).inputs
-    settings = json.loads(function["serviceConfig"]["environmentVariables"]["GRIDCLOUD_CAP"])
-    assert settings["location"] == "us-central1"
+    assert read_settings(function["serviceConfig"]).location == "us-central1"
     assert function["location"] == "us-central1"
 
 
@@ -294,5 +299,4 @@ def test_the_function_timeout_is_the_plans_alone(default: tuple[Plan, Rendered])
     cap = plan.budget.cap.model_copy(update={"timeout_seconds": 300})
     shorter = plan.model_copy(update={"budget": plan.budget.model_copy(update={"cap": cap})})
     service = render(shorter).one(FUNCTION).inputs["serviceConfig"]
-    settings = json.loads(service["environmentVariables"]["GRIDCLOUD_CAP"])
-    assert (service["timeoutSeconds"], settings["timeoutSeconds"]) == (300, 300)
+    assert (service["timeoutSeconds"], read_settings(service).timeout_seconds) == (300, 300)
