@@ -121,8 +121,11 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
 def enforce(result: Verdict, *, allow_over_budget: bool) -> None:
     """The gate before ``up``: raise :class:`BudgetError` unless the verdict allows deploying."""
     if result.blocks_deploy and not allow_over_budget:
-        raise BudgetError(
-            "the budget gate refused: " + "; ".join(result.reasons),
-            hint="lower the pools' maxima or raise budget.monthly; --allow-over-budget deploys "
-            "anyway",
+        hint = (
+            "price what is missing (as the reason says), then run it again; "
+            "--allow-over-budget deploys without a verdict"
+            if result.status == "unknown"
+            else "lower the pools' maxima or raise budget.monthly; --allow-over-budget deploys "
+            "anyway"
         )
+        raise BudgetError("the budget gate refused: " + "; ".join(result.reasons), hint=hint)

@@ -251,7 +251,15 @@ def test_a_gpu_not_priced_in_the_region_is_a_named_unknown(
     reason = result.reasons[0]
     assert "spot price of nvidia-tesla-t4 in europe-west4 (pool gpu)" in reason
     assert "gridcloud catalog refresh --project P --region europe-west4" in reason
-    assert "GRIDCLOUD_CATALOG_DIR" in reason
+    assert "GRIDCLOUD_CATALOG_DIR" in reason and "`prices:`" in reason
+    # `up` refuses it with that reason and says what to do
+    from gridcloud.cost.budget import enforce
+    from gridcloud.errors import BudgetError
+
+    with pytest.raises(BudgetError) as info:
+        enforce(result, allow_over_budget=False)
+    assert "nvidia-tesla-t4" in info.value.message
+    assert info.value.hint is not None and info.value.hint.startswith("price what is missing")
 
 
 def test_forwarding_rules_outside_us_central1_are_a_named_unknown(
