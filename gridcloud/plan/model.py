@@ -24,6 +24,9 @@ class Taint(Frozen):
     key: str
     value: str
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    by_gke: bool = False
+    """GKE puts it on the nodes itself (Arm's ``kubernetes.io/arch``): pods tolerate it, the
+    node pool does not declare it again."""
 
     def toleration(self) -> dict[str, str]:
         """The Kubernetes toleration a pod needs to land despite this taint."""

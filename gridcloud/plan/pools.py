@@ -1,7 +1,8 @@
 """Pools: node counts from cores, zones, labels and taints.
 
-Taints are declared explicitly, even where GKE would add them itself, because the
-services' tolerations are computed from them:
+Taints are listed in the Plan, even where GKE adds them itself, because the services'
+tolerations are computed from them; one GKE adds (Arm's) is marked ``by_gke`` and not
+declared again on the node pool:
 
 - every elastic pool: ``gridcloud.io/elastic=true:NoSchedule``, so nothing always-on lands
   there and keeps an 80-core node alive; REANA's runtime pool gets it as PreferNoSchedule,
@@ -33,7 +34,8 @@ ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true")
 SOFT_ELASTIC_TAINT = Taint(key="gridcloud.io/elastic", value="true", effect="PreferNoSchedule")
 SPOT_TAINT = Taint(key="cloud.google.com/gke-spot", value="true")
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="present")
-ARM_TAINT = Taint(key="kubernetes.io/arch", value="arm64")
+#: GKE taints Arm nodes itself: the node pool does not declare it (``by_gke``).
+ARM_TAINT = Taint(key="kubernetes.io/arch", value="arm64", by_gke=True)
 
 #: Surge upgrades: one extra node per pool, none down (GKE's default surge, made explicit).
 SURGE = UpgradePlan(max_surge=limits.SURGE_NODES_PER_POOL, max_unavailable=0)

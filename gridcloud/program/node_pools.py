@@ -41,7 +41,9 @@ def node_config(
         "disk_type": pool.disk_type,
         "labels": dict(pool.labels),
         "taints": [
-            {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints
+            {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
+            for t in pool.taints
+            if not t.by_gke
         ],
         "service_account": account_email,
         "oauth_scopes": [CLOUD_PLATFORM],

@@ -187,7 +187,9 @@ def test_arm_pool(default: tuple[Plan, Rendered]) -> None:
     _, rendered = default
     arm = next(p.inputs for p in rendered.of_type(NODE_POOL) if p.inputs["name"] == "arm")
     assert arm["nodeConfig"]["machineType"] == "t2a-standard-48"
-    assert {"key": "kubernetes.io/arch", "value": "arm64", "effect": "NO_SCHEDULE"} in (
+    # GKE taints Arm nodes kubernetes.io/arch=arm64:NoSchedule itself: not declared again
+    assert "kubernetes.io/arch" not in {t["key"] for t in arm["nodeConfig"]["taints"]}
+    assert {"key": "gridcloud.io/elastic", "value": "true", "effect": "NO_SCHEDULE"} in (
         arm["nodeConfig"]["taints"]
     )
     assert arm["nodeLocations"] == ["us-central1-a", "us-central1-b"]
