@@ -362,3 +362,17 @@ def test_a_reana_session_is_reached_through_the_router(
         f"Deployment/run-session-{workflow}",
     )
     assert _router_backend(objects, host, "/")[0] == "reana-ui"
+
+
+def test_on_prem_sessions_take_the_sites_class(rendered: dict[str, list[Rendered]]) -> None:
+    """On an existing cluster REANA's Traefik is off: a session's Ingress (from the
+    rendered workflow controller's environment) has the site's class, nginx, and nginx's
+    WebSocket timeouts; nothing of the chart's Traefik is left on it."""
+    env = _controller_env(rendered["onprem"])
+    (ingress, *_) = session_objects(env, "3f6b9f0e-4d43-4a8e-9d59-1c2e3f4a5b6c")
+    notes = ingress["metadata"]["annotations"]
+    assert gclb.ingress_class(ingress) == "nginx"
+    assert not any(key.startswith("traefik.") for key in notes)
+    assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 8 * 3600
+    reana = release_named(rendered["onprem"], "reana")
+    assert [m.name for m in reana.of_kind("Deployment") if "traefik" in m.name] == []
