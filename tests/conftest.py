@@ -37,6 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # gridcloud's cache (validated values, pulled charts) in this run's directory, not the
     # user's; inherited by the real processes the tests start
     os.environ.setdefault("GRIDCLOUD_CACHE_DIR", str(Path(config.option.basetemp) / "cache"))
+    # the packaged catalog, whatever the user refreshed (their data dir) or points at: a
+    # refreshed price would change the expected figures (tests/unit/test_isolation.py)
+    os.environ.pop("GRIDCLOUD_CATALOG_DIR", None)
+    os.environ["GRIDCLOUD_CATALOGS"] = str(Path(config.option.basetemp) / "catalogs")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
