@@ -376,3 +376,20 @@ def test_on_prem_sessions_take_the_sites_class(rendered: dict[str, list[Rendered
     assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 8 * 3600
     reana = release_named(rendered["onprem"], "reana")
     assert [m.name for m in reana.of_kind("Deployment") if "traefik" in m.name] == []
+
+
+def test_the_gateways_router_keeps_dashboards_and_schedulers_connected(
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    """The Dask dashboard and a client's scheduler connection pass the gateway's Traefik
+    (3.3.5, the chart's), whose entry points end a connection 60 s after its request began
+    unless ``respondingTimeouts.readTimeout`` says otherwise (its default since 2.11.2)."""
+    gateway = release_named(rendered["default"], "dask-gateway")
+    spec = gateway.find("Deployment", "traefik-dask-gateway").body["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["image"].endswith(":3.3.5")
+    args = container["args"]
+    assert "--entrypoints.web.address=:8000" in args
+    assert "--entryPoints.web.transport.respondingTimeouts.readTimeout=0" in args
+    service = gateway.find("Service", "traefik-dask-gateway").body
+    assert service["spec"]["type"] == "ClusterIP"

@@ -27,6 +27,11 @@ DASK_RELEASE = "dask-gateway"
 DASK_PREFIX = f"/services/{DASK_SERVICE}"
 #: The gateway chart's Traefik Service, which routes the API and the schedulers.
 DASK_TRAEFIK = f"traefik-{DASK_RELEASE}"
+#: Traefik 3 ends a connection 60 s after its request began (``readTimeout``, its default
+#: since 2.11.2), which also ends a dashboard's WebSocket and a client's scheduler
+#: connection (both on the ``web`` entry point): no such limit, as before 2.11.2. The
+#: gateway's Traefik is internal (ClusterIP), reached through the hub's proxy.
+DASK_TRAEFIK_ARGS = ("--entryPoints.web.transport.respondingTimeouts.readTimeout=0",)
 #: The scopes of a notebook's own API token (JUPYTERHUB_API_TOKEN): JupyterHub's default
 #: ``server`` role, and access to the gateway, which accepts only tokens scoped to it.
 SERVER_SCOPES = ("users:activity!user", "access:servers!server")
@@ -341,6 +346,7 @@ def dask_gateway_release(
             "nodeSelector": dict(control.node_selector),
             "resources": SET["dask-gateway/traefik"].k8s(),
             "service": {"type": "ClusterIP"},
+            "additionalArguments": list(DASK_TRAEFIK_ARGS),
         },
     }
     placements = [
