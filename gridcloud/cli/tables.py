@@ -34,7 +34,7 @@ def usd(value: Decimal | None, currency: str = "USD", *, per_unit: bool = False)
 def summary(plan: Plan) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # a long URL folds onto the next line, never cut
     table.add_row("facility", styled(f"{plan.name}  ", (plan.description, "dim")))
     target = plan.target
     if target.provider == "gcp":
@@ -49,8 +49,28 @@ def summary(plan: Plan) -> RenderableType:
             f"{', '.join(cluster.zones)}, up to {cluster.max_nodes:,} nodes",
         )
         table.add_row("", Text(cluster.reason, style="dim"))
+    login = _login(plan)
+    if login is not None:
+        table.add_row("login", login)
     table.add_row("fingerprint", plan.fingerprint)
     return table
+
+
+def _login(plan: Plan) -> str | None:
+    """The hub's login as the Plan's values set it: the provider, where its endpoints come
+    from, and the callback to register with it."""
+    hub = next((r for r in plan.services.releases if r.chart_key == "jupyterhub"), None)
+    if hub is None:
+        return None
+    custom = hub.values.get("custom", {}).get("gridcloud", {}).get("oidc", {})
+    settings = hub.values.get("hub", {}).get("config", {}).get("GenericOAuthenticator", {})
+    if not custom or not settings:
+        return None
+    source = custom.get("discovery") or "endpoints from the profile"
+    return (
+        f"{settings.get('login_service', custom.get('provider'))} ({source}); register the "
+        f"callback {settings.get('oauth_callback_url')}"
+    )
 
 
 def _zones(zones: tuple[str, ...]) -> str:

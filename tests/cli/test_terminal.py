@@ -53,8 +53,15 @@ def _words_a_user_looks_for(path: Path) -> list[str]:
     return words
 
 
+#: the shipped profiles and the corpus of users' own (tests/corpus) that plan
+PROFILES_TO_READ = [
+    *SHIPPED,
+    *(p for p in sorted((ROOT / "tests" / "corpus").glob("*.yaml")) if "not-offered" not in p.stem),
+]
+
+
 @pytest.mark.parametrize("columns", [80, 160])
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PROFILES_TO_READ, ids=lambda p: p.stem)
 def test_plan_shows_every_name_and_number_whole(path: Path, columns: int) -> None:
     proc = gridcloud("plan", str(path.relative_to(ROOT)), columns=columns)
     assert proc.returncode == 0, proc.stderr
