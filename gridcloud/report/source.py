@@ -524,7 +524,7 @@ def _export_view(files: list[Path]) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
-    except duckdb.Error as error:
+    except (duckdb.Error, UnicodeError) as error:  # UnicodeError: text DuckDB cannot decode
         raise _unreadable(error) from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
