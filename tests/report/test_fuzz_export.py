@@ -32,7 +32,7 @@ require("duckdb")
 
 EXAMPLES = int(os.environ.get("GRIDCLOUD_FUZZ_EXPORT_EXAMPLES", "60"))
 BASE = [
-    exports._bq_json(line.record())  # noqa: SLF001 - the writer's own encoding
+    exports._bq_json(line.record())
     for line in exports.generate(datetime(2026, 10, 1, tzinfo=UTC), 2, seed=9)[:12]
 ]
 QUERY = QueryScope(exports.PROJECT, exports.CLUSTER, "atlas-gcp", False, date(2026, 10, 1))
@@ -147,9 +147,9 @@ def test_a_mutated_export_reports_or_fails_cleanly(
     kind: str, changes: list[tuple[int, tuple[Any, ...], Any]], raw: bytes, month_given: bool
 ) -> None:
     rows = copy.deepcopy(BASE)
-    for index, path, value in changes:
+    for index, where, value in changes:
         try:
-            _set(rows[index], path, value)
+            _set(rows[index], where, value)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change removed or replaced the parent
     with tempfile.TemporaryDirectory(prefix="gridcloud-fuzz-") as folder:
