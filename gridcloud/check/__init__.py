@@ -2,8 +2,9 @@
 
 Each check has an id, a status (ok, warn, fail, skip), what was found and the fix. The
 report is ``go`` when nothing failed. Order: local tools, credentials, the project, its
-APIs, its quotas against the Plan's peak, GKE's limits; on a kubernetes target the cluster
-and the user's rights instead of the Google checks.
+APIs, billing, the caller's permissions for what the Plan creates, its quotas against the
+Plan's peak, GKE's limits; on a kubernetes target the cluster and the user's rights instead
+of the Google checks.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def run(
         return Report(profile=plan.name, target="kubernetes", checks=tuple(checks))
 
     from gridcloud.check import google
+    from gridcloud.check.permissions import check as permissions
     from gridcloud.check.quotas import gke_limits, quota_rows
 
     project, region = plan.target.project, plan.target.region
@@ -133,6 +135,7 @@ def run(
             _skipped("project", "project access", because),
             _skipped("apis", "APIs enabled", because),
             _skipped("billing", "billing", because),
+            _skipped("permissions", "permissions", because),
             _skipped("quotas", "quotas", because),
         ]
     else:
@@ -145,6 +148,8 @@ def run(
         budget = plan.budget
         account = budget.billing_account if budget is not None and budget.topic else None
         checks.append(google.billing(project, account, creds))
+        progress(f"testing your permissions on {project}")
+        checks.append(permissions(plan, creds))
         if global_quotas is None:
             checks.append(_skipped("quotas", "quotas", "the project cannot be read"))
         else:

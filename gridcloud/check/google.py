@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.check.model import CheckResult
+from gridcloud.check.permissions import billing_permissions
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -162,9 +163,9 @@ def enabled_apis(
     )
 
 
-#: What creating and updating the facility's Cloud Billing budget takes on the account
-#: (Billing Account Costs Manager has them).
-BUDGET_PERMISSIONS = ("billing.budgets.create", "billing.budgets.get", "billing.budgets.update")
+#: What creating, updating and deleting the facility's Cloud Billing budget takes on the
+#: account (Billing Account Costs Manager has them): gridcloud.check.permissions' list.
+BUDGET_PERMISSIONS = billing_permissions()
 
 
 def billing(project: str, account: str | None, creds: Credentials) -> CheckResult:

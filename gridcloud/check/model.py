@@ -12,7 +12,8 @@ Status = Literal["ok", "fail", "warn", "skip"]
 class CheckResult(Frozen):
     id: str
     """Stable, for scripts: ``pulumi-cli``, ``auth-plugin``, ``credentials``, ``project``,
-    ``apis``, ``quotas``, ``gke-limits``, ``cluster``, ``access``."""
+    ``apis``, ``billing``, ``permissions``, ``quotas``, ``gke-limits``, ``cluster``,
+    ``access``."""
     status: Status
     title: str
     detail: str

@@ -40,6 +40,9 @@ BATCH_GET = re.compile(
 BILLING_INFO = re.compile(
     r"https://cloudbilling\.googleapis\.com/v1/projects/[a-z0-9-]+/billingInfo"
 )
+PROJECT_PERMISSIONS = re.compile(
+    r"https://cloudresourcemanager\.googleapis\.com/v1/projects/[a-z0-9-]+:testIamPermissions"
+)
 TEST_PERMISSIONS = re.compile(
     r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+:testIamPermissions"
 )
@@ -81,8 +84,11 @@ class Google:
             "billing.budgets.create",
             "billing.budgets.get",
             "billing.budgets.update",
+            "billing.budgets.delete",
         }
     )
+    project_granted: set[str] | None = None
+    """What Cloud Resource Manager's testIamPermissions grants on the project (None: all)."""
 
 
 def _recorded(name: str) -> Any:
@@ -180,6 +186,13 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
 
         mock.add_callback(responses.GET, BILLING_INFO, callback=billing_info)
         mock.add_callback(responses.POST, TEST_PERMISSIONS, callback=test_permissions)
+
+        def project_permissions(request: Any) -> tuple[int, dict[str, str], str]:
+            asked = json.loads(request.body)["permissions"]
+            held = [p for p in asked if state.project_granted is None or p in state.project_granted]
+            return 200, {}, json.dumps({"permissions": held} if held else {})
+
+        mock.add_callback(responses.POST, PROJECT_PERMISSIONS, callback=project_permissions)
         yield state
 
 
@@ -210,6 +223,7 @@ def test_a_new_project_cannot_hold_the_default_facility(google: Google) -> None:
         "project": "ok",
         "apis": "ok",
         "billing": "ok",
+        "permissions": "ok",
         "quotas": "fail",
         "gke-limits": "ok",
     }
@@ -342,7 +356,7 @@ def test_without_credentials_or_tools_each_says_how(
     assert "gcloud components install gke-gcloud-auth-plugin" in checks["auth-plugin"].fix
     assert checks["credentials"].status == "fail"
     assert "gcloud auth application-default login" in checks["credentials"].fix
-    assert {checks[i].status for i in ("project", "apis", "quotas")} == {"skip"}
+    assert {checks[i].status for i in ("project", "apis", "permissions", "quotas")} == {"skip"}
 
 
 def test_an_old_pulumi_fails_the_check(tools: Path, google: Google) -> None:
