@@ -38,11 +38,12 @@ VERSION = "0.9.4"
 
 
 def _python38() -> str | None:
-    found = shutil.which("python3.8")
-    if found:
-        return found
+    """A Python 3.8 that runs (pyenv's shim answers 127 where 3.8 is not selected)."""
     pyenv = sorted((Path.home() / ".pyenv" / "versions").glob("3.8*/bin/python3.8"))
-    return str(pyenv[-1]) if pyenv else None
+    for candidate in [*(str(p) for p in reversed(pyenv)), shutil.which("python3.8")]:
+        if candidate and subprocess.run([candidate, "-c", ""], check=False).returncode == 0:
+            return candidate
+    return None
 
 
 def _complete(venv: Path) -> bool:
@@ -108,8 +109,9 @@ def _uwsgi_ini(reana: Rendered, port: int, folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def started(venv: Path, reana: Rendered, folder: Path) -> Iterator[ReanaServer]:
-    """reana-server as its rendered Deployment runs it, on a free local port."""
+def started(venv: Path, reana: Rendered, folder: Path, **override: str) -> Iterator[ReanaServer]:
+    """reana-server as its rendered Deployment runs it, on a free local port (``override``:
+    environment variables changed from the rendered ones)."""
     port = local.free_port()
     ini = folder / "uwsgi.ini"
     ini.write_text(_uwsgi_ini(reana, port, folder))
@@ -120,6 +122,7 @@ def started(venv: Path, reana: Rendered, folder: Path) -> Iterator[ReanaServer]:
         "HOME": str(folder),
         "SHARED_VOLUME_PATH": str(folder / "shared"),
         "TMPDIR": str(folder),
+        **override,
     }
     log = folder / "uwsgi.log"
     with log.open("wb") as out:

@@ -154,6 +154,62 @@ def test_reana_server_answers_the_load_balancers_health_check(
     assert "not trusted" in untrusted.text
 
 
+def _rendered_env(rendered: list[Rendered], deployment: str, container: str) -> dict[str, str]:
+    reana = release_named(rendered, "reana")
+    spec = reana.find("Deployment", deployment).body["spec"]["template"]["spec"]
+    (found,) = (c for c in spec["containers"] if c["name"] == container)
+    return {e["name"]: e["value"] for e in found.get("env", []) if "value" in e}
+
+
+def _held(port: int, host: str, path: str, idle_s: float) -> tuple[bytes, bytes]:
+    """Two requests on one kept-alive connection, ``idle_s`` apart: their status lines."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        first = _exchange(sock, host, path)
+        time.sleep(idle_s)
+        try:
+            second = _exchange(sock, host, path)
+        except OSError:
+            second = b""
+    return first.split(b"\r\n")[0], second.split(b"\r\n")[0]
+
+
+@pytest.mark.integration
+def test_reana_server_keeps_idle_connections_longer_than_the_load_balancer(
+    reana_server: reana_app.ReanaServer,
+    plans: dict[str, Plan],
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    """reana-server's uWSGI HTTP router closes an idle keep-alive connection after its
+    ``http-timeout`` (60 s by default): the rendered UWSGI_HTTP_TIMEOUT keeps them past the
+    load balancer's 600 s. The real server shows the variable is what governs: set to 2 s
+    it closes an idle connection within 3.5 s; as rendered it still serves it."""
+    env = _rendered_env(rendered["default"], "reana-server", "rest-api")
+    assert int(env["UWSGI_HTTP_TIMEOUT"]) > LB_KEEP_ALIVE_S
+    host = _hosts(plans["default"])["reana"]
+    port = int(reana_server.url.rsplit(":", 1)[1])
+    assert _held(port, host, "/api/ping", 3.5) == (b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK")
+    venv, _ = reana_app.venv_or_reason()
+    assert venv is not None
+    with tempfile.TemporaryDirectory(prefix="gridcloud-reana-") as tmp:
+        reana = release_named(rendered["default"], "reana")
+        with reana_app.started(venv, reana, Path(tmp), UWSGI_HTTP_TIMEOUT="2") as short:
+            short_port = int(short.url.rsplit(":", 1)[1])
+            assert _held(short_port, host, "/api/ping", 3.5) == (b"HTTP/1.1 200 OK", b"")
+
+
+def test_reanas_router_keeps_idle_connections_longer_than_the_load_balancer(
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    """REANA's Traefik (2.5) closes idle connections after 180 s by default."""
+    reana = release_named(rendered["default"], "reana")
+    spec = reana.find("Deployment", "reana-traefik").body["spec"]["template"]["spec"]
+    args = spec["containers"][0]["args"]
+    (idle,) = (a for a in args if a.startswith("--entryPoints.web.transport."))
+    key, _, value = idle.partition("=")
+    assert key.endswith("respondingTimeouts.idleTimeout")
+    assert int(value.removesuffix("s")) > LB_KEEP_ALIVE_S
+
+
 @pytest.fixture(scope="module")
 def proxy(rendered: dict[str, list[Rendered]]) -> Iterator[str]:
     """configurable-http-proxy 5.2.0 with the rendered proxy container's arguments."""

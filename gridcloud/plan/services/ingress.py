@@ -24,9 +24,10 @@ backend (docs/services/load-balancer.md):
 - a backend timeout longer than a WebSocket lives: the load balancer closes a WebSocket
   when the backend service's timeout ends (30 s by default). The hub's and REANA's
   session router's are a day (:data:`WEBSOCKET_TIMEOUT_S`).
-- keep-alive longer than the load balancer's (600 s): the hub's proxy keeps idle
-  connections :data:`PROXY_KEEP_ALIVE_MS` (configurable-http-proxy's default, 5 s, lets the
-  load balancer reuse a connection the proxy is closing: a 502).
+- keep-alive longer than the load balancer's (600 s): every backend keeps idle
+  connections :data:`BACKEND_KEEP_ALIVE_S` (configurable-http-proxy's default, 5 s,
+  uWSGI's 60 s and Traefik's 180 s let the load balancer reuse a connection the backend
+  is closing: a 502).
 
 REANA's interactive sessions: the workflow controller gives each session an Ingress of the
 class in the chart's ``ingress.annotations`` on REANA's hostname at ``/<workflow id>``. One
@@ -63,7 +64,10 @@ WEBSOCKET_TIMEOUT_S = 24 * 3600
 #: How long the hub's proxy keeps an idle connection: longer than Google's load balancer
 #: (600 s, which requires its backends to keep them longer) and ingress-nginx (60 s).
 LB_KEEP_ALIVE_S = 600
-PROXY_KEEP_ALIVE_MS = (LB_KEEP_ALIVE_S + 20) * 1000
+#: What every backend keeps: the hub's proxy, reana-server's uWSGI HTTP router (its
+#: ``http-timeout``, 60 s by default, read from UWSGI_HTTP_TIMEOUT), REANA's router.
+BACKEND_KEEP_ALIVE_S = LB_KEEP_ALIVE_S + 20
+PROXY_KEEP_ALIVE_MS = BACKEND_KEEP_ALIVE_S * 1000
 #: REANA's API: a workspace upload or download may take minutes (default 30 s).
 REANA_API_TIMEOUT_S = 600
 

@@ -86,7 +86,12 @@ def reana_release(
     if load_balancer or site is not None:
         # the load balancer (or the site's controller) redirects HTTP to HTTPS and is the
         # only way in; reana-server's own redirect would answer the health check 302
-        values["components"] = {"reana_server": {"environment": {"REANA_FORCE_HTTPS": False}}}
+        # and its uWSGI HTTP router keeps idle connections longer than the proxy in front
+        environment = {
+            "REANA_FORCE_HTTPS": False,
+            "UWSGI_HTTP_TIMEOUT": ingress.BACKEND_KEEP_ALIVE_S,
+        }
+        values["components"] = {"reana_server": {"environment": environment}}
     if site is not None:
         values["ingress"] = {"enabled": False, "annotations": ingress.session_annotations(site)}
         values["traefik"] = {"enabled": False}
@@ -106,7 +111,12 @@ def reana_release(
                 "service": ingress.router_service_values(),
                 # Traefik's ping on the port it serves, where the readiness probe (and so
                 # the load balancer's health check) looks
-                "additionalArguments": ["--ping.entrypoint=web"],
+                "additionalArguments": [
+                    "--ping.entrypoint=web",
+                    # idle connections kept longer than the load balancer keeps them
+                    "--entryPoints.web.transport.respondingTimeouts.idleTimeout="
+                    f"{ingress.BACKEND_KEEP_ALIVE_S}s",
+                ],
                 "ports": {
                     "traefik": {"healthchecksPort": ingress.ROUTER_PORT},
                     "web": {"nodePort": None},
