@@ -25,7 +25,7 @@ Plan holds), ``bind`` and ``escalate`` for the RBAC roles the charts create, and
 Pulumi and Helm make while they wait for pods. Kubernetes Engine Admin holds them all.
 
 Not in the list: what Google's own service agents do on the deployer's behalf (GKE's nodes
-and load balancers, Cloud Functions' build, its Cloud Run service and Eventarc trigger).
+and load balancers, Cloud Functions' build and its Cloud Run service).
 The billing account is a separate resource: its permissions (:func:`billing_permissions`)
 are tested on the account by the ``billing`` check.
 """
@@ -245,6 +245,8 @@ def needs(plan: Plan) -> list[Need]:
         )
         found.crud("budget topic", "roles/pubsub.admin", "pubsub.topics")
         found.add(
+            # documented for setIamPolicy (Cloud Billing grants itself the right to publish);
+            # getIamPolicy for that read-modify-write of the topic's policy
             "budget notifying its topic",
             "roles/pubsub.admin",
             ["pubsub.topics.getIamPolicy", "pubsub.topics.setIamPolicy"],
@@ -293,6 +295,9 @@ def _enforcer(needs: _Needs) -> None:
     fn = "roles/cloudfunctions.admin"
     needs.crud("cap: enforcer function", fn, "cloudfunctions.functions")
     needs.add("cap: enforcer function", fn, ["cloudfunctions.operations.get"])
+    # Cloud Functions makes the function's Eventarc trigger on the topic as the deployer
+    # (Cloud Functions Developer and Admin carry these for that)
+    needs.crud("cap: enforcer function's Eventarc trigger", fn, "eventarc.triggers")
     needs.add(
         "cap: enforcer function runs and is triggered as its account",
         "roles/iam.serviceAccountUser",

@@ -73,6 +73,8 @@ CAP = {
     *(f"storage.objects.{v}" for v in ("create", "get", "list", "delete")),
     *(f"cloudfunctions.functions.{v}" for v in ("create", "get", "update", "delete")),
     "cloudfunctions.operations.get",
+    # the function's trigger on the topic, which Cloud Functions makes as the caller
+    *(f"eventarc.triggers.{v}" for v in ("create", "get", "update", "delete")),
     "run.services.getIamPolicy",  # the invoker binding on the function's Cloud Run service
     "run.services.setIamPolicy",
 }
@@ -166,7 +168,7 @@ def test_the_small_profile_needs_the_cluster_and_nothing_of_a_budget() -> None:
 def test_the_default_profile_needs_the_budget_and_the_cap_too() -> None:
     plan = _plan("default")
     assert set(project_permissions(plan)) == BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
-    assert len(project_permissions(plan)) == 220
+    assert len(project_permissions(plan)) == 224
     assert _billing(plan) == BILLING_ACCOUNT
 
 
@@ -408,8 +410,8 @@ def test_an_owner_passes_in_batches_of_a_hundred(project: Project) -> None:
     plan = _plan("default")
     found = check(plan, _creds())
     assert found.status == "ok"
-    assert found.detail == "all 220 permissions up needs on atlas-analysis-facility are yours"
-    assert [len(b) for b in project.batches] == [100, 100, 20]
+    assert found.detail == "all 224 permissions up needs on atlas-analysis-facility are yours"
+    assert [len(b) for b in project.batches] == [100, 100, 24]
     assert sorted(p for b in project.batches for p in b) == sorted(
         BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
     )
@@ -435,7 +437,7 @@ def test_the_issue_18_deployer_is_told_what_it_lacks_and_which_role_grants_it(
     found = check(_plan("default"), _creds())
     assert found.status == "fail"
     assert found.detail == (
-        "3 of 220 permissions up needs on atlas-analysis-facility are missing: "
+        "3 of 224 permissions up needs on atlas-analysis-facility are missing: "
         "pubsub.topics.getIamPolicy (budget notifying its topic); "
         "pubsub.topics.setIamPolicy (budget notifying its topic); "
         "run.services.setIamPolicy (cap: Eventarc may invoke the function (Cloud Run invoker "
