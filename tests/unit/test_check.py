@@ -269,6 +269,23 @@ def test_with_the_increases_granted_the_default_facility_can_go(google: Google) 
     assert ("NVIDIA_T4_GPUS", "us-central1") not in quotas
 
 
+def test_a_deployer_without_the_budget_topic_policy_right_cannot_go(google: Google) -> None:
+    """Issue 18: an owner's rights but pubsub.topics.setIamPolicy; every quota granted."""
+    from gridcloud.check.permissions import project_permissions
+
+    google.region, google.project = "region-raised.json", "project-raised.json"
+    plan = _plan("default")
+    google.project_granted = set(project_permissions(plan)) - {"pubsub.topics.setIamPolicy"}
+    report = run(plan)
+    assert [(c.id, c.status) for c in report.checks if c.status != "ok"] == [
+        ("permissions", "fail")
+    ]
+    assert not report.go
+    found = next(c for c in report.checks if c.id == "permissions")
+    assert "pubsub.topics.setIamPolicy (budget notifying its topic)" in found.detail
+    assert "Pub/Sub Admin (roles/pubsub.admin)" in found.fix
+
+
 def test_the_command_shows_the_table_and_exits_9_until_the_quotas_hold(google: Google) -> None:
     runner = CliRunner()
     result = runner.invoke(create_cli(), ["check", "-q", str(PROFILES / "default.yaml")])
