@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -125,6 +125,24 @@ def report(
         Path | None,
         typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report."),
     ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Report on what this deployed stack built (its project, cluster and "
+            "namespaces from its outputs) instead of what the profile says now.",
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="With --stack: the Pulumi state backend URL (default: $GRIDCLOUD_BACKEND, "
+            "else the local one).",
+            show_default=False,
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """What the facility really spent: by pool, service, user and day, against the budget."""
@@ -133,10 +151,9 @@ def report(
     from gridcloud.cli.output import err
     from gridcloud.errors import InputError
     from gridcloud.facility import resolve_profile
-    from gridcloud.report import render, source
+    from gridcloud.report import render
     from gridcloud.report.model import assemble
     from gridcloud.report.options import check_html, parse_as_of, parse_month, stray_export
-    from gridcloud.report.query import table_name
     from gridcloud.report.scope import resolve
 
     stray_export(profile)
@@ -144,43 +161,15 @@ def report(
     cutoff = parse_as_of(as_of)
     if html is not None:
         check_html(html)
-    scope, lenient = resolve(resolve_profile(profile))
-    scope_month = first or (cutoff or datetime.now(UTC)).date().replace(day=1)
-    if (export is None) == (table is None):
-        name = "gcp_billing_export_resource_v1_<ACCOUNT>"
-        account = _billing_account(profile)
-        if account:
-            name = table_name(account)
-        raise InputError(
-            "say where the billing data is: --export FILES or --table PROJECT.DATASET.TABLE",
-            hint=f"the detailed export's table is named {name} in the dataset you chose when "
-            "you set up the export (docs/cost-report.md)",
-        )
-    if table is None and max_bytes is not None:
-        raise InputError("--max-bytes is for --table", hint="a local export costs nothing")
-    from gridcloud.report.query import Scope as QueryScope
-
-    query_scope = QueryScope(
-        project=scope.project,
-        cluster=scope.cluster,
-        facility=scope.facility,
-        by_label=scope.by_label,
-        month=scope_month,
-    )
-    if export is not None:
-        fetched = source.read(export, query_scope, month_given=first is not None)
-        where = "export " + ", ".join(export)
+    cap = _check_source(export, table, max_bytes, profile)
+    if stack is not None:
+        scope, lenient = _stack_scope(stack, backend, profile), None
     else:
-        assert table is not None
-        cap = source.parse_bytes(max_bytes) if max_bytes else source.DEFAULT_MAX_BYTES
-        fetched = source.from_bigquery(
-            table,
-            query_scope,
-            month_given=first is not None,
-            max_bytes=cap,
-            say=err.print,
-        )
-        where = f"BigQuery {table}"
+        scope, lenient = resolve(resolve_profile(profile))
+    scope_month = first or (cutoff or datetime.now(UTC)).date().replace(day=1)
+    fetched, where = _fetch(
+        scope, export, table, cap, month=scope_month, month_given=first is not None
+    )
     if lenient:
         fetched.notes.insert(0, lenient)
     result = assemble(scope, fetched, source=where, now=datetime.now(UTC), as_of=cutoff)
@@ -204,6 +193,83 @@ def report(
     for part in render.terminal(result):
         out.print(part)
         out.print()
+
+
+def _check_source(
+    export: list[str] | None, table: str | None, max_bytes: str | None, profile: str | None
+) -> int:
+    """One source named; the byte cap for BigQuery."""
+    from gridcloud.errors import InputError
+    from gridcloud.report import source
+    from gridcloud.report.query import table_name
+
+    if (export is None) == (table is None):
+        name = "gcp_billing_export_resource_v1_<ACCOUNT>"
+        account = _billing_account(profile)
+        if account:
+            name = table_name(account)
+        raise InputError(
+            "say where the billing data is: --export FILES or --table PROJECT.DATASET.TABLE",
+            hint=f"the detailed export's table is named {name} in the dataset you chose when "
+            "you set up the export (docs/cost-report.md)",
+        )
+    if table is None and max_bytes is not None:
+        raise InputError("--max-bytes is for --table", hint="a local export costs nothing")
+    return source.parse_bytes(max_bytes) if max_bytes else source.DEFAULT_MAX_BYTES
+
+
+def _fetch(
+    scope: Any,
+    export: list[str] | None,
+    table: str | None,
+    cap: int,
+    *,
+    month: Any,
+    month_given: bool,
+) -> tuple[Any, str]:
+    """The query's rows from the files or from BigQuery, and where they came from."""
+    from gridcloud.cli.output import err
+    from gridcloud.report import source
+    from gridcloud.report.query import Scope
+
+    query_scope = Scope(
+        project=scope.project,
+        cluster=scope.cluster,
+        facility=scope.facility,
+        by_label=scope.by_label,
+        month=month,
+    )
+    if export is not None:
+        return source.read(export, query_scope, month_given=month_given), "export " + ", ".join(
+            export
+        )
+    assert table is not None
+    fetched = source.from_bigquery(
+        table, query_scope, month_given=month_given, max_bytes=cap, say=err.print
+    )
+    return fetched, f"BigQuery {table}"
+
+
+def _stack_scope(stack: str, backend: str | None, profile: str | None) -> Any:
+    """The scope from the stack's outputs; the budget from the profile if one is there."""
+    from gridcloud.engine.backend import resolve_backend
+    from gridcloud.engine.stacks import StackRef, read_state
+    from gridcloud.errors import GridcloudError, InputError
+    from gridcloud.facility import resolve_profile
+    from gridcloud.report.scope import budget_of, from_outputs
+
+    ref = StackRef(stack, resolve_backend(backend), None)
+    state = read_state(ref)
+    if state is None:
+        raise InputError(
+            f"no stack {stack} in that backend",
+            hint="`gridcloud stacks` lists the stacks there (--backend for another backend)",
+        )
+    try:
+        budget = budget_of(resolve_profile(profile))
+    except GridcloudError:
+        budget = None
+    return from_outputs(state.outputs, f"stack {stack}", budget)
 
 
 def _billing_account(profile: str | None) -> str | None:

@@ -1,9 +1,11 @@
 """What a cost report covers: the facility's project, cluster, namespaces, budget.
 
-From the Plan when the profile validates; else from a lenient read of the profile (its
-``name``, ``target``, ``services.*.namespace`` and ``budget``), so that a profile that has
-changed since the facility ran, or that a newer gridcloud no longer accepts, still reports
-on the month that was spent.
+With ``--stack``, from the deployed facility's stack outputs (what was built: its project,
+cluster and namespaces; the budget from the profile, read leniently, if there is one).
+Otherwise from the Plan when the profile validates; else from a lenient read of the profile
+(its ``name``, ``target``, ``services.*.namespace`` and ``budget``), so that a profile that
+has changed since the facility ran, or that a newer gridcloud no longer accepts, still
+reports on the month that was spent.
 """
 
 from __future__ import annotations
@@ -104,6 +106,56 @@ def lenient(path: Path, problem: GridcloudError) -> Scope:
         origin=f"profile {path} (read leniently: it does not validate now)",
         services=services | BUCKETS,
     )
+
+
+#: Charts and the default namespaces -> the service people know them as (a stack's outputs
+#: name namespaces and, once the services are built, their releases' charts).
+CHARTS = {
+    "reana": "REANA",
+    "jupyterhub": "JupyterHub and Dask",
+    "dask-gateway": "JupyterHub and Dask",
+    "cvmfs-csi": "grid site",
+}
+NAMESPACES = {"grid": "grid site", "cvmfs": "grid site", "reana": "REANA"} | {
+    "jupyter": "JupyterHub and Dask"
+}
+
+
+def from_outputs(outputs: dict[str, Any], origin: str, budget: Scope | None = None) -> Scope:
+    """The scope from a stack's outputs (as the program wrote them; see
+    ``gridcloud.plan.outputs.StackOutputs``); ``budget``: where the budget comes from."""
+    from gridcloud.plan.outputs import StackOutputs
+
+    facts = StackOutputs.read(outputs)
+    name = facts.facility or "the facility"
+    if facts.target != "gcp" or not facts.project:
+        raise _not_gcp(name)
+    services: dict[str, str] = {}
+    for release in facts.releases or ():
+        title = CHARTS.get(release.chart.rstrip("/").rsplit("/", 1)[-1])
+        if title:
+            services.setdefault(release.namespace, title)
+    for namespace in facts.namespaces or ():
+        services.setdefault(namespace, NAMESPACES.get(namespace, f"namespace {namespace}"))
+    return Scope(
+        facility=name,
+        project=facts.project,
+        cluster=facts.cluster_name or name,
+        namespaces=tuple(sorted(services)),
+        by_label=budget.by_label if budget else False,
+        budget=budget.budget if budget else None,
+        currency=budget.currency if budget else None,
+        origin=origin,
+        services=services | BUCKETS,
+    )
+
+
+def budget_of(path: Path) -> Scope | None:
+    """The profile's budget, however the profile reads now (None: none to be had)."""
+    try:
+        return resolve(path)[0]
+    except GridcloudError:
+        return None
 
 
 def resolve(path: Path) -> tuple[Scope, str | None]:

@@ -194,3 +194,51 @@ def test_a_profile_that_no_longer_validates_still_reports(tmp_path: Path) -> Non
     assert "read leniently" in got["scopeFrom"]
     assert got["budget"] == "25000.00" and got["verdict"] in ("over", "within")
     assert "does not validate" in result.stderr
+
+
+def test_the_scope_of_a_deployed_stack_is_what_it_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--stack: the project, cluster and namespaces from the stack's outputs (as the program
+    writes them), though the profile has since moved to another project; the budget from
+    the profile. The Pulumi CLI is stood in for: read_state answers with the outputs."""
+    import yaml
+
+    from gridcloud.engine import stacks
+    from gridcloud.facility import analyse
+    from gridcloud.plan.outputs import StackOutputs
+
+    plan = analyse(PROFILES / "default.yaml").plan
+    outputs = {**StackOutputs.of_plan(plan).exported(), "clusterName": CLUSTER}
+    asked: list[str] = []
+
+    def read_state(ref: Any) -> Any:
+        asked.append(ref.name)
+        return stacks.StackState(outputs, [])
+
+    monkeypatch.setattr(stacks, "read_state", read_state)
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    data["target"]["project"] = "atlas-moved-since"
+    data["budget"]["monthly"] = 30000
+    profile = tmp_path / "moved.yaml"
+    profile.write_text(yaml.safe_dump(data))
+    lines = _day()
+    [path] = exports.bq_jsonl(lines, tmp_path / "export")
+    result = CliRunner().invoke(
+        create_cli(),
+        [
+            *["cost", "report", str(profile), "--stack", "atlas-gcp", "--month", "2026-10"],
+            *["--export", str(path), "--json"],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert asked == ["atlas-gcp"]
+    got = json.loads(result.stdout)
+    want = exports.expected(
+        lines, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    assert (got["project"], got["scopeFrom"]) == (PROJECT, "stack atlas-gcp")
+    assert got["net"] == cents(want["net"])
+    assert got["budget"] == "30000.00"
+    assert got["namespaces"] == ["cvmfs", "grid", "jupyter", "reana"]
+    assert {p["name"] for p in got["byService"]} >= {"grid site", "JupyterHub and Dask", "REANA"}
