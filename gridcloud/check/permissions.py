@@ -335,14 +335,14 @@ def _test(project: str, permissions: list[str], creds: Credentials) -> set[str]:
                 timeout=60,
             )
             if response.status_code != 200:
-                raise TestPermissionsError(_error_message(response))
+                raise UnansweredError(_error_message(response))
             granted.update(response.json().get("permissions", []))
     finally:
         session.close()  # type: ignore[no-untyped-call]
     return granted
 
 
-class TestPermissionsError(Exception):
+class UnansweredError(Exception):
     """testIamPermissions did not answer."""
 
 
@@ -367,7 +367,7 @@ def check(plan: Plan, creds: Credentials) -> CheckResult:
     project = plan.target.project
     wanted = [n for n in needs(plan) if n.scope == "project"]
     names = sorted(n.permission for n in wanted)
-    unanswered: tuple[type[BaseException], ...] = (TestPermissionsError, *failures())
+    unanswered: tuple[type[BaseException], ...] = (UnansweredError, *failures())
     try:
         granted = _test(project, names, creds)
     except unanswered as error:
