@@ -149,16 +149,6 @@ class GcpTarget(Model):
         return zones
 
 
-#: A Kubernetes object's name (DNS-1123 subdomain): a Secret, an IngressClass, an issuer.
-ObjectName = Annotated[
-    str,
-    Field(
-        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
-        description="a Kubernetes object name: lower-case letters, digits, '-' and '.'",
-    ),
-]
-
-
 class SiteIngress(Model):
     """How the site's ingress controller serves the hub and REANA over HTTPS: its
     IngressClass and where the certificate comes from (one of the three)."""
