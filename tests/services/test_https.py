@@ -278,3 +278,11 @@ def test_on_prem_without_a_certificate_the_callback_cannot_work(
     result = CliRunner().invoke(create_cli(), ["plan", str(profile), "--strict"])
     assert result.exit_code == 8, result.output
     assert "ingress-without-tls" in result.output
+
+
+def test_on_prem_names_one_source_of_certificates(catalog: Any) -> None:
+    """A TLS Secret and an issuer at once is refused: which one would serve is unclear."""
+    from gridcloud.errors import GridcloudError
+
+    with pytest.raises(GridcloudError, match="name one of tlsSecret, clusterIssuer and issuer"):
+        _onprem_plan(catalog, {"tlsSecret": "campus-tls", "clusterIssuer": "letsencrypt"})
