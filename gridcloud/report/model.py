@@ -292,7 +292,10 @@ def assemble(
     gaps = _gaps(hours)
     warnings += _coverage(hours, month, now=now, from_data=as_of_from == "data")
     if scope.budget is not None and scope.currency and scope.currency != currency:
-        warnings.append(f"the budget is in {scope.currency}, the export in {currency}: no verdict")
+        warnings.append(
+            f"the budget ({scope.budget:,} {scope.currency}) is in {scope.currency}, the "
+            f"export in {currency}: the report does not compare them (no verdict)"
+        )
 
     gross = sum((r.gross for r in rows), Decimal(0))
     credits = sum((r.credits for r in rows), Decimal(0))
@@ -340,7 +343,7 @@ def assemble(
         days_in_month=days_in_month,
         burn_per_day=burn,
         forecast=forecast,
-        budget=scope.budget,
+        budget=scope.budget if comparable else None,
         verdict=verdict,
         core_hours=core_hours,
         per_core_hour=net / core_hours if core_hours else None,

@@ -242,3 +242,21 @@ def test_the_scope_of_a_deployed_stack_is_what_it_built(
     assert got["budget"] == "30000.00"
     assert got["namespaces"] == ["cvmfs", "grid", "jupyter", "reana"]
     assert {p["name"] for p in got["byService"]} >= {"grid site", "JupyterHub and Dask", "REANA"}
+
+
+def test_the_accounts_currency_is_carried_through(tmp_path: Path) -> None:
+    """A billing account in euros: every figure in EUR, no dollar sign anywhere, and no
+    verdict against the profile's USD budget (with a warning)."""
+    lines = _day(currency="EUR")
+    [path] = exports.bq_jsonl(lines, tmp_path)
+    page = tmp_path / "report.html"
+    shown = invoke("--month", "2026-10", "--export", str(path), "--html", str(page))
+    assert shown.exit_code == 0, shown.output
+    assert "$" not in shown.stdout and "$" not in page.read_text()
+    want = exports.expected(
+        lines, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    assert f"net €{Decimal(cents(want['net'])):,}" in shown.stdout
+    assert "the budget (25,000 USD) is in USD, the export in EUR" in shown.stderr
+    got = json.loads(invoke("--month", "2026-10", "--export", str(path), "--json").stdout)
+    assert (got["currency"], got["verdict"], got["budget"]) == ("EUR", None, None)
