@@ -46,8 +46,9 @@ def fits(table: Table, console: Console) -> bool:
         console.width
     ):
         return True  # the whole table at its natural width: nothing to narrow, nothing cut
+    drawing = StringIO()
     probe = Console(
-        file=StringIO(),
+        file=drawing,
         width=console.width,
         color_system=None,
         markup=False,
@@ -55,7 +56,7 @@ def fits(table: Table, console: Console) -> bool:
         highlight=False,
     )
     probe.print(table)
-    drawn = probe.file.getvalue().count(_CUT)  # type: ignore[attr-defined]
+    drawn = drawing.getvalue().count(_CUT)
     held = sum(
         _plain(cell).count(_CUT)
         for column in table.columns
