@@ -30,6 +30,10 @@ from typing import Any
 from gridcloud.render import Rendered
 
 DEFAULT_TIMEOUT_S = 30
+#: Where Google's health checkers and its front ends (which send users' requests to
+#: network endpoint groups) connect from (Google Cloud docs, "Health checks overview").
+GOOGLE_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+LABELS = "__labels__"
 GCE = "gce"
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 BACKEND_CONFIG_KEYS = ("cloud.google.com/backend-config", "beta.cloud.google.com/backend-config")
@@ -66,6 +70,7 @@ class Route:
     """The pods' port the load balancer sends to (and, by default, checks)."""
     workload: str
     """``Kind/name`` of the pods behind the Service."""
+    pod_labels: dict[str, str]
     container: str
     health: HealthCheck
     timeout_s: int
@@ -122,7 +127,7 @@ def _pods(objects: list[dict[str, Any]], service: dict[str, Any]) -> list[tuple[
             template = body["spec"]["template"]
             labels = template["metadata"].get("labels") or {}
             if selector and all(labels.get(k) == v for k, v in selector.items()):
-                found.append((f"{kind}/{name}", template["spec"]))
+                found.append((f"{kind}/{name}", {**template["spec"], LABELS: labels}))
     return found
 
 
@@ -250,6 +255,7 @@ def route(
         service_port=port["port"],
         target_port=serving,
         workload=workload,
+        pod_labels=next(spec[LABELS] for owner, spec in pods if owner == workload),
         container=container_name,
         health=health,
         timeout_s=int(config.get("timeoutSec", DEFAULT_TIMEOUT_S)),
@@ -287,3 +293,81 @@ def matching(found: list[Route], host: str, url_path: str) -> Route:
     if best is None:
         raise UnroutableError(f"{host}{url_path}: no path of the load balancer matches")
     return best
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    wanted = selector.get("matchLabels") or {}
+    if any(labels.get(k) != v for k, v in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression["key"], expression["operator"]
+        values = expression.get("values") or []
+        if (
+            (operator == "In" and labels.get(key) not in values)
+            or (operator == "NotIn" and labels.get(key) in values)
+            or (operator == "Exists" and key not in labels)
+            or (operator == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
+def _port_allowed(rule: dict[str, Any], number: int, names: set[str]) -> bool:
+    ports = rule.get("ports")
+    if not ports:
+        return True
+    return any(p.get("port") in (None, number) or p.get("port") in names for p in ports)
+
+
+def _source_allowed(rule: dict[str, Any], cidr: str) -> bool:
+    import ipaddress
+
+    sources = rule.get("from")
+    if not sources:
+        return True
+    wanted = ipaddress.IPv4Network(cidr)
+    for source in sources:
+        block = source.get("ipBlock")
+        if block is None:
+            continue
+        allowed = ipaddress.ip_network(block["cidr"])
+        if not isinstance(allowed, ipaddress.IPv4Network):
+            continue
+        if wanted.subnet_of(allowed) and not any(
+            wanted.overlaps(ipaddress.ip_network(e)) for e in block.get("except") or []
+        ):
+            return True
+    return False
+
+
+def admitted(objects: list[dict[str, Any]], entry: Route) -> str | None:
+    """Whether the NetworkPolicies selecting the route's pods let Google's health checkers
+    and front ends reach its port (Dataplane V2 enforces them): None if they do, else
+    which policy shuts them out."""
+    names = {
+        p.get("name", "")
+        for o in objects
+        if f"{o.get('kind')}/{o['metadata']['name']}" == entry.workload
+        for c in o["spec"]["template"]["spec"]["containers"]
+        for p in c.get("ports") or []
+        if p["containerPort"] == entry.target_port
+    }
+    policies = [
+        o
+        for o in objects
+        if o.get("kind") == "NetworkPolicy"
+        and o["metadata"].get("namespace") == entry.namespace
+        and "Ingress" in (o["spec"].get("policyTypes") or ["Ingress"])
+        and _selects(o["spec"].get("podSelector") or {}, entry.pod_labels)
+    ]
+    if not policies:
+        return None
+    for cidr in GOOGLE_RANGES:
+        if not any(
+            _port_allowed(rule, entry.target_port, names) and _source_allowed(rule, cidr)
+            for policy in policies
+            for rule in policy["spec"].get("ingress") or []
+        ):
+            listed = ", ".join(p["metadata"]["name"] for p in policies)
+            return f"{entry.workload}: {cidr} cannot reach port {entry.target_port} ({listed})"
+    return None

@@ -35,6 +35,11 @@ def _hosts(plan: Plan) -> dict[str, str]:
     return {i.service: i.hostname for i in plan.services.ingresses}
 
 
+def _hub(rendered: dict[str, list[Rendered]]) -> str:
+    (host,) = {r.host for r in gclb.routes(rendered["default"]) if r.ingress == "gridcloud-jupyter"}
+    return host
+
+
 @pytest.mark.parametrize("name", GCP)
 def test_every_path_reaches_pods_that_have_an_explicit_health_check(
     name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
@@ -45,10 +50,13 @@ def test_every_path_reaches_pods_that_have_an_explicit_health_check(
     found = gclb.routes(rendered[name])
     hosts = _hosts(plans[name])
     assert {r.host for r in found} == set(hosts.values())
+    objects = gclb.manifests(rendered[name])
     for entry in found:
         assert entry.health.source != "default", entry
         assert entry.health.port == entry.target_port, entry
         assert entry.protocol == "HTTP"
+        # Dataplane V2 enforces the charts' NetworkPolicies: Google's ranges must get in
+        assert gclb.admitted(objects, entry) is None
 
 
 def test_the_routes_of_the_default_facility(
@@ -96,7 +104,8 @@ def test_websockets_live_longer_than_a_working_session(
 
 def test_the_model_sees_what_gke_ignores(rendered: dict[str, list[Rendered]]) -> None:
     """The model itself: a probe with a header besides Host is not used by GKE (the check
-    falls back to GET /), and a ClusterIP Service without NEGs is refused."""
+    falls back to GET /), a NetworkPolicy that admits only other pods shuts Google's
+    ranges out, and a ClusterIP Service without NEGs is refused."""
     objects = copy.deepcopy(gclb.manifests(rendered["default"]))
     server = next(
         o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "reana-server"
@@ -112,6 +121,19 @@ def test_the_model_sees_what_gke_ignores(rendered: dict[str, list[Rendered]]) ->
     service = next(
         o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == "reana-server"
     )
+    # a policy that admits only the hub's own pods shuts the load balancer out
+    proxy = gclb.matching(gclb.routes(rendered["default"]), _hub(rendered), "/")
+    assert gclb.admitted(objects, proxy) is None
+    policy = next(
+        o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "proxy"
+    )
+    policy["spec"]["ingress"] = [
+        {
+            "from": [{"podSelector": {"matchLabels": {"component": "hub"}}}],
+            "ports": [{"port": 8000}],
+        }
+    ]
+    assert "35.191.0.0/16 cannot reach port 8000" in (gclb.admitted(objects, proxy) or "")
     del service["metadata"]["annotations"]["cloud.google.com/neg"]
     with pytest.raises(gclb.UnroutableError, match="without NEGs"):
         gclb.route(objects, ingress, rule["host"], rule["http"]["paths"][0])
