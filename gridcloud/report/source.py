@@ -356,11 +356,13 @@ _OTHER_COLUMNS = {
 }
 
 
-def _json_view(con: duckdb.DuckDBPyConnection, zipped: bool) -> str:
+def _json_view(con: duckdb.DuckDBPyConnection, zipped: bool, sample: int) -> str:
+    """``sample``: the (0-based) file whose keys are checked, the first that is not empty
+    (a split export may hold empty files)."""
     compression = "'gzip'" if zipped else "'none'"
     sniffed = _columns(
         con,
-        f"read_json(getvariable('files')[1], format = 'newline_delimited', "
+        f"read_json(getvariable('files')[{int(sample) + 1}], format = 'newline_delimited', "
         f"compression = {compression}, sample_size = 1000)",
     )
     names = {n for n, _ in sniffed}
@@ -514,7 +516,8 @@ def _export_view(files: list[Path]) -> Iterator[duckdb.DuckDBPyConnection]:
         con = _connect(scratch, readable)
         try:
             if kind == "json":
-                view = _json_view(con, zipped)
+                sample = next((i for i, p in enumerate(readable) if _head(p)[0].strip()), 0)
+                view = _json_view(con, zipped, sample)
             elif kind == "parquet":
                 view = _parquet_view(con)
             else:

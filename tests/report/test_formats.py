@@ -141,7 +141,11 @@ def test_every_export_layout_gives_the_same_figures(
         assert shards[0].read_bytes()[:2] == b"\x1f\x8b"
         args = ["--export", str(place / "export-*.json")]
     elif layout == "split-folder":
-        exports.bq_jsonl(lines, place, files=2)
+        # the first file empty (as a split export may hold): its keys cannot be checked
+        for shard in sorted(exports.bq_jsonl(lines, place, files=2), reverse=True):
+            number = int(shard.name[7:19])
+            shard.rename(place / f"export-{number + 1:012d}.json")
+        (place / "export-000000000000.json").write_text("")
         args = ["--export", str(place)]
     elif layout == "split-each":
         shards = exports.bq_jsonl(lines, place, files=2)
