@@ -78,12 +78,13 @@ def gate(plan: Plan, *, lift: bool) -> bool:
 def status(outputs: dict[str, object]) -> dict[str, object] | None:
     """For ``status``: whether a cap is in force, from a stack whose outputs name an enforcer;
     None for a stack without one."""
-    if "enforcerFunction" not in outputs:
+    from gridcloud.plan.outputs import StackOutputs
+
+    facts = StackOutputs.read(outputs)
+    if facts.enforcer_function is None:
         return None
     cluster = Cluster(
-        str(outputs.get("project")),
-        str(outputs.get("clusterLocation")),
-        str(outputs.get("clusterName")),
+        str(facts.project), str(facts.cluster_location), str(facts.cluster_name or facts.facility)
     )
     try:
         period = read_cap(cluster)

@@ -49,18 +49,19 @@ class Facility:
     def from_outputs(cls, outputs: dict[str, Any]) -> Facility | None:
         """None for a stack that is not a GCP facility (on-prem: nothing billed to find)."""
         from gridcloud.plan.expand import FACILITY_LABEL
+        from gridcloud.plan.outputs import StackOutputs
 
-        if outputs.get("target") != "gcp" or "project" not in outputs:
+        facts = StackOutputs.read(outputs)
+        if facts.target != "gcp" or facts.project is None or facts.facility is None:
             return None
-        labels = dict(outputs.get("labels") or {})
-        name = str(outputs["facility"])
+        name = facts.facility
         return cls(
-            project=str(outputs["project"]),
-            region=str(outputs["region"]),
+            project=facts.project,
+            region=str(facts.region),
             name=name,
-            cluster=str(outputs.get("clusterName") or name),
-            label=(FACILITY_LABEL, labels.get(FACILITY_LABEL, name)),
-            namespaces=tuple(outputs.get("namespaces") or ()),
+            cluster=facts.cluster_name or name,
+            label=(FACILITY_LABEL, (facts.labels or {}).get(FACILITY_LABEL, name)),
+            namespaces=facts.namespaces or (),
         )
 
 

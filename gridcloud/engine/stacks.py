@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from gridcloud.plan import Plan
     from gridcloud.plan.model import Deployed
+    from gridcloud.plan.outputs import StackOutputs
 
 PROJECT = "gridcloud"
 
@@ -108,8 +109,10 @@ def translate(exc: BaseException, ref: StackRef, tracker: Tracker | None = None)
     """The gridcloud error that answers an Automation API failure."""
     from pulumi import automation as auto
 
+    from gridcloud.check.local import INSTALL_HINT
+
     if isinstance(exc, FileNotFoundError):
-        return EngineMissingError("the Pulumi CLI is not installed", hint=preflight.INSTALL_HINT)
+        return EngineMissingError("the Pulumi CLI is not installed", hint=INSTALL_HINT)
     if isinstance(exc, auto.errors.InvalidVersionError):
         return EngineMissingError(
             f"the Pulumi CLI cannot be used: {exc}", hint="update it: `pulumi self-update`"
@@ -187,8 +190,15 @@ class StackState:
     resources: list[dict[str, Any]]
 
     @property
+    def facts(self) -> StackOutputs:
+        """The outputs, read through their declaration (:mod:`gridcloud.plan.outputs`)."""
+        from gridcloud.plan.outputs import StackOutputs
+
+        return StackOutputs.read(self.outputs)
+
+    @property
     def on_gcp(self) -> bool:
-        return self.outputs.get("target", "gcp") == "gcp" and any(
+        return self.facts.target in ("gcp", None) and any(
             str(r.get("type", "")).startswith("gcp:") for r in self.resources
         )
 
@@ -203,12 +213,7 @@ class StackState:
 
     def deployed(self) -> Deployed | None:
         """The ranges and max pods the next Plan must keep (None before the first up)."""
-        from gridcloud.plan.model import Deployed
-
-        network = self.outputs.get("network")
-        if not isinstance(network, dict):
-            return None
-        return Deployed.model_validate(network)
+        return self.facts.network
 
 
 def read_state(ref: StackRef) -> StackState | None:

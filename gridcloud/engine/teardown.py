@@ -52,7 +52,7 @@ def destroy(
     state = stacks.require_state(ref)
     protected = state.protected_cluster()
     if protected is not None:
-        location = state.outputs.get("clusterLocation", "LOCATION")
+        location = state.facts.cluster_location or "LOCATION"
         raise InputError(
             f"cluster {protected} has deletion protection on; GKE would refuse to delete it",
             hint="set cluster.deletionProtection: false in the profile and run `gridcloud up`; "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
+from gridcloud.plan.outputs import StackOutputs
 from gridcloud.program.addresses import Addresses
 from gridcloud.program.budget import Budget
 from gridcloud.program.cluster import Cluster
@@ -30,42 +31,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Facility:
-    """What ``build`` made: the provider services use, and the stack outputs."""
+    """What ``build`` made: the provider services use, and the stack outputs (by key, each
+    declared in :class:`gridcloud.plan.outputs.StackOutputs`)."""
 
     provider: k8s.Provider
     outputs: dict[str, object] = field(default_factory=dict)
-
-
-def _identity(plan: Plan) -> dict[str, object]:
-    """Outputs that let the engine work from the stack alone (destroy, status, refresh, and
-    the leftover listing after a destroy), and keep what a second ``up`` must not change."""
-    from gridcloud import __version__
-
-    outputs: dict[str, object] = {
-        "facility": plan.name,
-        "target": plan.target.provider,
-        "gridcloudVersion": __version__,
-        "planFingerprint": plan.fingerprint,
-    }
-    if plan.target.provider == "gcp":
-        assert plan.cluster is not None
-        assert plan.network is not None
-        outputs |= {
-            "project": plan.target.project,
-            "region": plan.target.region,
-            "clusterLocation": plan.cluster.location,
-            "labels": dict(plan.cluster.resource_labels),
-            "network": {
-                "maxPodsPerNode": plan.network.max_pods_per_node,
-                "subnetRange": plan.network.subnet_range,
-                "podRange": plan.network.pod_range,
-                "serviceRange": plan.network.service_range,
-            },
-        }
-    else:
-        outputs |= {"kubeconfigPath": plan.target.kubeconfig, "context": plan.target.context}
-    outputs["namespaces"] = list(plan.services.namespaces)
-    return outputs
 
 
 def build(plan: Plan) -> Facility:
@@ -76,7 +46,9 @@ def build(plan: Plan) -> Facility:
         services = Services("services", plan, provider=provider, api_server=server, ca_data=ca)
         return Facility(
             provider=provider,
-            outputs={**_identity(plan), **services.outputs},
+            outputs=StackOutputs.written(
+                {**StackOutputs.of_plan(plan).exported(), **services.outputs}
+            ),
         )
 
     network = Network("network", plan)
@@ -111,11 +83,12 @@ def build(plan: Plan) -> Facility:
     budget_outputs: dict[str, object] = {}
     if plan.budget is not None and plan.budget.topic is not None:
         budget = Budget("budget", plan, cluster=cluster.cluster)
-        budget_outputs = {
-            "budget": budget.budget.name,
-            "budgetTopic": budget.topic.id,
-            **{k: v for k, v in budget.outputs.items() if k.startswith("enforcer")},
-        }
+        budget_outputs = {"budget": budget.budget.name, "budget_topic": budget.topic.id}
+        if budget.function is not None and budget.account is not None:  # a hard cap
+            budget_outputs |= {
+                "enforcer_function": budget.function.name,
+                "enforcer_account": budget.account.email,
+            }
     services = Services(
         "services",
         plan,
@@ -127,18 +100,20 @@ def build(plan: Plan) -> Facility:
     )
     return Facility(
         provider=provider,
-        outputs={
-            **_identity(plan),
-            **services.outputs,
-            "clusterName": cluster.cluster.name,
-            "clusterEndpoint": cluster.cluster.endpoint,
-            "kubeconfig": kubeconfig,
-            "pools": [p.pool.name for p in pools],
-            "nodeServiceAccount": identity.account.email,
-            # point each hostname's DNS A record here
-            "addresses": {host: a.address for host, a in addresses.addresses.items()},
-            **budget_outputs,
-        },
+        outputs=StackOutputs.written(
+            {
+                **StackOutputs.of_plan(plan).exported(),
+                **services.outputs,
+                "cluster_name": cluster.cluster.name,
+                "cluster_endpoint": cluster.cluster.endpoint,
+                "kubeconfig": kubeconfig,
+                "pools": [p.pool.name for p in pools],
+                "node_service_account": identity.account.email,
+                # point each hostname's DNS A record here
+                "addresses": {host: a.address for host, a in addresses.addresses.items()},
+                **budget_outputs,
+            }
+        ),
     )
 
 

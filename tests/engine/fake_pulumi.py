@@ -12,8 +12,8 @@ are exercised against this script instead. It answers the calls the Automation A
 - ``missing``: the stack does not exist (``stack select`` fails as the real CLI does).
 
 The stack's state stands for the default profile's facility after a first ``up``: its outputs
-(the program's, see gridcloud/program/facility.py) and a GKE cluster whose deletion
-protection is ``$FAKE_PULUMI_PROTECTED`` (``true`` unless set to ``false``).
+(built with gridcloud/plan/outputs.py, which the program writes through) and a GKE cluster
+whose deletion protection is ``$FAKE_PULUMI_PROTECTED`` (``true`` unless set to ``false``).
 
 The stack's secret outputs (the cluster's kubeconfig, the grid submitter's kubeconfig with its
 token, REANA's administrator token) are ``[secret]`` unless ``--show-secrets`` is given, as
@@ -32,25 +32,34 @@ import sys
 import time
 from pathlib import Path
 
+from gridcloud.plan.model import Deployed
+from gridcloud.plan.outputs import StackOutputs
+
 CONFLICT = "error: [409] Conflict: Another update is currently in progress."
 URN = "urn:pulumi:atlas-gcp::gridcloud::gridcloud:cluster:Cluster$gcp:container/cluster:Cluster::"
 NOT_FOUND = "error: no stack named 'atlas-gcp' found"
-OUTPUTS = {
-    "facility": "atlas-gcp",
-    "target": "gcp",
-    "project": "atlas-analysis-facility",
-    "region": "us-central1",
-    "clusterName": "atlas-gcp",
-    "clusterLocation": "us-central1-a",
-    "labels": {"managed-by": "gridcloud", "gridcloud-facility": "atlas-gcp"},
-    "namespaces": ["cvmfs", "grid", "jupyter", "reana"],
-    "network": {
-        "maxPodsPerNode": 110,
-        "subnetRange": "10.8.0.0/21",
-        "podRange": "10.0.0.0/13",
-        "serviceRange": "10.8.16.0/20",
-    },
-}
+#: The stack's outputs, declared by gridcloud/plan/outputs.py as the program writes them.
+FACTS = StackOutputs(
+    facility="atlas-gcp",
+    target="gcp",
+    project="atlas-analysis-facility",
+    region="us-central1",
+    cluster_name="atlas-gcp",
+    cluster_location="us-central1-a",
+    labels={"managed-by": "gridcloud", "gridcloud-facility": "atlas-gcp"},
+    namespaces=("cvmfs", "grid", "jupyter", "reana"),
+    network=Deployed(
+        max_pods_per_node=110,
+        subnet_range="10.8.0.0/21",
+        pod_range="10.0.0.0/13",
+        service_range="10.8.16.0/20",
+    ),
+    kubeconfig="apiVersion: v1",
+    grid_site_kubeconfig="apiVersion: v1",
+    reana_admin_token="token",
+)
+OUTPUTS = {k: v for k, v in FACTS.exported().items() if k not in StackOutputs.secret_keys()}
+SECRETS = {k: v for k, v in FACTS.exported().items() if k in StackOutputs.secret_keys()}
 
 
 def events(path: str, mode: str) -> None:
@@ -141,12 +150,7 @@ def main(args: list[str]) -> int:
         return 0
     if args[:2] == ["stack", "output"]:
         # the real CLI masks secrets unless --show-secrets is given
-        secrets = {
-            "kubeconfig": "apiVersion: v1",
-            "gridSiteKubeconfig": "apiVersion: v1",
-            "reanaAdminToken": "token",
-            **json.loads(os.environ.get("FAKE_PULUMI_SECRETS", "{}")),
-        }
+        secrets = {**SECRETS, **json.loads(os.environ.get("FAKE_PULUMI_SECRETS", "{}"))}
         if "--show-secrets" not in args:
             secrets = dict.fromkeys(secrets, "[secret]")
         extra = json.loads(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))

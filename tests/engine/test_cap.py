@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from gridcloud.cli.app import create_cli
 from gridcloud.engine.cap import read_cap as real_read_cap
 from gridcloud.errors import ExitCode
+from gridcloud.plan.outputs import StackOutputs
 from tests.conftest import TOKEN_ANSWER, TOKEN_URL, require, write_adc
 from tests.engine.conftest import FakePulumi
 
@@ -131,9 +132,7 @@ def test_status_shows_the_cap(
 ) -> None:
     monkeypatch.setenv(
         "FAKE_PULUMI_OUTPUTS",
-        json.dumps(
-            {"enforcerFunction": "atlas-gcp-budget-cap", "clusterLocation": "us-central1-a"}
-        ),
+        json.dumps(StackOutputs(enforcer_function="atlas-gcp-budget-cap").exported()),
     )
     gke["labels"] = {"gridcloud-cap": "2026-11"}
     result = _run("status")

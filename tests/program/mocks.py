@@ -136,6 +136,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["spec"] = {**args.inputs.get("spec", {}), "clusterIP": "10.8.0.42"}
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = "generated-" + args.name
+        if args.typ == "gcp:compute/globalAddress:GlobalAddress":
+            # what Google reserves (TEST-NET-3, one per address)
+            outputs["address"] = f"203.0.113.{100 + len(self.resources)}"
         if args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"
         outputs.setdefault("name", args.name)
