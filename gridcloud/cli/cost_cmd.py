@@ -173,8 +173,9 @@ def report(
     if lenient:
         fetched.notes.insert(0, lenient)
     result = assemble(scope, fetched, source=where, now=datetime.now(UTC), as_of=cutoff)
-    for warning in result.warnings:
-        err.print(f"Warning: {warning}")
+    if json:  # the terminal report shows them in its summary
+        for warning in result.warnings:
+            err.print(f"Warning: {warning}")
     if html is not None:
         try:
             html.write_text(render.html_page(result), encoding="utf-8")

@@ -166,6 +166,13 @@ def _gaps(hours: list[datetime]) -> list[Gap]:
     return gaps
 
 
+def _span(length: timedelta) -> str:
+    days, hours = length.days, length.seconds // 3600
+    parts = [f"{days} day{'s' * (days != 1)}"] if days else []
+    parts += [f"{hours} hour{'s' * (hours != 1)}"] if hours else []
+    return " ".join(parts) or "less than an hour"
+
+
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -247,8 +254,7 @@ def _coverage(hours: list[datetime], month: date, *, now: datetime, from_data: b
     if from_data and expected - data_until > STALE:
         late = expected - data_until
         warnings.append(
-            f"the data ends at {_when(data_until)}, {late.days} days "
-            f"{late.seconds // 3600} hours before "
+            f"the data ends at {_when(data_until)}, {_span(late)} before "
             f"{'the month ends' if expected == end else 'now'}: a stale export, or files "
             "missing; the figures run to then, and the forecast from then"
         )

@@ -54,8 +54,10 @@ def test_days_burn_and_forecast_run_to_the_data_end(lines: list[Line], tmp_path:
     assert got["burnPerDay"] == cents(burn)
     assert got["forecast"] == cents(net + burn * 3)
     assert got["verdict"] == ("over" if net + burn * 3 > 25000 else "within")
-    # the report is run after the month: the data stops 4 days short of its end
-    assert "the data ends at 2026-11-28 00:00 UTC" in warnings
+    # the report is run after the month: the data stops 3 days short of its end
+    assert "the data ends at 2026-11-28 00:00 UTC, 3 days before the month ends" in " ".join(
+        warnings.split()
+    )
     assert any("stale export" in w for w in got["warnings"])
     assert len(got["byDay"]) == 27
     assert got["byDay"][-1]["cumulative"] == cents(net)

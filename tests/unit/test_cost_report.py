@@ -257,6 +257,6 @@ def test_the_accounts_currency_is_carried_through(tmp_path: Path) -> None:
         lines, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     )
     assert f"net €{Decimal(cents(want['net'])):,}" in shown.stdout
-    assert "the budget (25,000 USD) is in USD, the export in EUR" in shown.stderr
+    assert "the budget (25,000 USD) is in USD, the export in EUR" in " ".join(shown.stdout.split())
     got = json.loads(invoke("--month", "2026-10", "--export", str(path), "--json").stdout)
     assert (got["currency"], got["verdict"], got["budget"]) == ("EUR", None, None)
