@@ -41,9 +41,15 @@ def _planned(plan: Plan, release: str) -> dict[str, str]:
 
 
 def notebook_pods(jupyterhub: Rendered) -> dict[str, dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="gridcloud-spawn-") as tmp:
+    # the hub's configuration reads its provider's discovery document when it loads: the
+    # fake provider stands in for the profile's issuer, which cannot be reached from here
+    with (
+        tempfile.TemporaryDirectory(prefix="gridcloud-spawn-") as tmp,
+        local.FakeOidc("sub", "groups") as provider,
+    ):
         hub_dir = Path(tmp) / "hub"
         secrets = local.lay_out_hub(jupyterhub, hub_dir)
+        local.point_login_at(hub_dir, provider)
         env = local.python_env(
             **local.container_env(jupyterhub, "Deployment", "hub", secrets),
             HUB_SERVICE_PORT="8081",
