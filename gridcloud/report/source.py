@@ -256,19 +256,31 @@ def file_format(path: Path) -> tuple[str, bool]:
 
 
 def shard_notes(files: list[Path]) -> list[str]:
-    """bq's split export is numbered from 000000000000 on: a missing number is a lost file."""
-    series: dict[tuple[str, str], set[int]] = {}
+    """bq's split export is numbered from 000000000000 on: a missing number is a lost file,
+    and a numbered file beside the given ones but not given is one left out."""
+    series: dict[tuple[Path, str, str], set[int]] = {}
     for path in files:
         found = _SHARD.match(path.name)
         if found:
-            series.setdefault((found[1], found[3]), set()).add(int(found[2]))
+            series.setdefault((path.parent, found[1], found[3]), set()).add(int(found[2]))
     notes = []
-    for (prefix, suffix), numbers in series.items():
+    for (folder, prefix, suffix), numbers in series.items():
         missing = sorted(set(range(max(numbers) + 1)) - numbers)
         if missing:
             names = ", ".join(f"{prefix}{n:012d}{suffix}" for n in missing[:3])
             more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
             notes.append(f"files of the split export are missing: {names}{more}")
+        beside = sorted(
+            p.name
+            for p in folder.glob(f"{glob.escape(prefix)}{'[0-9]' * 12}{glob.escape(suffix)}")
+            if int(p.name[len(prefix) : len(prefix) + 12]) not in numbers
+        )
+        if beside:
+            more = f" and {len(beside) - 3} more" if len(beside) > 3 else ""
+            notes.append(
+                f"files of the same split export lie beside the given ones but were not "
+                f"given: {', '.join(beside[:3])}{more} (give the folder or a quoted glob)"
+            )
     return notes
 
 

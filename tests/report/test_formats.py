@@ -253,3 +253,23 @@ def test_a_missing_file_of_a_split_export_is_warned(folder: Path, lines: list[Li
     assert result.exit_code == 0, result.output
     shown = " ".join(result.stdout.split())
     assert "warning files of the split export are missing: export-000000000001.json" in shown
+
+
+def test_one_file_of_a_split_export_given_alone_is_warned(folder: Path, lines: list[Line]) -> None:
+    """Issue 19: one file of two gives silently low figures. Given alone, the other file
+    beside it is named."""
+    place = folder / "one-of-two"
+    first, _ = exports.bq_jsonl(lines, place, files=2)
+    got, warnings = _json_and_stderr("--export", str(first))
+    shown = " ".join(warnings.split())
+    assert "lie beside the given ones but were not given: export-000000000001.json" in shown
+    assert any("export-000000000001.json" in w for w in got["warnings"])
+
+
+def _json_and_stderr(*args: str) -> tuple[dict[str, Any], str]:
+    result = CliRunner().invoke(
+        create_cli(),
+        ["cost", "report", str(PROFILES / "default.yaml"), "--month", "2026-10", "--json", *args],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), result.stderr
