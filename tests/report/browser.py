@@ -48,8 +48,15 @@ class Browser:
             os.dup2(to_child_r, 3)
             os.dup2(from_child_w, 4)
 
+        # its crash reports and dconf cache go to the profile folder too, not to $HOME
+        home = {
+            "HOME": self.profile,
+            "XDG_CONFIG_HOME": f"{self.profile}/config",
+            "XDG_CACHE_HOME": f"{self.profile}/cache",
+        }
         self.process = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            [binary, *FLAGS, f"--user-data-dir={self.profile}/data", "about:blank"],
+            env={**os.environ, **home},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
