@@ -260,3 +260,24 @@ def test_the_accounts_currency_is_carried_through(tmp_path: Path) -> None:
     assert "the budget (25,000 USD) is in USD, the export in EUR" in " ".join(shown.stdout.split())
     got = json.loads(invoke("--month", "2026-10", "--export", str(path), "--json").stdout)
     assert (got["currency"], got["verdict"], got["budget"]) == ("EUR", None, None)
+
+
+def test_the_connection_reads_only_the_export(tmp_path: Path) -> None:
+    """The second wall behind the quoting: once the export is open, the DuckDB connection
+    may neither write a file nor read another, nor lift that."""
+    import duckdb
+
+    from gridcloud.report.source import _export_view
+
+    [path] = exports.bq_jsonl(_day(hours=2), tmp_path)
+    target = tmp_path / "x.txt"
+    with _export_view([path]) as con:
+        assert con.execute("SELECT count(*) FROM export").fetchone() == (len(_day(hours=2)),)
+        for sql in (
+            f"COPY (SELECT 42) TO '{target}'",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(duckdb.Error):
+                con.execute(sql)
+    assert not target.exists()
