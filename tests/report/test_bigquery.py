@@ -180,3 +180,18 @@ def test_missing_credentials_are_named_first(monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 2
     assert "no Google credentials" in result.stderr
     assert "gcloud auth application-default login" in result.stderr
+
+
+def test_sizes_for_max_bytes() -> None:
+    from gridcloud.errors import InputError
+    from gridcloud.report.source import human_bytes, parse_bytes
+
+    assert parse_bytes("20GB") == 20 * 10**9
+    assert parse_bytes("500 MB") == 500 * 10**6
+    assert parse_bytes("1TiB") == 2**40
+    assert parse_bytes("1.5GB") == 1_500_000_000
+    assert parse_bytes("123") == 123
+    for bad in ("lots", "-1GB", "0", "1PB"):
+        with pytest.raises(InputError):
+            parse_bytes(bad)
+    assert human_bytes(2_410_000_000) == "2.41 GB"
