@@ -19,7 +19,8 @@ import yaml
 from typer.testing import CliRunner
 
 from gridcloud.cli import create_cli
-from tests.conftest import require, shared_dir
+from tests.charts import charts_dir
+from tests.conftest import require
 from tests.unit.test_oidc import _Served, start_hub_config
 
 HERE = Path(__file__).parent
@@ -255,7 +256,7 @@ def test_the_policy(path: Path) -> None:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     require("helm_python")
-    charts = shared_dir() / "charts"
+    charts = charts_dir()
     out = tmp_path_factory.mktemp("corpus-render")
     folders = {}
     for path in VALID:

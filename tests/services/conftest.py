@@ -12,7 +12,8 @@ from gridcloud.catalog import Catalog
 from gridcloud.plan import Plan, expand
 from gridcloud.profile import parse_profile
 from gridcloud.render import Rendered, render_plan
-from tests.conftest import SHIPPED, default_data, require, shared_dir
+from tests.charts import charts_dir
+from tests.conftest import SHIPPED, default_data, require
 
 require("helm_python")
 
@@ -35,7 +36,7 @@ VARIANTS: dict[str, Variant] = {"regional": _regional, "europe-west4": _europe}
 
 
 def charts() -> Path:
-    return shared_dir() / "charts"
+    return charts_dir()
 
 
 @pytest.fixture(scope="session")
