@@ -1,8 +1,11 @@
 """Entry point for plain ``pulumi up`` (Pulumi.yaml: ``main: stacks/``).
 
 Reads the profile path from the stack config key ``gridcloud:profile`` (relative to the
-project's root), runs the same analysis and budget gate as ``gridcloud up``, and the same
-``build``. Set ``gridcloud:allowOverBudget: "true"`` to deploy past the gate.
+project's root) and deploys through the same use case as ``gridcloud up``
+(:func:`gridcloud.deploy.prepare`: the policy with ``gridcloud:strict``, the budget gate, the
+variables the profile reads, the cap gate), then the same ``build``. The options are stack
+config: ``gridcloud:allowOverBudget``, ``gridcloud:strict`` (``"true"``). What plain Pulumi
+cannot do (keep the deployed ranges, lift the cap) is in docs/deploy.md, "Plain Pulumi".
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ from pathlib import Path
 
 import pulumi
 
-from gridcloud.cost.budget import enforce
-from gridcloud.facility import analyse
+from gridcloud.deploy import InsideUpdate, Options, prepare
 from gridcloud.program import build, export
 
 ROOT = Path(__file__).resolve().parent.parent
 
 config = pulumi.Config("gridcloud")
 profile = Path(config.require("profile"))
-result = analyse(profile if profile.is_absolute() else ROOT / profile)
-enforce(result.verdict, allow_over_budget=config.get_bool("allowOverBudget") or False)
-export(build(result.plan))
+prepared = prepare(
+    profile if profile.is_absolute() else ROOT / profile,
+    Options(
+        allow_over_budget=config.get_bool("allowOverBudget") or False,
+        strict=config.get_bool("strict") or False,
+    ),
+    lambda _plan: InsideUpdate(),
+)
+export(build(prepared.analysis.plan))

@@ -1,10 +1,11 @@
 """``gridcloud preview | up | destroy | refresh | status | stacks``: the engine's commands.
 
-``preview`` and ``up`` analyse the profile (the same Plan, cost and budget verdict as
-``gridcloud plan``, keeping what the deployed stack fixes), run preflight checks, and drive the
-stack through the Automation API with live progress. ``destroy``, ``refresh``, ``status`` and
-``stacks`` need only the stack: its name (``--stack``, else the profile's ``name``), the
-backend and the secrets provider; they never validate a profile.
+``preview`` and ``up`` go through the deploy use case (:func:`gridcloud.deploy.prepare`, which
+plain ``pulumi up`` shares: the analysis, the gates, the preflight checks, the deployed ranges,
+the cap gate) and drive the stack through the Automation API with live progress.
+``destroy``, ``refresh``, ``status`` and ``stacks`` need only the stack: its name
+(``--stack``, else the profile's ``name``), the backend and the secrets provider; they never
+validate a profile.
 """
 
 from __future__ import annotations
@@ -113,39 +114,30 @@ def _operate(
     strict: bool = False,
     lift_cap: bool = False,
 ) -> None:
+    from gridcloud.deploy import Options, prepare
     from gridcloud.engine import stacks
-    from gridcloud.facility import analyse, resolve_profile
+    from gridcloud.facility import resolve_profile
 
-    path = resolve_profile(profile)
-    result = analyse(path)
-    ref = _ref(stack, result.plan.name, backend, secrets_provider)
-    if operation == "up":
-        from gridcloud.cost.budget import enforce
-        from gridcloud.policy import enforce_strict
+    def stack_for(plan: Any) -> stacks.EngineStack:
+        ref = _ref(stack, plan.name, backend, secrets_provider)
+        # refused up front when nobody can answer, before the stack is touched
+        return stacks.EngineStack(ref, confirm=_confirmer(operation, ref.name, yes=yes))
 
-        if strict:
-            enforce_strict(result.findings)
-
-        enforce(result.verdict, allow_over_budget=allow_over_budget)
-    confirm = _confirmer(operation, ref.name, yes=yes)
-    # everything the engine needs is checked before the stack is touched, even to read it
-    stacks.check_ready(result.plan, ref, needs_cloud=True)
-    state = stacks.read_state(ref)
-    deployed = state.deployed() if state is not None else None
-    if deployed is not None:
-        result = analyse(path, deployed)  # keep the ranges and max pods the stack has
-    refresh = False
-    if operation == "up":
-        from gridcloud.engine import cap
-
-        refresh = cap.gate(result.plan, lift=lift_cap)
+    prepared = prepare(
+        resolve_profile(profile),
+        Options(allow_over_budget=allow_over_budget, strict=strict, lift_cap=lift_cap),
+        stack_for,
+        operation="up" if operation == "up" else "preview",
+    )
+    target = prepared.stack
+    assert isinstance(target, stacks.EngineStack)
     outcome = stacks.run(
         operation,  # type: ignore[arg-type]
-        result.plan,
-        ref,
+        prepared.analysis.plan,
+        target.ref,
         json_output=json_output,
-        confirm=confirm,
-        refresh=refresh,
+        confirm=target.confirm,
+        refresh=prepared.refresh,
     )
     _report(outcome, json_output)
 

@@ -182,6 +182,23 @@ def check_ready(plan: Plan | None, ref: StackRef, *, needs_cloud: bool) -> None:
 
 
 @dataclass(frozen=True)
+class EngineStack:
+    """A stack reached through the Automation API, as a deploy needs it
+    (:class:`gridcloud.deploy.Stack`)."""
+
+    ref: StackRef
+    confirm: Callable[[dict[str, int]], bool] | None = None
+    """Asked with the changes before ``up`` goes ahead (None: no question)."""
+
+    def ready(self, plan: Plan) -> None:
+        check_ready(plan, self.ref, needs_cloud=True)
+
+    def deployed(self) -> Deployed | None:
+        state = read_state(self.ref)
+        return state.deployed() if state is not None else None
+
+
+@dataclass(frozen=True)
 class StackState:
     """What a stack's state says, read without any profile: outputs (secrets included, never
     shown) and its resources."""

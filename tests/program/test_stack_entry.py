@@ -1,4 +1,6 @@
-"""Plain ``pulumi up`` runs stacks/__main__.py: the same build, from the stack config."""
+"""Plain ``pulumi up`` runs stacks/__main__.py: the same deploy use case and build as
+``gridcloud up``, from the stack config (tests/engine/test_entry_points.py runs both on the same
+profiles)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,20 @@ import pulumi
 import pytest
 import yaml
 
-from gridcloud.errors import BudgetError
+from gridcloud.engine import cap
+from gridcloud.errors import BudgetError, InputError, PolicyError
 from tests.conftest import ROOT
 from tests.program.mocks import RecordingMocks
 
 ENTRY = ROOT / "stacks" / "__main__.py"
+
+
+@pytest.fixture(autouse=True)
+def cap_in_force(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """What the cluster's cap label says (no GKE here): no cap, unless a test plants one."""
+    period: list[str | None] = [None]
+    monkeypatch.setattr(cap, "read_cap", lambda _cluster: period[0])
+    return period
 
 
 def run_entry(config: dict[str, str]) -> RecordingMocks:
@@ -53,3 +64,24 @@ def test_entry_applies_the_budget_gate(tmp_path: Any) -> None:
         run_entry({"gridcloud:profile": str(profile)})
     mocks = run_entry({"gridcloud:profile": str(profile), "gridcloud:allowOverBudget": "true"})
     assert any(r.type == "gcp:container/cluster:Cluster" for r in mocks.resources)
+
+
+def test_entry_applies_the_policy_with_strict() -> None:
+    """The small profile's GPU notebooks run on a spot pool and it waives nothing."""
+    profile = str(ROOT / "profiles" / "small.yaml")
+    with pytest.raises(PolicyError, match="interactive-on-spot"):
+        run_entry({"gridcloud:profile": profile, "gridcloud:strict": "true"})
+    mocks = run_entry({"gridcloud:profile": profile})
+    assert any(r.type == "gcp:container/cluster:Cluster" for r in mocks.resources)
+
+
+def test_entry_refuses_while_the_cap_is_in_force(cap_in_force: list[str | None]) -> None:
+    cap_in_force[0] = "2026-11"
+    with pytest.raises(BudgetError, match="cap is in force for 2026-11"):
+        run_entry(example_config())
+
+
+def test_entry_checks_the_variables_the_profile_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRIDCLOUD_OIDC_CLIENT_SECRET")
+    with pytest.raises(InputError, match="GRIDCLOUD_OIDC_CLIENT_SECRET"):
+        run_entry(example_config())
