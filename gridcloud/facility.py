@@ -1,7 +1,8 @@
 """The service behind ``validate``, ``plan``, ``cost`` and ``up``: a profile, analysed.
 
-One function, :func:`analyse`, loads a profile, expands it to the Plan, prices it, gives the
-budget verdict and the policy findings. Commands render its result; none repeats its steps.
+One function, :func:`analyse`, loads a profile, expands it to the Plan, prices it (once:
+:func:`planned`), gives the budget verdict and the policy findings. Commands render its
+result; none repeats its steps.
 """
 
 from __future__ import annotations
@@ -64,25 +65,40 @@ def resolve_profile(given: str | None) -> Path:
     raise InputError(f"no profile at {given}", hint=hint)
 
 
+def planned(
+    profile: Profile, catalog: Catalog, deployed: Deployed | None = None
+) -> tuple[Plan, Estimate]:
+    """The Plan of a validated profile, and its estimate: priced once, and the hard cap
+    (which acts on the pools' prices) added from that estimate. The estimate does not depend
+    on the cap, so it is the final Plan's."""
+    from gridcloud.cost.estimate import estimate
+    from gridcloud.plan import expand
+    from gridcloud.plan.cap import with_cap
+
+    plan = expand(profile, catalog, deployed)
+    priced = estimate(plan, catalog)
+    if profile.budget is not None:
+        prices = {pool.name: pool.node_hourly for pool in priced.pools}
+        plan = with_cap(plan, profile.budget, prices)
+    return plan, priced
+
+
 def analyse(path: Path, deployed: Deployed | None = None) -> Analysis:
     """Load, validate, expand and price the profile at ``path``; ``deployed`` is what the
     stack already has and a new Plan must keep (see :class:`gridcloud.plan.model.Deployed`)."""
     from gridcloud.catalog import load_catalog
     from gridcloud.catalog.model import with_prices
     from gridcloud.cost.budget import verdict
-    from gridcloud.cost.estimate import estimate
-    from gridcloud.plan import expand
-    from gridcloud.policy import evaluate
+    from gridcloud.policy import PROFILE_CHECKS, evaluate
     from gridcloud.profile import load_profile
     from gridcloud.profile.models import GcpTarget
 
     catalog = load_catalog()
-    profile = load_profile(path, catalog)
+    profile = load_profile(path, catalog, PROFILE_CHECKS)
     if profile.prices and isinstance(profile.target, GcpTarget):
         # prices the profile gives for its region, over the catalog's (docs/cost.md)
         catalog = with_prices(catalog, profile.target.region, profile.prices)
-    plan = expand(profile, catalog, deployed)
-    priced = estimate(plan, catalog)
+    plan, priced = planned(profile, catalog, deployed)
     return Analysis(
         path=path,
         profile=profile,

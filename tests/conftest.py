@@ -18,7 +18,9 @@ import pytest
 import yaml
 
 from gridcloud.catalog import Catalog, load_catalog
-from gridcloud.plan import Plan, expand
+from gridcloud.facility import planned
+from gridcloud.plan import Plan
+from gridcloud.policy import PROFILE_CHECKS
 from gridcloud.profile import Profile, parse_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +141,8 @@ def make_profile(catalog: Catalog) -> Callable[..., Profile]:
         data = default_data()
         if edit is not None:
             edit(data)
-        return parse_profile(yaml.safe_dump(data, sort_keys=False), "test.yaml", catalog)
+        text = yaml.safe_dump(data, sort_keys=False)
+        return parse_profile(text, "test.yaml", catalog, PROFILE_CHECKS)  # as analyse does
 
     return make
 
@@ -147,6 +150,6 @@ def make_profile(catalog: Catalog) -> Callable[..., Profile]:
 @pytest.fixture
 def make_plan(make_profile: Callable[..., Profile], catalog: Catalog) -> Callable[..., Plan]:
     def make(edit: Callable[[dict[str, Any]], None] | None = None) -> Plan:
-        return expand(make_profile(edit), catalog)
+        return planned(make_profile(edit), catalog)[0]  # priced, with its cap
 
     return make

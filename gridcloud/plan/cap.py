@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from gridcloud.plan.model import BudgetPlan, CapPlan, EnforcedPool
 
 if TYPE_CHECKING:
-    from gridcloud.catalog import Catalog
+    from collections.abc import Mapping
+    from decimal import Decimal
+
     from gridcloud.plan.model import Plan
     from gridcloud.profile.models import Budget
 
@@ -31,45 +33,58 @@ RUNTIME = "python312"
 TIMEOUT_SECONDS = 540
 
 
-def cloud_budget(plan: Plan, budget: Budget, catalog: Catalog, label: str) -> BudgetPlan:
-    """``plan.budget`` with the Cloud Billing budget and, with ``hardCap``, the enforcer."""
-    from gridcloud.cost.estimate import estimate
-
+def cloud_budget(plan: Plan, budget: Budget, label: str) -> BudgetPlan:
+    """``plan.budget`` with the Cloud Billing budget; its hard cap comes with the prices
+    (:func:`with_cap`)."""
     assert plan.budget is not None
     assert plan.target.provider == "gcp"
     if budget.billing_account is None:
         return plan.budget
-    cap = None
-    if budget.hard_cap:
-        prices = {p.name: p.node_hourly for p in estimate(plan, catalog).pools}
-        pools = []
-        for pool in plan.elastic_pools:
-            assert pool.autoscaling is not None
-            hourly = prices.get(pool.name)
-            if hourly is None:  # the budget gate refuses such a Plan before any deploy
-                continue
-            pools.append(
-                EnforcedPool(name=pool.name, node_hourly=hourly, autoscaling=pool.autoscaling)
-            )
-        cap = CapPlan(
-            amount=budget.monthly,
-            lag_hours=budget.billing_lag_hours,
-            restore_on_new_period=budget.restore_on_new_period,
-            label=CAP_LABEL,
-            pools=tuple(pools),
-            function=f"{plan.name}-budget-cap",
-            account=f"{plan.name}-cap",
-            role_id=f"gridcloud_cap_{plan.name.replace('-', '_')}",
-            permissions=ENFORCER_PERMISSIONS,
-            bucket=f"{plan.target.project}-{plan.name}-enforcer",
-            runtime=RUNTIME,
-            timeout_seconds=TIMEOUT_SECONDS,
-        )
     return plan.budget.model_copy(
         update={
             "display_name": f"gridcloud {plan.name}",
             "topic": f"{plan.name}-budget",
             "label_filter": {label: plan.name} if budget.scope == "label" else {},
-            "cap": cap,
         }
+    )
+
+
+def with_cap(plan: Plan, budget: Budget, node_hourly: Mapping[str, Decimal | None]) -> Plan:
+    """``plan`` with the hard cap its profile asks for (``budget.hardCap`` with a billing
+    account, on Google Cloud), once the Plan is priced: ``node_hourly`` is each pool's price of
+    a node-hour from the estimate (:func:`gridcloud.facility.planned` prices a Plan once, for
+    the estimate and for the cap)."""
+    if plan.budget is None or plan.budget.topic is None or not budget.hard_cap:
+        return plan
+    assert plan.target.provider == "gcp"
+    pools = []
+    for pool in plan.elastic_pools:
+        assert pool.autoscaling is not None
+        hourly = node_hourly.get(pool.name)
+        if hourly is None:  # the budget gate refuses such a Plan before any deploy
+            continue
+        pools.append(EnforcedPool(name=pool.name, node_hourly=hourly, autoscaling=pool.autoscaling))
+    cap = CapPlan(
+        amount=budget.monthly,
+        lag_hours=budget.billing_lag_hours,
+        restore_on_new_period=budget.restore_on_new_period,
+        label=CAP_LABEL,
+        pools=tuple(pools),
+        function=f"{plan.name}-budget-cap",
+        account=f"{plan.name}-cap",
+        role_id=f"gridcloud_cap_{plan.name.replace('-', '_')}",
+        permissions=ENFORCER_PERMISSIONS,
+        bucket=f"{plan.target.project}-{plan.name}-enforcer",
+        runtime=RUNTIME,
+        timeout_seconds=TIMEOUT_SECONDS,
+    )
+    return plan.model_copy(update={"budget": plan.budget.model_copy(update={"cap": cap})})
+
+
+def unpriced_cap(plan: Plan) -> bool:
+    """The Plan's profile asks for a hard cap that :func:`with_cap` has not added: a Plan
+    from :func:`gridcloud.plan.expand` alone, not one to deploy."""
+    budget = plan.budget
+    return (
+        budget is not None and budget.hard_cap and budget.topic is not None and budget.cap is None
     )

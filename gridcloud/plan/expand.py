@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from gridcloud import money
 from gridcloud.catalog import limits
-from gridcloud.cost import money
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.model import (
@@ -218,5 +218,6 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     )
     if profile.budget is None or plan.budget is None:
         return plan
-    budget = cloud_budget(plan, profile.budget, catalog, FACILITY_LABEL)
+    # the hard cap needs the Plan's prices: gridcloud.facility.planned adds it (plan/cap.py)
+    budget = cloud_budget(plan, profile.budget, FACILITY_LABEL)
     return plan.model_copy(update={"budget": budget})

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from gridcloud.policy.rules import Finding, enforce_strict, evaluate
+from gridcloud.policy.waivers import PROFILE_CHECKS
 
-__all__ = ["Finding", "enforce_strict", "evaluate"]
+__all__ = ["PROFILE_CHECKS", "Finding", "enforce_strict", "evaluate"]

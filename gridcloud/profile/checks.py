@@ -15,33 +15,12 @@ if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, MachineType
 
 
-def _check_waivers(profile: Profile) -> list[Problem]:
-    from gridcloud.policy.rules import RULE_IDS
-    from gridcloud.profile.loader import suggest
-
-    problems = []
-    seen: set[str] = set()
-    for i, waiver in enumerate(profile.policy.waivers):
-        if waiver.rule not in RULE_IDS:
-            problems.append(
-                Problem(
-                    ("policy", "waivers", i, "rule"),
-                    f"'{waiver.rule}' is not a policy rule (docs/policy.md lists them)",
-                    suggest(waiver.rule, RULE_IDS),
-                )
-            )
-        elif waiver.rule in seen:
-            problems.append(Problem(("policy", "waivers", i, "rule"), "waived more than once"))
-        seen.add(waiver.rule)
-    return problems
-
-
 def check_profile(profile: Profile, catalog: Catalog) -> list[Problem]:
     if isinstance(profile.target, GcpTarget):
         problems = _check_gcp(profile, profile.target, catalog)
     else:
         problems = _check_kubernetes(profile, profile.target)
-    return problems + _check_services(profile) + _check_waivers(profile)
+    return problems + _check_services(profile)
 
 
 def _check_services(profile: Profile) -> list[Problem]:

@@ -13,6 +13,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from gridcloud.profile.models import Profile
 from gridcloud.profile.versions import version_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from gridcloud.catalog import Catalog
@@ -253,8 +255,16 @@ def _shape_problem(text: str) -> str | None:
     return None
 
 
-def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Profile:
-    """Validate a profile given as YAML text; ``source`` names it in errors."""
+#: A check of a valid profile by a layer above (the policy's of the waivers), reported with
+#: the loader's own: file, line and field.
+ProfileCheck = Callable[[Profile], list[Problem]]
+
+
+def parse_profile(
+    text: str, source: str, catalog: Catalog | None = None, checks: Sequence[ProfileCheck] = ()
+) -> Profile:
+    """Validate a profile given as YAML text; ``source`` names it in errors; ``checks`` are
+    further checks of a profile that is valid here."""
     from gridcloud.catalog import load_catalog
     from gridcloud.profile.checks import check_profile
 
@@ -322,6 +332,8 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
         profile = None
     if profile is not None:
         problems += check_profile(profile, catalog or load_catalog())
+        for check in checks:
+            problems += check(profile)
     if problems or profile is None:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise ProfileError(
@@ -333,7 +345,9 @@ def parse_profile(text: str, source: str, catalog: Catalog | None = None) -> Pro
     return profile
 
 
-def load_profile(path: Path, catalog: Catalog | None = None) -> Profile:
+def load_profile(
+    path: Path, catalog: Catalog | None = None, checks: Sequence[ProfileCheck] = ()
+) -> Profile:
     """Read and validate the profile at ``path``."""
     try:
         if path.is_file() and path.stat().st_size > 4 * MAX_BYTES:
@@ -353,4 +367,4 @@ def load_profile(path: Path, catalog: Catalog | None = None) -> Profile:
             f"cannot read {path}: {exc}",
             hint="a profile is a UTF-8 text file of YAML",
         ) from exc
-    return parse_profile(text, str(path), catalog)
+    return parse_profile(text, str(path), catalog, checks)

@@ -40,6 +40,13 @@ class Facility:
 
 def build(plan: Plan) -> Facility:
     """Declare the facility's resources for ``plan``."""
+    from gridcloud.plan.cap import unpriced_cap
+
+    if unpriced_cap(plan):
+        raise ValueError(
+            "the Plan's hard cap is missing: it comes with the prices, from "
+            "gridcloud.facility.planned (or analyse), not from expand alone"
+        )
     if plan.target.provider != "gcp":
         provider = existing_provider("kubernetes", plan.target.kubeconfig, plan.target.context)
         server, ca = existing_cluster(plan.target.kubeconfig, plan.target.context)

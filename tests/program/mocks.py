@@ -9,6 +9,7 @@ the recorded resources: assertions read their inputs directly, never inside an `
 from __future__ import annotations
 
 import base64
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,8 +138,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = "generated-" + args.name
         if args.typ == "gcp:compute/globalAddress:GlobalAddress":
-            # what Google reserves (TEST-NET-3, one per address)
-            outputs["address"] = f"203.0.113.{100 + len(self.resources)}"
+            # what Google reserves (TEST-NET-3), the same for the same address on every run
+            outputs["address"] = f"203.0.113.{zlib.crc32(args.name.encode()) % 200 + 20}"
         if args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"
         outputs.setdefault("name", args.name)

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from gridcloud.catalog import Catalog
-from gridcloud.facility import analyse
-from gridcloud.plan import Plan, expand
+from gridcloud.facility import analyse, planned
+from gridcloud.plan import Plan
 from gridcloud.plan.model import Deployed
 from gridcloud.profile import Profile
 from tests.conftest import PROFILES, SHIPPED
@@ -91,7 +91,7 @@ def again(
     _, before = first
 
     def run(edit: Edit) -> tuple[Plan, dict[str, set[str]]]:
-        plan = expand(make_profile(edit), catalog, deployed_from(before))
+        plan = planned(make_profile(edit), catalog, deployed_from(before))[0]
         return plan, changes(before, render(plan))
 
     return run
@@ -236,7 +236,7 @@ def test_the_deployed_ranges_refuse_a_pool_they_cannot_hold(
         data["pools"][0]["maxCores"] = 168_000  # 2,100 nodes: past the /13's 2,048
 
     with pytest.raises(PlanError, match="holds 2,048") as caught:
-        expand(make_profile(edit), catalog, deployed_from(first[1]))
+        planned(make_profile(edit), catalog, deployed_from(first[1]))
     assert caught.value.hint is not None and "new facility" in caught.value.hint
 
 
@@ -249,7 +249,7 @@ def test_the_deployed_max_pods_cannot_change(
         data["network"]["maxPodsPerNode"] = 64
 
     with pytest.raises(PlanError, match="deployed cluster has 110"):
-        expand(make_profile(edit), catalog, deployed_from(first[1]))
+        planned(make_profile(edit), catalog, deployed_from(first[1]))
 
 
 # --- resource options -------------------------------------------------------------------

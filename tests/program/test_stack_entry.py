@@ -4,6 +4,7 @@ profiles)."""
 
 from __future__ import annotations
 
+import asyncio
 import runpy
 from typing import Any
 
@@ -28,6 +29,14 @@ def cap_in_force(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 def run_entry(config: dict[str, str]) -> RecordingMocks:
+    # Pulumi's mocks run on the thread's event loop; a test that ran asyncio.run before
+    # leaves none (tests/engine/test_entry_points.py runs this after other suites' tests)
+    try:
+        usable = not asyncio.get_event_loop().is_closed()
+    except RuntimeError:
+        usable = False
+    if not usable:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="gridcloud", stack="atlas-gcp", preview=False)
     pulumi.runtime.set_all_config(config)
