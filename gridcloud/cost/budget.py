@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from gridcloud.cost import money
-from gridcloud.cost.money import Amount, Hours
+from gridcloud import money
 from gridcloud.errors import BudgetError
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
+from gridcloud.money import Amount, Hours
 
 if TYPE_CHECKING:
     from gridcloud.cost.estimate import Estimate

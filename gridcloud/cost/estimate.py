@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Literal
 
 from gridcloud.catalog import limits
 from gridcloud.catalog.model import STALE_AFTER_DAYS
-from gridcloud.cost.money import Amount, Rate
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
+from gridcloud.money import Amount, Rate
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, PriceTable

@@ -1,12 +1,7 @@
-"""The base of every Plan model: frozen, strict, camelCase in JSON."""
+"""The base of every Plan model: :class:`gridcloud.frozen.Frozen`, under its older name."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from gridcloud.frozen import Frozen
 
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
-    )
+__all__ = ["Frozen"]
