@@ -266,10 +266,14 @@ def _stack_scope(stack: str, backend: str | None, profile: str | None) -> Any:
             f"no stack {stack} in that backend",
             hint="`gridcloud stacks` lists the stacks there (--backend for another backend)",
         )
-    try:
-        budget = budget_of(resolve_profile(profile))
-    except GridcloudError:
-        budget = None
+    # the budget only from a profile named with --stack: the default profile of a checkout
+    # is likely another facility's
+    budget = None
+    if profile is not None:
+        try:
+            budget = budget_of(resolve_profile(profile))
+        except GridcloudError:
+            budget = None
     return from_outputs(state.outputs, f"stack {stack}", budget)
 
 

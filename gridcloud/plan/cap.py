@@ -4,13 +4,13 @@ gridcloud/program/budget.py."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from gridcloud.plan.model import BudgetPlan, CapPlan, EnforcedPool
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from decimal import Decimal
 
     from gridcloud.plan.model import Plan
     from gridcloud.profile.models import Budget
@@ -58,11 +58,15 @@ def with_cap(plan: Plan, budget: Budget, node_hourly: Mapping[str, Decimal | Non
         return plan
     assert plan.target.provider == "gcp"
     pools = []
+    unpriced = []
     for pool in plan.elastic_pools:
         assert pool.autoscaling is not None
         hourly = node_hourly.get(pool.name)
-        if hourly is None:  # the budget gate refuses such a Plan before any deploy
-            continue
+        if hourly is None:
+            # capped all the same (--allow-over-budget deploys past an unknown verdict): only
+            # its share of the lag allowance is unknown, and counted as nothing
+            unpriced.append(pool.name)
+            hourly = Decimal(0)
         pools.append(EnforcedPool(name=pool.name, node_hourly=hourly, autoscaling=pool.autoscaling))
     cap = CapPlan(
         amount=budget.monthly,
@@ -78,7 +82,14 @@ def with_cap(plan: Plan, budget: Budget, node_hourly: Mapping[str, Decimal | Non
         runtime=RUNTIME,
         timeout_seconds=TIMEOUT_SECONDS,
     )
-    return plan.model_copy(update={"budget": plan.budget.model_copy(update={"cap": cap})})
+    warnings = plan.warnings + tuple(
+        f"pool {name}: no price, so the hard cap's lag allowance leaves it out (the cap still "
+        "scales it to zero); price it to have it counted"
+        for name in unpriced
+    )
+    return plan.model_copy(
+        update={"budget": plan.budget.model_copy(update={"cap": cap}), "warnings": warnings}
+    )
 
 
 def unpriced_cap(plan: Plan) -> bool:

@@ -130,6 +130,13 @@ def from_outputs(outputs: dict[str, Any], origin: str, budget: Scope | None = No
     name = facts.facility or "the facility"
     if facts.target != "gcp" or not facts.project:
         raise _not_gcp(name)
+    if budget is not None and budget.facility != name:
+        raise InputError(
+            f"the profile is facility {budget.facility}, the stack's is {name}: its budget is "
+            "not this facility's",
+            hint="give the profile of the facility the stack deployed, or no profile (then "
+            "the report has no budget to compare with)",
+        )
     services: dict[str, str] = {}
     for release in facts.releases or ():
         title = CHARTS.get(release.chart.rstrip("/").rsplit("/", 1)[-1])

@@ -323,8 +323,10 @@ def _columns(con: duckdb.DuckDBPyConnection, reader: str) -> list[tuple[str, str
 
 def _show(name: str) -> str:
     """A column name from a file, for an error message (escaped, cut)."""
-    shown = name.encode("unicode_escape").decode("ascii")
-    return repr(shown if len(shown) <= 80 else shown[:77] + "...")
+    from gridcloud.display import visible
+
+    shown = visible(name)
+    return "'" + (shown if len(shown) <= 80 else shown[:77] + "...") + "'"
 
 
 def _missing(kind: str, names: set[str], layout: str) -> InputError:
@@ -636,19 +638,16 @@ def _bq_parameters(bigquery: Any, values: dict[str, Any]) -> list[Any]:
 
 
 def _credentials_first() -> None:
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
+    """Google credentials, found as ``gridcloud check`` finds them (a folder or an unreadable
+    file named by GOOGLE_APPLICATION_CREDENTIALS included), before anything asks BigQuery."""
+    from gridcloud.check.google import credentials
 
-    from gridcloud.check.google import CLOUD_PLATFORM, first_line
-
-    try:
-        google.auth.default(scopes=[CLOUD_PLATFORM])
-    except DefaultCredentialsError as error:
+    found, result = credentials()
+    if found is None:
         raise InputError(
-            f"no Google credentials to query BigQuery with: {first_line(error)}",
-            hint="run `gcloud auth application-default login` (or set "
-            "GOOGLE_APPLICATION_CREDENTIALS); or download the export and use --export FILE",
-        ) from None
+            f"no Google credentials to query BigQuery with: {result.detail}",
+            hint=f"{result.fix}; or download the export and use --export FILE",
+        )
 
 
 def from_bigquery(

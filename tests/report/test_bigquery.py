@@ -182,6 +182,20 @@ def test_missing_credentials_are_named_first(monkeypatch: pytest.MonkeyPatch) ->
     assert "gcloud auth application-default login" in result.stderr
 
 
+def test_credentials_that_are_a_folder_are_named_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def never(*_: Any, **__: Any) -> Any:
+        raise AssertionError("no client without credentials")
+
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path))
+    monkeypatch.setattr(bigquery, "Client", never)
+    result = run("--month", "2026-10")
+    assert result.exit_code == 2, result.output
+    assert "the credentials file cannot be read" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_sizes_for_max_bytes() -> None:
     from gridcloud.errors import InputError
     from gridcloud.report.source import human_bytes, parse_bytes

@@ -3,6 +3,7 @@ one the hard cap's node prices come from; ``expand`` alone prices nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -47,3 +48,23 @@ def test_expand_alone_has_no_cap_and_the_program_refuses_it(
 
     with pytest.raises(ValueError, match="hard cap is missing"):
         build(bare)
+
+
+def test_a_pool_without_a_price_is_capped_all_the_same(make_profile: Any, catalog: Catalog) -> None:
+    """--allow-over-budget deploys past an unknown verdict: a pool the catalog cannot price
+    (here the gpu pool, its price left out) is still scaled to zero by the cap; only its
+    share of the lag allowance is missing, and the Plan says so."""
+    from gridcloud.plan.cap import with_cap
+
+    profile: Profile = make_profile()
+    assert profile.budget is not None
+    bare = expand(profile, catalog)
+    names = [p.name for p in bare.elastic_pools]
+    assert "gpu" in names
+    prices = {name: None if name == "gpu" else Decimal("1.25") for name in names}
+    capped = with_cap(bare, profile.budget, prices)
+    assert capped.budget is not None and capped.budget.cap is not None
+    pools = {p.name: p.node_hourly for p in capped.budget.cap.pools}
+    assert set(pools) == set(names)
+    assert pools["gpu"] == 0
+    assert any(w.startswith("pool gpu: no price") for w in capped.warnings)
