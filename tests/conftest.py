@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,16 +38,87 @@ def pytest_configure(config: pytest.Config) -> None:
         _remove_orphans()
         config.option.basetemp = tempfile.mkdtemp(prefix=f"gridcloud-tests-{os.getpid()}-")
         config.stash[_OWN_BASETEMP] = config.option.basetemp
+    run = Path(config.option.basetemp)
     # gridcloud's cache (validated values, pulled charts) in this run's directory, not the
-    # user's; inherited by the real processes the tests start
-    os.environ.setdefault("GRIDCLOUD_CACHE_DIR", str(Path(config.option.basetemp) / "cache"))
+    # user's (whatever they set); inherited by the real processes the tests start
+    os.environ["GRIDCLOUD_CACHE_DIR"] = str(run / "cache")
+    # what the real components write beside their work, kept out of the home directory:
+    # Helm's repository cache (a pull in a process the tests start: Helm, a Go library,
+    # reads the environment once, when the process starts), Dask's config files
+    # (dask-gateway copies its defaults into ~/.config/dask on import)
+    for variable in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
+        os.environ[variable] = str(run / "helm" / variable.lower())
+    os.environ["DASK_CONFIG"] = str(run / "dask")
+    config.stash[_HOME_BEFORE] = _home_entries()
     # the packaged catalog, whatever the user refreshed (their data dir) or points at: a
     # refreshed price would change the expected figures (tests/unit/test_isolation.py)
     os.environ.pop("GRIDCLOUD_CATALOG_DIR", None)
     os.environ["GRIDCLOUD_CATALOGS"] = str(Path(config.option.basetemp) / "catalogs")
 
 
+#: Where programs keep files in a home directory: what a test run must not add to.
+_HOME_PLACES = ("", ".config", ".cache", ".local/share")
+_HOME_BEFORE = pytest.StashKey[set[str]]()
+
+
+def _home_entries() -> set[str]:
+    home = Path.home()
+    found = set()
+    for place in _HOME_PLACES:
+        folder = home / place
+        if folder.is_dir():
+            found.update(str(entry.relative_to(home)) for entry in folder.iterdir())
+    return found
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run added nothing to the home directory (a new entry in ~, ~/.config, ~/.cache
+    or ~/.local/share fails the run, and says what it is)."""
+    before = session.config.stash.get(_HOME_BEFORE, None)
+    if before is None:
+        return
+    added = sorted(_home_entries() - before)
+    if added:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"the tests left files in the home directory: {', '.join(added)}", red=True
+            )
+        if exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_MYPY = pytest.StashKey["subprocess.Popen[str]"]()
+
+
+def lint_command(command: list[str]) -> list[str]:
+    """A lint tool of this environment (beside the interpreter running the tests)."""
+    return [str(Path(sys.executable).parent / command[0]), *command[1:]]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """mypy starts in the background when the run includes it (tests/test_lint.py)."""
+    if any(item.nodeid.endswith("test_tool_is_clean[mypy]") for item in items):
+        config.stash[_MYPY] = subprocess.Popen(
+            lint_command(["mypy"]),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def started_mypy(config: pytest.Config) -> subprocess.Popen[str] | None:
+    return config.stash.get(_MYPY, None)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    running = config.stash.get(_MYPY, None)
+    if running is not None and running.poll() is None:
+        running.kill()
+        running.communicate()
     own = config.stash.get(_OWN_BASETEMP, None)
     if own is not None:
         shutil.rmtree(own, ignore_errors=True)

@@ -346,7 +346,12 @@ def install_proxy() -> Path:
 
 
 def python_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "DASK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        # DASK_CONFIG stays: the run's own folder for dask's files, not ~/.config/dask
+        if not k.startswith(("JUPYTERHUB_", "DASK_")) or k == "DASK_CONFIG"
+    }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env

@@ -4,11 +4,13 @@ publishers package them (no ``values.schema.yaml``, no extracted list of value p
 
 from __future__ import annotations
 
-import dataclasses
 import filecmp
 import functools
 import http.server
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ import yaml
 
 from gridcloud.catalog import charts as catalog_charts
 from tests import charts as test_charts
-from tests.conftest import require, shared_dir
+from tests.conftest import ROOT, require, shared_dir
 
 #: JSON Schema's annotations: what a validator does not read (the publish step drops some).
 ANNOTATIONS = {"description", "title", "examples", "$comment"}
@@ -56,28 +58,42 @@ def chart_repository(tmp_path: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+#: The pull, as a new contributor's run does it: in its own process, so that Helm (a Go
+#: library, which reads the environment once, when it loads) keeps its repository cache in
+#: the test's folder.
+PULL = """
+import dataclasses, sys
+from pathlib import Path
+from gridcloud.catalog import charts
+for key, chart in list(charts.CHARTS.items()):
+    plain = chart.chart.rsplit("/", 1)[-1]
+    charts.CHARTS[key] = dataclasses.replace(chart, chart=plain, repository=sys.argv[1])
+from tests import charts as test_charts
+test_charts.SHARED = Path(sys.argv[2])
+print(test_charts.charts_dir())
+"""
+
+
 def test_without_shared_the_charts_are_pulled_and_read_like_shared(
-    chart_repository: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chart_repository: str, tmp_path: Path
 ) -> None:
     shared = shared_dir() / "charts"
-    # every chart from the local repository (the OCI one too, under its plain name)
-    for key, chart in list(catalog_charts.CHARTS.items()):
-        plain = chart.chart.rsplit("/", 1)[-1]
-        monkeypatch.setitem(
-            catalog_charts.CHARTS,
-            key,
-            dataclasses.replace(chart, chart=plain, repository=chart_repository),
-        )
-    monkeypatch.setenv("GRIDCLOUD_CACHE_DIR", str(tmp_path / "cache"))
+    env = {**os.environ, "GRIDCLOUD_CACHE_DIR": str(tmp_path / "cache")}
     for variable in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
-        monkeypatch.setenv(variable, str(tmp_path / "helm" / variable.lower()))
-    monkeypatch.setattr(test_charts, "SHARED", tmp_path / "no-shared-here")
-    test_charts.pulled.cache_clear()
-    try:
-        found = test_charts.charts_dir()
-    finally:
-        test_charts.pulled.cache_clear()
+        env[variable] = str(tmp_path / "helm" / variable.lower())
+    done = subprocess.run(
+        [sys.executable, "-c", PULL, chart_repository, str(tmp_path / "no-shared-here")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = Path(done.stdout.strip())
     assert found == tmp_path / "cache" / "charts"
+    assert (tmp_path / "helm" / "helm_cache_home" / "repository").is_dir()
     for chart in catalog_charts.CHARTS.values():
         name = chart.directory.name
         pulled, source = found / name, shared / name
