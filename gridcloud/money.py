@@ -1,7 +1,7 @@
 """Money: Decimal US dollars, rounded here and nowhere else.
 
 A leaf module (nothing of gridcloud imported): the Plan, the estimate, the reports and the
-tables all round through it. ``gridcloud.cost.money`` is the same module's names.
+tables all round through it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
 
 Status = Literal["ok", "fail", "warn", "skip"]
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from gridcloud import money
 from gridcloud.cli.output import styled
-from gridcloud.cost import money
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
 from gridcloud.plan.services.model import ServicesPlan
 
 __all__ = ["Frozen"]

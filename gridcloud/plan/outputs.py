@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from gridcloud.errors import EngineError
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
 from gridcloud.plan.model import Deployed
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
-from gridcloud.cost.money import Amount, Rate
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
+from gridcloud.money import Amount, Rate
 from gridcloud.report.query import next_month
 
 if TYPE_CHECKING:

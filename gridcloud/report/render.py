@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from gridcloud.cost import money
+from gridcloud import money
 from gridcloud.display import visible
 
 if TYPE_CHECKING:

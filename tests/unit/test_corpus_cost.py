@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gridcloud.cost import money
+from gridcloud import money
 from gridcloud.cost.estimate import Estimate, PoolCost
 from gridcloud.facility import Analysis, analyse
 from tests.conftest import ROOT

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from gridcloud import money
 from gridcloud.catalog import Catalog
-from gridcloud.cost import money
 from gridcloud.cost.budget import enforce, verdict
 from gridcloud.cost.estimate import Estimate, estimate
 from gridcloud.errors import BudgetError, ExitCode

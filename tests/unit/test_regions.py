@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from gridcloud import money
 from gridcloud.catalog import Catalog
-from gridcloud.cost import money
 from gridcloud.cost.budget import verdict
 from gridcloud.cost.estimate import Estimate, PoolCost, estimate
 from gridcloud.errors import PlanError

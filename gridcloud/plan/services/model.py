@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.plan.frozen import Frozen
+from gridcloud.frozen import Frozen
 
 #: Where a secret value stands in computed values until the program fills it in.
 SECRET_PLACEHOLDER = "<secret>"
