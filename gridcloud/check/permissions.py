@@ -366,7 +366,7 @@ def check(plan: Plan, creds: Credentials) -> CheckResult:
     assert plan.target.provider == "gcp"
     project = plan.target.project
     wanted = [n for n in needs(plan) if n.scope == "project"]
-    names = sorted(n.permission for n in wanted)
+    names = project_permissions(plan)
     unanswered: tuple[type[BaseException], ...] = (UnansweredError, *failures())
     try:
         granted = _test(project, names, creds)

@@ -130,10 +130,6 @@ class CostReport(Frozen):
     core_hours: Decimal
     per_core_hour: Rate | None
 
-    @property
-    def daily_budget(self) -> Decimal | None:
-        return None if self.budget is None else self.budget / self.days_in_month
-
 
 def _parts(rows: Iterable[Row], key: Callable[[Row], str | None]) -> tuple[Part, ...]:
     sums: dict[str, list[Decimal]] = {}
