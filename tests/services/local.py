@@ -308,7 +308,12 @@ c.JupyterHubAuthenticator.jupyterhub_api_url = "http://127.0.0.1:{hub}/hub/api"
 # distributed 2026 has only the `dask` command (the cluster's image brings its own)
 c.ClusterConfig.scheduler_cmd = ["dask", "scheduler"]
 c.ClusterConfig.worker_cmd = ["dask", "worker"]
-c.ClusterConfig.environment = {{"DASK_TEMPORARY_DIRECTORY": "{scratch}"}}
+c.ClusterConfig.environment = {{
+    "DASK_TEMPORARY_DIRECTORY": "{scratch}",
+    # dask's own files in the run's folder: the backend passes the schedulers and workers
+    # only what it is given, and dask would otherwise write ~/.config/dask
+    "DASK_CONFIG": "{os.environ.get("DASK_CONFIG", f"{scratch}/dask-config")}",
+}}
 """
 
 
