@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # hypothesis' pytest plugin imports it when a run ends; imported that late, after the
 # end-to-end tests, CPython 3.11.7's ast.parse fails ("AST constructor recursion depth
@@ -160,6 +160,14 @@ def write_adc(path: Path, **extra: str) -> Path:
     return path
 
 
+def missing(reason: str) -> NoReturn:
+    """A real component the tests need is not here: a skip with ``reason`` (how to get it),
+    and in CI a failure, so that a green CI never hides a missing part."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def require(module: str) -> Any:
     """A dev dependency the tests use: missing in CI is a failure (a skip would hide the
     test), elsewhere a skip."""
@@ -173,9 +181,7 @@ def require(module: str) -> Any:
 def shared_dir() -> Path:
     """../shared, which CI has: missing there is a failure, elsewhere a skip."""
     if not SHARED.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"{SHARED} is missing in CI")
-        pytest.skip(f"{SHARED} is not beside the project")
+        missing(f"{SHARED} is not beside the project")
     return SHARED
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import missing
 from tests.report.browser import Browser
 
 
@@ -40,15 +41,9 @@ def chromium() -> str:
         try:
             found = _install() or None
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-            reason = f"apt-get install chromium failed: {error}"
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+            missing(f"apt-get install chromium failed: {error}")
     if found is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium, as root)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("Debian's chromium is not installed (apt-get install chromium, as root)")
     return found
 
 

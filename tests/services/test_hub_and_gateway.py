@@ -7,7 +7,6 @@ address the notebook is given."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -23,7 +22,7 @@ import requests
 import yaml
 
 from gridcloud.render import Rendered, release_named
-from tests.conftest import require
+from tests.conftest import missing, require
 from tests.services import local
 
 require("jupyterhub")
@@ -53,9 +52,7 @@ class Facility:
 @pytest.fixture(scope="module")
 def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
     if shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is needed for configurable-http-proxy")
-        pytest.skip("npm is not installed")
+        missing("npm is not installed (it installs configurable-http-proxy from the lock)")
     local.install_proxy()
     hub_release = release_named(rendered["default"], "jupyterhub")
     gateway_release = release_named(rendered["default"], "dask-gateway")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import socket
 import tempfile
@@ -21,6 +20,7 @@ import requests
 from gridcloud.plan import Plan
 from gridcloud.plan.services.jupyter import DASK_PREFIX
 from gridcloud.render import Rendered, release_named
+from tests.conftest import missing
 from tests.services import gclb, local, reana_app
 from tests.services.test_https import GCP
 
@@ -236,9 +236,7 @@ def test_reanas_router_keeps_idle_connections_longer_than_the_load_balancer(
 def proxy(rendered: dict[str, list[Rendered]]) -> Iterator[str]:
     """configurable-http-proxy 5.2.0 with the rendered proxy container's arguments."""
     if shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is needed for configurable-http-proxy")
-        pytest.skip("npm is not installed")
+        missing("npm is not installed (it installs configurable-http-proxy from the lock)")
     local.install_proxy()
     hub = release_named(rendered["default"], "jupyterhub")
     ports = {k: local.free_port() for k in ("public", "api", "hub")}
