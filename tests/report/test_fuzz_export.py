@@ -27,6 +27,7 @@ from gridcloud.report.query import Scope as QueryScope
 from gridcloud.report.source import read
 from tests.conftest import require
 from tests.report import exports
+from tests.unit.test_fuzz_profiles import _paths  # every path into a document
 
 require("duckdb")
 
@@ -47,17 +48,6 @@ SCOPE = Scope(
     origin="fuzz",
     services={},
 )
-
-
-def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [at]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*at, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*at, index))
-    return found
 
 
 PATHS = [p for p in _paths(BASE[0]) if p]
