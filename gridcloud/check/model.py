@@ -8,12 +8,27 @@ from gridcloud.frozen import Frozen
 
 Status = Literal["ok", "fail", "warn", "skip"]
 
+#: every check's id, in the order ``check`` runs them (gcp, then kubernetes-only ones)
+CHECK_IDS = (
+    "pulumi-cli",
+    "secrets",
+    "environment",
+    "auth-plugin",
+    "credentials",
+    "project",
+    "apis",
+    "billing",
+    "permissions",
+    "quotas",
+    "gke-limits",
+    "cluster",
+    "access",
+)
+
 
 class CheckResult(Frozen):
     id: str
-    """Stable, for scripts: ``pulumi-cli``, ``auth-plugin``, ``credentials``, ``project``,
-    ``apis``, ``billing``, ``permissions``, ``quotas``, ``gke-limits``, ``cluster``,
-    ``access``."""
+    """Stable, for scripts: one of :data:`CHECK_IDS`."""
     status: Status
     title: str
     detail: str
@@ -54,19 +69,43 @@ class Report(Frozen):
     target: Literal["gcp", "kubernetes"]
     checks: tuple[CheckResult, ...]
     quotas: tuple[QuotaRow, ...] = ()
+    waived: tuple[str, ...] = ()
+    """The ids skipped with ``--skip ID=REASON``: run, shown, and not counted."""
 
     @property
     def go(self) -> bool:
-        """A deploy can go ahead: nothing failed."""
-        return all(c.status != "fail" for c in self.checks) and all(
-            q.status != "fail" for q in self.quotas
+        """A deploy can go ahead: nothing failed (a waived check does not count)."""
+        return all(c.status != "fail" for c in self.checks) and (
+            "quotas" in self.waived or all(q.status != "fail" for q in self.quotas)
         )
+
+    def waive(self, reasons: dict[str, str]) -> Report:
+        """The report with the checks in ``reasons`` (id -> why) turned into skips that
+        keep what they found: a known false alarm (a quota Google granted an hour ago, a
+        permission held through a group the API does not see) no longer blocks, and the
+        reason is in the output for whoever reads the log."""
+        checks = tuple(
+            c.model_copy(
+                update={
+                    "status": "skip",
+                    "detail": f"skipped with --skip: {reasons[c.id]} (it found: {c.status}, "
+                    f"{c.detail})",
+                    "fix": "",
+                }
+            )
+            if c.id in reasons
+            else c
+            for c in self.checks
+        )
+        waived = tuple(i for i in CHECK_IDS if i in reasons)
+        return self.model_copy(update={"checks": checks, "waived": waived})
 
     def to_json(self) -> dict[str, object]:
         return {
             "profile": self.profile,
             "target": self.target,
             "go": self.go,
+            "waived": list(self.waived),
             "checks": [c.model_dump(mode="json", by_alias=True) for c in self.checks],
             "quotas": [
                 {

@@ -20,6 +20,15 @@ def register(app: typer.Typer) -> None:
         ] = False,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
+        skip: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--skip",
+                metavar="ID=REASON",
+                help="Do not let check ID block (repeatable); it still runs and shows "
+                "what it found, with your reason.",
+            ),
+        ] = None,
     ) -> None:
         """Preflight: tools, credentials, project, APIs, quotas against the Plan's peak.
 
@@ -30,6 +39,7 @@ def register(app: typer.Typer) -> None:
         from gridcloud.errors import NotReadyError
         from gridcloud.facility import analyse, resolve_profile
 
+        reasons = _reasons(skip or [])
         result = analyse(resolve_profile(profile))
 
         def progress(message: str) -> None:
@@ -37,6 +47,8 @@ def register(app: typer.Typer) -> None:
                 err.print(styled((f"... {message}", "dim")))
 
         report = run(result.plan, progress, backend=backend, secrets_provider=secrets_provider)
+        if reasons:
+            report = report.waive(reasons)
         if json:
             from gridcloud.cli.output import emit_json
 
@@ -54,3 +66,28 @@ def register(app: typer.Typer) -> None:
                 f"a deploy of {report.profile} cannot go ahead: {', '.join(failed)} failed",
                 hint="each failed row above says what to do; run `gridcloud check` again after",
             )
+
+
+def _reasons(skips: list[str]) -> dict[str, str]:
+    """``--skip ID=REASON`` values as id -> reason; an unknown id or a missing reason is
+    an input error (a typo must not silently waive nothing)."""
+    from gridcloud.check.model import CHECK_IDS
+    from gridcloud.errors import InputError
+
+    reasons: dict[str, str] = {}
+    for given in skips:
+        check_id, _, reason = given.partition("=")
+        check_id, reason = check_id.strip(), reason.strip()
+        if check_id not in CHECK_IDS:
+            raise InputError(
+                f"--skip {given!r}: no check has the id {check_id!r}",
+                hint=f"the ids: {', '.join(CHECK_IDS)}",
+            )
+        if not reason:
+            raise InputError(
+                f"--skip {given!r}: say why it is skipped",
+                hint=f"--skip {check_id}='quota raised on 2026-12-01, case 1234' "
+                "(the reason is printed with the check)",
+            )
+        reasons[check_id] = reason
+    return reasons
