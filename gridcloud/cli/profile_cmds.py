@@ -24,6 +24,8 @@ def profile_schema() -> dict[str, object]:
 
 
 def register(app: typer.Typer) -> None:
+    register_upgrade(app)
+
     @app.command()
     def validate(
         profile: Annotated[str, typer.Argument(help="Profile path or shipped profile name.")],
@@ -79,3 +81,60 @@ def register(app: typer.Typer) -> None:
             typer.echo(text, nl=False)
         else:
             output.write_text(text, encoding="utf-8")
+
+
+def register_upgrade(app: typer.Typer) -> None:
+    @app.command()
+    def upgrade(
+        profile: Annotated[str, typer.Argument(help="Profile path.")],
+        write: Annotated[
+            bool,
+            typer.Option(
+                "--write",
+                help="Replace the file (the original is kept beside it as FILE.orig).",
+            ),
+        ] = False,
+    ) -> None:
+        """Bring a profile written for an older schema to the one this gridcloud reads.
+
+        Prints the upgraded profile (or writes it with --write) and, on stderr, what each
+        step changed. The result is validated before anything is written.
+        """
+        import yaml
+
+        from gridcloud.cli.output import err
+        from gridcloud.errors import InputError
+        from gridcloud.profile.loader import parse_profile
+        from gridcloud.profile.models import API_VERSION
+        from gridcloud.profile.upgrade import upgrade as run_upgrade
+
+        path = Path(profile)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise InputError(
+                f"cannot read {path}: {str(exc).splitlines()[0]}",
+                hint="give a profile's YAML file",
+            ) from exc
+        if not isinstance(document, dict):
+            raise InputError(f"{path} is not a profile", hint="a profile is a YAML mapping")
+        if document.get("apiVersion") == API_VERSION:
+            err.print(f"{path} is already apiVersion {API_VERSION}: nothing to upgrade")
+            return
+        upgraded, notes = run_upgrade(document)
+        text = yaml.safe_dump(upgraded, sort_keys=False, allow_unicode=True)
+        parse_profile(text, f"{path} (upgraded)")
+        for note in notes:
+            err.print(note)
+        if not write:
+            typer.echo(text, nl=False)
+            return
+        original = path.with_name(path.name + ".orig")
+        if original.exists():
+            raise InputError(
+                f"{original} exists: it may be the copy of an earlier upgrade",
+                hint="move it away, then run the upgrade again",
+            )
+        original.write_bytes(path.read_bytes())
+        path.write_text(text, encoding="utf-8")
+        err.print(f"wrote {path} (the original is {original}; comments are not carried over)")

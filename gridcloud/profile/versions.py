@@ -3,7 +3,8 @@
 A profile's ``apiVersion`` says which schema it was written for. This gridcloud reads
 :data:`API_VERSION` only. A profile for a newer schema is refused with "upgrade gridcloud";
 one for an older schema is refused with the migration to run, once a schema change needs one
-(none does yet: ``gridcloud.dev/v1alpha1`` is the first schema). Commands that need only the
+(``gridcloud upgrade``, its steps in :mod:`gridcloud.profile.upgrade`; none exists yet:
+``gridcloud.dev/v1alpha1`` is the first schema). Commands that need only the
 stack (``destroy``, ``status``, ``refresh``) never validate a profile, so a version change
 never blocks tearing a facility down.
 """
@@ -15,8 +16,6 @@ import re
 from gridcloud.profile.models import API_VERSION
 
 GROUP = "gridcloud.dev"
-#: Older versions with an automatic migration to the current one: version -> how to run it.
-MIGRATIONS: dict[str, str] = {}
 
 _VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 _STAGE = {"alpha": 0, "beta": 1, None: 2}
@@ -57,8 +56,11 @@ def version_problem(given: object) -> tuple[str, str] | None:
             "upgrade gridcloud (`pip install -U gridcloud`); a deployed stack can still be "
             "inspected or destroyed with --stack, which reads no profile",
         )
-    if text in MIGRATIONS:
-        return (f"{text} is an older profile schema", MIGRATIONS[text])
+    from gridcloud.profile.upgrade import migration_hint
+
+    migration = migration_hint(text)
+    if migration is not None:
+        return (f"{text} is an older profile schema", migration)
     return (
         f"{text} is an older profile schema than this gridcloud ({__version__}) "
         f"reads ({API_VERSION}), and no migration exists for it",

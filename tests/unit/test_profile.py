@@ -263,15 +263,6 @@ def test_a_profile_of_another_version_is_refused_with_the_way_forward(
     assert hint in (error.message + (error.hint or "") + error.problems[0])
 
 
-def test_a_stated_migration_is_the_hint(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gridcloud.profile import versions
-
-    monkeypatch.setitem(versions.MIGRATIONS, "gridcloud.dev/v0", "run `gridcloud migrate old.yaml`")
-    with pytest.raises(ProfileError) as caught:
-        parse_profile(_with_version("gridcloud.dev/v0"), "old.yaml", catalog)
-    assert caught.value.hint == "run `gridcloud migrate old.yaml`"
-
-
 def test_version_order_is_kubernetes_order() -> None:
     from gridcloud.profile.versions import order
 
