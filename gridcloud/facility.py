@@ -117,7 +117,7 @@ def stack_name(given: str | None) -> str:
     older apiVersion, a stricter gridcloud) still names its stack. Without a profile, the
     caller must give ``--stack``.
     """
-    import yaml
+    from gridcloud.profile.loader import read_fields
 
     try:
         path = resolve_profile(given)
@@ -126,14 +126,13 @@ def stack_name(given: str | None) -> str:
             f"{exc.message}: no stack name to work on",
             hint="name the stack: --stack NAME (`gridcloud stacks` lists them)",
         ) from exc
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    data = read_fields(path)
+    if data is None:
         raise InputError(
-            f"cannot read the facility's name from {path}: {exc}",
+            f"cannot read the facility's name from {path}: it is not a YAML profile",
             hint="name the stack: --stack NAME (`gridcloud stacks` lists them)",
-        ) from exc
-    name = data.get("name") if isinstance(data, dict) else None
+        )
+    name = data.get("name")
     if not isinstance(name, str) or not name:
         raise InputError(
             f"{path} has no facility name",

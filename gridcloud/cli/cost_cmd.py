@@ -279,15 +279,14 @@ def _stack_scope(stack: str, backend: str | None, profile: str | None) -> Any:
 
 def _billing_account(profile: str | None) -> str | None:
     """The budget's billing account, for the hint naming the export table (leniently)."""
-    import yaml
-
     from gridcloud.errors import GridcloudError
     from gridcloud.facility import resolve_profile
+    from gridcloud.profile.loader import read_fields
 
     try:
-        data = yaml.safe_load(resolve_profile(profile).read_text(encoding="utf-8"))
-    except (GridcloudError, OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = read_fields(resolve_profile(profile))
+    except GridcloudError:
         return None
-    budget = data.get("budget") if isinstance(data, dict) else None
+    budget = data.get("budget") if data is not None else None
     account = budget.get("billingAccount") if isinstance(budget, dict) else None
     return account if isinstance(account, str) else None

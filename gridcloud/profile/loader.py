@@ -368,3 +368,21 @@ def load_profile(
             hint="a profile is a UTF-8 text file of YAML",
         ) from exc
     return parse_profile(text, str(path), catalog, checks)
+
+
+def read_fields(path: Path) -> dict[str, Any] | None:
+    """The profile's top-level mapping, read without validation, for the commands that need
+    a few fields of a profile that may no longer validate (a stack's name, a report's
+    scope, the budget's account). The same guards as :func:`parse_profile` (size, depth,
+    aliases, YAML errors); None when the file is not such a mapping, so each caller says
+    what it needed."""
+    try:
+        if path.stat().st_size > 4 * MAX_BYTES:
+            return None
+        text = path.read_text(encoding="utf-8")
+        if len(text) > MAX_BYTES or _shape_problem(text) is not None:
+            return None
+        data = yaml.load(text, Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -60,13 +60,10 @@ def _not_gcp(name: str) -> InputError:
 
 def lenient(path: Path, problem: GridcloudError) -> Scope:
     """The scope from the profile's few fields a report needs, read without validation."""
-    import yaml
+    from gridcloud.profile.loader import read_fields
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        raise problem from None
-    if not isinstance(data, dict):
+    data = read_fields(path)
+    if data is None:
         raise problem
     target = data.get("target")
     name = data.get("name")
