@@ -57,20 +57,12 @@ def summary(plan: Plan) -> RenderableType:
 
 
 def _login(plan: Plan) -> str | None:
-    """The hub's login as the Plan's values set it: the provider, where its endpoints come
-    from, and the callback to register with it."""
-    hub = next((r for r in plan.services.releases if r.chart_key == "jupyterhub"), None)
-    if hub is None:
+    """The hub's login: the provider, where its endpoints come from, and the callback to
+    register with it."""
+    login = plan.services.login
+    if login is None:
         return None
-    custom = hub.values.get("custom", {}).get("gridcloud", {}).get("oidc", {})
-    settings = hub.values.get("hub", {}).get("config", {}).get("GenericOAuthenticator", {})
-    if not custom or not settings:
-        return None
-    source = custom.get("discovery") or "endpoints from the profile"
-    return (
-        f"{settings.get('login_service', custom.get('provider'))} ({source}); register the "
-        f"callback {settings.get('oauth_callback_url')}"
-    )
+    return f"{login.provider} ({login.endpoints}); register the callback {login.callback}"
 
 
 def _zones(zones: tuple[str, ...]) -> str:

@@ -26,6 +26,7 @@ from gridcloud.plan.services.model import (
     ServicesPlan,
     SharedStoragePlan,
 )
+from gridcloud.plan.services.oidc import login_summary
 from gridcloud.plan.services.placement import by_name, choose, reana_runtime_pool
 
 if TYPE_CHECKING:
@@ -270,4 +271,7 @@ def plan_services(
         secret_outputs=tuple(parts.secret_outputs),
         warnings=tuple(parts.warnings),
         disks=tuple(parts.disks),
+        login=login_summary(services.jupyter.oidc, services.jupyter.hostname or "localhost")
+        if services.jupyter.enabled and services.jupyter.oidc is not None
+        else None,
     )

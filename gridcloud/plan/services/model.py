@@ -243,6 +243,18 @@ class DiskPlan(Frozen):
     """How many: one, or one per expected user (home volumes)."""
 
 
+class HubLogin(Frozen):
+    """The hub's login as a person registers it with the provider (shown by ``plan``)."""
+
+    provider: str
+    """The provider's name, e.g. ``CERN SSO``."""
+    endpoints: str
+    """Where the hub finds the provider's endpoints: its discovery document's URL, or
+    ``endpoints from the profile``."""
+    callback: str
+    """The redirect URI to register with the provider."""
+
+
 class ServicesPlan(Frozen):
     enabled: tuple[str, ...]
     """Services switched on: gridSite, reana, jupyter, dask."""
@@ -270,6 +282,8 @@ class ServicesPlan(Frozen):
     """What the user should know about the services (shown by ``plan``)."""
     disks: tuple[DiskPlan, ...] = ()
     """Persistent disks on Google Cloud: REANA's workspace, the hub's database, homes."""
+    login: HubLogin | None = None
+    """JupyterHub's login; None without the hub."""
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

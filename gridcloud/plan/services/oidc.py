@@ -22,6 +22,7 @@ from gridcloud.catalog.identity_providers import PROVIDERS, IdentityProvider, pr
 from gridcloud.catalog.identity_providers import discovery_url as _discovery_url
 
 if TYPE_CHECKING:
+    from gridcloud.plan.services.model import HubLogin
     from gridcloud.profile.models import Oidc
 
 #: What the hub asks the provider for: an OpenID Connect login with the user's profile
@@ -126,6 +127,19 @@ def groups_claim(oidc: Oidc) -> str | None:
 def callback_url(hostname: str) -> str:
     """The redirect URI to register with the provider."""
     return f"https://{hostname}/hub/oauth_callback"
+
+
+def login_summary(oidc: Oidc, hostname: str) -> HubLogin:
+    """What :func:`hub_login` configures, as a person registers it with the provider."""
+    from gridcloud.plan.services.model import HubLogin
+
+    return HubLogin(
+        provider=provider_of(oidc).name,
+        endpoints="endpoints from the profile"
+        if oidc.endpoints is not None
+        else _discovery_url(oidc.issuer),
+        callback=callback_url(hostname),
+    )
 
 
 def hub_login(oidc: Oidc, hostname: str) -> tuple[dict[str, Any], dict[str, Any], str]:
