@@ -28,7 +28,8 @@ CHECK_IDS = (
 
 class CheckResult(Frozen):
     id: str
-    """Stable, for scripts: one of :data:`CHECK_IDS`."""
+    """Stable, for scripts: one of :data:`CHECK_IDS` (``check``), or ``stack``, ``cluster``,
+    ``namespaces``, ``workloads``, ``entry-points`` (``verify``)."""
     status: Status
     title: str
     detail: str

@@ -157,6 +157,47 @@ def _refresh(
     _report(stacks.run("refresh", None, ref, json_output=json_output), json_output)
 
 
+def _verify(
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
+    *,
+    json_output: bool,
+) -> None:
+    from gridcloud.engine import stacks
+    from gridcloud.engine.verify import verify
+    from gridcloud.errors import InputError, NotReadyError
+    from gridcloud.facility import analyse, resolve_profile
+
+    path = resolve_profile(profile)
+    ref = _stack_only_ref(profile, stack, backend, secrets_provider)
+    state = stacks.read_state(ref)
+    if state is None or not state.outputs:
+        raise InputError(
+            f"the stack {ref.name} has not been deployed",
+            hint="`gridcloud up` deploys it; `gridcloud stacks` lists the stacks",
+        )
+    report = verify(analyse(path, state.deployed()).plan, state.facts)
+    if json_output:
+        from gridcloud.cli.output import emit_json
+
+        emit_json(report.to_json())
+    else:
+        from gridcloud.cli import tables
+        from gridcloud.cli.output import out
+
+        for part in tables.check_report(report):
+            out.print(part)
+            out.print()
+    if not report.go:
+        failed = [c.title for c in report.checks if c.status == "fail"]
+        raise NotReadyError(
+            f"{report.profile} is deployed but not working yet: {', '.join(failed)}",
+            hint="each failed row above says what to do; `gridcloud verify` again after",
+        )
+
+
 def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
     def ask(items: list[Any]) -> bool:
         from gridcloud.cli.output import err, styled
@@ -347,6 +388,18 @@ def register(app: typer.Typer) -> None:
                 out.print("budget cap: not in force")
         for typ, count in sorted(data["resources"].items()):
             out.print(f"  {count:>4}  {typ}")
+
+    @app.command()
+    def verify(
+        profile: ProfileArg = None,
+        stack: StackOpt = None,
+        backend: BackendOpt = None,
+        secrets_provider: SecretsOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        """After `up`: the cluster holds what the Plan says (namespaces, workloads ready,
+        entry points addressed). Read-only. Exit 9 when something is not ready."""
+        _verify(profile, stack, backend, secrets_provider, json_output=json)
 
     @app.command(name="stacks")
     def list_stacks(
