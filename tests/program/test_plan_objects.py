@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,38 @@ def test_the_grid_token_and_binding_wait_for_the_account(request: pytest.Fixture
     assert SERVER in by_name["services-reana-shared-volume"].options.depends_on
     disk = "kubernetes:core/v1:PersistentVolumeClaim::services-nfs-disk"
     assert disk in by_name["services-nfs-server"].options.depends_on
+
+
+def _key(body: dict[str, Any]) -> tuple[str, str, str]:
+    meta = body.get("metadata") or {}
+    return (str(body.get("kind")), meta.get("namespace") or "", meta["name"])
+
+
+@pytest.mark.parametrize("name", ["default", "onprem"])
+def test_the_program_applies_the_plans_manifests_and_nothing_else(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """Every Kubernetes object the program declares is one the Plan lists (so `render`, the
+    policy and `check` see it), or one of the typed things the Plan holds: namespaces,
+    priority classes, Secrets of generated values, the hub's OIDC Secret, a chart object's
+    patch, Helm releases. And every manifest the Plan lists is declared."""
+    if name == "onprem":
+        request.getfixturevalue("onprem_kubeconfig")
+    plan = analyse(PROFILES / f"{name}.yaml").plan
+    now = render(plan)
+    services = plan.services
+    declared = {
+        _key(r.inputs)
+        for r in now.resources
+        if r.type.startswith("kubernetes:")
+        and r.type not in ("kubernetes:helm.sh/v3:Release",)
+        and not r.name.startswith("services-read-")  # a read of a Secret a Job wrote
+    }
+    typed = {("Namespace", "", ns) for ns in services.namespaces}
+    typed |= {("PriorityClass", "", pc.name) for pc in services.priority_classes}
+    typed |= {("Secret", s.namespace, s.name) for s in services.generated_secrets}
+    typed |= {_key(patch.manifest) for patch in services.patches}
+    if services.oidc_secret is not None and "env" in services.oidc_secret:
+        typed.add(("Secret", services.release("jupyterhub").namespace, "jupyterhub-oidc"))
+    listed = {_key(body) for body in services.manifests}
+    assert declared - typed == listed
