@@ -4,9 +4,9 @@ a shared ReadWriteMany workspace, and secrets generated at deploy time.
 Storage: REANA needs ReadWriteMany. Filestore Basic HDD is about $0.20/GiB-month, from 1 TiB
 (100 GiB through GKE's CSI driver), and on-prem clusters have no Filestore; an NFS server pod
 on the control node, on a pd-balanced disk of the size asked ($0.10/GB-month: $20 for 200 GB)
-works the same on GKE and on-prem (docs/services/reana.md weighs them). REANA's claim asks for the storage class
-``reana-shared-volume-storage-class``; gridcloud's NFS volume carries that class name, so the
-claim binds to it without a provisioner.
+works the same on GKE and on-prem (docs/services/reana.md weighs them). REANA's claim asks
+for the storage class ``reana-shared-volume-storage-class``; gridcloud's NFS volume carries
+that class name, so the claim binds to it without a provisioner.
 """
 
 from __future__ import annotations
