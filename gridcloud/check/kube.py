@@ -5,7 +5,7 @@ official ``kubernetes`` client."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gridcloud.catalog.charts import CHARTS
 from gridcloud.check.model import CheckResult
@@ -25,22 +25,6 @@ CLUSTER_SCOPED = frozenset(
         "CustomResourceDefinition",
         "PersistentVolume",
     }
-)
-#: What the program creates itself besides the Plan's objects and the charts: namespaces,
-#: priority classes, the grid site's account, Role, binding, quota and token, the hub's OIDC
-#: Secret, REANA's NFS server, its claim and volume.
-PROGRAM_KINDS = (
-    "/Namespace",
-    "scheduling.k8s.io/PriorityClass",
-    "/Secret",
-    "/ServiceAccount",
-    "/ResourceQuota",
-    "/PersistentVolume",
-    "/PersistentVolumeClaim",
-    "/Service",
-    "apps/Deployment",
-    "rbac.authorization.k8s.io/Role",
-    "rbac.authorization.k8s.io/RoleBinding",
 )
 
 
@@ -65,21 +49,31 @@ def _access(group_kind: str, namespace: str | None) -> Access:
     return Access(group, plural(kind), None if kind in CLUSTER_SCOPED else namespace)
 
 
+def _group_kind(body: dict[str, Any]) -> str:
+    return f"{str(body['apiVersion']).rpartition('/')[0]}/{body['kind']}"
+
+
 def needed(plan: Plan) -> list[Access]:
-    """Every (group, resource, namespace) the Plan creates something in."""
+    """Every (group, resource, namespace) the Plan creates something in: its namespaces,
+    priority classes and Secrets (generated values, the hub's OIDC secret, and Helm's
+    record of each release), each chart's kinds, and every manifest gridcloud applies
+    itself (``services.manifests``: its objects, the grid site's account and RBAC,
+    REANA's NFS server and volume, what follows a release), each in its own namespace."""
+    services = plan.services
     wanted: set[Access] = set()
-    namespaces = plan.services.namespaces or ("default",)
-    for group_kind in PROGRAM_KINDS:
-        for namespace in namespaces:
-            wanted.add(_access(group_kind, namespace))
-    for release in plan.services.releases:
+    wanted |= {_access("/Namespace", None)} if services.namespaces else set()
+    if services.priority_classes:
+        wanted.add(_access("scheduling.k8s.io/PriorityClass", None))
+    secrets = {s.namespace for s in services.generated_secrets}
+    secrets |= {r.namespace for r in services.releases}  # Helm keeps its release in a Secret
+    if services.oidc_secret is not None and "env" in services.oidc_secret:
+        secrets.add(services.release("jupyterhub").namespace)
+    wanted |= {_access("/Secret", namespace) for namespace in secrets}
+    for release in services.releases:
         for group_kind in CHARTS[release.chart_key].kinds:
             wanted.add(_access(group_kind, release.namespace))
-    after = (body for entry in plan.services.after_release for body in entry.manifests)
-    for body in (*plan.services.objects, *after):
-        group = body["apiVersion"].rpartition("/")[0]
-        namespace = body.get("metadata", {}).get("namespace")
-        wanted.add(_access(f"{group}/{body['kind']}", namespace))
+    for body in services.manifests:
+        wanted.add(_access(_group_kind(body), body["metadata"].get("namespace")))
     return sorted(wanted, key=lambda a: (a.namespace or "", a.group, a.resource))
 
 

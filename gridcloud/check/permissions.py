@@ -137,12 +137,11 @@ class _Needs:
 
 
 def kube_kinds(plan: Plan) -> set[str]:
-    """Every ``group/Kind`` the Plan creates or patches in the cluster, as the program's
-    services (``gridcloud/program/services/facility.py``) make them: namespaces, priority
-    classes, REANA's shared disk and NFS server, the Secrets (OIDC, generated passwords; Helm
-    keeps each release's state in one), gridcloud's own objects, the charts' kinds
-    (:data:`gridcloud.catalog.charts.CHARTS`), the patches, what follows a release, and the
-    grid site's account, Role, binding, quota and token."""
+    """Every ``group/Kind`` the Plan creates or patches in the cluster: namespaces, priority
+    classes, the Secrets (OIDC, generated passwords; Helm keeps each release's state in
+    one), the charts' kinds (:data:`gridcloud.catalog.charts.CHARTS`), every manifest
+    gridcloud applies itself (``services.manifests``: its objects, the grid site's account
+    and RBAC, REANA's NFS server and volume, what follows a release), and the patches."""
     from gridcloud.catalog.charts import CHARTS
 
     services = plan.services
@@ -151,27 +150,14 @@ def kube_kinds(plan: Plan) -> set[str]:
         kinds.add("/Namespace")
     if services.priority_classes:
         kinds.add("scheduling.k8s.io/PriorityClass")
-    if services.shared_storage is not None:
-        kinds |= {"/PersistentVolumeClaim", "/PersistentVolume", "apps/Deployment", "/Service"}
     if services.oidc_secret is not None or services.generated_secrets or services.releases:
         kinds.add("/Secret")
     for release in services.releases:
         kinds.update(CHARTS[release.chart_key].kinds)
-    after = (body for entry in services.after_release for body in entry.manifests)
     patches = (patch.manifest for patch in services.patches)
-    for body in (*services.objects, *after, *patches):
+    for body in (*services.manifests, *patches):
         group = str(body["apiVersion"]).rpartition("/")[0]
         kinds.add(f"{group}/{body['kind']}")
-    site = services.grid_site
-    if site is not None:
-        kinds |= {
-            "/ServiceAccount",
-            "/Secret",
-            "rbac.authorization.k8s.io/Role",
-            "rbac.authorization.k8s.io/RoleBinding",
-        }
-        if site.quota_cores is not None:
-            kinds.add("/ResourceQuota")
     return kinds
 
 

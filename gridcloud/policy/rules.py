@@ -8,10 +8,15 @@ a Plan with a warning the profile does not waive (``policy.waivers``, each with 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gridcloud.catalog import limits
 from gridcloud.plan.model import Frozen, Plan
+from gridcloud.plan.services.pods import UNCONFINED_APPARMOR, containers, pod_spec
+from gridcloud.plan.services.pods import rights as pod_rights
+
+if TYPE_CHECKING:
+    from gridcloud.plan.services.model import PrivilegeNeed
 
 BIG_NODE_CORES = 32
 
@@ -258,16 +263,44 @@ SENSITIVE_RESOURCES = frozenset(
 )
 
 
-@rule("grid-rbac-broad")
-def grid_rbac_minimal(plan: Plan) -> Iterator[Finding]:
+def _submitter_role(plan: Plan) -> dict[str, Any] | None:
+    """The Role the grid site's RoleBinding grants its submitter, among the Plan's objects."""
     site = plan.services.grid_site
     if site is None:
+        return None
+    manifests = plan.services.manifests
+    bound = {
+        b["roleRef"]["name"]
+        for b in manifests
+        if b["kind"] == "RoleBinding"
+        and b["metadata"].get("namespace") == site.namespace
+        and any(
+            s.get("kind") == "ServiceAccount" and s.get("name") == site.service_account
+            for s in b.get("subjects") or []
+        )
+    }
+    for body in manifests:
+        meta = body["metadata"]
+        if (
+            body["kind"] == "Role"
+            and meta.get("namespace") == site.namespace
+            and meta["name"] in bound
+        ):
+            return body
+    return None
+
+
+@rule("grid-rbac-broad")
+def grid_rbac_minimal(plan: Plan) -> Iterator[Finding]:
+    """The Role bound to the grid submitter, as the Plan applies it."""
+    role = _submitter_role(plan)
+    if role is None:
         return
-    for r in site.role_rules:
+    for r in role.get("rules") or []:
         wide = sorted(
-            ({v for v in r.verbs if v in ESCALATING_VERBS})
-            | {x for x in r.resources if x in SENSITIVE_RESOURCES}
-            | ({"*"} if "*" in r.api_groups else set())
+            ({v for v in r.get("verbs", []) if v in ESCALATING_VERBS})
+            | {x for x in r.get("resources", []) if x in SENSITIVE_RESOURCES}
+            | ({"*"} if "*" in r.get("apiGroups", []) else set())
         )
         if wide:
             yield Finding(
@@ -280,31 +313,74 @@ def grid_rbac_minimal(plan: Plan) -> Iterator[Finding]:
             )
 
 
-def _privileged_containers(spec: dict[str, Any]) -> Iterator[str]:
-    for kind in ("initContainers", "containers"):
-        for container in spec.get(kind, []):
-            context = container.get("securityContext", {})
-            added = set(context.get("capabilities", {}).get("add", []))
-            if context.get("privileged") or added & {"SYS_ADMIN", "NET_ADMIN", "ALL"}:
-                yield container.get("name", "?")
+def _needed(need: PrivilegeNeed) -> set[str]:
+    rights = set(need.capabilities)
+    if need.privileged:
+        rights.add("privileged")
+    if need.apparmor_unconfined:
+        rights.add(UNCONFINED_APPARMOR)
+    return rights
+
+
+def _own_privilege(plan: Plan) -> Iterator[Finding]:
+    """Every container of gridcloud's own objects that may do more than an unprivileged
+    one: waived with the Plan's reason when the Plan names exactly that need, else flagged
+    with what goes beyond it."""
+    needs = {(n.kind, n.namespace, n.name, n.container): n for n in plan.services.privilege_needs}
+    for body in plan.services.manifests:
+        spec = pod_spec(body)
+        if spec is None:
+            continue
+        meta = body["metadata"]
+        for container in containers(spec):
+            rights = pod_rights(spec, container)
+            if not rights:
+                continue
+            name = container.get("name", "?")
+            namespace = meta.get("namespace", "")
+            what = f"{body['kind']} {namespace}/{meta['name']}, container {name},"
+            need = needs.get((body["kind"], namespace, meta["name"], name))
+            beyond = rights - (_needed(need) if need is not None else set())
+            if need is not None and not beyond:
+                yield Finding(
+                    rule="privileged-pod",
+                    severity="warning",
+                    message=f"{what} runs with {', '.join(sorted(rights))} by need",
+                    fix="nothing while it needs them (the reason says what would do without)",
+                    waived=need.reason,
+                )
+                continue
+            yield Finding(
+                rule="privileged-pod",
+                severity="warning",
+                message=f"{what} runs with {', '.join(sorted(beyond))}"
+                + (" beyond what the Plan names as its need" if need is not None else "")
+                + ": a process that escapes it owns the node",
+                fix="drop them from its securityContext; a need the Plan names "
+                "(services.privilegeNeeds) with its reason is reported waived",
+            )
 
 
 @rule("privileged-pod")
 def no_needless_privilege(plan: Plan) -> Iterator[Finding]:
-    """CVMFS's node plugin is privileged by need (FUSE mounts shared with the host) and not
-    flagged; anything else privileged is."""
+    """gridcloud's own pods (its objects, REANA's NFS server) and the pilot Job's template
+    with more than an unprivileged container's rights; the hub's metadata-blocking init
+    container where NetworkPolicies already block it. The charts' own pods are held by a
+    test to a list (tests/services/test_rendered.py: only CVMFS's node plugin)."""
+    yield from _own_privilege(plan)
     site = plan.services.grid_site
     if site is not None:
         pod = site.job_template.get("spec", {}).get("template", {}).get("spec", {})
-        for name in _privileged_containers(pod):
-            yield Finding(
-                rule="privileged-pod",
-                severity="warning",
-                message=f"the pilot Job's container {name} is privileged: a payload that "
-                "escapes it owns the node",
-                fix="run pilots unprivileged (CVMFS through the CSI driver's claims, payloads "
-                "in unprivileged Apptainer)",
-            )
+        for container in containers(pod):
+            if pod_rights(pod, container):
+                yield Finding(
+                    rule="privileged-pod",
+                    severity="warning",
+                    message=f"the pilot Job's container {container.get('name', '?')} is "
+                    "privileged: a payload that escapes it owns the node",
+                    fix="run pilots unprivileged (CVMFS through the CSI driver's claims, "
+                    "payloads in unprivileged Apptainer)",
+                )
     values = _values(plan, "jupyterhub")
     enforced = plan.cluster is not None and plan.cluster.datapath_provider == "ADVANCED_DATAPATH"
     if values is not None and enforced:
@@ -435,7 +511,8 @@ RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in _REGISTERED for i in ids)
 def evaluate(plan: Plan) -> list[Finding]:
     waivers = plan.waivers
     return [
-        finding.model_copy(update={"waived": waivers.get(finding.rule)})
+        # a need the Plan names keeps its reason; the profile's waiver covers the rest
+        finding.model_copy(update={"waived": finding.waived or waivers.get(finding.rule)})
         for rule in RULES
         for finding in rule(plan)
     ]

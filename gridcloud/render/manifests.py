@@ -43,7 +43,9 @@ class Manifest:
 @dataclass(frozen=True)
 class Rendered:
     release: ReleasePlan | None
-    """None for gridcloud's own objects (the Plan's ``services.objects``)."""
+    """None for gridcloud's own objects (the Plan's ``services.manifests``: its objects,
+    the grid site's account and RBAC, REANA's NFS server and volume, what follows a
+    release)."""
     manifests: tuple[Manifest, ...]
     crds: tuple[dict[str, Any], ...]
     """The CustomResourceDefinitions the chart ships (installed before its templates)."""
@@ -139,11 +141,7 @@ def render_plan(
         rendered.append(render_release(release, chart_source(release.chart_key, charts)))
     for patch in plan.services.patches:
         _apply(patch.manifest, release_named(rendered, patch.release))
-    bodies = [
-        *plan.services.objects,
-        *(body for entry in plan.services.after_release for body in entry.manifests),
-    ]
-    own = tuple(Manifest(f"{OWN} (plan)", body) for body in bodies)
+    own = tuple(Manifest(f"{OWN} (plan)", body) for body in plan.services.manifests)
     if own:
         crds = gke_crds() if plan.services.ingresses else ()
         rendered.append(Rendered(release=None, manifests=own, crds=crds, notes=""))

@@ -8,21 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.plan.services.pods import pod_spec
+
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
     from gridcloud.plan.model import PoolPlan
     from gridcloud.render.manifests import Rendered
-
-#: Pod-carrying kinds and where their pod spec sits.
-_POD_SPEC = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "Pod": ("spec",),
-}
 
 
 @dataclass(frozen=True)
@@ -82,16 +73,6 @@ def _gke_labels(pool: PoolPlan) -> dict[str, str]:
     if pool.accelerator is not None:
         labels["cloud.google.com/gke-accelerator"] = pool.accelerator.type
     return labels
-
-
-def pod_spec(body: dict[str, Any]) -> dict[str, Any] | None:
-    path = _POD_SPEC.get(str(body.get("kind")))
-    if path is None:
-        return None
-    node: Any = body
-    for key in path:
-        node = (node or {}).get(key)
-    return node if isinstance(node, dict) else None
 
 
 def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:

@@ -94,11 +94,25 @@ def test_the_job_template_is_a_valid_job(name: str, plans: dict[str, Plan]) -> N
 def test_the_submitter_may_do_what_harvester_does_and_no_more(
     name: str, plans: dict[str, Plan]
 ) -> None:
+    """What the submitter's token may do: the rules of the Roles its RoleBindings grant it,
+    among the objects gridcloud applies (a Role nobody is bound to grants nothing)."""
+    site = _site(plans, name)
+    manifests = plans[name].services.manifests
+    account = {"kind": "ServiceAccount", "name": site.service_account, "namespace": site.namespace}
+    granted = {
+        b["roleRef"]["name"]
+        for b in manifests
+        if b["kind"] == "RoleBinding" and account in b["subjects"]
+    }
     allowed = {
         (verb, resource)
-        for rule in _site(plans, name).role_rules
-        for resource in rule.resources
-        for verb in rule.verbs
+        for role in manifests
+        if role["kind"] == "Role"
+        and role["metadata"]["name"] in granted
+        and role["metadata"]["namespace"] == site.namespace
+        for rule in role["rules"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
     }
     needed = set(HARVESTER_CALLS.values())
     assert needed <= allowed, needed - allowed

@@ -106,7 +106,7 @@ def test_the_control_nodes_requests_match_the_footprint_and_fit(
             pod_cpu, pod_memory = requests(pod.spec, defaults.get(pod.namespace))
             cpu += pod_cpu * pod.replicas
             memory += pod_memory * pod.replicas
-    # what is not among the manifests: GKE's own pods, the NFS server the program builds
+    # what is not among the manifests: GKE's own pods
     unrendered = [i for i in footprint.items if not i.rendered]
     cpu += sum(i.cpu_m for i in unrendered)
     memory += sum(i.memory_mi for i in unrendered)
@@ -162,27 +162,57 @@ def test_render_command_refuses_a_folder_without_the_charts(tmp_path: Path) -> N
     assert not (tmp_path / "o").exists()
 
 
-def _privileged(spec: dict[str, Any]) -> list[str]:
-    return [
-        c["name"]
-        for c in [*spec.get("initContainers", []), *spec.get("containers", [])]
-        if (c.get("securityContext") or {}).get("privileged")
-    ]
+def _rights(spec: dict[str, Any]) -> set[str]:
+    """What a pod's containers may do beyond an unprivileged container: privileged, each
+    capability added to the runtime's default set, no AppArmor or seccomp profile."""
+    rights: set[str] = set()
+    for c in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+        context = c.get("securityContext") or {}
+        if context.get("privileged"):
+            rights.add("privileged")
+        rights |= set((context.get("capabilities") or {}).get("add") or [])
+        for profile in ("appArmorProfile", "seccompProfile"):
+            if (context.get(profile) or {}).get("type") == "Unconfined":
+                rights.add(f"{profile} Unconfined")
+    return rights
+
+
+#: By hand, from the charts' templates and the NFS server's needs: the CVMFS node plugin's
+#: containers are privileged with SYS_ADMIN (FUSE mounts shared with the host through
+#: bidirectional propagation); REANA's kernel NFS server mounts the nfsd file system
+#: (SYS_ADMIN, and no AppArmor profile, whose default denies mounts). Nothing else.
+CVMFS_NODE_PLUGIN = {"cvmfs-csi: DaemonSet/cvmfs-csi-nodeplugin": {"privileged", "SYS_ADMIN"}}
+NFS_SERVER = {"gridcloud: Deployment/gridcloud-nfs": {"SYS_ADMIN", "appArmorProfile Unconfined"}}
 
 
 @pytest.mark.parametrize("name", PROFILES)
-def test_only_the_cvmfs_node_plugin_runs_privileged(
+def test_only_the_cvmfs_node_plugin_and_the_nfs_server_run_with_privilege(
     name: str, plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
 ) -> None:
-    """The CVMFS CSI node plugin mounts FUSE file systems for the host (bidirectional mount
-    propagation needs privilege); no other service pod does anything that needs it."""
-    privileged = {
-        p.owner: _privileged(p.spec) for p in rendered_pods(rendered[name]) if _privileged(p.spec)
-    }
-    expected: set[str] = set()
+    """What gets deployed (the charts' objects and gridcloud's own): the pods that may do
+    more than an unprivileged container, and exactly what more."""
+    elevated = {p.owner: _rights(p.spec) for p in rendered_pods(rendered[name]) if _rights(p.spec)}
+    expected: dict[str, set[str]] = {}
     if "gridSite" in plans[name].services.enabled:
-        expected = {"cvmfs-csi: DaemonSet/cvmfs-csi-nodeplugin"}
-    assert set(privileged) == expected
+        expected |= CVMFS_NODE_PLUGIN
+    if "reana" in plans[name].services.enabled:
+        expected |= NFS_SERVER
+    assert elevated == expected
+
+
+def test_the_policy_waives_exactly_what_the_nfs_server_is_given(
+    plans: dict[str, Plan], rendered: dict[str, list[Rendered]]
+) -> None:
+    """The rendered NFS server's rights are the ones the Plan names as needed, and the
+    policy reports them waived with that reason, not silently."""
+    from gridcloud.policy.rules import evaluate
+
+    plan = plans["default"]
+    (need,) = plan.services.privilege_needs
+    server = next(p for p in rendered_pods(rendered["default"]) if p.owner in NFS_SERVER)
+    assert _rights(server.spec) == {*need.capabilities, "appArmorProfile Unconfined"}
+    findings = [f for f in evaluate(plan) if f.rule == "privileged-pod"]
+    assert [f.waived for f in findings] == [need.reason]
 
 
 @pytest.mark.parametrize("name", PROFILES)

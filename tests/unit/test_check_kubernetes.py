@@ -154,6 +154,17 @@ def test_the_user_may_create_everything_the_plan_needs(
         ("rbac.authorization.k8s.io", "roles", "grid"),
         ("", "secrets", "jupyter"),
     } <= asked
+    # and what gridcloud makes itself, by hand from docs/services: the grid submitter's
+    # account, binding, Role and token; REANA's NFS server, its disk, Service and volume
+    assert {
+        ("", "serviceaccounts", "grid"),
+        ("rbac.authorization.k8s.io", "rolebindings", "grid"),
+        ("", "secrets", "grid"),
+        ("apps", "deployments", "reana"),
+        ("", "services", "reana"),
+        ("", "persistentvolumeclaims", "reana"),
+        ("", "persistentvolumes", None),
+    } <= asked
 
 
 def test_what_the_user_may_not_create_is_named(kubeconfig: Path, api_server: ApiServer) -> None:

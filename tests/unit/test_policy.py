@@ -18,11 +18,15 @@ def rules(plan: Plan) -> set[str]:
 
 
 def test_default_profile_has_no_unwaived_warnings(make_plan: MakePlan) -> None:
-    """It passes `plan --strict`: its one warning (notebooks on spot) waived with a reason."""
+    """It passes `plan --strict`: its warnings waived with a reason, notebooks on spot by the
+    profile, REANA's NFS server's SYS_ADMIN by the Plan's named need."""
     findings = evaluate(make_plan())
     assert [f for f in findings if f.blocks_strict] == []
     waived = {f.rule for f in findings if f.waived}
-    assert waived == {"interactive-on-spot"}
+    assert waived == {"interactive-on-spot", "privileged-pod"}
+    (nfs,) = [f for f in findings if f.rule == "privileged-pod"]
+    assert nfs.message.startswith("Deployment reana/gridcloud-nfs, container nfs,")
+    assert nfs.waived is not None and "nfsd" in nfs.waived
     assert all(f.fix for f in findings)
 
 
@@ -286,57 +290,97 @@ def test_nat_ports_must_fit_80_core_nodes(make_plan: MakePlan) -> None:
     assert "nat-ports-small" not in rules(network(nat_max_ports_per_vm=8192))
 
 
-def test_the_grid_submitter_role_stays_minimal(make_plan: MakePlan) -> None:
-    from gridcloud.plan.services.model import PolicyRule
+def _with_services(plan: Plan, **update: Any) -> Plan:
+    return plan.model_copy(update={"services": plan.services.model_copy(update=update)})
 
+
+def test_the_grid_submitter_role_stays_minimal(make_plan: MakePlan) -> None:
+    """The rule reads the Role the submitter is bound to, as the Plan applies it."""
     plan = make_plan()
     site = plan.services.grid_site
     assert site is not None
     assert "grid-rbac-broad" not in rules(plan)
     for extra, named in [
-        (PolicyRule(api_groups=("",), resources=("*",), verbs=("get",)), "*"),
+        ({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}, "*"),
         (
-            PolicyRule(
-                api_groups=("rbac.authorization.k8s.io",), resources=("roles",), verbs=("bind",)
-            ),
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]},
             "bind",
         ),
-        (PolicyRule(api_groups=("",), resources=("pods/exec",), verbs=("create",)), "pods/exec"),
-        (PolicyRule(api_groups=("*",), resources=("jobs",), verbs=("get",)), "*"),
+        ({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}, "pods/exec"),
+        ({"apiGroups": ["*"], "resources": ["jobs"], "verbs": ["get"]}, "*"),
     ]:
-        wider = site.model_copy(update={"role_rules": (*site.role_rules, extra)})
-        widened = plan.model_copy(
-            update={"services": plan.services.model_copy(update={"grid_site": wider})}
-        )
+        role = {**site.role, "rules": [*site.role["rules"], extra]}
+        widened = _with_services(plan, grid_site=site.model_copy(update={"role": role}))
         found = [f for f in evaluate(widened) if f.rule == "grid-rbac-broad"]
         assert len(found) == 1, extra
         assert named in found[0].message
+
+
+def _unwaived(plan: Plan, rule: str) -> list[str]:
+    return [f.message for f in evaluate(plan) if f.rule == rule and not f.waived]
+
+
+def _nfs_container(plan: Plan, context: dict[str, Any]) -> Plan:
+    import copy
+
+    storage = plan.services.shared_storage
+    assert storage is not None
+    server = copy.deepcopy(storage.server)
+    server["spec"]["template"]["spec"]["containers"][0]["securityContext"] = context
+    return _with_services(plan, shared_storage=storage.model_copy(update={"server": server}))
+
+
+def test_the_nfs_server_gets_exactly_the_rights_the_plan_names(make_plan: MakePlan) -> None:
+    """Its SYS_ADMIN and unconfined AppArmor are waived by the Plan's named need; every
+    capability, privileged, or the need dropped from the Plan is a warning `--strict` refuses."""
+    plan = make_plan()
+    assert _unwaived(plan, "privileged-pod") == []
+    storage = plan.services.shared_storage
+    assert storage is not None
+    given = storage.server["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    for context, beyond in [
+        ({**given, "capabilities": {"add": ["ALL"]}}, "ALL"),
+        ({**given, "capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}}, "NET_ADMIN"),
+        ({**given, "privileged": True}, "privileged"),
+        ({**given, "seccompProfile": {"type": "Unconfined"}}, "seccomp unconfined"),
+    ]:
+        (message,) = _unwaived(_nfs_container(plan, context), "privileged-pod")
+        assert message.startswith("Deployment reana/gridcloud-nfs, container nfs, runs with")
+        assert beyond in message and "beyond what the Plan names" in message
+    # the same rights without the Plan's need: flagged, not silently accepted
+    (message,) = _unwaived(_with_services(plan, privilege_needs=()), "privileged-pod")
+    assert "SYS_ADMIN" in message and "AppArmor unconfined" in message
 
 
 def test_no_privileged_pod_where_an_unprivileged_one_would_do(make_plan: MakePlan) -> None:
     import copy
 
     plan = make_plan()
-    assert "privileged-pod" not in rules(plan)
+    assert _unwaived(plan, "privileged-pod") == []
     # the pilot template made privileged, as several sites' templates are
     site = plan.services.grid_site
     assert site is not None
     template = copy.deepcopy(site.job_template)
     template["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
-    privileged = plan.model_copy(
-        update={
-            "services": plan.services.model_copy(
-                update={"grid_site": site.model_copy(update={"job_template": template})}
-            )
-        }
+    privileged = _with_services(plan, grid_site=site.model_copy(update={"job_template": template}))
+    assert [m.split(" is")[0] for m in _unwaived(privileged, "privileged-pod")] == [
+        "the pilot Job's container pilot"
+    ]
+    # gridcloud's own squid given a capability
+    squid = next(o for o in plan.services.objects if o["metadata"]["name"] == "frontier-squid")
+    widened = copy.deepcopy(squid)
+    widened["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {
+        "capabilities": {"add": ["NET_ADMIN"]}
+    }
+    objects = tuple(widened if o is squid else o for o in plan.services.objects)
+    (message,) = _unwaived(_with_services(plan, objects=objects), "privileged-pod")
+    assert message.startswith(
+        "Deployment grid/frontier-squid, container squid, runs with NET_ADMIN"
     )
-    assert [
-        f.message.split(" is")[0] for f in evaluate(privileged) if f.rule == "privileged-pod"
-    ] == ["the pilot Job's container pilot"]
     # the hub's iptables init container, the chart's default, on a cluster enforcing policies
     values = copy.deepcopy(plan.services.release("jupyterhub").values)
     del values["singleuser"]["cloudMetadata"]
-    assert "privileged-pod" in rules(_with_values(plan, "jupyterhub", values))
+    assert _unwaived(_with_values(plan, "jupyterhub", values), "privileged-pod")
 
 
 def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -> None:
@@ -346,6 +390,6 @@ def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -
     plan = analyse(PROFILES / "onprem.yaml").plan
     values = plan.services.release("jupyterhub").values
     assert values["singleuser"]["cloudMetadata"]["blockWithIptables"] is True
-    assert "privileged-pod" not in rules(plan)
+    assert _unwaived(plan, "privileged-pod") == []
     # nor any of the cluster rules: there is no cluster of ours to harden
     assert not rules(plan) & {"control-plane-open", "private-nodes-off", "nat-ports-small"}

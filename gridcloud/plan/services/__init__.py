@@ -21,6 +21,7 @@ from gridcloud.plan.services.model import (
     IngressPlan,
     PatchPlan,
     PriorityClassPlan,
+    PrivilegeNeed,
     ReleasePlan,
     SecretOutput,
     ServicesPlan,
@@ -92,6 +93,7 @@ class _Parts:
     secret_outputs: list[SecretOutput] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     disks: list[DiskPlan] = field(default_factory=list)
+    privilege_needs: list[PrivilegeNeed] = field(default_factory=list)
 
     def entry_point(self, plan: IngressPlan) -> None:
         """An HTTPS entry point, its manifests after the release it routes to."""
@@ -155,6 +157,7 @@ def _reana(
         parts.entry_point(
             ingress.reana_ingress(profile.name, settings.namespace, settings.hostname, site)
         )
+    parts.privilege_needs.append(reana.nfs_privilege(settings))
     return reana.shared_storage(settings, control, on_gcp=on_gcp)
 
 
@@ -251,12 +254,9 @@ def plan_services(
     )
     for release in parts.releases:
         validate_release(release)
-    namespaces = {r.namespace for r in parts.releases} | {
-        o["metadata"]["namespace"] for o in parts.objects if "namespace" in o["metadata"]
-    }
-    return ServicesPlan(
+    services_plan = ServicesPlan(
         enabled=tuple(parts.enabled),
-        namespaces=tuple(sorted(namespaces)),
+        namespaces=(),
         priority_classes=tuple(parts.classes) if parts.enabled else (),
         releases=tuple(parts.releases),
         grid_site=site_plan,
@@ -274,4 +274,9 @@ def plan_services(
         login=login_summary(services.jupyter.oidc, services.jupyter.hostname or "localhost")
         if services.jupyter.enabled and services.jupyter.oidc is not None
         else None,
+        privilege_needs=tuple(parts.privilege_needs),
     )
+    namespaces = {r.namespace for r in parts.releases} | {
+        o["metadata"]["namespace"] for o in services_plan.manifests if "namespace" in o["metadata"]
+    }
+    return services_plan.model_copy(update={"namespaces": tuple(sorted(namespaces))})

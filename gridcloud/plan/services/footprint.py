@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from gridcloud.profile.models import Profile
 
 
-#: Components whose pods the program builds itself (not among the rendered manifests).
-BUILT_BY_PROGRAM = frozenset({"reana/nfs-server"})
-
-
 def _items(
     service: str,
     prefix: str,
@@ -40,7 +36,6 @@ def _items(
             cpu_m=request.cpu_m,
             memory_mi=request.memory_mi + extra_memory,
             source=source,
-            rendered=key not in BUILT_BY_PROGRAM,
         )
         for key, request in table.items()
         if key.startswith(prefix + "/")

@@ -233,18 +233,77 @@ def harvester_queue(site: GridSite, facility: str, pool: PoolPlan) -> dict[str, 
     return {queue_name(site, facility): entry}
 
 
+SUBMITTER = "grid-submitter"
+TOKEN_SECRET = "grid-submitter-token"
+QUOTA = "grid-cores"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def submitter_objects(site: GridSite) -> dict[str, Any]:
+    """Harvester's way in: the submitter's ServiceAccount, its Role (exactly
+    :data:`SUBMITTER_RULES`) and the binding between them, the namespace's core quota (with
+    ``maxCores``), and a long-lived token Secret the cluster's token controller fills in
+    (the kubeconfig Harvester is given)."""
+    meta = {"name": SUBMITTER, "namespace": site.namespace}
+    quota = None
+    if site.max_cores is not None:
+        quota = {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": QUOTA, "namespace": site.namespace},
+            "spec": {"hard": {"requests.cpu": str(site.max_cores)}},
+        }
+    return {
+        "account": {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
+        "role": {
+            "apiVersion": f"{RBAC_GROUP}/v1",
+            "kind": "Role",
+            "metadata": dict(meta),
+            "rules": [
+                {
+                    "apiGroups": list(rule.api_groups),
+                    "resources": list(rule.resources),
+                    "verbs": list(rule.verbs),
+                }
+                for rule in SUBMITTER_RULES
+            ],
+        },
+        "binding": {
+            "apiVersion": f"{RBAC_GROUP}/v1",
+            "kind": "RoleBinding",
+            "metadata": dict(meta),
+            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": SUBMITTER},
+            "subjects": [
+                {"kind": "ServiceAccount", "name": SUBMITTER, "namespace": site.namespace}
+            ],
+        },
+        "quota": quota,
+        "token": {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": TOKEN_SECRET,
+                "namespace": site.namespace,
+                "annotations": {"kubernetes.io/service-account.name": SUBMITTER},
+            },
+            "type": "kubernetes.io/service-account-token",
+        },
+    }
+
+
 def plan_grid_site(site: GridSite, pool: PoolPlan, facility: str) -> GridSitePlan:
     return GridSitePlan(
         namespace=site.namespace,
-        service_account="grid-submitter",
+        service_account=SUBMITTER,
         role_rules=SUBMITTER_RULES,
         quota_cores=site.max_cores,
         pool=pool.name,
         cvmfs_claims=cvmfs_claims(site),
-        token_secret="grid-submitter-token",
-        quota_name="grid-cores",
+        token_secret=TOKEN_SECRET,
+        quota_name=QUOTA,
         job_template=job_template(site, pool),
         harvester_queue=harvester_queue(site, facility, pool),
+        **submitter_objects(site),
     )
 
 

@@ -101,10 +101,51 @@ class GridSitePlan(Frozen):
     output)."""
     harvester_queue: dict[str, Any]
     """The site's entry in Harvester's queue configuration (a stack output)."""
+    account: dict[str, Any]
+    """The submitter's ServiceAccount, Role, RoleBinding, core quota (None without
+    ``maxCores``) and long-lived token Secret: complete manifests the program applies as
+    they are (the token after the account), reading back the token the cluster fills in."""
+    role: dict[str, Any]
+    binding: dict[str, Any]
+    quota: dict[str, Any] | None
+    token: dict[str, Any]
+
+    @property
+    def manifests(self) -> tuple[dict[str, Any], ...]:
+        quota = (self.quota,) if self.quota is not None else ()
+        return (self.account, self.role, self.binding, *quota, self.token)
+
+
+#: Where a value stands in a manifest that the program reads back from another object at
+#: deploy time (the NFS Service's cluster IP in REANA's volume: unknown until it exists).
+CLUSTER_IP_PLACEHOLDER = "<cluster IP>"
+
+
+class PrivilegeNeed(Frozen):
+    """A container of gridcloud's own objects that runs with more than an unprivileged
+    container may, by need: the policy's ``privileged-pod`` rule reports it waived with
+    ``reason``, and only for exactly these rights (anything beyond them is a warning)."""
+
+    kind: str
+    namespace: str
+    name: str
+    container: str
+    privileged: bool = False
+    capabilities: tuple[str, ...] = ()
+    """Capabilities added to the runtime's default set."""
+    apparmor_unconfined: bool = False
+    reason: str
 
 
 class SharedStoragePlan(Frozen):
-    """ReadWriteMany storage for REANA: an NFS server on the control node on a disk."""
+    """ReadWriteMany storage for REANA: an NFS server on the control node on a disk.
+
+    Its four objects are complete manifests (the program applies them as they are, in this
+    order, each after the one before; ``gridcloud render`` writes them): the server's disk,
+    the server, its Service, and the PersistentVolume REANA's claim binds to, whose
+    ``spec.nfs.server`` holds :data:`CLUSTER_IP_PLACEHOLDER` until the program fills in the
+    Service's cluster IP (kubelet mounts NFS from the node, where cluster DNS does not
+    resolve)."""
 
     namespace: str
     size_gb: int
@@ -120,6 +161,14 @@ class SharedStoragePlan(Frozen):
     """The claim of the NFS server's own disk."""
     volume_name: str
     """The ReadWriteMany PersistentVolume REANA's claim binds to."""
+    disk: dict[str, Any]
+    server: dict[str, Any]
+    service: dict[str, Any]
+    volume: dict[str, Any]
+
+    @property
+    def manifests(self) -> tuple[dict[str, Any], ...]:
+        return (self.disk, self.server, self.service, self.volume)
 
 
 class FootprintItem(Frozen):
@@ -131,8 +180,8 @@ class FootprintItem(Frozen):
     """Requests written into the values or objects, the namespace's LimitRange default
     for a chart that takes none (REANA 0.9.4), or GKE's own pods."""
     rendered: bool = True
-    """Among the rendered manifests (a chart's, or the Plan's own objects); False for the
-    pods the program builds (the NFS server) and GKE's."""
+    """Among the rendered manifests (a chart's, or the Plan's own objects); False for
+    GKE's own pods."""
 
 
 class Footprint(Frozen):
@@ -284,6 +333,19 @@ class ServicesPlan(Frozen):
     """Persistent disks on Google Cloud: REANA's workspace, the hub's database, homes."""
     login: HubLogin | None = None
     """JupyterHub's login; None without the hub."""
+    privilege_needs: tuple[PrivilegeNeed, ...] = ()
+    """gridcloud's own containers that need more than an unprivileged container, and why."""
+
+    @property
+    def manifests(self) -> tuple[dict[str, Any], ...]:
+        """Every Kubernetes object gridcloud applies itself (beyond namespaces, priority
+        classes and Secrets of generated values), as complete manifests: ``objects``, the
+        grid site's account and RBAC, REANA's NFS server and volume, what follows a
+        release. What ``render`` writes, the policy reads and ``check`` asks to create."""
+        site = self.grid_site.manifests if self.grid_site is not None else ()
+        storage = self.shared_storage.manifests if self.shared_storage is not None else ()
+        after = tuple(body for entry in self.after_release for body in entry.manifests)
+        return (*self.objects, *site, *storage, *after)
 
     def release(self, name: str) -> ReleasePlan:
         for release in self.releases:

@@ -1,12 +1,12 @@
 """REANA: infrastructure on the control node, workflow and job pods on an on-demand pool,
 a shared ReadWriteMany workspace, and secrets generated at deploy time.
 
-Storage: REANA needs ReadWriteMany. Filestore's smallest instance is 1 TiB (about $200 a
-month for 200 GB of use), and on-prem clusters have no Filestore; an NFS server pod on
-the control node, on a pd-balanced disk of the size asked ($0.10/GB-month: $20 for 200 GB)
-works the same on GKE and on-prem. REANA's claim asks for the storage class
-``reana-shared-volume-storage-class``; gridcloud's NFS volume carries that class name, so the
-claim binds to it without a provisioner.
+Storage: REANA needs ReadWriteMany. Filestore Basic HDD is about $0.20/GiB-month, from 1 TiB
+(100 GiB through GKE's CSI driver), and on-prem clusters have no Filestore; an NFS server pod
+on the control node, on a pd-balanced disk of the size asked ($0.10/GB-month: $20 for 200 GB)
+works the same on GKE and on-prem (docs/services/reana.md weighs them). REANA's claim asks
+for the storage class ``reana-shared-volume-storage-class``; gridcloud's NFS volume carries
+that class name, so the claim binds to it without a provisioner.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.plan.services import ingress
 from gridcloud.plan.services.model import (
+    CLUSTER_IP_PLACEHOLDER,
     SECRET_PLACEHOLDER,
     GeneratedSecret,
     PatchPlan,
     Placement,
+    PrivilegeNeed,
     ReleasePlan,
     SecretOutput,
     SecretValue,
@@ -146,17 +148,121 @@ def reana_release(
     )
 
 
+#: NFS (2049), mountd (20048), rpcbind (111): what clients of NFS v3 and v4 reach.
+NFS_PORTS = (2049, 20048, 111)
+NFS_SERVER = "gridcloud-nfs"
+NFS_CONTAINER = "nfs"
+#: The kernel NFS server mounts the ``nfsd`` file system (``mount -t nfsd``, which needs
+#: CAP_SYS_ADMIN) and then serves from kernel threads: SYS_ADMIN on top of the runtime's
+#: default capabilities, and no AppArmor profile (the container runtime's default one
+#: denies every mount). Nothing else: no privileged container, no host devices.
+NFS_CAPABILITIES = ("SYS_ADMIN",)
+NFS_SECURITY: dict[str, Any] = {
+    "privileged": False,
+    "capabilities": {"add": list(NFS_CAPABILITIES)},
+    "appArmorProfile": {"type": "Unconfined"},
+}
+NFS_NEED = (
+    "the kernel NFS server (registry.k8s.io/volume-nfs) mounts the nfsd file system, which "
+    "takes CAP_SYS_ADMIN and a mount the runtime's AppArmor profile denies; a userspace "
+    "server (nfs-ganesha) or Filestore would not, at the cost docs/services/reana.md gives"
+)
+
+
 def shared_storage(reana: Reana, control: PoolPlan, *, on_gcp: bool) -> SharedStoragePlan:
+    """An NFS server on the control node, on a disk of ``storageGb``, exported as a
+    ReadWriteMany volume with the storage class name REANA's claim asks for."""
+    namespace = reana.namespace
+    disk_claim = "gridcloud-nfs-disk"
+    labels = {"app": NFS_SERVER}
+    backing = GKE_DISK_CLASS if on_gcp else None
+    disk_spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"]}
+    if backing is not None:
+        disk_spec["storageClassName"] = backing
+    disk_spec["resources"] = {"requests": {"storage": f"{reana.storage_gb}Gi"}}
+    server = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NFS_SERVER, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "nodeSelector": dict(control.node_selector),
+                    "containers": [
+                        {
+                            "name": NFS_CONTAINER,
+                            "image": NFS_SERVER_IMAGE,
+                            "securityContext": NFS_SECURITY,
+                            "resources": SET["reana/nfs-server"].k8s(),
+                            "ports": [{"containerPort": port} for port in NFS_PORTS],
+                            "volumeMounts": [{"name": "export", "mountPath": "/exports"}],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "export", "persistentVolumeClaim": {"claimName": disk_claim}}
+                    ],
+                },
+            },
+        },
+    }
+    volume_name = f"{namespace}-shared-volume"
     return SharedStoragePlan(
-        namespace=reana.namespace,
+        namespace=namespace,
         size_gb=reana.storage_gb,
-        backing_storage_class=GKE_DISK_CLASS if on_gcp else None,
+        backing_storage_class=backing,
         storage_class_name=SHARED_STORAGE_CLASS,
         server_image=NFS_SERVER_IMAGE,
         node_selector=dict(control.node_selector),
-        server_name="gridcloud-nfs",
-        disk_claim="gridcloud-nfs-disk",
-        volume_name=f"{reana.namespace}-shared-volume",
+        server_name=NFS_SERVER,
+        disk_claim=disk_claim,
+        volume_name=volume_name,
+        disk={
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": disk_claim, "namespace": namespace},
+            "spec": disk_spec,
+        },
+        server=server,
+        service={
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": NFS_SERVER, "namespace": namespace},
+            "spec": {
+                "selector": labels,
+                "ports": [{"name": f"p{port}", "port": port} for port in NFS_PORTS],
+            },
+        },
+        volume={
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": volume_name},
+            "spec": {
+                "capacity": {"storage": f"{reana.storage_gb}G"},
+                "accessModes": ["ReadWriteMany"],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "storageClassName": SHARED_STORAGE_CLASS,
+                "nfs": {"server": CLUSTER_IP_PLACEHOLDER, "path": "/"},
+                "mountOptions": ["nfsvers=4.1"],
+            },
+        },
+    )
+
+
+def nfs_privilege(reana: Reana) -> PrivilegeNeed:
+    """The NFS server's rights beyond an unprivileged container's, and why (the policy
+    waives exactly these)."""
+    return PrivilegeNeed(
+        kind="Deployment",
+        namespace=reana.namespace,
+        name=NFS_SERVER,
+        container=NFS_CONTAINER,
+        capabilities=NFS_CAPABILITIES,
+        apparmor_unconfined=True,
+        reason=NFS_NEED,
     )
 
 

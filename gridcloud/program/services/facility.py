@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
-from gridcloud.plan.services.resources import SET
 from gridcloud.program.services.kubeconfig import token_kubeconfig
 from gridcloud.program.services.secrets import (
     from_environment,
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
         SharedStoragePlan,
     )
 
-NFS_PORTS = (2049, 20048, 111)
-
 #: The kinds of the Plan's own objects, and the resource that creates each.
 OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
@@ -44,6 +41,8 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("v1", "PersistentVolume"): k8s.core.v1.PersistentVolume,
+    ("v1", "Secret"): k8s.core.v1.Secret,
 }
 #: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
 CUSTOM_KINDS = frozenset(
@@ -241,83 +240,47 @@ class Services(pulumi.ComponentResource):
             opts=self._namespaced(namespace),
         )
 
+    def _apply(
+        self, resource_name: str, body: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> pulumi.CustomResource:
+        """One of the Plan's manifests, as it is, under ``resource_name``."""
+        kind = OBJECT_KINDS[(body["apiVersion"], body["kind"])]
+        return kind(resource_name, **_fields(body), opts=opts)  # type: ignore[no-any-return]
+
     def _shared_storage(self, name: str, storage: SharedStoragePlan) -> list[pulumi.Resource]:
-        """An NFS server on the control node, on a disk, exported as a ReadWriteMany volume
-        with the storage class name REANA's claim asks for."""
-        ns = storage.namespace
-        opts = self._namespaced(ns)
-        labels = {"app": storage.server_name}
-        disk_spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
-            "access_modes": ["ReadWriteOnce"],
-            "storage_class_name": storage.backing_storage_class,
-            "resources": {"requests": {"storage": f"{storage.size_gb}Gi"}},
-        }
-        disk = k8s.core.v1.PersistentVolumeClaim(
+        """REANA's NFS server, its disk and Service, and the volume REANA's claim binds to,
+        each after the one before; the volume's server is the Service's cluster IP, read
+        back. The resource names are the ones these objects had before the Plan held them
+        (a new name would replace them)."""
+        opts = self._namespaced(storage.namespace)
+        disk = self._apply(
             f"{name}-nfs-disk",
-            metadata={"name": storage.disk_claim, "namespace": ns},
-            spec=disk_spec,
-            opts=pulumi.ResourceOptions.merge(
+            storage.disk,
+            pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="20m"))
             ),
         )
-        pod_spec: Any = {  # Any: the resources table is shared with the Plan's footprint
-            "node_selector": storage.node_selector,
-            "containers": [
-                {
-                    "name": "nfs",
-                    "image": storage.server_image,
-                    "security_context": {"privileged": True},
-                    "resources": SET["reana/nfs-server"].k8s(),
-                    "ports": [{"container_port": p} for p in NFS_PORTS],
-                    "volume_mounts": [{"name": "export", "mount_path": "/exports"}],
-                }
-            ],
-            "volumes": [
-                {
-                    "name": "export",
-                    "persistent_volume_claim": {"claim_name": storage.disk_claim},
-                }
-            ],
-        }
-        server_spec: k8s.apps.v1.DeploymentSpecArgsDict = {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},
-            "selector": {"match_labels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
-        }
-        server = k8s.apps.v1.Deployment(
+        server = self._apply(
             f"{name}-nfs-server",
-            metadata={"name": storage.server_name, "namespace": ns},
-            spec=server_spec,
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[disk])),
+            storage.server,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[disk])),
         )
-        service = k8s.core.v1.Service(
-            f"{name}-nfs-service",
-            metadata={"name": storage.server_name, "namespace": ns},
-            spec={
-                "selector": labels,
-                "ports": [{"name": f"p{p}", "port": p} for p in NFS_PORTS],
-            },
-            opts=opts,
+        service = cast(
+            "k8s.core.v1.Service", self._apply(f"{name}-nfs-service", storage.service, opts)
         )
-        # kubelet mounts NFS from the node, where cluster DNS does not resolve: use the IP
-        volume_spec: k8s.core.v1.PersistentVolumeSpecArgsDict = {
-            "capacity": {"storage": f"{storage.size_gb}G"},
-            "access_modes": ["ReadWriteMany"],
-            "persistent_volume_reclaim_policy": "Retain",
-            "storage_class_name": storage.storage_class_name,
-            "nfs": {"server": service.spec.cluster_ip, "path": "/"},
-            "mount_options": ["nfsvers=4.1"],
+        spec = storage.volume["spec"]
+        volume = {
+            **storage.volume,
+            "spec": {**spec, "nfs": {**spec["nfs"], "server": service.spec.cluster_ip}},
         }
-        volume = k8s.core.v1.PersistentVolume(
+        made = self._apply(
             f"{name}-reana-shared-volume",
-            metadata={"name": storage.volume_name},
-            spec=volume_spec,
-            opts=pulumi.ResourceOptions.merge(
+            volume,
+            pulumi.ResourceOptions.merge(
                 self.k8s_opts, pulumi.ResourceOptions(depends_on=[server])
             ),
         )
-        return [volume]
+        return [made]
 
     def _grid_site(
         self,
@@ -326,54 +289,27 @@ class Services(pulumi.ComponentResource):
         api_server: pulumi.Input[str],
         ca_data: pulumi.Input[str],
     ) -> dict[str, Any]:
+        """The submitter's account, Role, binding, quota and token as the Plan writes them
+        (under the names they had before the Plan held them); the kubeconfig from the token
+        the cluster fills in."""
         ns = site.namespace
         opts = self._namespaced(ns)
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-grid-submitter",
-            metadata={"name": site.service_account, "namespace": ns},
-            opts=opts,
-        )
-        rules: list[k8s.rbac.v1.PolicyRuleArgsDict] = [
-            {
-                "api_groups": list(rule.api_groups),
-                "resources": list(rule.resources),
-                "verbs": list(rule.verbs),
-            }
-            for rule in site.role_rules
-        ]
-        role = k8s.rbac.v1.Role(
-            f"{name}-grid-submitter-role",
-            metadata={"name": site.service_account, "namespace": ns},
-            rules=rules,
-            opts=opts,
-        )
-        k8s.rbac.v1.RoleBinding(
+        account = self._apply(f"{name}-grid-submitter", site.account, opts)
+        role = self._apply(f"{name}-grid-submitter-role", site.role, opts)
+        self._apply(
             f"{name}-grid-submitter-binding",
-            metadata={"name": site.service_account, "namespace": ns},
-            role_ref={
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": role.metadata.name,
-            },
-            subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": ns}],
-            opts=opts,
+            site.binding,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account, role])),
         )
-        if site.quota_cores is not None:
-            k8s.core.v1.ResourceQuota(
-                f"{name}-grid-quota",
-                metadata={"name": site.quota_name, "namespace": ns},
-                spec={"hard": {"requests.cpu": str(site.quota_cores)}},
-                opts=opts,
-            )
-        token = k8s.core.v1.Secret(
-            f"{name}-grid-submitter-token",
-            metadata={
-                "name": site.token_secret,
-                "namespace": ns,
-                "annotations": {"kubernetes.io/service-account.name": site.service_account},
-            },
-            type="kubernetes.io/service-account-token",
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+        if site.quota is not None:
+            self._apply(f"{name}-grid-quota", site.quota, opts)
+        token = cast(
+            "k8s.core.v1.Secret",
+            self._apply(
+                f"{name}-grid-submitter-token",
+                site.token,
+                pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+            ),
         )
         kubeconfig = pulumi.Output.all(api_server, ca_data, token.data).apply(
             lambda args: token_kubeconfig(
