@@ -86,8 +86,15 @@ def test_the_text_report_shows_the_breakdown(tmp_path: Path) -> None:
     [path] = exports.bq_jsonl(_lines(), tmp_path / "text")
     result = CliRunner().invoke(
         create_cli(),
-        ["cost", "report", str(PROFILES / "default.yaml"), "--month", "2026-10"]
-        + ["--export", str(path)],
+        [
+            "cost",
+            "report",
+            str(PROFILES / "default.yaml"),
+            "--month",
+            "2026-10",
+            "--export",
+            str(path),
+        ],
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
