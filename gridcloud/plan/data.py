@@ -56,6 +56,9 @@ class RucioPlan(Frozen):
     rse: str
     account_id: str
     """The signing service account's ID (``<facility>-rucio``)."""
+    account_email: str
+    """``<account_id>@<project>.iam.gserviceaccount.com``."""
+    region: str
     bucket_role: str = OBJECT_ADMIN
     scheme: Literal["https"] = "https"
     hostname: str = GCS_HOST
@@ -138,6 +141,8 @@ def plan_data(data: Data, *, project: str, region: str, facility: str) -> DataPl
         rucio = RucioPlan(
             rse=data.rucio.rse,
             account_id=f"{facility}-rucio",
+            account_email=f"{facility}-rucio@{project}.iam.gserviceaccount.com",
+            region=region,
             prefix=f"/{name}/{data.rucio.prefix}",
         )
     return DataPlan(bucket=bucket, rucio=rucio, monthly=monthly)
