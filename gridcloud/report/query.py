@@ -141,15 +141,13 @@ def parameters(scope: Scope) -> dict[str, Any]:
     }
 
 
-#: A line item's SKU when it is network egress (any service's) or Cloud Storage, as
-#: ``<service>: <SKU>``; else NULL, so the other rows stay summed as before. Egress SKUs say
-#: "Egress" or "Data Transfer" (Compute Engine, Networking), Cloud Storage's downloads
-#: "Download".
+#: A line item's SKU when it is network egress (any service's) or Cloud Storage (its storage,
+#: operations and downloads), as ``<service>: <SKU>``; else NULL, so the other rows stay
+#: summed as before. Egress SKUs say "Egress" (older names) or "Data Transfer".
 DATA_SKU = (
     "IF(service.description = 'Cloud Storage'"
     " OR LOWER(sku.description) LIKE '%egress%'"
-    " OR LOWER(sku.description) LIKE '%data transfer%'"
-    " OR LOWER(sku.description) LIKE '%download%',"
+    " OR LOWER(sku.description) LIKE '%data transfer%',"
     " CONCAT(service.description, ': ', sku.description), NULL)"
 )
 

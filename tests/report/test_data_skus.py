@@ -27,6 +27,7 @@ BUCKET = {"gridcloud-facility": "atlas-gcp", "managed-by": "gridcloud"}
 STORAGE = "Standard Storage Iowa"
 DOWNLOAD = "Download Worldwide Destinations (excluding Asia & Australia)"
 EGRESS = "Network Internet Data Transfer Out from Americas to Europe"
+PEERING = "Network Egress via Carrier Peering Network - Americas Based"
 
 
 def _lines() -> list[Line]:
@@ -39,6 +40,9 @@ def _lines() -> list[Line]:
             Line(exports.PROJECT, at, Decimal("0.5"), [], BUCKET, DOWNLOAD, "Cloud Storage"),
             Line(
                 exports.PROJECT, at, Decimal("1.2"), [], {**OURS, "gridcloud-pool": "cpu"}, EGRESS
+            ),
+            Line(
+                exports.PROJECT, at, Decimal("0.1"), [], {**OURS, "gridcloud-pool": "cpu"}, PEERING
             ),
             # not data: a core-hour
             Line(
@@ -72,14 +76,15 @@ def test_egress_and_storage_by_sku(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     got: dict[str, Any] = json.loads(result.stdout)
     skus = {p["name"]: Decimal(p["net"]) for p in got["byDataSku"]}
-    # 48 hours each: 0.027397 x 48 = 1.315056; 0.5 x 48 = 24; 1.2 x 48 = 57.6
+    # 48 hours each: 0.027397 x 48 = 1.315056; 0.5 x 48 = 24; 1.2 x 48 = 57.6; 0.1 x 48 = 4.8
     assert skus == {
         f"Compute Engine: {EGRESS}": Decimal("57.60"),
+        f"Compute Engine: {PEERING}": Decimal("4.80"),
         f"Cloud Storage: {DOWNLOAD}": Decimal("24.00"),
         f"Cloud Storage: {STORAGE}": Decimal("1.32"),
     }
-    # the whole still adds up: 48 x (0.027397 + 0.5 + 1.2 + 3) = 226.915056
-    assert Decimal(got["net"]) == Decimal("226.92")
+    # the whole still adds up: 48 x (0.027397 + 0.5 + 1.2 + 0.1 + 3) = 231.715056
+    assert Decimal(got["net"]) == Decimal("231.72")
 
 
 def test_the_text_report_shows_the_breakdown(tmp_path: Path) -> None:
