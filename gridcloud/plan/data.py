@@ -11,10 +11,14 @@ from gridcloud.frozen import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.profile.data import Data, LifecycleRule
+    from gridcloud.profile.models import Services
 
 #: The role Rucio's signing account has on the bucket, and only there: read, write and
 #: delete objects (Rucio's signed URLs are for GET, PUT and DELETE).
 OBJECT_ADMIN = "roles/storage.objectAdmin"
+#: The role the facility's workloads have on the bucket: read, write, list and delete
+#: objects; no say over its IAM.
+OBJECT_USER = "roles/storage.objectUser"
 #: How Rucio reaches Google Cloud Storage: HTTPS URLs it signs with a service account key
 #: (rucio.core.credential.get_signed_url, service "gcs"; the RSE attribute ``sign_url``).
 GCS_HOST = "storage.googleapis.com"
@@ -82,10 +86,24 @@ class MonthlyData(Frozen):
     """By Cloud Storage class (``standard``, ``nearline``, ...), those above zero."""
 
 
+class WorkloadAccess(Frozen):
+    """The pods of one namespace reaching the bucket through Workload Identity: the
+    namespace's Kubernetes service accounts as principals of the project's workload pool,
+    granted ``role`` on the bucket only. No Google service account, no key, no annotation:
+    GKE's metadata server gives the pods tokens as themselves."""
+
+    namespace: str
+    who: str
+    """What runs there ("notebooks and Dask workers", "REANA jobs", "grid pilots")."""
+    role: str = OBJECT_USER
+
+
 class DataPlan(Frozen):
     bucket: BucketPlan | None
     rucio: RucioPlan | None
     monthly: MonthlyData
+    workload_access: tuple[WorkloadAccess, ...] = ()
+    """The namespaces whose pods reach the bucket (the services that are on)."""
 
 
 def bucket_name(project: str, facility: str) -> str:
@@ -112,7 +130,29 @@ _CLASSES: dict[str, Literal["NEARLINE", "COLDLINE", "ARCHIVE"]] = {
 }
 
 
-def plan_data(data: Data, *, project: str, region: str, facility: str) -> DataPlan | None:
+def workload_access(services: Services) -> tuple[WorkloadAccess, ...]:
+    """The namespaces of the services that are on, with what runs in them."""
+    found = []
+    if services.jupyter.enabled:
+        found.append(WorkloadAccess(namespace=services.jupyter.namespace, who=_JUPYTER))
+    if services.reana.enabled:
+        found.append(WorkloadAccess(namespace=services.reana.namespace, who="REANA jobs"))
+    if services.grid_site.enabled:
+        found.append(WorkloadAccess(namespace=services.grid_site.namespace, who="grid pilots"))
+    return tuple(found)
+
+
+_JUPYTER = "notebooks and Dask workers"
+
+
+def plan_data(
+    data: Data,
+    *,
+    project: str,
+    region: str,
+    facility: str,
+    access: tuple[WorkloadAccess, ...] = (),
+) -> DataPlan | None:
     """The data Plan of a GCP facility; None when the profile says nothing about data."""
     from gridcloud.profile.data import Data
 
@@ -145,4 +185,4 @@ def plan_data(data: Data, *, project: str, region: str, facility: str) -> DataPl
             region=region,
             prefix=f"/{name}/{data.rucio.prefix}",
         )
-    return DataPlan(bucket=bucket, rucio=rucio, monthly=monthly)
+    return DataPlan(bucket=bucket, rucio=rucio, monthly=monthly, workload_access=access)

@@ -13,7 +13,7 @@ from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
-from gridcloud.plan.data import plan_data
+from gridcloud.plan.data import plan_data, workload_access
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -223,6 +223,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             project=target.project,
             region=target.region,
             facility=profile.name,
+            access=workload_access(profile.services),
         ),
     )
     if profile.budget is None or plan.budget is None:

@@ -8,6 +8,7 @@ lifecycle rules, versioning, labels and access settings are updated in place.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pulumi
@@ -18,6 +19,15 @@ from gridcloud.program.naming import child_of
 if TYPE_CHECKING:
     from gridcloud.plan import Plan
     from gridcloud.plan.data import BucketPlan, LifecyclePlan, RucioPlan
+
+
+def namespace_principals(project: str, namespace: str, number: str) -> str:
+    """Every Kubernetes service account of ``namespace`` in the project's GKE workload
+    identity pool, as an IAM principal set (Workload Identity Federation for GKE)."""
+    return (
+        f"principalSet://iam.googleapis.com/projects/{number}/locations/global/"
+        f"workloadIdentityPools/{project}.svc.id.goog/namespace/{namespace}"
+    )
 
 
 def _rule(rule: LifecyclePlan) -> gcp.storage.BucketLifecycleRuleArgs:
@@ -64,6 +74,17 @@ class FacilityStorage(pulumi.ComponentResource):
             opts=child,
         )
         outputs: dict[str, object] = {"bucket": self.bucket.name}
+        if plan.data.workload_access:
+            # Workload Identity Federation for GKE: every pod of the namespace, as itself
+            number = gcp.organizations.get_project_output(project_id=project).number
+            for access in plan.data.workload_access:
+                gcp.storage.BucketIAMMember(
+                    f"{name}-{access.namespace}-pods",
+                    bucket=self.bucket.name,
+                    role=access.role,
+                    member=number.apply(partial(namespace_principals, project, access.namespace)),
+                    opts=child,
+                )
         rucio: RucioPlan | None = plan.data.rucio
         if rucio is not None:
             self.rucio_account = gcp.serviceaccount.Account(

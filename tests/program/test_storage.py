@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gridcloud.plan import Plan
-from tests.program.mocks import Rendered, render
+from tests.program.mocks import PROJECT_NUMBER, Rendered, render
 
 BUCKET = "gcp:storage/bucket:Bucket"
 MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
@@ -92,7 +92,7 @@ def test_rucio_signs_as_an_object_admin_of_this_bucket_only(
     plan, out = rendered
     account = out.one(ACCOUNT, "data-rucio-account").inputs
     assert account["accountId"] == f"{plan.name}-rucio"
-    [member] = out.of_type(MEMBER)
+    member = out.one(MEMBER, "data-rucio-objects")
     assert member.inputs["role"] == "roles/storage.objectAdmin"
     assert member.inputs["bucket"] == f"{plan.target.project}-{plan.name}-data"  # type: ignore[union-attr]
     assert member.inputs["member"].startswith("serviceAccount:")
@@ -112,6 +112,34 @@ def test_the_signing_key_is_only_a_secret_output(rendered: tuple[Plan, Rendered]
     assert "rucioSigningKey" in out.secret_outputs
     assert out.outputs["rucioAccount"] is not None
     assert {k for k in out.outputs if "rucio" in k.lower()} == {"rucioAccount", "rucioSigningKey"}
+
+
+def test_the_services_pods_reach_the_bucket_through_workload_identity(
+    rendered: tuple[Plan, Rendered],
+) -> None:
+    """Every pod of the services' namespaces as itself (Workload Identity Federation for
+    GKE's principal set of a namespace, as Google's docs write it): object user on the
+    bucket only; no Google service account, no key for them."""
+    plan, out = rendered
+    project = plan.target.project  # type: ignore[union-attr]
+    pool = (
+        f"principalSet://iam.googleapis.com/projects/{PROJECT_NUMBER}/locations/global/"
+        f"workloadIdentityPools/{project}.svc.id.goog/namespace"
+    )
+    found = {
+        r.name: (r.inputs["member"], r.inputs["role"], r.inputs["bucket"])
+        for r in out.of_type(MEMBER)
+        if r.name != "data-rucio-objects"
+    }
+    bucket = f"{project}-{plan.name}-data"
+    # default.yaml: the grid site (grid), REANA (reana), JupyterHub with Dask (jupyter)
+    assert found == {
+        "data-jupyter-pods": (f"{pool}/jupyter", "roles/storage.objectUser", bucket),
+        "data-reana-pods": (f"{pool}/reana", "roles/storage.objectUser", bucket),
+        "data-grid-pods": (f"{pool}/grid", "roles/storage.objectUser", bucket),
+    }
+    assert [r.name for r in out.of_type(ACCOUNT) if "data" in r.name] == ["data-rucio-account"]
+    assert [r.name for r in out.of_type(KEY)] == ["data-rucio-key"]
 
 
 def test_without_data_there_is_no_bucket(make_plan_module: Callable[..., Plan]) -> None:

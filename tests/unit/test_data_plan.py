@@ -74,6 +74,12 @@ def test_rucio_plan_names_its_account_and_prefix(make_plan: MakePlan) -> None:
     assert rucio.account_email == "atlas-gcp-rucio@atlas-analysis-facility.iam.gserviceaccount.com"
     assert rucio.prefix == "/atlas-analysis-facility-atlas-gcp-data/rucio/"
     assert rucio.bucket_role == "roles/storage.objectAdmin"
+    # the services that are on reach the bucket from their namespaces
+    assert [(a.namespace, a.role) for a in plan.data.workload_access] == [
+        ("jupyter", "roles/storage.objectUser"),
+        ("reana", "roles/storage.objectUser"),
+        ("grid", "roles/storage.objectUser"),
+    ]
 
 
 def test_no_data_section_no_data_plan(make_plan: MakePlan) -> None:
