@@ -207,6 +207,8 @@ class PriceTable:
     gke_free_tier_month: Decimal
     network: dict[str, Decimal] = field(default_factory=dict)
     """Cloud NAT, IP address, egress and forwarding-rule prices (those the table has)."""
+    storage: dict[str, Decimal] = field(default_factory=dict)
+    """Cloud Storage per GiB-month at rest, by class (``gcs-standard``; those it has)."""
     spot_by_family: dict[str, FamilySpot] = field(default_factory=dict)
     """Current Spot pricing per family, for rows whose Spot figure is stale."""
     gpu_spot_current: frozenset[str] = frozenset()
@@ -450,9 +452,9 @@ def _price_table(region: str, path: Path, types: dict[str, MachineType]) -> Pric
     units: dict[str, tuple[Decimal, Decimal | None, Decimal | None, Decimal | None]] = {}
     commitments: dict[str, tuple[Decimal | None, Decimal | None]] = {}
     bases: dict[str, str] = {}
-    disks: dict[str, Decimal] = {}
-    singles: dict[str, Decimal] = {}
-    network: dict[str, Decimal] = {}
+    # the kinds with one figure an item: disk, gke, network, storage
+    flat: dict[str, dict[str, Decimal]] = {k: {} for k in ("disk", "gke", "network", "storage")}
+    disks, singles, network, storage = flat.values()
     for row in _rows(path):
         kind, item = row["kind"], row["item"]
         ondemand, spot = _money(row["ondemand_usd"]), _money(row["spot_usd"])
@@ -481,12 +483,8 @@ def _price_table(region: str, path: Path, types: dict[str, MachineType]) -> Pric
                 spot_memory[item] = spot
         elif kind == "family-unit":
             units[item] = (ondemand, spot, *cud)
-        elif kind == "disk":
-            disks[item] = ondemand
-        elif kind == "gke":
-            singles[item] = ondemand
-        elif kind == "network":
-            network[item] = ondemand
+        elif kind in flat:
+            flat[kind][item] = ondemand
     missing = {"management-fee", "free-tier-credit"} - singles.keys()
     if missing:
         raise CatalogError(f"price table {path} lacks the GKE rows {sorted(missing)}")
@@ -500,6 +498,7 @@ def _price_table(region: str, path: Path, types: dict[str, MachineType]) -> Pric
         gke_fee_hour=singles["management-fee"],
         gke_free_tier_month=singles["free-tier-credit"],
         network=network,
+        storage=storage,
         gpu_spot_current=frozenset(gpu_current),
         spot_by_family=family_spot(machines, types),
         ondemand_fixes=bundled_ondemand_fixes(machines, types, family_vcpu, family_memory),
@@ -630,6 +629,7 @@ def with_prices(catalog: Catalog, region: str, given: Sequence[GivenPrice]) -> C
         )
     machines, gpus = dict(base.machines), dict(base.gpus)
     disks, network, bases = dict(base.disks_gb_month), dict(base.network), dict(base.bases)
+    storage = dict(base.storage)
     current = set(base.gpu_spot_current)
     for price in given:
         basis = f"spot from the profile ({price.source})"
@@ -656,12 +656,15 @@ def with_prices(catalog: Catalog, region: str, given: Sequence[GivenPrice]) -> C
             disks[price.item] = price.ondemand
         elif price.kind == "network" and price.ondemand is not None:
             network[price.item] = price.ondemand
+        elif price.kind == "storage" and price.ondemand is not None:
+            storage[price.item] = price.ondemand
     table = dataclasses.replace(
         base,
         machines=machines,
         gpus=gpus,
         disks_gb_month=disks,
         network=network,
+        storage=storage,
         bases=bases,
         gpu_spot_current=frozenset(current),
         ondemand_fixes={

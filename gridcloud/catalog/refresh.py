@@ -224,7 +224,7 @@ def price_rows(region: str, found: list[Rate], listed: Listing, date: str) -> li
         if kind == "disk":
             rows.append(["disk", item, _fmt(usd), _fmt(usd), "gb-month", f"{SOURCE} {date}"])
     rows += _packaged_rows(("gke",), "us-central1")
-    rows += _packaged_rows(("network",), region)
+    rows += _packaged_rows(("network", "storage"), region)
     return rows
 
 
@@ -287,7 +287,7 @@ def write(
                 "what": "hourly on-demand and Spot prices assembled from per-vCPU, per-GiB "
                 "and GPU SKUs; disk prices",
                 "from": f"Cloud Billing Catalog API, {COMPUTE_SERVICE}; the GKE fee, free "
-                "tier and network prices from the packaged catalog",
+                "tier, network and Cloud Storage prices from the packaged catalog",
                 "date": date,
             },
         ],

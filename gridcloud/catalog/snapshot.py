@@ -375,6 +375,9 @@ def _region_rows(
     for source, item, unit in NETWORK_ITEMS:
         if source in other:
             rows.append(["network", item, other[source]["usd"], "", unit, REGIONAL, "", ""])
+    for source, item, unit in STORAGE_ITEMS:
+        if source in other:
+            rows.append(["storage", item, other[source]["usd"], "", unit, REGIONAL, "", ""])
     if region == "us-central1":
         # forwarding rules are not in the regional source: Google's pricing page, us-central1
         rows += [[*r, "", ""] for r in network_rows() if r[1].startswith("forwarding-rule")]
@@ -390,6 +393,10 @@ NETWORK_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("internet-egress-1-10TiB", "egress-internet-1-10tib", "gb"),
     ("internet-egress-10+TiB", "egress-internet-10tib-plus", "gb"),
 )
+
+#: The regional source's Cloud Storage items (per GiB-month at rest), as the table names
+#: them. Nearline, Coldline and Archive are not in the source: unknown, never guessed.
+STORAGE_ITEMS: tuple[tuple[str, str, str], ...] = (("gcs-standard", "gcs-standard", "gb-month"),)
 
 
 def _us_central1_rows(
@@ -486,7 +493,8 @@ def _write_manifest(out: Path, regions: list[str]) -> None:
                 "of the machine types the shipped profiles use; per-vCPU and per-GB on-demand "
                 "and spot rates of e2, n1, n2, n2d, c2d, c3, c3d, n4, c4a; t2a, t2d and g2 per "
                 "vCPU with 4 GB; nvidia-l4 (derived from g2); disks; Cloud NAT, external "
-                "addresses, internet egress (rows whose basis reads 'pricing.yml 2026-08-20')",
+                "addresses, internet egress, Cloud Storage standard class (rows whose basis reads "
+                "'pricing.yml 2026-08-20')",
                 "from": "pricing.yml of Cyclenerd/google-cloud-pricing-cost-calculator "
                 "(Apache-2.0), generated from the Cloud Billing Catalog on 2026-08-20",
                 "date": SNAPSHOT_CAPTURED,

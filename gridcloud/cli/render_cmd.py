@@ -81,6 +81,11 @@ def register(app: typer.Typer) -> None:
                 )
                 stdout.print(f"{job}  Harvester's Job template (k8s_yaml_file)")
                 stdout.print(f"{queue}  the site's Harvester queue configuration")
+            if plan.data is not None and plan.data.rucio is not None:
+                from gridcloud.render import rucio
+
+                for path, what in rucio.write(plan.data.rucio, out):
+                    stdout.print(f"{path}  {what}")
         except OSError as error:
             raise InputError(
                 f"cannot write the manifests into {out}: {error.strerror or error}",

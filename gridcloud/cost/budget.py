@@ -102,6 +102,11 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
             "some spot prices are lower bounds (an older preemptible table; refresh the "
             "catalog): the peak may cost more and the runway be shorter"
         )
+    if estimate.data_monthly:
+        reasons.append(
+            f"the monthly cost includes {_usd(estimate.data_monthly)} {budget.currency} of "
+            "the egress and storage the profile expects (data.monthly)"
+        )
     if status == "within" and idle is not None:
         at_peak = "no elastic cost" if runway is None else f"{money.hours(runway)} hours at peak"
         reasons.append(

@@ -94,6 +94,8 @@ class CostItem(Frozen):
     """Where its prices come from and their date; for an unknown item, what is missing."""
     missing: str | None = None
     """The price it needs and the catalog lacks; None when priced."""
+    data: bool = False
+    """A row of the data movement and storage the profile expects (``data.monthly``)."""
 
 
 class Estimate(Frozen):
@@ -114,6 +116,9 @@ class Estimate(Frozen):
     """NAT, forwarding rules, the services' disks: in the totals."""
     assumptions: tuple[str, ...] = ()
     """What the estimate leaves out because it depends on use (egress, NAT data)."""
+    data_monthly: Amount | None = Decimal(0)
+    """What the profile's expected egress and storage (``data.monthly``) cost a month, in
+    ``idle_monthly``; None when a rate it needs is missing."""
     complete: bool
     """False when a price was missing: the totals that need it are then unknown."""
     lower_bound: bool = False
@@ -441,6 +446,10 @@ def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
                 source=_source(prices, f"disk:{disk.disk_type}"),
             )
         )
+    if plan.data is not None:
+        from gridcloud.cost.data import data_items
+
+        found.extend(data_items(plan.data.monthly, prices, hours))
     return found
 
 
@@ -471,8 +480,9 @@ def assumptions(prices: PriceTable | None) -> tuple[str, ...]:
     )
     return (
         f"not included, as they depend on use: data through Cloud NAT "
-        f"({per_gb('nat-data')}), network egress to the internet{egress}, Cloud Logging "
-        "beyond its free 50 GiB a month",
+        f"({per_gb('nat-data')}), network egress to the internet{egress} beyond what the "
+        "profile states in data.monthly, Cloud Storage operations and retrieval, Cloud "
+        "Logging beyond its free 50 GiB a month",
     )
 
 
@@ -604,6 +614,7 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         per_core_hour_at_peak=peak / cores if peak is not None and cores else None,
         items=tuple(items),
         assumptions=assumptions(prices),
+        data_monthly=_sum([i.idle_monthly for i in items if i.data]),
         complete=idle_monthly is not None and peak is not None,
         lower_bound=any(p.lower_bound for p in pools),
         missing=tuple(dict.fromkeys(missing)),

@@ -13,6 +13,7 @@ from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
+from gridcloud.plan.data import plan_data, workload_access
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -129,6 +130,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         allocatable = profile.control_node.allocatable
         if profile.budget is not None:
             warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
+        if profile.data.bucket.enabled:
+            warnings.append("a kubernetes target has no Cloud Storage: data.bucket is not built")
         return Plan(
             name=profile.name,
             description=profile.description,
@@ -215,6 +218,13 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         budget=plan_budget(profile.budget),
         warnings=(*warnings, *services.warnings),
         waivers={w.rule: w.reason for w in profile.policy.waivers},
+        data=plan_data(
+            profile.data,
+            project=target.project,
+            region=target.region,
+            facility=profile.name,
+            access=workload_access(profile.services),
+        ),
     )
     if profile.budget is None or plan.budget is None:
         return plan

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from gridcloud.frozen import Frozen
+from gridcloud.plan.data import DataPlan
 from gridcloud.plan.services.model import ServicesPlan
 
 __all__ = ["Frozen"]
@@ -275,6 +276,9 @@ class Plan(Frozen):
     warnings: tuple[str, ...]
     waivers: dict[str, str] = Field(default_factory=dict)
     """Policy rules the profile accepts, with its reason (``policy.waivers``)."""
+    data: DataPlan | None = None
+    """The facility bucket, its Rucio storage element, the data movement a month; None
+    when the profile says nothing about data (plan/data.py)."""
 
     @property
     def control(self) -> PoolPlan:

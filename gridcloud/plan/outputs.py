@@ -79,6 +79,11 @@ class StackOutputs(Frozen):
     grid_site_kubeconfig: Annotated[str | None, Field(json_schema_extra=SECRET)] = None
     grid_site_job_template: dict[str, Any] | None = None
     harvester_queue_config: dict[str, Any] | None = None
+    # the facility bucket and Rucio's signing account (gridcloud/program/storage.py)
+    data_bucket: str | None = None
+    rucio_account: str | None = None
+    rucio_signing_key: Annotated[str | None, Field(json_schema_extra=SECRET)] = None
+    """The signing account's key file (base64 JSON), for the Rucio server's [credentials]."""
 
     @classmethod
     def key(cls, name: str) -> str:

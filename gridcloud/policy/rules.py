@@ -503,6 +503,33 @@ def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
             )
 
 
+@rule("data-egress-unstated")
+def data_egress_priced(plan: Plan) -> Iterator[Finding]:
+    """Data movement is a facility's largest variable cost: a bucket without the egress
+    expected from it prices none of it."""
+    data = plan.data
+    if data is None or data.bucket is None:
+        return
+    month = data.monthly
+    stated = (
+        month.internet_worldwide_gib
+        + month.internet_china_gib
+        + month.internet_australia_gib
+        + month.other_regions_gib
+        + month.other_sites_gib
+    )
+    if stated == 0:
+        yield Finding(
+            rule="data-egress-unstated",
+            severity="info",
+            message="the facility bucket is on but the profile states no egress a month: "
+            "downloads and transfers to other sites are billed per GiB and the estimate "
+            "prices none of them",
+            fix="state the expected GiB under data.monthly.egress (internet, otherRegionsGib, "
+            "otherSitesGib) and data.monthly.stored",
+        )
+
+
 RULES: tuple[Rule, ...] = tuple(check for _, check in _REGISTERED)
 #: Every rule id, for waivers (the profile's ``policy.waivers`` are checked against it).
 RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in _REGISTERED for i in ids)

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
+from gridcloud.profile.data import Data
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -540,9 +541,10 @@ PriceFigure = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=9)]
 class PriceOverride(Model):
     """A price for the profile's region that the catalog lacks (or yours): the estimate
     uses it instead of the catalog's. ``machine`` and ``gpu`` per hour, ``disk`` per
-    GB-month, ``network`` as the catalog's row of that item (docs/cost.md)."""
+    GB-month, ``network`` as the catalog's row of that item, ``storage`` per GiB-month
+    (docs/cost.md)."""
 
-    kind: Literal["machine", "gpu", "disk", "network"]
+    kind: Literal["machine", "gpu", "disk", "network", "storage"]
     item: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9+]{0,62}$")]
     """The machine type, accelerator type, disk type or network item (forwarding-rules-first-5)."""
     ondemand: PriceFigure | None = None
@@ -554,7 +556,7 @@ class PriceOverride(Model):
     def _a_figure(self) -> PriceOverride:
         if self.ondemand is None and self.spot is None:
             raise ValueError("give ondemand, spot or both")
-        if self.kind in ("disk", "network") and self.ondemand is None:
+        if self.kind in ("disk", "network", "storage") and self.ondemand is None:
             raise ValueError(f"a {self.kind} price is given as ondemand")
         return self
 
@@ -576,6 +578,8 @@ class Profile(Model):
     policy: Policy = Field(default_factory=Policy)
     prices: list[PriceOverride] = Field(default_factory=list)
     """Prices for the target region the catalog lacks, each with its source."""
+    data: Data = Field(default_factory=Data)
+    """The facility bucket, Rucio on it, and the data movement a month (docs/data.md)."""
 
     @field_validator("pools")
     @classmethod

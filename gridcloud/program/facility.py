@@ -22,6 +22,7 @@ from gridcloud.program.network import Network
 from gridcloud.program.node_pools import NodePool
 from gridcloud.program.services import Services
 from gridcloud.program.services.kubeconfig import existing_cluster
+from gridcloud.program.storage import FacilityStorage
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
@@ -96,6 +97,15 @@ def build(plan: Plan) -> Facility:
                 "enforcer_function": budget.function.name,
                 "enforcer_account": budget.account.email,
             }
+    data_outputs: dict[str, object] = {}
+    if plan.data is not None and plan.data.bucket is not None:
+        storage = FacilityStorage("data", plan)
+        data_outputs = {"data_bucket": storage.bucket.name}
+        if storage.rucio_account is not None and storage.rucio_key is not None:
+            data_outputs |= {
+                "rucio_account": storage.rucio_account.email,
+                "rucio_signing_key": pulumi.Output.secret(storage.rucio_key.private_key),  # type: ignore[arg-type]
+            }
     services = Services(
         "services",
         plan,
@@ -119,6 +129,7 @@ def build(plan: Plan) -> Facility:
                 # point each hostname's DNS A record here
                 "addresses": {host: a.address for host, a in addresses.addresses.items()},
                 **budget_outputs,
+                **data_outputs,
             }
         ),
     )

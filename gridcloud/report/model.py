@@ -115,6 +115,8 @@ class CostReport(Frozen):
     """Users' pods, and the unattributed rest (so that the parts add up to ``net``)."""
     by_day: tuple[Day, ...]
     credits_by_type: tuple[Part, ...]
+    by_data_sku: tuple[Part, ...] = ()
+    """Network egress (any service's) and Cloud Storage, by SKU (``<service>: <SKU>``)."""
     idle: Amount
     """Capacity paid for that no pod requested (GKE's ``kube:unallocated``)."""
     days_elapsed: Decimal
@@ -340,6 +342,7 @@ def assemble(
         by_user=tuple(users),
         by_day=tuple(days),
         credits_by_type=tuple(credit_parts),
+        by_data_sku=_parts(rows, lambda r: r.data_sku),
         idle=sum((r.net for r in rows if r.namespace == UNALLOCATED), Decimal(0)),
         days_elapsed=elapsed,
         days_in_month=days_in_month,

@@ -56,6 +56,7 @@ COLUMNS = (
     "pool",
     "namespace",
     "username",
+    "data_sku",
     "gross",
     "credits",
     "core_hours",
@@ -140,6 +141,17 @@ def parameters(scope: Scope) -> dict[str, Any]:
     }
 
 
+#: A line item's SKU when it is network egress (any service's) or Cloud Storage (its storage,
+#: operations and downloads), as ``<service>: <SKU>``; else NULL, so the other rows stay
+#: summed as before. Egress SKUs say "Egress" (older names) or "Data Transfer".
+DATA_SKU = (
+    "IF(service.description = 'Cloud Storage'"
+    " OR LOWER(sku.description) LIKE '%egress%'"
+    " OR LOWER(sku.description) LIKE '%data transfer%',"
+    " CONCAT(service.description, ': ', sku.description), NULL)"
+)
+
+
 def partition_bounds(scope: Scope) -> dict[str, str]:
     """``@first``/``@last`` for a partition filter (DATE text, which every kind casts)."""
     last = scope.end + timedelta(days=LATE_DAYS)
@@ -171,7 +183,8 @@ WITH labelled AS (
     {_label(FACILITY_LABEL)} AS facility,
     {_label(POOL_LABEL)} AS pool,
     {_label(NAMESPACE_LABEL)} AS namespace,
-    {_label(USER_LABEL)} AS username
+    {_label(USER_LABEL)} AS username,
+    {DATA_SKU} AS data_sku
   FROM {table}
   WHERE project.id = @project
     AND usage_start_time >= @start
@@ -184,6 +197,7 @@ SELECT
   pool,
   namespace,
   username,
+  data_sku,
   SUM(cost) AS gross,
   SUM(credit) AS credits,
   SUM(core_hours) AS core_hours,
@@ -191,8 +205,8 @@ SELECT
   {by_type}
 FROM labelled
 WHERE {ours}
-GROUP BY hour, currency, service, pool, namespace, username
-ORDER BY hour, currency, service, pool, namespace, username
+GROUP BY hour, currency, service, pool, namespace, username, data_sku
+ORDER BY hour, currency, service, pool, namespace, username, data_sku
 """.strip()
 
 

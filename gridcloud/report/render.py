@@ -195,7 +195,13 @@ def terminal(report: CostReport) -> list[RenderableType]:
         parts.append(_parts_table("by user", report.by_user, cur, "user"))
     if report.credits_by_type:
         parts.append(_parts_table("credits by type", report.credits_by_type, cur, "credit"))
+    if report.by_data_sku:
+        parts.append(_parts_table(DATA_SKU_TITLE, report.by_data_sku, cur, "SKU"))
     return parts
+
+
+#: The title of the network egress and storage breakdown (text and HTML).
+DATA_SKU_TITLE = "network egress and storage by SKU"
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -405,6 +411,7 @@ def html_page(report: CostReport) -> str:
             ("by service", report.by_service, "service"),
             ("by user", report.by_user, "user"),
             ("credits by type", report.credits_by_type, "credit"),
+            (DATA_SKU_TITLE, report.by_data_sku, "SKU"),
         )
         if parts
     )

@@ -88,6 +88,8 @@ class Row:
     core_hours: Decimal
     line_items: int
     by_type: dict[str, Decimal] = field(default_factory=dict)
+    data_sku: str | None = None
+    """``<service>: <SKU>`` for network egress and Cloud Storage rows (query.DATA_SKU)."""
 
     @property
     def day(self) -> date:
@@ -134,6 +136,7 @@ def _row(values: tuple[Any, ...]) -> Row:
         core_hours=_decimal(named["core_hours"]),
         line_items=int(named["line_items"]),
         by_type={t: v for t, v in by_type.items() if v},
+        data_sku=named["data_sku"],
     )
 
 

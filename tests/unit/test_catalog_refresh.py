@@ -81,6 +81,8 @@ def test_prices_are_assembled_from_the_families_skus(refreshed: Path) -> None:
     # what the APIs do not carry comes from the packaged catalog
     assert prices.gke_fee_hour == D("0.10")
     assert prices.network["nat-gateway-vm"] == D("0.0014")
+    # Cloud Storage standard, us-central1: other-prices-by-region.csv's gcs-standard row, 0.02
+    assert prices.storage["gcs-standard"] == D("0.02")
 
 
 def test_the_listing_gives_types_zones_and_gpus(refreshed: Path) -> None:
