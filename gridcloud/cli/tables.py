@@ -254,6 +254,12 @@ def cost(estimate: Estimate) -> RenderableType:
             f"{table.caption}; {estimate.peak_cores:,} cores at peak: "
             f"{usd(estimate.per_core_hour_at_peak, cur, per_unit=True)} per core-hour"
         )
+    for compute_class in estimate.classes:
+        table.caption = (
+            f"{table.caption}\ncompute class {compute_class.name} "
+            f"({', '.join(compute_class.rules)}): one demand over its rules, so its peak in the "
+            f"total is its dearest rule's, {compute_class.priced_at or 'unknown'}"
+        )
     for assumption in estimate.assumptions:
         table.caption = f"{table.caption}\n{assumption}"
     return table
@@ -296,7 +302,8 @@ def headline(result: Analysis) -> RenderableType:
     verdict, and whether anything below needs attention."""
     plan, estimate, verdict = result.plan, result.estimate, result.verdict
     cur = estimate.currency
-    cores = sum(p.max_cores or 0 for p in plan.pools)
+    # a compute class's pools hold one demand: the estimate counts it once
+    cores = estimate.peak_cores or sum(p.max_cores or 0 for p in plan.pools)
     where = (
         f"Google Cloud, {plan.target.region}"
         if plan.target.provider == "gcp"

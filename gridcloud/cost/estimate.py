@@ -96,6 +96,22 @@ class CostItem(Frozen):
     """The price it needs and the catalog lacks; None when priced."""
 
 
+class ClassCost(Frozen):
+    """A pool with fallback shapes (a GKE ComputeClass): its demand runs on any mix of its
+    rules, so its peak is priced at the dearest rule (docs/cost.md)."""
+
+    name: str
+    pool: str
+    rules: tuple[str, ...]
+    """The node pools of its rules, in order."""
+    priced_at: str | None
+    """The rule's pool its peak is priced at (the dearest); None when a price is missing."""
+    peak_cores: int
+    """The cores of that pool at its maximum."""
+    elastic_hourly: Rate | None
+    """What it adds at peak over its idle cost."""
+
+
 class Estimate(Frozen):
     region: str | None
     currency: str
@@ -121,6 +137,8 @@ class Estimate(Frozen):
     missing: tuple[str, ...] = ()
     """Every price a figure needs and the catalog lacks, named; empty when complete."""
     warnings: tuple[str, ...]
+    classes: tuple[ClassCost, ...] = ()
+    """Pools with fallback shapes: their peak, priced at the dearest rule."""
 
 
 class _NodePrice(Frozen):
@@ -354,10 +372,12 @@ def _source(prices: PriceTable, *keys: str) -> str:
 def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
     """What the Plan creates or causes besides the nodes: Cloud NAT (every node goes out
     through it), the HTTPS entry points' forwarding rules, the services' disks."""
+    from gridcloud.plan.fallback import peak_nodes
+
     hours = catalog.hours_per_month
     network = prices.network
     idle_vms = sum(p.min_nodes for p in plan.pools)
-    peak_vms = sum(p.max_nodes for p in plan.pools)
+    peak_vms = peak_nodes(plan)
     found: list[CostItem] = []
     if {"nat-gateway-vm", "nat-gateway-many"} <= network.keys():
         found.append(
@@ -516,14 +536,40 @@ def _nothing_billed(catalog: Catalog) -> Estimate:
     )
 
 
-def estimate(plan: Plan, catalog: Catalog) -> Estimate:
+def _class_costs(plan: Plan, elastic: dict[str, Decimal | None]) -> list[ClassCost]:
+    """Each ComputeClass's peak: its pool's demand on its dearest rule (any mix of rules
+    costs no more), from each rule pool's (maxNodes - minNodes) x node-hour."""
+    from gridcloud.plan.fallback import class_members
+
+    found = []
+    for compute_class in plan.compute_classes:
+        members = class_members(plan)[compute_class.name]
+        parts = [elastic.get(m.name) for m in members]
+        known = [(part, m) for part, m in zip(parts, members, strict=True) if part is not None]
+        dearest = max(known, key=lambda pm: pm[0]) if len(known) == len(parts) else None
+        found.append(
+            ClassCost(
+                name=compute_class.name,
+                pool=compute_class.pool,
+                rules=tuple(m.name for m in members),
+                priced_at=None if dearest is None else dearest[1].name,
+                peak_cores=max(m.max_cores or 0 for m in members)
+                if dearest is None
+                else dearest[1].max_cores or 0,
+                elastic_hourly=None if dearest is None else dearest[0],
+            )
+        )
+    return found
+
+
+def estimate(plan: Plan, catalog: Catalog) -> Estimate:  # noqa: PLR0915
     """Price ``plan`` with ``catalog``'s list prices for the plan's region."""
     hours = catalog.hours_per_month
     captured = catalog.captured.isoformat()
     if plan.target.provider != "gcp" or plan.cluster is None:
         return _nothing_billed(catalog)
     region = plan.target.region
-    cores = sum(p.max_cores or 0 for p in plan.pools)
+    cores = sum(p.max_cores or 0 for p in plan.pools if p.compute_class is None)
     warnings: list[str] = []
     age = catalog.age_days()
     if age > STALE_AFTER_DAYS:
@@ -544,6 +590,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     # monthly at idle, and hourly over idle at peak: each None where a price is missing
     idle_parts: list[Decimal | None] = []
     elastic_parts: list[Decimal | None] = []
+    # a ComputeClass's pools: priced together, at the dearest rule (below)
+    class_elastic: dict[str, Decimal | None] = {}
     if prices is None:
         known = len(catalog.price_tables)
         warnings.append(
@@ -568,7 +616,10 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
                     "(no current figure to derive it from): a lower bound"
                 )
             idle_parts.append(priced.cost.idle_monthly)
-            elastic_parts.append(priced.elastic_hourly)
+            if pool.compute_class is None:
+                elastic_parts.append(priced.elastic_hourly)
+            else:
+                class_elastic[pool.name] = priced.elastic_hourly
         items = _items(plan, prices, catalog)
         for item in items:
             if item.missing is not None:
@@ -582,6 +633,10 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
                 if item.idle_monthly is None or item.peak_hourly is None
                 else item.peak_hourly - item.idle_monthly / hours
             )
+    classes = _class_costs(plan, class_elastic)
+    for priced_class in classes:
+        elastic_parts.append(priced_class.elastic_hourly)
+        cores += priced_class.peak_cores
     if fee is None:
         missing.append("GKE management fee")
     net_fee_monthly = None if fee_monthly is None or free_tier is None else fee_monthly - free_tier
@@ -608,4 +663,5 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         lower_bound=any(p.lower_bound for p in pools),
         missing=tuple(dict.fromkeys(missing)),
         warnings=tuple(warnings),
+        classes=tuple(classes),
     )

@@ -13,6 +13,7 @@ from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
+from gridcloud.plan.fallback import with_fallbacks
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -155,6 +156,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             for p in profile.pools
         ),
     )
+    pools, compute_classes = with_fallbacks(pools, profile.pools, catalog, warnings)
     max_nodes = sum(p.max_nodes for p in pools)
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
         raise PlanError(
@@ -215,6 +217,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         budget=plan_budget(profile.budget),
         warnings=(*warnings, *services.warnings),
         waivers={w.rule: w.reason for w in profile.policy.waivers},
+        compute_classes=compute_classes,
     )
     if profile.budget is None or plan.budget is None:
         return plan

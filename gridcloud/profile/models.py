@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
+from gridcloud.profile.fallback import Fallback
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -238,6 +239,9 @@ class Pool(Model):
         default_factory=dict
     )
     """Labels of the existing nodes this pool stands for (kubernetes target)."""
+    fallback: Fallback | None = None
+    """Shapes its demand falls back to when its machine type has no capacity (gcp target, cpu
+    pools): a GKE ComputeClass over one node pool per shape (docs/plan.md)."""
 
     @model_validator(mode="after")
     def _one_size(self) -> Pool:
