@@ -112,6 +112,33 @@ class ClassCost(Frozen):
     """What it adds at peak over its idle cost."""
 
 
+class ShardCost(Frozen):
+    """One cluster of a facility of shards: the home cluster (``home``) or a compute-only
+    shard, with its own figures (docs/cost.md)."""
+
+    name: str
+    cluster: str
+    region: str | None
+    availability: str
+    max_nodes: int
+    """Every pool at its maximum (GKE's limits count these)."""
+    peak_cores: int
+    idle_monthly: Amount | None
+    """A compute-only shard's: its system node, its Cloud NAT at one VM, the management fee
+    (the free tier goes to the facility's first zonal cluster only)."""
+    peak_hourly: Amount | None
+    per_core_hour_at_peak: Rate | None
+    gke_fee_monthly: Amount | None
+    gke_free_tier_monthly: Amount | None
+    system_node: str | None
+    """The machine type of its always-on node (the home's control node, a shard's system
+    node for GKE's own pods)."""
+    system_node_monthly: Amount | None
+    estimate: Estimate | None = None
+    """A compute-only shard's own estimate (pools, items); None for the home cluster, whose
+    pools and items are the facility estimate's."""
+
+
 class Estimate(Frozen):
     region: str | None
     currency: str
@@ -139,6 +166,10 @@ class Estimate(Frozen):
     warnings: tuple[str, ...]
     classes: tuple[ClassCost, ...] = ()
     """Pools with fallback shapes: their peak, priced at the dearest rule."""
+    shards: tuple[ShardCost, ...] = ()
+    """A facility of shards: the home cluster first, then each compute-only shard. The
+    totals above (idle, peak, cores) are then the facility's; ``pools`` and ``items`` the
+    home cluster's."""
 
 
 class _NodePrice(Frozen):
@@ -562,12 +593,89 @@ def _class_costs(plan: Plan, elastic: dict[str, Decimal | None]) -> list[ClassCo
     return found
 
 
-def estimate(plan: Plan, catalog: Catalog) -> Estimate:  # noqa: PLR0915
-    """Price ``plan`` with ``catalog``'s list prices for the plan's region."""
+def _shard_row(name: str, plan: Plan, priced: Estimate, *, own: bool) -> ShardCost:
+    assert plan.cluster is not None
+    control = next((p for p in priced.pools if p.name == "control"), None)
+    return ShardCost(
+        name=name,
+        cluster=plan.cluster.name,
+        region=priced.region,
+        availability=plan.cluster.availability,
+        max_nodes=plan.cluster.max_nodes,
+        peak_cores=priced.peak_cores,
+        idle_monthly=priced.idle_monthly,
+        peak_hourly=priced.peak_hourly,
+        per_core_hour_at_peak=priced.per_core_hour_at_peak,
+        gke_fee_monthly=priced.gke_fee_monthly,
+        gke_free_tier_monthly=priced.gke_free_tier_monthly,
+        system_node=plan.control.machine_type,
+        system_node_monthly=None if control is None else control.idle_monthly,
+        estimate=priced if own else None,
+    )
+
+
+def _facility(plan: Plan, catalog: Catalog) -> Estimate:
+    """A facility of shards: each cluster priced on its own, the free tier given to the first
+    zonal one (one per billing account), the totals summed."""
+    assert plan.cluster is not None
+    home = estimate(plan.model_copy(update={"shards": ()}), catalog)
+    tier_taken = plan.cluster.availability == "zonal"
+    rows = [_shard_row("home", plan, home, own=False)]
+    parts = [home]
+    for shard in plan.shards:
+        assert shard.cluster is not None
+        priced = estimate(shard, catalog, free_tier_left=not tier_taken)
+        tier_taken = tier_taken or shard.cluster.availability == "zonal"
+        rows.append(_shard_row(shard.shard or shard.name, shard, priced, own=True))
+        parts.append(priced)
+    idle = _sum([p.idle_monthly for p in parts])
+    peak = _sum([p.peak_hourly for p in parts])
+    cores = sum(p.peak_cores for p in parts)
+    named = [(row.name, part) for row, part in zip(rows, parts, strict=True)]
+    return home.model_copy(
+        update={
+            "idle_monthly": idle,
+            "idle_hourly": None if idle is None else idle / catalog.hours_per_month,
+            "peak_hourly": peak,
+            "peak_cores": cores,
+            "per_core_hour_at_peak": peak / cores if peak is not None and cores else None,
+            "complete": all(p.complete for p in parts),
+            "lower_bound": any(p.lower_bound for p in parts),
+            "missing": tuple(
+                dict.fromkeys(
+                    [*home.missing, *(f"{m} (shard {n})" for n, p in named[1:] for m in p.missing)]
+                )
+            ),
+            "warnings": tuple(
+                dict.fromkeys(
+                    [
+                        *home.warnings,
+                        *(
+                            f"shard {n}: {w}"
+                            for n, p in named[1:]
+                            for w in p.warnings
+                            if w not in home.warnings
+                        ),
+                    ]
+                )
+            ),
+            "shards": tuple(rows),
+        }
+    )
+
+
+def estimate(  # noqa: PLR0915
+    plan: Plan, catalog: Catalog, *, free_tier_left: bool = True
+) -> Estimate:
+    """Price ``plan`` with ``catalog``'s list prices for the plan's region; ``free_tier_left``:
+    the billing account's GKE free tier is still there for it (a facility of shards gives it
+    to its first zonal cluster)."""
     hours = catalog.hours_per_month
     captured = catalog.captured.isoformat()
     if plan.target.provider != "gcp" or plan.cluster is None:
         return _nothing_billed(catalog)
+    if plan.shards:
+        return _facility(plan, catalog)
     region = plan.target.region
     cores = sum(p.max_cores or 0 for p in plan.pools if p.compute_class is None)
     warnings: list[str] = []
@@ -582,7 +690,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:  # noqa: PLR0915
     if fee is not None:
         fee_monthly = fee[0] * hours
         # the free tier covers one zonal cluster per billing account, not a regional one
-        free_tier = min(fee_monthly, fee[1]) if plan.cluster.availability == "zonal" else Decimal(0)
+        zonal = plan.cluster.availability == "zonal" and free_tier_left
+        free_tier = min(fee_monthly, fee[1]) if zonal else Decimal(0)
     prices = catalog.prices(region)
     pools: list[PoolCost] = []
     items: list[CostItem] = []

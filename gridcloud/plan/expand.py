@@ -34,6 +34,7 @@ from gridcloud.plan.pools import (
     plan_pool_gcp,
 )
 from gridcloud.plan.services import plan_services, reana_runtime_pool
+from gridcloud.plan.shards import refuse_shards, with_shards
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     warnings: list[str] = []
     target = profile.target
     if not isinstance(target, GcpTarget):
+        refuse_shards(profile)
         pools: tuple[PoolPlan, ...] = (
             plan_control_existing(profile.control_node),
             *(plan_pool_existing(p) for p in profile.pools),
@@ -162,7 +164,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         raise PlanError(
             f"the pools reach {max_nodes:,} nodes; GKE allows "
             f"{limits.MAX_NODES_PER_CLUSTER:,} nodes per cluster",
-            hint="split the facility into several clusters (one profile each)",
+            hint="split the facility into several clusters: compute-only shards (`shards` in the "
+            "profile, docs/plan.md)",
         )
     if max_nodes > limits.LARGE_CLUSTER_NODES:
         warnings.append(
@@ -219,6 +222,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         waivers={w.rule: w.reason for w in profile.policy.waivers},
         compute_classes=compute_classes,
     )
+    if profile.shards is not None:
+        plan = with_shards(plan, profile, catalog)
     if profile.budget is None or plan.budget is None:
         return plan
     # the hard cap needs the Plan's prices: gridcloud.facility.planned adds it (plan/cap.py)

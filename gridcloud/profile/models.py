@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,10 @@ from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
 from gridcloud.profile.fallback import Fallback
+
+if TYPE_CHECKING:
+    # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
+    from gridcloud.profile.shards import Shards  # noqa: TC004
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -580,6 +584,9 @@ class Profile(Model):
     policy: Policy = Field(default_factory=Policy)
     prices: list[PriceOverride] = Field(default_factory=list)
     """Prices for the target region the catalog lacks, each with its source."""
+    shards: Shards | None = None
+    """Compute-only clusters beside this one (gcp): declared, or a core target split over
+    regions (gridcloud/profile/shards.py, docs/plan.md)."""
 
     @field_validator("pools")
     @classmethod
