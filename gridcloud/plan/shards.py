@@ -260,3 +260,29 @@ def with_shards(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
     """The home ``plan`` with its compute-only shards."""
     shards, warnings = plan_shards(profile, catalog)
     return plan.model_copy(update={"shards": shards, "warnings": (*plan.warnings, *warnings)})
+
+
+#: The home cluster's name where a shard is named (``--shard home``).
+HOME = "home"
+
+
+def stack_name(facility: str, shard: str) -> str:
+    """The stack of ``shard`` of ``facility``: the facility's own for the home cluster,
+    ``<facility>-<shard>`` for a compute-only shard (the shard Plan's name)."""
+    return facility if shard == HOME else f"{facility}-{shard}"
+
+
+def stack_plans(plan: Plan, shard: str | None) -> list[Plan]:
+    """The Plans an engine operation acts on, one stack each: every cluster of the facility
+    (the home one first), or the one ``shard`` names (``home`` for the home cluster)."""
+    from gridcloud.errors import InputError
+
+    if shard is None:
+        return [plan, *plan.shards]
+    if shard == HOME:
+        return [plan]
+    for each in plan.shards:
+        if each.shard == shard:
+            return [each]
+    names = ", ".join([HOME, *(s.shard or s.name for s in plan.shards)])
+    raise InputError(f"{plan.name} has no shard {shard}", hint=f"its shards: {names}")
