@@ -13,7 +13,7 @@ from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
-from gridcloud.plan.fallback import with_fallbacks
+from gridcloud.plan.fallback import refuse_fallbacks, with_fallbacks
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -124,6 +124,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     target = profile.target
     if not isinstance(target, GcpTarget):
         refuse_shards(profile)
+        refuse_fallbacks(profile.pools)
         pools: tuple[PoolPlan, ...] = (
             plan_control_existing(profile.control_node),
             *(plan_pool_existing(p) for p in profile.pools),

@@ -184,6 +184,17 @@ def with_fallbacks(
     return tuple(result), tuple(classes)
 
 
+def refuse_fallbacks(profile_pools: list[Pool]) -> None:
+    """Fallback shapes are node pools gridcloud creates: none on an existing cluster."""
+    named = [p.name for p in profile_pools if p.fallback is not None]
+    if named:
+        raise PlanError(
+            f"pool {named[0]}: fallback shapes are node pools gridcloud creates, and a "
+            "kubernetes target's nodes exist already",
+            hint="remove fallback from it",
+        )
+
+
 def class_members(plan: Plan) -> dict[str, tuple[PoolPlan, ...]]:
     """Each class's pools, by class name, in rule order."""
     found: dict[str, list[PoolPlan]] = {}

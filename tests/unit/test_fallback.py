@@ -227,3 +227,34 @@ def test_reana_runtime_pool_takes_no_fallback(make_plan_module: MakePlan) -> Non
 
     with pytest.raises(PlanError, match="REANA"):
         make_plan_module(reana)
+
+
+def test_render_writes_the_class_and_it_validates(make_plan_module: MakePlan) -> None:
+    from gridcloud.render.manifests import render_plan
+    from gridcloud.render.validate import cluster_version
+    from tests.conftest import services_off
+
+    def edit(data: dict[str, Any]) -> None:
+        services_off(data)
+        with_fallback(SPOT_THEN_ON_DEMAND)(data)
+
+    plan = make_plan_module(edit)
+    rendered = render_plan(plan, None)  # no release: no chart to render
+    classes = [m for r in rendered for m in r.manifests if m.kind == "ComputeClass"]
+    assert [m.body for m in classes] == [plan.compute_classes[0].manifest()]
+    assert problems(rendered, cluster_version(plan)) == []
+
+
+def test_an_existing_cluster_takes_no_fallback(catalog: Catalog) -> None:
+    import yaml
+
+    from gridcloud.facility import planned
+    from gridcloud.policy import PROFILE_CHECKS
+    from gridcloud.profile.loader import parse_profile
+    from tests.conftest import PROFILES
+
+    data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+    data["pools"][0]["fallback"] = {"shapes": [{"machineType": "n2-highcpu-80"}]}
+    profile = parse_profile(yaml.safe_dump(data), "onprem.yaml", catalog, PROFILE_CHECKS)
+    with pytest.raises(PlanError, match="a kubernetes target's nodes exist already"):
+        planned(profile, catalog)

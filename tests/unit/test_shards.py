@@ -295,3 +295,13 @@ def test_a_pool_too_large_for_a_cluster_points_at_shards(
         make({"split": {"cores": 1, "regions": ["us-central1"]}}, huge)
     assert "compute-only shards" in (raised.value.hint or "")
     assert "10 of at most 100,000 cores" in (raised.value.hint or "")
+
+
+def test_an_existing_cluster_takes_no_shards(catalog: Catalog) -> None:
+    from tests.conftest import PROFILES
+
+    data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+    data["shards"] = {"split": {"cores": 1000, "regions": ["us-central1"]}}
+    profile = parse_profile(yaml.safe_dump(data), "onprem.yaml", catalog, PROFILE_CHECKS)
+    with pytest.raises(PlanError, match="a kubernetes target takes none"):
+        planned(profile, catalog)
