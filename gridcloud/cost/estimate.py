@@ -13,6 +13,10 @@ Formulas (docs/cost.md has them with sources and dates):
 - cost per core-hour at peak = peak hourly / vCPUs at peak
 - runway = (monthly budget - idle monthly) / (peak hourly - idle hourly): the hours at peak
   the budget buys once what runs 24/7 is paid
+- a pool with fallback shapes (a GKE ComputeClass over several node pools) adds at peak its
+  dearest rule's (maxNodes - minNodes) x node-hour, not the sum of its pools'
+- a facility of shards: each cluster priced on its own, the free tier on the first zonal one,
+  the totals summed
 
 Every figure is exact here; money is rounded once, where it is shown (``money``). A figure
 that needs a missing price is ``None`` ("unknown"), and so is every total it is part of.
