@@ -4,7 +4,8 @@ Reads the profile path from the stack config key ``gridcloud:profile`` (relative
 project's root) and deploys through the same use case as ``gridcloud up``
 (:func:`gridcloud.deploy.prepare`: the policy with ``gridcloud:strict``, the budget gate, the
 variables the profile reads, the cap gate), then the same ``build``. The options are stack
-config: ``gridcloud:allowOverBudget``, ``gridcloud:strict`` (``"true"``). What plain Pulumi
+config: ``gridcloud:allowOverBudget``, ``gridcloud:strict`` (``"true"``); a compute-only
+shard's stack also sets ``gridcloud:shard`` (its name). What plain Pulumi
 cannot do (keep the deployed ranges, lift the cap) is in docs/deploy.md, "Plain Pulumi".
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pulumi
 
 from gridcloud.deploy import InsideUpdate, Options, prepare
+from gridcloud.plan.shards import stack_plans
 from gridcloud.program import build, export
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,4 +31,6 @@ prepared = prepare(
     ),
     lambda _plan: InsideUpdate(),
 )
-export(build(prepared.analysis.plan))
+# a compute-only shard's stack names it: gridcloud:shard (docs/plan.md, "Shards")
+shard = config.get("shard")
+export(build(stack_plans(prepared.analysis.plan, shard)[0] if shard else prepared.analysis.plan))

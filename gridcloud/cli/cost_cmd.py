@@ -38,6 +38,9 @@ def estimate(profile: ProfileArg = None, json: JsonOpt = False) -> None:
     from gridcloud.cli.output import err, out, styled
 
     out.print(tables.cost(result.estimate))
+    shards = tables.shards(result.estimate)
+    if shards is not None:
+        out.print(shards)
     commitments = commitment_lines(result.estimate)
     if commitments is not None:
         out.print()

@@ -41,6 +41,15 @@ SecretsOpt = Annotated[
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="One shard's stack only (`home` for the home cluster). Default: preview and up "
+        "act on every shard's stack, destroy and status on the home one.",
+        show_default=False,
+    ),
+]
 
 
 def _ref(stack: str | None, default_name: str, backend: str | None, secrets: str | None) -> Any:
@@ -51,12 +60,19 @@ def _ref(stack: str | None, default_name: str, backend: str | None, secrets: str
 
 
 def _stack_only_ref(
-    profile: str | None, stack: str | None, backend: str | None, secrets: str | None
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets: str | None,
+    shard: str | None = None,
 ) -> Any:
-    """The stack a state-only command works on: ``--stack``, else the profile's name."""
+    """The stack a state-only command works on: ``--stack``, else the profile's name (with
+    ``--shard``, that shard's stack)."""
     from gridcloud.facility import stack_name
+    from gridcloud.plan import shards
 
-    return _ref(stack, stack or stack_name(profile), backend, secrets)
+    name = stack or stack_name(profile)
+    return _ref(None, name if shard is None else shards.stack_name(name, shard), backend, secrets)
 
 
 def _confirmer(operation: str, stack: str, *, yes: bool) -> Callable[[dict[str, int]], bool] | None:
@@ -113,10 +129,13 @@ def _operate(
     allow_over_budget: bool = False,
     strict: bool = False,
     lift_cap: bool = False,
+    shard: str | None = None,
 ) -> None:
     from gridcloud.deploy import Options, prepare
     from gridcloud.engine import stacks
+    from gridcloud.errors import EngineError, GridcloudError
     from gridcloud.facility import resolve_profile
+    from gridcloud.plan.shards import stack_plans
 
     def stack_for(plan: Any) -> stacks.EngineStack:
         ref = _ref(stack, plan.name, backend, secrets_provider)
@@ -131,15 +150,36 @@ def _operate(
     )
     target = prepared.stack
     assert isinstance(target, stacks.EngineStack)
-    outcome = stacks.run(
-        operation,  # type: ignore[arg-type]
-        prepared.analysis.plan,
-        target.ref,
-        json_output=json_output,
-        confirm=target.confirm,
-        refresh=prepared.refresh,
-    )
-    _report(outcome, json_output)
+    home = prepared.analysis.plan
+    plans = stack_plans(home, shard)
+    failed: list[str] = []
+    for plan in plans:
+        # one stack per shard, each on its own: a failure in one does not stop the others
+        ref = target.ref if plan is home else _ref(None, plan.name, backend, secrets_provider)
+        confirm = target.confirm if plan is home else _confirmer(operation, ref.name, yes=yes)
+        try:
+            outcome = stacks.run(
+                operation,  # type: ignore[arg-type]
+                plan,
+                ref,
+                json_output=json_output,
+                confirm=confirm,
+                refresh=prepared.refresh and plan is home,
+            )
+        except GridcloudError as exc:
+            if len(plans) == 1:
+                raise
+            from gridcloud.cli.output import err, styled
+
+            err.print(styled((f"{operation} failed on stack {ref.name}: ", "red"), exc.message))
+            failed.append(ref.name)
+            continue
+        _report(outcome, json_output)
+    if failed:
+        raise EngineError(
+            f"{operation} failed on {len(failed)} of {len(plans)} stacks: {', '.join(failed)}",
+            hint="the others are done; run it again for those with --shard NAME",
+        )
 
 
 def _refresh(
@@ -225,10 +265,11 @@ def _destroy(
     *,
     json_output: bool,
     yes: bool,
+    shard: str | None = None,
 ) -> None:
     from gridcloud.engine import teardown
 
-    ref = _stack_only_ref(profile, stack, backend, secrets_provider)
+    ref = _stack_only_ref(profile, stack, backend, secrets_provider, shard)
     confirm = _confirmer("destroy", ref.name, yes=yes)
     outcome = teardown.destroy(
         ref,
@@ -270,10 +311,13 @@ def register(app: typer.Typer) -> None:
         stack: StackOpt = None,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
+        shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
         """Show what `up` would change, without changing anything."""
-        _operate("preview", profile, stack, backend, secrets_provider, json_output=json)
+        _operate(
+            "preview", profile, stack, backend, secrets_provider, json_output=json, shard=shard
+        )
 
     @app.command()
     def up(
@@ -299,6 +343,7 @@ def register(app: typer.Typer) -> None:
                 help="Give the pools back their autoscaling while the budget cap is in force.",
             ),
         ] = False,
+        shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
         """Create or update the facility (after the budget gate and a confirmation).
@@ -316,6 +361,7 @@ def register(app: typer.Typer) -> None:
             allow_over_budget=allow_over_budget,
             strict=strict,
             lift_cap=lift_cap,
+            shard=shard,
         )
 
     @app.command()
@@ -325,13 +371,14 @@ def register(app: typer.Typer) -> None:
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
         yes: YesOpt = False,
+        shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
         """Delete every resource of the facility's stack, then what it left behind.
 
         Works from the stack's state alone: the profile only names the stack (--stack does
         without it)."""
-        _destroy(profile, stack, backend, secrets_provider, json_output=json, yes=yes)
+        _destroy(profile, stack, backend, secrets_provider, json_output=json, yes=yes, shard=shard)
 
     @app.command()
     def refresh(
@@ -350,12 +397,14 @@ def register(app: typer.Typer) -> None:
         stack: StackOpt = None,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
+        shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
         """A stack's outputs (secrets masked), its resources and its last update (state only)."""
         from gridcloud.engine import cap, stacks
 
-        data = stacks.status(None, _stack_only_ref(profile, stack, backend, secrets_provider))
+        ref = _stack_only_ref(profile, stack, backend, secrets_provider, shard)
+        data = stacks.status(None, ref)
         data["cap"] = cap.status(data["outputs"])
         from gridcloud.cli.output import emit_json, out, styled
 

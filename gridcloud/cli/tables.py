@@ -233,21 +233,71 @@ def cost(estimate: Estimate) -> RenderableType:
                 "",
             )
     table.add_section()
+    # a facility of shards: this table is the home cluster's, the shards' table the total
+    own = estimate.shards[0] if estimate.shards else estimate
     table.add_row(
-        Text("total", style="bold"),
+        Text("home cluster" if estimate.shards else "total", style="bold"),
         "",
         "",
-        Text(usd(estimate.idle_monthly, cur), style="bold"),
-        Text(usd(estimate.peak_hourly, cur), style="bold"),
+        Text(usd(own.idle_monthly, cur), style="bold"),
+        Text(usd(own.peak_hourly, cur), style="bold"),
         "",
     )
-    if estimate.per_core_hour_at_peak is not None:
+    if own.per_core_hour_at_peak is not None:
         table.caption = (
-            f"{table.caption}; {estimate.peak_cores:,} cores at peak: "
-            f"{usd(estimate.per_core_hour_at_peak, cur, per_unit=True)} per core-hour"
+            f"{table.caption}; {own.peak_cores:,} cores at peak: "
+            f"{usd(own.per_core_hour_at_peak, cur, per_unit=True)} per core-hour"
+        )
+    for compute_class in estimate.classes:
+        table.caption = (
+            f"{table.caption}\ncompute class {compute_class.name} "
+            f"({', '.join(compute_class.rules)}): one demand over its rules, so its peak in the "
+            f"total is its dearest rule's, {compute_class.priced_at or 'unknown'}"
         )
     for assumption in estimate.assumptions:
         table.caption = f"{table.caption}\n{assumption}"
+    return table
+
+
+def shards(estimate: Estimate) -> RenderableType | None:
+    """A facility of shards: a row per cluster, the facility's total."""
+    if not estimate.shards:
+        return None
+    cur = estimate.currency
+    table = Table(title="Shards (the home cluster and the compute-only ones)", title_justify="left")
+    for column in ("shard", "region", "cluster", "always-on node"):
+        table.add_column(column)
+    for column in ("nodes", "cores at peak", "idle / month", "peak / hour", "per core-hour"):
+        table.add_column(column, justify="right")
+    for row in estimate.shards:
+        table.add_row(
+            row.name,
+            row.region or "",
+            f"{row.cluster} ({row.availability})",
+            f"{row.system_node} {usd(row.system_node_monthly, cur)}/month",
+            f"{row.max_nodes:,}",
+            f"{row.peak_cores:,}",
+            usd(row.idle_monthly, cur),
+            usd(row.peak_hourly, cur),
+            usd(row.per_core_hour_at_peak, cur, per_unit=True),
+        )
+    table.add_section()
+    table.add_row(
+        Text("facility", style="bold"),
+        "",
+        f"{len(estimate.shards)} clusters",
+        "",
+        f"{sum(r.max_nodes for r in estimate.shards):,}",
+        Text(f"{estimate.peak_cores:,}", style="bold"),
+        Text(usd(estimate.idle_monthly, cur), style="bold"),
+        Text(usd(estimate.peak_hourly, cur), style="bold"),
+        usd(estimate.per_core_hour_at_peak, cur, per_unit=True),
+    )
+    table.caption = (
+        "a compute-only shard's idle cost: its system node for GKE's own pods, its Cloud NAT "
+        "at one VM, the GKE management fee (the free tier covers one zonal cluster per "
+        "billing account: the facility's first)"
+    )
     return table
 
 
@@ -288,7 +338,8 @@ def headline(result: Analysis) -> RenderableType:
     verdict, and whether anything below needs attention."""
     plan, estimate, verdict = result.plan, result.estimate, result.verdict
     cur = estimate.currency
-    cores = sum(p.max_cores or 0 for p in plan.pools)
+    # a compute class's pools hold one demand: the estimate counts it once
+    cores = estimate.peak_cores or sum(p.max_cores or 0 for p in plan.pools)
     where = (
         f"Google Cloud, {plan.target.region}"
         if plan.target.provider == "gcp"
@@ -299,7 +350,11 @@ def headline(result: Analysis) -> RenderableType:
             (plan.name, "bold"),
             f": {where}; "
             + (f"{cores:,} cores at most in " if cores else "")
-            + f"{len(plan.pools)} pools ({len(plan.elastic_pools)} elastic)",
+            + (
+                f"{len(estimate.shards)} clusters (the home one and {len(plan.shards)} shards)"
+                if estimate.shards
+                else f"{len(plan.pools)} pools ({len(plan.elastic_pools)} elastic)"
+            ),
         ),
     ]
     if estimate.region is not None:
@@ -356,6 +411,7 @@ def analysis(result: Analysis) -> list[RenderableType]:
         services(result.plan),
         footprint(result.plan),
         cost(result.estimate),
+        shards(result.estimate),
         budget(result.verdict),
         findings(result.findings, [*result.plan.warnings, *result.estimate.warnings]),
         next_step(result),

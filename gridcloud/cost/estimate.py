@@ -13,6 +13,10 @@ Formulas (docs/cost.md has them with sources and dates):
 - cost per core-hour at peak = peak hourly / vCPUs at peak
 - runway = (monthly budget - idle monthly) / (peak hourly - idle hourly): the hours at peak
   the budget buys once what runs 24/7 is paid
+- a pool with fallback shapes (a GKE ComputeClass over several node pools) adds at peak its
+  dearest rule's (maxNodes - minNodes) x node-hour, not the sum of its pools'
+- a facility of shards: each cluster priced on its own, the free tier on the first zonal one,
+  the totals summed
 
 Every figure is exact here; money is rounded once, where it is shown (``money``). A figure
 that needs a missing price is ``None`` ("unknown"), and so is every total it is part of.
@@ -98,6 +102,49 @@ class CostItem(Frozen):
     """A row of the data movement and storage the profile expects (``data.monthly``)."""
 
 
+class ClassCost(Frozen):
+    """A pool with fallback shapes (a GKE ComputeClass): its demand runs on any mix of its
+    rules, so its peak is priced at the dearest rule (docs/cost.md)."""
+
+    name: str
+    pool: str
+    rules: tuple[str, ...]
+    """The node pools of its rules, in order."""
+    priced_at: str | None
+    """The rule's pool its peak is priced at (the dearest); None when a price is missing."""
+    peak_cores: int
+    """The cores of that pool at its maximum."""
+    elastic_hourly: Rate | None
+    """What it adds at peak over its idle cost."""
+
+
+class ShardCost(Frozen):
+    """One cluster of a facility of shards: the home cluster (``home``) or a compute-only
+    shard, with its own figures (docs/cost.md)."""
+
+    name: str
+    cluster: str
+    region: str | None
+    availability: str
+    max_nodes: int
+    """Every pool at its maximum (GKE's limits count these)."""
+    peak_cores: int
+    idle_monthly: Amount | None
+    """A compute-only shard's: its system node, its Cloud NAT at one VM, the management fee
+    (the free tier goes to the facility's first zonal cluster only)."""
+    peak_hourly: Amount | None
+    per_core_hour_at_peak: Rate | None
+    gke_fee_monthly: Amount | None
+    gke_free_tier_monthly: Amount | None
+    system_node: str | None
+    """The machine type of its always-on node (the home's control node, a shard's system
+    node for GKE's own pods)."""
+    system_node_monthly: Amount | None
+    estimate: Estimate | None = None
+    """A compute-only shard's own estimate (pools, items); None for the home cluster, whose
+    pools and items are the facility estimate's."""
+
+
 class Estimate(Frozen):
     region: str | None
     currency: str
@@ -126,6 +173,12 @@ class Estimate(Frozen):
     missing: tuple[str, ...] = ()
     """Every price a figure needs and the catalog lacks, named; empty when complete."""
     warnings: tuple[str, ...]
+    classes: tuple[ClassCost, ...] = ()
+    """Pools with fallback shapes: their peak, priced at the dearest rule."""
+    shards: tuple[ShardCost, ...] = ()
+    """A facility of shards: the home cluster first, then each compute-only shard. The
+    totals above (idle, peak, cores) are then the facility's; ``pools`` and ``items`` the
+    home cluster's."""
 
 
 class _NodePrice(Frozen):
@@ -359,10 +412,12 @@ def _source(prices: PriceTable, *keys: str) -> str:
 def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
     """What the Plan creates or causes besides the nodes: Cloud NAT (every node goes out
     through it), the HTTPS entry points' forwarding rules, the services' disks."""
+    from gridcloud.plan.fallback import peak_nodes
+
     hours = catalog.hours_per_month
     network = prices.network
     idle_vms = sum(p.min_nodes for p in plan.pools)
-    peak_vms = sum(p.max_nodes for p in plan.pools)
+    peak_vms = peak_nodes(plan)
     found: list[CostItem] = []
     if {"nat-gateway-vm", "nat-gateway-many"} <= network.keys():
         found.append(
@@ -526,14 +581,117 @@ def _nothing_billed(catalog: Catalog) -> Estimate:
     )
 
 
-def estimate(plan: Plan, catalog: Catalog) -> Estimate:
-    """Price ``plan`` with ``catalog``'s list prices for the plan's region."""
+def _class_costs(plan: Plan, elastic: dict[str, Decimal | None]) -> list[ClassCost]:
+    """Each ComputeClass's peak: its pool's demand on its dearest rule (any mix of rules
+    costs no more), from each rule pool's (maxNodes - minNodes) x node-hour."""
+    from gridcloud.plan.fallback import class_members
+
+    found = []
+    for compute_class in plan.compute_classes:
+        members = class_members(plan)[compute_class.name]
+        parts = [elastic.get(m.name) for m in members]
+        known = [(part, m) for part, m in zip(parts, members, strict=True) if part is not None]
+        dearest = max(known, key=lambda pm: pm[0]) if len(known) == len(parts) else None
+        found.append(
+            ClassCost(
+                name=compute_class.name,
+                pool=compute_class.pool,
+                rules=tuple(m.name for m in members),
+                priced_at=None if dearest is None else dearest[1].name,
+                peak_cores=max(m.max_cores or 0 for m in members)
+                if dearest is None
+                else dearest[1].max_cores or 0,
+                elastic_hourly=None if dearest is None else dearest[0],
+            )
+        )
+    return found
+
+
+def _shard_row(name: str, plan: Plan, priced: Estimate, *, own: bool) -> ShardCost:
+    assert plan.cluster is not None
+    control = next((p for p in priced.pools if p.name == "control"), None)
+    return ShardCost(
+        name=name,
+        cluster=plan.cluster.name,
+        region=priced.region,
+        availability=plan.cluster.availability,
+        max_nodes=plan.cluster.max_nodes,
+        peak_cores=priced.peak_cores,
+        idle_monthly=priced.idle_monthly,
+        peak_hourly=priced.peak_hourly,
+        per_core_hour_at_peak=priced.per_core_hour_at_peak,
+        gke_fee_monthly=priced.gke_fee_monthly,
+        gke_free_tier_monthly=priced.gke_free_tier_monthly,
+        system_node=plan.control.machine_type,
+        system_node_monthly=None if control is None else control.idle_monthly,
+        estimate=priced if own else None,
+    )
+
+
+def _facility(plan: Plan, catalog: Catalog) -> Estimate:
+    """A facility of shards: each cluster priced on its own, the free tier given to the first
+    zonal one (one per billing account), the totals summed."""
+    assert plan.cluster is not None
+    home = estimate(plan.model_copy(update={"shards": ()}), catalog)
+    tier_taken = plan.cluster.availability == "zonal"
+    rows = [_shard_row("home", plan, home, own=False)]
+    parts = [home]
+    for shard in plan.shards:
+        assert shard.cluster is not None
+        priced = estimate(shard, catalog, free_tier_left=not tier_taken)
+        tier_taken = tier_taken or shard.cluster.availability == "zonal"
+        rows.append(_shard_row(shard.shard or shard.name, shard, priced, own=True))
+        parts.append(priced)
+    idle = _sum([p.idle_monthly for p in parts])
+    peak = _sum([p.peak_hourly for p in parts])
+    cores = sum(p.peak_cores for p in parts)
+    named = [(row.name, part) for row, part in zip(rows, parts, strict=True)]
+    return home.model_copy(
+        update={
+            "idle_monthly": idle,
+            "idle_hourly": None if idle is None else idle / catalog.hours_per_month,
+            "peak_hourly": peak,
+            "peak_cores": cores,
+            "per_core_hour_at_peak": peak / cores if peak is not None and cores else None,
+            "complete": all(p.complete for p in parts),
+            "lower_bound": any(p.lower_bound for p in parts),
+            "missing": tuple(
+                dict.fromkeys(
+                    [*home.missing, *(f"{m} (shard {n})" for n, p in named[1:] for m in p.missing)]
+                )
+            ),
+            "warnings": tuple(
+                dict.fromkeys(
+                    [
+                        *home.warnings,
+                        *(
+                            f"shard {n}: {w}"
+                            for n, p in named[1:]
+                            for w in p.warnings
+                            if w not in home.warnings
+                        ),
+                    ]
+                )
+            ),
+            "shards": tuple(rows),
+        }
+    )
+
+
+def estimate(  # noqa: PLR0915
+    plan: Plan, catalog: Catalog, *, free_tier_left: bool = True
+) -> Estimate:
+    """Price ``plan`` with ``catalog``'s list prices for the plan's region; ``free_tier_left``:
+    the billing account's GKE free tier is still there for it (a facility of shards gives it
+    to its first zonal cluster)."""
     hours = catalog.hours_per_month
     captured = catalog.captured.isoformat()
     if plan.target.provider != "gcp" or plan.cluster is None:
         return _nothing_billed(catalog)
+    if plan.shards:
+        return _facility(plan, catalog)
     region = plan.target.region
-    cores = sum(p.max_cores or 0 for p in plan.pools)
+    cores = sum(p.max_cores or 0 for p in plan.pools if p.compute_class is None)
     warnings: list[str] = []
     age = catalog.age_days()
     if age > STALE_AFTER_DAYS:
@@ -546,7 +704,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     if fee is not None:
         fee_monthly = fee[0] * hours
         # the free tier covers one zonal cluster per billing account, not a regional one
-        free_tier = min(fee_monthly, fee[1]) if plan.cluster.availability == "zonal" else Decimal(0)
+        zonal = plan.cluster.availability == "zonal" and free_tier_left
+        free_tier = min(fee_monthly, fee[1]) if zonal else Decimal(0)
     prices = catalog.prices(region)
     pools: list[PoolCost] = []
     items: list[CostItem] = []
@@ -554,6 +713,8 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
     # monthly at idle, and hourly over idle at peak: each None where a price is missing
     idle_parts: list[Decimal | None] = []
     elastic_parts: list[Decimal | None] = []
+    # a ComputeClass's pools: priced together, at the dearest rule (below)
+    class_elastic: dict[str, Decimal | None] = {}
     if prices is None:
         known = len(catalog.price_tables)
         warnings.append(
@@ -578,7 +739,10 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
                     "(no current figure to derive it from): a lower bound"
                 )
             idle_parts.append(priced.cost.idle_monthly)
-            elastic_parts.append(priced.elastic_hourly)
+            if pool.compute_class is None:
+                elastic_parts.append(priced.elastic_hourly)
+            else:
+                class_elastic[pool.name] = priced.elastic_hourly
         items = _items(plan, prices, catalog)
         for item in items:
             if item.missing is not None:
@@ -592,6 +756,10 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
                 if item.idle_monthly is None or item.peak_hourly is None
                 else item.peak_hourly - item.idle_monthly / hours
             )
+    classes = _class_costs(plan, class_elastic)
+    for priced_class in classes:
+        elastic_parts.append(priced_class.elastic_hourly)
+        cores += priced_class.peak_cores
     if fee is None:
         missing.append("GKE management fee")
     net_fee_monthly = None if fee_monthly is None or free_tier is None else fee_monthly - free_tier
@@ -619,4 +787,5 @@ def estimate(plan: Plan, catalog: Catalog) -> Estimate:
         lower_bound=any(p.lower_bound for p in pools),
         missing=tuple(dict.fromkeys(missing)),
         warnings=tuple(warnings),
+        classes=tuple(classes),
     )

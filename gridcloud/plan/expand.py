@@ -14,6 +14,7 @@ from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.data import plan_data, workload_access
+from gridcloud.plan.fallback import refuse_fallbacks, with_fallbacks
 from gridcloud.plan.model import (
     AuthorizedNetwork,
     BudgetPlan,
@@ -34,6 +35,7 @@ from gridcloud.plan.pools import (
     plan_pool_gcp,
 )
 from gridcloud.plan.services import plan_services, reana_runtime_pool
+from gridcloud.plan.shards import refuse_shards, with_shards
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
@@ -122,6 +124,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     warnings: list[str] = []
     target = profile.target
     if not isinstance(target, GcpTarget):
+        refuse_shards(profile)
+        refuse_fallbacks(profile.pools)
         pools: tuple[PoolPlan, ...] = (
             plan_control_existing(profile.control_node),
             *(plan_pool_existing(p) for p in profile.pools),
@@ -158,12 +162,14 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             for p in profile.pools
         ),
     )
+    pools, compute_classes = with_fallbacks(pools, profile.pools, catalog, warnings)
     max_nodes = sum(p.max_nodes for p in pools)
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
         raise PlanError(
             f"the pools reach {max_nodes:,} nodes; GKE allows "
             f"{limits.MAX_NODES_PER_CLUSTER:,} nodes per cluster",
-            hint="split the facility into several clusters (one profile each)",
+            hint="split the facility into several clusters: compute-only shards (`shards` in the "
+            "profile, docs/plan.md)",
         )
     if max_nodes > limits.LARGE_CLUSTER_NODES:
         warnings.append(
@@ -225,7 +231,10 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             facility=profile.name,
             access=workload_access(profile.services),
         ),
+        compute_classes=compute_classes,
     )
+    if profile.shards is not None:
+        plan = with_shards(plan, profile, catalog)
     if profile.budget is None or plan.budget is None:
         return plan
     # the hard cap needs the Plan's prices: gridcloud.facility.planned adds it (plan/cap.py)

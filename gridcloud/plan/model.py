@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -93,6 +93,9 @@ class PoolPlan(Frozen):
     taints: tuple[Taint, ...]
     node_selector: dict[str, str]
     """What a pod selects to land on this pool."""
+    compute_class: str | None = None
+    """The GKE ComputeClass its nodes serve (a pool with fallback shapes, and those shapes'
+    pools): its label and taint are on the nodes, pods select the class."""
 
     @property
     def elastic(self) -> bool:
@@ -262,6 +265,47 @@ class KubernetesPlacement(Frozen):
     control_allocatable_memory_gb: Decimal | None
 
 
+class ComputeClassRule(Frozen):
+    """One priority of a ComputeClass, and the node pool of the Plan that serves it."""
+
+    pool: str
+    machine_type: str
+    spot: bool
+
+
+class ComputeClassPlan(Frozen):
+    """A GKE custom ComputeClass (``cloud.google.com/v1``) over a pool and its fallback
+    shapes' pools (gridcloud/plan/fallback.py): GKE tries the rules in order when it scales
+    up, only on the node pools the Plan sizes (no node pool auto-created: the cap knows every
+    pool), and never moves running pods to a higher rule (no active migration)."""
+
+    name: str
+    pool: str
+    """The profile's pool it stands for."""
+    rules: tuple[ComputeClassRule, ...]
+    when_unsatisfiable: Literal["DoNothing", "ScaleUpAnyway"]
+    node_pool_auto_creation: bool
+    optimize_rule_priority: bool
+    """Active migration to a higher rule when it has capacity again: off, as it would evict
+    running pilots."""
+
+    def manifest(self) -> dict[str, Any]:
+        """The ComputeClass as the cluster receives it."""
+        return {
+            "apiVersion": "cloud.google.com/v1",
+            "kind": "ComputeClass",
+            "metadata": {"name": self.name},
+            "spec": {
+                "priorities": [
+                    {"machineType": rule.machine_type, "spot": rule.spot} for rule in self.rules
+                ],
+                "whenUnsatisfiable": self.when_unsatisfiable,
+                "nodePoolAutoCreation": {"enabled": self.node_pool_auto_creation},
+                "activeMigration": {"optimizeRulePriority": self.optimize_rule_priority},
+            },
+        }
+
+
 class Plan(Frozen):
     name: str
     description: str
@@ -279,6 +323,13 @@ class Plan(Frozen):
     data: DataPlan | None = None
     """The facility bucket, its Rucio storage element, the data movement a month; None
     when the profile says nothing about data (plan/data.py)."""
+    compute_classes: tuple[ComputeClassPlan, ...] = ()
+    """One GKE ComputeClass per pool with fallback shapes (gridcloud/plan/fallback.py)."""
+    shard: str | None = None
+    """The compute-only shard this Plan is (its cluster, pools and network); None for the
+    home cluster (gridcloud/plan/shards.py)."""
+    shards: tuple[Plan, ...] = ()
+    """The facility's compute-only shards, one Plan each (the home Plan only)."""
 
     @property
     def control(self) -> PoolPlan:

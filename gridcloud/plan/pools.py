@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.plan.model import AcceleratorPlan, AutoscalingPlan, PoolPlan, Taint, UpgradePlan
+from gridcloud.profile.shards import DEFAULT_CORES_PER_SHARD
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, MachineType
@@ -211,15 +212,20 @@ def zone_limit_hint(
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
         ways.append(
             f"beyond {limits.MAX_NODES_PER_CLUSTER:,} nodes ({cluster_cores:,} cores of "
-            f"{machine.name}) no cluster holds it: run several facilities, one profile and "
-            "cluster each"
+            f"{machine.name}) no cluster holds it: spread it over compute-only shards (below)"
         )
     else:
         ways.append(
             f"one cluster holds up to {limits.MAX_NODES_PER_CLUSTER:,} nodes "
             f"({cluster_cores:,} cores of {machine.name}) over all its pools; past that, "
-            "a second cluster (another profile)"
+            "more clusters: compute-only shards (below)"
         )
+    shards = math.ceil(max_nodes * machine.vcpus / DEFAULT_CORES_PER_SHARD)
+    ways.append(
+        f"or put its cores in compute-only shards, one cluster each ({shards} of at most "
+        f"{DEFAULT_CORES_PER_SHARD:,} cores: shards.split with cores and the regions allowed; "
+        "docs/plan.md)"
+    )
     ways.append("or use a machine type with more vCPUs")
     return f"pool '{name}': " + "; ".join(ways)
 

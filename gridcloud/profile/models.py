@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,11 @@ from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
 from gridcloud.profile.data import Data
+from gridcloud.profile.fallback import Fallback
+
+if TYPE_CHECKING:
+    # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
+    from gridcloud.profile.shards import Shards  # noqa: TC004
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -239,6 +244,9 @@ class Pool(Model):
         default_factory=dict
     )
     """Labels of the existing nodes this pool stands for (kubernetes target)."""
+    fallback: Fallback | None = None
+    """Shapes its demand falls back to when its machine type has no capacity (gcp target, cpu
+    pools): a GKE ComputeClass over one node pool per shape (docs/plan.md)."""
 
     @model_validator(mode="after")
     def _one_size(self) -> Pool:
@@ -580,6 +588,9 @@ class Profile(Model):
     """Prices for the target region the catalog lacks, each with its source."""
     data: Data = Field(default_factory=Data)
     """The facility bucket, Rucio on it, and the data movement a month (docs/data.md)."""
+    shards: Shards | None = None
+    """Compute-only clusters beside this one (gcp): declared, or a core target split over
+    regions (gridcloud/profile/shards.py, docs/plan.md)."""
 
     @field_validator("pools")
     @classmethod

@@ -16,6 +16,7 @@ from gridcloud.plan.outputs import StackOutputs
 from gridcloud.program.addresses import Addresses
 from gridcloud.program.budget import Budget
 from gridcloud.program.cluster import Cluster
+from gridcloud.program.compute_classes import ComputeClasses
 from gridcloud.program.identity import NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
 from gridcloud.program.network import Network
@@ -87,6 +88,9 @@ def build(plan: Plan) -> Facility:
         # the services need somewhere to run: the control pool, at least
         depends_on=[pools[0]],
     )
+    if plan.compute_classes:
+        # a class names its rules' node pools: applied once they exist
+        ComputeClasses("compute-classes", plan, provider=provider, pools=list(pools))
     addresses = Addresses("addresses", plan)
     budget_outputs: dict[str, object] = {}
     if plan.budget is not None and plan.budget.topic is not None:

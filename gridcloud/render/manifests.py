@@ -141,9 +141,12 @@ def render_plan(
         rendered.append(render_release(release, chart_source(release.chart_key, charts)))
     for patch in plan.services.patches:
         _apply(patch.manifest, release_named(rendered, patch.release))
-    own = tuple(Manifest(f"{OWN} (plan)", body) for body in plan.services.manifests)
+    bodies = [*plan.services.manifests, *(c.manifest() for c in plan.compute_classes)]
+    own = tuple(Manifest(f"{OWN} (plan)", body) for body in bodies)
     if own:
         crds = gke_crds() if plan.services.ingresses else ()
+        if plan.compute_classes:
+            crds = (*crds, *compute_class_crd())
         rendered.append(Rendered(release=None, manifests=own, crds=crds, notes=""))
     return rendered
 
@@ -151,6 +154,12 @@ def render_plan(
 def gke_crds() -> tuple[dict[str, Any], ...]:
     """The custom kinds GKE serves for its load balancer (data/gke-crds.yaml)."""
     text = (Path(__file__).parent / "data" / "gke-crds.yaml").read_text()
+    return tuple(yaml.safe_load(text))
+
+
+def compute_class_crd() -> tuple[dict[str, Any], ...]:
+    """GKE's ComputeClass kind, written from its reference (data/computeclass-crd.yaml)."""
+    text = (Path(__file__).parent / "data" / "computeclass-crd.yaml").read_text()
     return tuple(yaml.safe_load(text))
 
 

@@ -1,0 +1,79 @@
+"""A compute-only shard is a stack of its own: the same program builds it from its Plan, with
+its own names, its pools and system node, and no service nor budget; changing one shard
+changes its Plan (and stack) only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gridcloud.facility import analyse
+from gridcloud.plan import Plan
+from tests.conftest import default_data
+from tests.program.mocks import render
+
+NODE_POOL = "gcp:container/nodePool:NodePool"
+CLUSTER = "gcp:container/cluster:Cluster"
+
+
+def sharded(tmp_path: Path, ew4_cores: int) -> Plan:
+    pool = {"name": "spot", "kind": "cpu", "machineType": "n2d-highcpu-80"}
+    data: dict[str, Any] = default_data()
+    data["shards"] = {
+        "declared": [
+            {"name": "ew4", "region": "europe-west4", "pools": [{**pool, "maxCores": ew4_cores}]},
+            {"name": "ew1", "region": "europe-west1", "pools": [{**pool, "maxCores": 8000}]},
+        ]
+    }
+    path = tmp_path / f"sharded-{ew4_cores}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return analyse(path).plan
+
+
+def test_a_shard_builds_as_a_stack_of_its_own(tmp_path: Path) -> None:
+    shard = sharded(tmp_path, 8000).shards[0]
+    rendered = render(shard)
+    cluster = rendered.one(CLUSTER).inputs
+    assert (cluster["name"], cluster["location"]) == ("atlas-gcp-ew4", "europe-west4-a")
+    assert rendered.one("gcp:compute/network:Network").inputs["name"] == "atlas-gcp-ew4-vpc"
+    pools = {r.inputs["name"]: r.inputs for r in rendered.of_type(NODE_POOL)}
+    assert set(pools) == {"control", "spot"}
+    assert pools["control"]["nodeConfig"]["machineType"] == "e2-medium"
+    assert pools["control"]["nodeCount"] == 1
+    assert not pools["control"]["nodeConfig"]["taints"]  # GKE's own pods land there
+    # 8,000 cores of n2d-highcpu-80: 100 nodes, from zero
+    assert pools["spot"]["autoscaling"]["totalMaxNodeCount"] == 100
+    assert pools["spot"]["autoscaling"]["totalMinNodeCount"] == 0
+    kinds = {r.type for r in rendered.resources}
+    assert not any(t.startswith("kubernetes:helm.sh") for t in kinds)  # no service
+    assert not any("billing" in t or "cloudfunctions" in t for t in kinds)  # no budget
+    assert rendered.outputs["facility"] == "atlas-gcp-ew4"
+
+
+def test_changing_one_shard_changes_its_plan_only(tmp_path: Path) -> None:
+    before, after = sharded(tmp_path, 8000), sharded(tmp_path, 16_000)
+    assert before.shards[0].fingerprint != after.shards[0].fingerprint
+    assert before.shards[1].fingerprint == after.shards[1].fingerprint
+    home = before.model_copy(update={"shards": ()})
+    assert home.fingerprint == after.model_copy(update={"shards": ()}).fingerprint
+
+
+def test_plain_pulumi_builds_a_shard_stack_from_its_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridcloud.engine import cap
+    from tests.program.test_stack_entry import run_entry
+
+    monkeypatch.setattr(cap, "read_cap", lambda _cluster: None)  # no GKE here: no cap
+
+    sharded(tmp_path, 8000)  # writes the profile
+    profile = str(tmp_path / "sharded-8000.yaml")
+    over = {"gridcloud:profile": profile, "gridcloud:allowOverBudget": "true"}
+    mocks = run_entry({**over, "gridcloud:shard": "ew1"})
+    cluster = next(r for r in mocks.resources if r.type == CLUSTER)
+    assert cluster.inputs["name"] == "atlas-gcp-ew1"
+    home = run_entry(over)
+    assert next(r for r in home.resources if r.type == CLUSTER).inputs["name"] == "atlas-gcp"
