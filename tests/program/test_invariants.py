@@ -48,6 +48,7 @@ UNLABELLED = {
     "gcp:compute/router:Router",
     "gcp:compute/routerNat:RouterNat",
     "gcp:serviceaccount/account:Account",
+    "gcp:serviceaccount/key:Key",
     "gcp:projects/iAMMember:IAMMember",
     "gcp:projects/iAMCustomRole:IAMCustomRole",
     "gcp:billing/budget:Budget",
