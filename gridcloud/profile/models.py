@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
+from gridcloud.profile.spending import Spending
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -471,6 +472,8 @@ class Jupyter(ServiceToggle):
     servers are culled)."""
     images: Images = Field(default_factory=Images)
     dask: Dask = Field(default_factory=Dask)
+    spending: Spending = Field(default_factory=Spending)
+    """Monthly limits in dollars per user and group (docs/spending.md)."""
 
 
 class Services(Model):
