@@ -7,6 +7,10 @@ The label's value is checked against KubeSpawner's own escaping (``safe_slug`` w
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +104,59 @@ def test_the_gateways_own_labels_stay(pods: dict[str, dict[str, Any]]) -> None:
 )
 def test_the_label_value_is_kubespawners(name: str) -> None:
     assert spending.label_value(name) == kubespawner_label(name)
+
+
+def test_cost_report_attributes_dask_spend_to_its_user(
+    pods: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A day of a billing export as bq writes it, whose rows carry the labels GKE cost
+    allocation exports for these very pods (``k8s-label/<key>`` of each pod label): the
+    user's line in ``cost report`` is the notebook's and the Dask cluster's rows, summed
+    here by hand; before, the Dask rows fell in "unattributed"."""
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+    from tests.conftest import PROFILES
+    from tests.report import exports
+
+    ours = {"goog-k8s-cluster-name": exports.CLUSTER, "gridcloud-facility": "atlas-gcp"}
+    # (pod, pool, hourly cost): a notebook, a scheduler, and workers on the spot pool
+    running = [
+        ("notebook:cpu", "ondemand", Decimal("0.19")),
+        ("dask:schedulers", "ondemand", Decimal("0.05")),
+        ("dask:workers", "cpu", Decimal("0.61")),
+        ("dask:workers", "cpu", Decimal("0.61")),
+    ]
+    start = datetime(2026, 10, 5, tzinfo=UTC)
+    lines = []
+    for hour in range(24):
+        at = start + timedelta(hours=hour)
+        for kind, pool, cost in running:
+            labels = {f"k8s-label/{k}": v for k, v in pods[kind]["metadata"]["labels"].items()}
+            labels |= {**ours, "gridcloud-pool": pool, "k8s-namespace": "jupyter"}
+            lines.append(exports.Line(exports.PROJECT, at, cost, [], labels, exports.CORE))
+        # someone else's idle node time: nobody's
+        idle = {**ours, "gridcloud-pool": "cpu", "k8s-namespace": "kube:unallocated"}
+        lines.append(exports.Line(exports.PROJECT, at, Decimal("0.30"), [], idle, exports.CORE))
+    [path] = exports.bq_jsonl(lines, tmp_path / "export")
+    assert '"k8s-label/gateway.dask.org/cluster"' in path.read_text()
+    result = CliRunner().invoke(
+        create_cli(),
+        [
+            "cost",
+            "report",
+            str(PROFILES / "default.yaml"),
+            "--json",
+            "--month",
+            "2026-10",
+            "--export",
+            str(path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    by_user = {p["name"]: p["net"] for p in json.loads(result.stdout)["byUser"]}
+    # 24 hours x (0.19 + 0.05 + 2 x 0.61) = 35.04; the idle node: 24 x 0.30 = 7.20
+    assert by_user == {
+        kubespawner_label(USER): "35.04",
+        "(unattributed: no hub user's pod)": "7.20",
+    }
