@@ -341,7 +341,8 @@ def _chosen(spawner: Any, static: list[dict[str, Any]]) -> str | None:
 
 def hub_setup(c: Any, settings: dict[str, Any]) -> None:
     """The hub's hook and environments (``c``: the hub's configuration)."""
-    static = list(c.KubeSpawner.profile_list or [])
+    listed = c.KubeSpawner.profile_list  # the chart's, unless unset (a lazy value)
+    static = list(listed) if isinstance(listed, list) else []
     order = settings.get("groupOrder") or []
 
     async def pre_spawn_hook(spawner: Any) -> None:
@@ -367,7 +368,8 @@ def hub_setup(c: Any, settings: dict[str, Any]) -> None:
         if warning:
             spawner.log.info("gridcloud spending: %s", warning)
 
-    c.KubeSpawner.pre_spawn_hook = pre_spawn_hook
+    # on Spawner: KubeSpawner's, and any spawner's that stands in for it
+    c.Spawner.pre_spawn_hook = pre_spawn_hook
     if limited(settings) and static:
         c.KubeSpawner.profile_list = affordable_profiles(settings, static)
 

@@ -214,7 +214,7 @@ def test_the_hub_refuses_a_server_past_the_limit_with_the_figures(
     store.add(month_now(), "user", "alice", Decimal("100.004"))
     c = hub(settings(url, userMonthly="100"))
     with pytest.raises(web.HTTPError) as refused:
-        asyncio.run(c.KubeSpawner.pre_spawn_hook(spawner("alice", ["atlas"])))
+        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", ["atlas"])))
     assert refused.value.status_code == 403
     assert refused.value.log_message == (
         "Spending limit reached: alice has spent $100.00 of $100.00 this month. "
@@ -229,7 +229,7 @@ def test_the_hub_starts_a_server_under_the_limit_labelled_with_the_group(
     store.add(month_now(), "user", "alice", Decimal("10"))
     c = hub(settings(url, userMonthly="100", groupMonthly="1000"))
     alice = spawner("alice", ["cms", "atlas"])
-    asyncio.run(c.KubeSpawner.pre_spawn_hook(alice))
+    asyncio.run(c.Spawner.pre_spawn_hook(alice))
     assert alice.extra_labels == {GROUP_LABEL: "atlas"}
 
 
@@ -240,9 +240,9 @@ def test_the_groups_limit_counts_the_groups_spending(meter: tuple[str, Store]) -
     store.add(month_now(), "group", "atlas", Decimal("2000"))
     c = hub(settings(url, userMonthly="100", groups={"atlas": "2000"}))
     with pytest.raises(web.HTTPError, match=r"group atlas has spent \$2,000.00 of \$2,000.00"):
-        asyncio.run(c.KubeSpawner.pre_spawn_hook(spawner("dora", ["atlas"])))
+        asyncio.run(c.Spawner.pre_spawn_hook(spawner("dora", ["atlas"])))
     # a user of no limited group, with no spending of their own, starts
-    asyncio.run(c.KubeSpawner.pre_spawn_hook(spawner("erin", ["cms"])))
+    asyncio.run(c.Spawner.pre_spawn_hook(spawner("erin", ["cms"])))
 
 
 def test_the_hub_hides_environments_the_budget_cannot_pay_an_hour_of(
@@ -267,7 +267,7 @@ def test_a_gpu_environment_past_the_remaining_budget_is_refused(meter: tuple[str
     store.add(month_now(), "user", "alice", Decimal("9.70"))
     c = hub(settings(url, userMonthly="10"))
     with pytest.raises(web.HTTPError, match=r"costs \$0.80 an hour and \$0.30 is left"):
-        asyncio.run(c.KubeSpawner.pre_spawn_hook(spawner("alice", [], profile="gpu-gpu")))
+        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", [], profile="gpu-gpu")))
 
 
 def test_an_unreadable_meter_refuses_the_start() -> None:
@@ -275,7 +275,7 @@ def test_an_unreadable_meter_refuses_the_start() -> None:
 
     c = hub(settings(f"http://127.0.0.1:{_free_port()}", userMonthly="10"))
     with pytest.raises(web.HTTPError, match="spending meter") as refused:
-        asyncio.run(c.KubeSpawner.pre_spawn_hook(spawner("alice", [])))
+        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", [])))
     assert refused.value.status_code == 503
 
 
@@ -308,3 +308,48 @@ def test_the_gateway_refuses_a_cluster_past_the_limit(meter: tuple[str, Store]) 
     options = SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind="cpu")
     with pytest.raises(ValueError, match=r"Spending limit reached: alice has spent \$100.00"):
         handler(options, User("alice"))
+
+
+def _planned(limits: dict[str, Any]) -> tuple[Any, Any]:
+    import yaml
+
+    from gridcloud.catalog import load_catalog
+    from gridcloud.facility import planned
+    from gridcloud.profile import parse_profile
+    from tests.conftest import default_data
+
+    data = default_data()
+    data["services"]["jupyter"]["spending"] = limits
+    catalog = load_catalog()
+    return planned(parse_profile(yaml.safe_dump(data), "default/spending", catalog), catalog)
+
+
+def test_the_plan_gives_the_meter_the_estimates_node_prices() -> None:
+    plan, priced = _planned({"userMonthly": 150, "groups": {"atlas-higgs": 4000}})
+    hub = plan.services.release("jupyterhub").values
+    settings = hub["custom"]["gridcloud"]["spending"]
+    estimate = {p.name: p.node_hourly for p in priced.pools}
+    assert {k: Decimal(v["hourly"]) for k, v in settings["pools"].items()} == {
+        k: v for k, v in estimate.items() if v is not None
+    }
+    assert settings["limits"]["userMonthly"] == "150"
+    # the group with a limit first, then the hub's allowed groups
+    assert settings["groupOrder"] == ["atlas-higgs", "atlas"]
+    # group limits need the groups claim read
+    assert hub["hub"]["config"]["GenericOAuthenticator"]["manage_groups"] is True
+    # the meter in the hub's pod, reachable by the gateway through the hub Service
+    assert hub["hub"]["service"]["extraPorts"] == [
+        {"name": "meter", "port": 8765, "targetPort": 8765}
+    ]
+    gateway = plan.services.release("dask-gateway").values["gateway"]["extraConfig"]
+    assert "http://hub:8765" in gateway["gridcloud-spending"]
+
+
+def test_without_limits_the_meter_runs_and_nothing_is_enforced() -> None:
+    plan, _ = _planned({})
+    hub = plan.services.release("jupyterhub").values
+    settings = hub["custom"]["gridcloud"]["spending"]
+    assert settings["meterService"]["database"] == "/srv/jupyterhub/gridcloud-meter.sqlite"
+    assert not spending.limited(settings)
+    gateway = plan.services.release("dask-gateway").values["gateway"]["extraConfig"]
+    assert "gridcloud-spending" not in gateway

@@ -208,6 +208,8 @@ def with_spending(plan: Plan, jupyter: Jupyter, node_hourly: Mapping[str, Decima
         or "jupyter" not in plan.services.enabled
     ):
         return plan
+    from gridcloud.plan.services import validate_release
+
     settings, unpriced = settings_of(plan, jupyter, node_hourly)
     releases = []
     for release in plan.services.releases:
@@ -248,10 +250,18 @@ def with_spending(plan: Plan, jupyter: Jupyter, node_hourly: Mapping[str, Decima
             values["gateway"]["extraConfig"][EXTRA_CONFIG_KEY] = gateway_limits(
                 gateway_settings, jupyter.dask.max_workers
             )
-        releases.append(release.model_copy(update={"values": values}))
+        changed = release.model_copy(update={"values": values})
+        validate_release(changed)
+        releases.append(changed)
+    used = {p["pool"] for p in settings["profiles"].values()} | {
+        settings["dask"][k]
+        for k in ("schedulerPool", "workerPool", "gpuPool")
+        if "dask" in settings
+    }
     warnings = plan.warnings + tuple(
         f"pool {name}: no price, so the spending meter charges nothing for its pods"
         for name in unpriced
+        if name in used
     )
     services = plan.services.model_copy(update={"releases": tuple(releases)})
     return plan.model_copy(update={"services": services, "warnings": warnings})
