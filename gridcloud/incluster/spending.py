@@ -349,7 +349,7 @@ def hub_setup(c: Any, settings: dict[str, Any]) -> None:
         groups = _groups(spawner)
         labels = pod_labels(spawner.user.name, groups, order)
         labels.pop(USER_LABEL)  # KubeSpawner's own, escaped the same way
-        spawner.extra_labels = {**(spawner.extra_labels or {}), **labels}
+        spawner.extra_labels = {**(getattr(spawner, "extra_labels", None) or {}), **labels}
         if not limited(settings):
             return
         from tornado import web

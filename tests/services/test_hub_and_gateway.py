@@ -158,7 +158,7 @@ def _notebook_env(facility: Facility, user: str) -> dict[str, str]:
 
 def test_a_member_of_an_allowed_group_logs_in_and_gets_a_server(facility: Facility) -> None:
     answer = _login(facility, "alice", facility.allowed_groups[:1])
-    assert answer.status_code == 200, answer.text[-500:]
+    assert answer.status_code == 200, answer.text[-500:] + facility.logs()
     env = _notebook_env(facility, "alice")
     assert env["JUPYTERHUB_USER"] == "alice"
 
