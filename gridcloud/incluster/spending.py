@@ -25,6 +25,7 @@ others, whatever its CPU request).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import hashlib
 import json
@@ -339,6 +340,13 @@ def _chosen(spawner: Any, static: list[dict[str, Any]]) -> str | None:
     return None if default is None else str(default.get("slug"))
 
 
+def _shown(error: Exception, message: str) -> Exception:
+    """``error`` with the message JupyterHub shows the user on the page of a failed start
+    (it shows only a ``jupyterhub_message``)."""
+    error.jupyterhub_message = message  # type: ignore[attr-defined]
+    return error
+
+
 def hub_setup(c: Any, settings: dict[str, Any]) -> None:
     """The hub's hook and environments (``c``: the hub's configuration)."""
     listed = c.KubeSpawner.profile_list  # the chart's, unless unset (a lazy value)
@@ -355,15 +363,16 @@ def hub_setup(c: Any, settings: dict[str, Any]) -> None:
         from tornado import web
 
         try:
-            now = ask_meter(settings, spawner.user.name, groups)
+            # in a thread: the hub's event loop serves everyone else meanwhile
+            now = await asyncio.to_thread(ask_meter, settings, spawner.user.name, groups)
         except RuntimeError as error:
-            raise web.HTTPError(503, str(error)) from error
+            raise _shown(web.HTTPError(503, str(error)), str(error)) from error
         slug = _chosen(spawner, static)
         hour = profile_hourly(settings, slug or "") or Decimal(0)
         why = now.refusal(hour, f"the environment {slug}")
         if why is not None:
             spawner.log.warning("gridcloud spending: %s", why)
-            raise web.HTTPError(403, why)
+            raise _shown(web.HTTPError(403, why), why)
         warning = now.warning()
         if warning:
             spawner.log.info("gridcloud spending: %s", warning)
