@@ -43,17 +43,42 @@ def source() -> str:
     return files("gridcloud.incluster").joinpath("spending.py").read_text()
 
 
-def loader() -> str:
-    """Python that makes the in-cluster module importable as ``gridcloud_spending`` (once)
-    from its source, carried in the configuration itself."""
-    return f"""import sys as _gc_sys
+#: Makes the module importable as ``gridcloud_spending`` (once) from ``_gc_source``.
+LOADER_BODY = f"""import sys as _gc_sys
 import types as _gc_types
 
 if {MODULE!r} not in _gc_sys.modules:
     _gc_module = _gc_types.ModuleType({MODULE!r})
     _gc_sys.modules[{MODULE!r}] = _gc_module
-    exec(compile({source()!r}, "gridcloud_spending.py", "exec"), _gc_module.__dict__)
+    exec(compile(_gc_source, "gridcloud_spending.py", "exec"), _gc_module.__dict__)
 {MODULE} = _gc_sys.modules[{MODULE!r}]
+"""
+
+
+def loader() -> str:
+    """Python that makes the in-cluster module importable as ``gridcloud_spending`` from
+    its source, carried in the configuration itself."""
+    return f"_gc_source = {source()!r}\n" + LOADER_BODY
+
+
+#: What the meter's process runs after the module: its loop over the namespace's pods (or
+#: over a file of pods, ``GRIDCLOUD_METER_PODS``, where no API server is: the tests).
+METER_MAIN = f"""
+import json as _gc_json
+import os as _gc_os
+
+_gc_settings = _gc_json.loads(_gc_os.environ["GRIDCLOUD_SPENDING"])
+_gc_file = _gc_os.environ.get("GRIDCLOUD_METER_PODS")
+
+
+def _gc_pods():
+    if _gc_file:
+        with open(_gc_file) as handle:
+            return _gc_json.load(handle)
+    return {MODULE}.kubernetes_pods(_gc_settings["meterService"]["namespace"])
+
+
+{MODULE}.main(_gc_settings, _gc_pods, float(_gc_os.environ.get("GRIDCLOUD_METER_EVERY", "60")))
 """
 
 
@@ -77,7 +102,12 @@ if _gc_spending.get("meterService"):
     c.JupyterHub.services.append(
         {{
             "name": {METER_SERVICE!r},
-            "command": [_gc_sys2.executable, "-c", _gc_spending["meterService"]["boot"]],
+            # the module's source as the hub has it, then the meter's loop
+            "command": [
+                _gc_sys2.executable,
+                "-c",
+                "_gc_source = " + repr(_gc_source) + "\\n" + {LOADER_BODY + METER_MAIN!r},
+            ],
             "environment": {{"GRIDCLOUD_SPENDING": _gc_json.dumps(_gc_spending)}},
         }}
     )
@@ -86,31 +116,6 @@ if _gc_spending.get("meterService"):
 
 def hub_config() -> str:
     return loader() + HUB_SETUP
-
-
-def meter_boot() -> str:
-    """What the meter's process runs: the module, then its loop over the namespace's pods
-    (or over a file of pods, ``GRIDCLOUD_METER_PODS``, where no API server is: the tests)."""
-    return (
-        loader()
-        + f"""
-import json as _gc_json
-import os as _gc_os
-
-_gc_settings = _gc_json.loads(_gc_os.environ["GRIDCLOUD_SPENDING"])
-_gc_file = _gc_os.environ.get("GRIDCLOUD_METER_PODS")
-
-
-def _gc_pods():
-    if _gc_file:
-        with open(_gc_file) as handle:
-            return _gc_json.load(handle)
-    return {MODULE}.kubernetes_pods(_gc_settings["meterService"]["namespace"])
-
-
-{MODULE}.main(_gc_settings, _gc_pods, float(_gc_os.environ.get("GRIDCLOUD_METER_EVERY", "60")))
-"""
-    )
 
 
 def gateway_labels() -> str:
@@ -222,7 +227,6 @@ def with_spending(plan: Plan, jupyter: Jupyter, node_hourly: Mapping[str, Decima
                     "bind": "0.0.0.0",  # the gateway asks through the hub Service
                     "database": METER_DATABASE,
                     "namespace": release.namespace,
-                    "boot": meter_boot(),
                 },
             }
             values["custom"]["gridcloud"]["spending"] = hub_settings
