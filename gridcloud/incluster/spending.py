@@ -203,6 +203,8 @@ class Standing:
     user_limit: Decimal | None
     group_limit: Decimal | None
     warn_at: Decimal
+    hourly: Decimal = Decimal(0)
+    """What the user's running servers and clusters cost an hour."""
 
     def remaining(self) -> Decimal | None:
         """What the user may still spend this month (the tighter limit); None: no limit."""
@@ -242,6 +244,11 @@ class Standing:
             )
         return None
 
+    def summary(self) -> str:
+        """The month so far against the limits, for the user's page."""
+        running = f"running now: {dollars(self.hourly)} an hour" if self.hourly else ""
+        return "; ".join([*self._figures(), *([running] if running else [])])
+
     def warning(self) -> str | None:
         for spent, limit, who in (
             (self.user_spent, self.user_limit, self.user),
@@ -278,6 +285,7 @@ def standing(
         user_limit=user_limit,
         group_limit=group_limit,
         warn_at=Decimal(str(limits.get("warnAt", "0.8"))),
+        hourly=Decimal(str(spent.get("hourly", "0"))),
     )
 
 
@@ -409,12 +417,11 @@ def affordable_profiles(
             return static
         if not any(p.get("default") for p in shown):
             shown[0] = {**shown[0], "default": True}
-        warning = now.warning()
-        if warning:
-            shown[0] = {
-                **shown[0],
-                "description": f"{shown[0].get('description', '')} -- warning: {warning}",
-            }
+        # the month so far, on the first environment (the page users choose on)
+        note = now.warning()
+        note = f"warning: {note}" if note else now.summary()
+        if note:
+            shown[0] = {**shown[0], "description": f"{shown[0].get('description', '')} -- {note}"}
         return shown
 
     return profiles
@@ -483,6 +490,8 @@ class Store:
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(path, check_same_thread=False)
+        self.hourly: dict[str, Decimal] = {}
+        """Each user's running pods' cost an hour, at the last tick."""
         self.lock = threading.Lock()
         with self.lock, self.db:
             self.db.execute(
@@ -576,6 +585,8 @@ def tick(
         for name, amount in names.items():
             store.add(month, kind, name, amount)
     store.set_tick(now)
+    # what each user's running pods cost an hour now
+    store.hourly = charges(pods, pools, Decimal(1))["user"]
     return charged
 
 
@@ -599,6 +610,7 @@ def serve(store: Store, address: str, port: int) -> ThreadingHTTPServer:
                     "month": month,
                     "user": str(store.spent(month, "user", query["user"][0])),
                     "group": str(store.spent(month, "group", query.get("group", [""])[0])),
+                    "hourly": str(store.hourly.get(query["user"][0], Decimal(0))),
                 }
             else:
                 body = {"month": month, **store.month(month)}

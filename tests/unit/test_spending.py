@@ -155,8 +155,11 @@ def test_the_meter_answers_a_users_and_groups_month(meter: tuple[str, Store]) ->
     month = spending.month_of(spending._dt.datetime.now(spending._dt.UTC))
     store.add(month, "user", "alice", Decimal("12.5"))
     store.add(month, "group", "atlas", Decimal("40"))
+    spending.tick(store, PODS, POOLS, 1_793_000_000.0)  # alice's pods: 0.275 an hour
     with urllib.request.urlopen(f"{url}/spend?user=alice&group=atlas", timeout=5) as answer:
-        assert json.load(answer) == {"month": month, "user": "12.5", "group": "40"}
+        got = json.load(answer)
+    assert Decimal(got.pop("hourly")) == ALICE_HOURLY
+    assert got == {"month": month, "user": "12.5", "group": "40"}
     with urllib.request.urlopen(f"{url}/spend", timeout=5) as answer:
         assert json.load(answer)["user"] == {"alice": "12.5"}
 
@@ -257,7 +260,10 @@ def test_the_hub_hides_environments_the_budget_cannot_pay_an_hour_of(
     assert shown[0]["description"].startswith("CPU ($0.05/hour) -- warning: alice has spent")
     # with the whole limit left, both, each with its price
     fresh = c.KubeSpawner.profile_list(spawner("frank", []))
-    assert [p["description"] for p in fresh] == ["CPU ($0.05/hour)", "GPU ($0.80/hour)"]
+    assert [p["description"] for p in fresh] == [
+        "CPU ($0.05/hour) -- frank has spent $0.00 of $10.00 this month",
+        "GPU ($0.80/hour)",
+    ]
 
 
 def test_a_gpu_environment_past_the_remaining_budget_is_refused(meter: tuple[str, Store]) -> None:
@@ -353,3 +359,20 @@ def test_without_limits_the_meter_runs_and_nothing_is_enforced() -> None:
     assert not spending.limited(settings)
     gateway = plan.services.release("dask-gateway").values["gateway"]["extraConfig"]
     assert "gridcloud-spending" not in gateway
+
+
+def test_the_users_page_shows_the_month_the_limits_and_what_runs_an_hour() -> None:
+    now = spending.standing(
+        settings("http://meter", userMonthly="100", groupMonthly="1000"),
+        "alice",
+        ["cms", "atlas"],
+        {"user": "12", "group": "40", "hourly": "0.275"},
+    )
+    assert now.summary() == (
+        "alice has spent $12.00 of $100.00 this month; group atlas has spent $40.00 of "
+        "$1,000.00; running now: $0.28 an hour"
+    )
+    assert now.warning() is None
+    assert spending.standing(
+        settings("http://meter", userMonthly="100"), "alice", [], {"user": "80"}
+    ).warning() == ("alice has spent $80.00 of $100.00 this month (80 %)")
