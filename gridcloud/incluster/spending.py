@@ -395,13 +395,13 @@ def affordable_profiles(
     settings: dict[str, Any],
     static: list[dict[str, Any]],
 ) -> Callable[[Any], Any]:
-    """KubeSpawner's callable ``profile_list``: each environment with its price an hour,
-    those the remaining budget cannot pay an hour of left out (all of them, if none is
-    affordable: the hook then refuses the start with the figures)."""
+    """KubeSpawner's callable ``profile_list`` (a coroutine): each environment with its
+    price an hour, those the remaining budget cannot pay an hour of left out (all of them,
+    if none is affordable: the hook then refuses the start with the figures)."""
 
-    def profiles(spawner: Any) -> list[dict[str, Any]]:
+    async def profiles(spawner: Any) -> list[dict[str, Any]]:
         try:
-            now = ask_meter(settings, spawner.user.name, _groups(spawner))
+            now = await asyncio.to_thread(ask_meter, settings, spawner.user.name, _groups(spawner))
         except RuntimeError:
             return static
         left = now.remaining()

@@ -255,11 +255,11 @@ def test_the_hub_hides_environments_the_budget_cannot_pay_an_hour_of(
     # 0.30 left: the CPU notebook (0.05 an hour) is shown, the GPU one (0.80) is not
     store.add(month_now(), "user", "alice", Decimal("9.70"))
     c = hub(settings(url, userMonthly="10"))
-    shown = c.KubeSpawner.profile_list(spawner("alice", []))
+    shown = asyncio.run(c.KubeSpawner.profile_list(spawner("alice", [])))
     assert [p["slug"] for p in shown] == ["cpu"]
     assert shown[0]["description"].startswith("CPU ($0.05/hour) -- warning: alice has spent")
     # with the whole limit left, both, each with its price
-    fresh = c.KubeSpawner.profile_list(spawner("frank", []))
+    fresh = asyncio.run(c.KubeSpawner.profile_list(spawner("frank", [])))
     assert [p["description"] for p in fresh] == [
         "CPU ($0.05/hour) -- frank has spent $0.00 of $10.00 this month",
         "GPU ($0.80/hour)",
