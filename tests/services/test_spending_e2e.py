@@ -23,7 +23,7 @@ import yaml
 
 from gridcloud.incluster import spending
 from gridcloud.plan.services.spending import METER_PORT
-from gridcloud.render import release_named, render_plan
+from gridcloud.render import Rendered, release_named, render_plan
 from tests.conftest import default_data, require
 from tests.services import local
 from tests.services.conftest import charts
@@ -46,7 +46,9 @@ OVER_SPENT = Decimal("150.25")
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facility]:
+def objects() -> list[Rendered]:
+    """The default profile with a limit a user, priced (as ``gridcloud up`` plans it) and
+    rendered by Helm."""
     from gridcloud.catalog import load_catalog
     from gridcloud.facility import planned
     from gridcloud.profile import parse_profile
@@ -55,7 +57,44 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facility]:
     data["services"]["jupyter"]["spending"] = {"userMonthly": LIMIT}
     catalog = load_catalog()
     plan, _ = planned(parse_profile(yaml.safe_dump(data), "default/limited", catalog), catalog)
-    objects = render_plan(plan, charts())
+    return render_plan(plan, charts())
+
+
+def test_the_gateway_may_reach_the_meter_through_the_hub_service(
+    objects: list[Rendered],
+) -> None:
+    """What the test below replaces by localhost: the hub Service has the meter's port, and
+    the hub's NetworkPolicy lets in, on that port, the pods of the gateway's Deployment."""
+    hub = release_named(objects, "jupyterhub")
+    gateway = release_named(objects, "dask-gateway")
+    service = hub.find("Service", "hub").body
+    assert {"name": "meter", "port": METER_PORT, "targetPort": METER_PORT, "protocol": "TCP"} in [
+        {**p, "protocol": p.get("protocol", "TCP")} for p in service["spec"]["ports"]
+    ]
+    policy = hub.find("NetworkPolicy", "hub").body
+    labels = gateway.find("Deployment", "api-dask-gateway").body["spec"]["template"]["metadata"][
+        "labels"
+    ]
+    admitted = [
+        rule
+        for rule in policy["spec"]["ingress"]
+        if {"port": METER_PORT} in rule.get("ports", [])
+        and any(
+            source["podSelector"]["matchLabels"].items() <= labels.items()
+            for source in rule.get("from", [])
+        )
+    ]
+    assert admitted
+    assert (
+        f"http://hub:{METER_PORT}"
+        in gateway.find("ConfigMap", "api-dask-gateway").body["data"]["dask_gateway_config.py"]
+    )
+
+
+@pytest.fixture(scope="module")
+def limited(
+    objects: list[Rendered], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Facility]:
     folder = tmp_path_factory.mktemp("meter")
     database = folder / "meter.sqlite"
     pods = folder / "pods.json"
