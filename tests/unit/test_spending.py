@@ -376,3 +376,26 @@ def test_the_users_page_shows_the_month_the_limits_and_what_runs_an_hour() -> No
     assert spending.standing(
         settings("http://meter", userMonthly="100"), "alice", [], {"user": "80"}
     ).warning() == ("alice has spent $80.00 of $100.00 this month (80 %)")
+
+
+def test_limits_on_an_existing_cluster_are_said_not_to_be_enforced() -> None:
+    import yaml
+
+    from gridcloud.catalog import load_catalog
+    from gridcloud.facility import planned
+    from gridcloud.profile import parse_profile
+    from tests.conftest import PROFILES
+
+    data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+    data["services"]["jupyter"]["spending"] = {"userMonthly": 50}
+    catalog = load_catalog()
+    plan, _ = planned(parse_profile(yaml.safe_dump(data), "onprem/limited", catalog), catalog)
+    assert [w for w in plan.warnings if "spending" in w] == [
+        "services.jupyter.spending: limits in dollars need the nodes' prices, which an "
+        "existing cluster has none of; they are not enforced there (pods are still labelled "
+        "with their user and group)"
+    ]
+    assert (
+        "meterService"
+        not in (plan.services.release("jupyterhub").values["custom"]["gridcloud"]["spending"])
+    )

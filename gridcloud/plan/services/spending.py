@@ -207,12 +207,17 @@ def with_spending(plan: Plan, jupyter: Jupyter, node_hourly: Mapping[str, Decima
     """``plan`` with the meter (on Google Cloud, where nodes have prices) and the limits,
     once priced: ``node_hourly`` is each pool's node-hour from the estimate, the figure the
     estimate and the cap use."""
-    if (
-        not jupyter.enabled
-        or plan.target.provider != "gcp"
-        or "jupyter" not in plan.services.enabled
-    ):
+    if not jupyter.enabled or "jupyter" not in plan.services.enabled:
         return plan
+    if plan.target.provider != "gcp":
+        if not jupyter.spending.limited:
+            return plan
+        warning = (
+            "services.jupyter.spending: limits in dollars need the nodes' prices, which an "
+            "existing cluster has none of; they are not enforced there (pods are still "
+            "labelled with their user and group)"
+        )
+        return plan.model_copy(update={"warnings": (*plan.warnings, warning)})
     from gridcloud.plan.services import validate_release
 
     settings, unpriced = settings_of(plan, jupyter, node_hourly)
