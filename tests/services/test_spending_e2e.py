@@ -11,6 +11,7 @@ local, and the gateway's ``http://hub:8765`` is that address (as cluster DNS nam
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -91,6 +92,27 @@ def test_the_gateway_may_reach_the_meter_through_the_hub_service(
     )
 
 
+#: The local meter's address and the user pool's node-hour, once the fixture has them.
+METER: dict[str, str] = {}
+
+
+def running_notebook(user: str, selector: dict[str, str]) -> dict[str, Any]:
+    """A notebook pod as the API server lists it: 1 core and 4G requested (the chart's
+    guarantees), on the user pool."""
+    return {
+        "metadata": {
+            "labels": {"hub.jupyter.org/username": user, "component": "singleuser-server"}
+        },
+        "spec": {
+            "nodeSelector": selector,
+            "containers": [
+                {"name": "notebook", "resources": {"requests": {"cpu": "1", "memory": "4G"}}}
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
+
+
 @pytest.fixture(scope="module")
 def limited(
     objects: list[Rendered], tmp_path_factory: pytest.TempPathFactory
@@ -112,11 +134,16 @@ def limited(
         settings = values["custom"]["gridcloud"]["spending"]
         settings["meter"] = meter
         settings["meterService"] |= {"port": port, "bind": "127.0.0.1", "database": str(database)}
-        # the meter's pods from a file: no API server here
+        # the meter's pods from a file (no API server here): petra's notebook, as the API
+        # server lists it, on the user pool; a tick a second
+        ondemand = settings["pools"]["ondemand"]
+        pods.write_text(json.dumps([running_notebook("petra", ondemand["selector"])]))
+        METER.update(url=meter, ondemand_hourly=ondemand["hourly"])
         values["hub"]["extraConfig"]["zz-local-meter"] = (
             "for _service in c.JupyterHub.services:\n"
             "    if _service['name'] == 'gridcloud-meter':\n"
             f"        _service['environment']['GRIDCLOUD_METER_PODS'] = {str(pods)!r}\n"
+            "        _service['environment']['GRIDCLOUD_METER_EVERY'] = '1'\n"
         )
         path.write_text(yaml.safe_dump(values))
 
@@ -176,6 +203,11 @@ def test_a_user_over_the_limit_is_refused_a_server_with_the_figures(limited: Fac
     session = requests.Session()
     limited.oidc.next_user = (OVER, limited.allowed_groups[:1])
     landed = session.get(f"{limited.public}/hub/oauth_login", timeout=30)
+    # the start runs while the user is shown its progress: the page says why once it failed
+    deadline = time.monotonic() + 30
+    while landed.status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        landed = session.get(f"{limited.public}/hub/spawn-pending/{OVER}", timeout=30)
     assert landed.status_code == 403, landed.text[-500:] + limited.logs()
     assert WHY in landed.text
     asked = session.post(
@@ -185,6 +217,9 @@ def test_a_user_over_the_limit_is_refused_a_server_with_the_figures(limited: Fac
     )
     assert asked.status_code == 202  # accepted, then the hook refuses it
     pending = session.get(f"{limited.public}/hub/spawn-pending/{OVER}", timeout=30)
+    while pending.status_code == 200 and time.monotonic() < deadline + 30:
+        time.sleep(0.5)
+        pending = session.get(f"{limited.public}/hub/spawn-pending/{OVER}", timeout=30)
     assert pending.status_code == 403
     assert WHY in pending.text
     who = session.get(f"{limited.public}/hub/api/user", timeout=10).json()
@@ -212,3 +247,20 @@ def test_a_user_over_the_limit_is_refused_a_dask_cluster_with_the_figures(
         assert gateway.list_clusters() == []
     finally:
         gateway.close()
+
+
+def test_the_meter_the_hub_started_charges_a_running_notebook(limited: Facility) -> None:
+    """The meter process the hub started from the rendered code charges petra's notebook
+    every second: by hand, 1 core of the user pool's 16 (4 GB of 64 GiB is less), so 1/16
+    of the node-hour an hour."""
+    want = Decimal(METER["ondemand_hourly"]) / 16
+    deadline = time.monotonic() + 30
+    while True:
+        got = requests.get(f"{METER['url']}/spend?user=petra", timeout=5).json()
+        if Decimal(got["user"]) > 0:
+            break
+        assert time.monotonic() < deadline, f"nothing charged\n{limited.logs()}"
+        time.sleep(0.5)
+    assert Decimal(got["hourly"]) == want
+    # a few ticks of a second each, each at most five minutes' worth
+    assert Decimal(got["user"]) <= want * 300 / 3600
