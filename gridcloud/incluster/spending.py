@@ -37,13 +37,13 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 #: The label KubeSpawner puts on a notebook (its value escaped as below); Dask pods get the
 #: same, so GKE cost allocation exports both as ``k8s-label/hub.jupyter.org/username``.
@@ -189,7 +189,7 @@ def _money(value: str | None) -> Decimal | None:
 
 
 def dollars(value: Decimal) -> str:
-    return f"${value.quantize(CENT):,}"
+    return f"${value.quantize(CENT, rounding=ROUND_HALF_UP):,}"
 
 
 @dataclass(frozen=True)
@@ -441,45 +441,70 @@ def cluster_labels(config: dict[str, Any], user: Any, order: list[str]) -> dict[
     }
 
 
-def gateway_limits(
-    handler: Callable[[Any, Any], dict[str, Any]],
+def limit_cluster(
+    config: dict[str, Any],
+    options: Any,
+    now: Standing,
     settings: dict[str, Any],
     max_workers: int,
-) -> Callable[[Any, Any], dict[str, Any]]:
-    """The options handler with the limits: a user past the limit, or who cannot pay an
-    hour of the scheduler and one worker, is refused; otherwise the cluster's workers are
-    capped at what the remaining budget pays an hour of."""
+) -> dict[str, Any]:
+    """``config`` (the options handler's) under the limits: a user past the limit, or who
+    cannot pay an hour of the scheduler and one worker, is refused (ValueError, which the
+    gateway gives the client); otherwise the cluster's workers are capped at what the
+    remaining budget pays an hour of."""
     dask = settings.get("dask") or {}
     pools = settings.get("pools") or {}
+    scheduler = hourly(
+        Request(quantity(dask["scheduler"]["cpu"]), quantity(dask["scheduler"]["memory"])),
+        pools[dask["schedulerPool"]],
+    )
+    gpu = options.worker_kind == "gpu"
+    worker = hourly(
+        Request(
+            Decimal(str(options.worker_cores)),
+            Decimal(str(options.worker_memory)) * Decimal(1000**3),
+            Decimal(1 if gpu else 0),
+        ),
+        pools[dask["gpuPool"] if gpu else dask["workerPool"]],
+    )
+    why = now.refusal(scheduler + worker, "a Dask scheduler and one worker")
+    if why is not None:
+        raise ValueError(why)
+    left = now.remaining()
+    if left is not None and worker > 0:
+        affordable = int(((left - scheduler) / worker).to_integral_value(ROUND_DOWN))
+        config = {**config, "cluster_max_workers": max(1, min(max_workers, affordable))}
+    return config
 
-    def options_handler(options: Any, user: Any) -> dict[str, Any]:
-        config = handler(options, user)
-        if not limited(settings):
-            return config
-        now = ask_meter(settings, user.name, sorted(getattr(user, "groups", None) or []))
-        scheduler = hourly(
-            Request(quantity(dask["scheduler"]["cpu"]), quantity(dask["scheduler"]["memory"])),
-            pools[dask["schedulerPool"]],
-        )
-        gpu = options.worker_kind == "gpu"
-        worker = hourly(
-            Request(
-                Decimal(str(options.worker_cores)),
-                Decimal(str(options.worker_memory)) * Decimal(1000**3),
-                Decimal(1 if gpu else 0),
-            ),
-            pools[dask["gpuPool"] if gpu else dask["workerPool"]],
-        )
-        why = now.refusal(scheduler + worker, "a Dask scheduler and one worker")
-        if why is not None:
-            raise ValueError(why)
-        left = now.remaining()
-        if left is not None and worker > 0:
-            affordable = int(((left - scheduler) / worker).to_integral_value(ROUND_DOWN))
-            config["cluster_max_workers"] = max(1, min(max_workers, affordable))
-        return config
 
-    return options_handler
+def gateway_options(
+    base: Any, settings: dict[str, Any], max_workers: int
+) -> Callable[[Any], Awaitable[Any]]:
+    """The gateway's ``cluster_options`` as a coroutine of the user (the gateway awaits it
+    for the options form and for each new cluster): the user's standing read from the meter
+    in a thread, so the gateway serves others meanwhile, then ``base``'s fields with a
+    handler that applies ``base``'s own and the limits. A meter that cannot be read refuses
+    the cluster (not the form)."""
+
+    async def options_for(user: Any) -> Any:
+        from dask_gateway_server.options import Options  # type: ignore[import-untyped]
+
+        groups = sorted(getattr(user, "groups", None) or [])
+        try:
+            now: Standing | None = await asyncio.to_thread(ask_meter, settings, user.name, groups)
+            problem = ""
+        except RuntimeError as error:
+            now, problem = None, str(error)
+
+        def handler(options: Any, who: Any) -> dict[str, Any]:
+            config = base.handler(options, who) if base.handler else {}
+            if now is None:
+                raise ValueError(problem)
+            return limit_cluster(config, options, now, settings, max_workers)
+
+        return Options(*base.fields, handler=handler)
+
+    return options_for
 
 
 # --- the meter ----------------------------------------------------------------------------

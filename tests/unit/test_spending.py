@@ -289,31 +289,60 @@ def _handler(options: Any, user: Any) -> dict[str, Any]:
     return spending.cluster_labels({"worker_cores": options.worker_cores}, user, ["atlas"])
 
 
+def cluster_config(url: str, user: str, kind: str = "cpu", **limits: Any) -> dict[str, Any]:
+    """What the gateway makes of a request for a cluster of 2-core, 8 GB workers: its
+    ``cluster_options`` (awaited as the gateway awaits it), the request parsed and
+    configured by those options, as ``Backend.process_cluster_options`` does."""
+    from dask_gateway_server.models import User
+    from dask_gateway_server.options import Float, Integer, Options, Select
+
+    base = Options(
+        Integer("worker_cores", 2, min=1, max=8),
+        Float("worker_memory", 8, min=1, max=32),
+        Select("worker_kind", ["cpu", "gpu"], default="cpu"),
+        handler=_handler,
+    )
+    who = User(user, groups=["atlas"])
+    options = asyncio.run(spending.gateway_options(base, settings(url, **limits), 200)(who))
+    requested = options.parse_options({"worker_cores": 2, "worker_memory": 8, "worker_kind": kind})
+    config: dict[str, Any] = options.get_configuration(requested, who)
+    return config
+
+
 def test_the_gateway_shrinks_a_cluster_to_what_the_budget_pays_an_hour_of(
     meter: tuple[str, Store],
 ) -> None:
-    from dask_gateway_server.models import User
-
     url, store = meter
     store.add(month_now(), "user", "alice", Decimal("99"))
-    handler = spending.gateway_limits(_handler, settings(url, userMonthly="100"), 200)
-    options = SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind="cpu")
-    config = handler(options, User("alice", groups=["atlas"]))
+    config = cluster_config(url, "alice", userMonthly="100")
     # 1.00 left: the scheduler 0.025 an hour, a worker (2 cores, 8 GB on the cpu pool) 0.10:
     # (1.00 - 0.025) / 0.10 = 9.75 -> 9 workers
     assert config["cluster_max_workers"] == 9
     assert config["worker_extra_pod_labels"] == {USER_LABEL: "alice", GROUP_LABEL: "atlas"}
+    assert config["worker_cores"] == 2  # the base handler's configuration kept
 
 
 def test_the_gateway_refuses_a_cluster_past_the_limit(meter: tuple[str, Store]) -> None:
-    from dask_gateway_server.models import User
-
     url, store = meter
     store.add(month_now(), "user", "alice", Decimal("100"))
-    handler = spending.gateway_limits(_handler, settings(url, userMonthly="100"), 200)
-    options = SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind="cpu")
     with pytest.raises(ValueError, match=r"Spending limit reached: alice has spent \$100.00"):
-        handler(options, User("alice"))
+        cluster_config(url, "alice", userMonthly="100")
+
+
+def test_the_gateway_refuses_a_gpu_worker_the_budget_cannot_pay_an_hour_of(
+    meter: tuple[str, Store],
+) -> None:
+    url, store = meter
+    store.add(month_now(), "user", "alice", Decimal("99.50"))
+    # a CPU cluster fits in the 0.50 left (4 workers); a GPU worker takes the GPU node (0.80)
+    assert cluster_config(url, "alice", userMonthly="100")["cluster_max_workers"] == 4
+    with pytest.raises(ValueError, match=r"costs \$0.83 an hour and \$0.50 is left"):
+        cluster_config(url, "alice", kind="gpu", userMonthly="100")
+
+
+def test_an_unreadable_meter_refuses_a_cluster() -> None:
+    with pytest.raises(ValueError, match="spending meter"):
+        cluster_config(f"http://127.0.0.1:{_free_port()}", "alice", userMonthly="100")
 
 
 def _planned(limits: dict[str, Any]) -> tuple[Any, Any]:

@@ -125,8 +125,8 @@ def gateway_labels() -> str:
 
 def gateway_limits(settings: dict[str, Any], max_workers: int) -> str:
     return f"""
-c.Backend.cluster_options.handler = {MODULE}.gateway_limits(
-    c.Backend.cluster_options.handler, {settings!r}, {max_workers}
+c.Backend.cluster_options = {MODULE}.gateway_options(
+    c.Backend.cluster_options, {settings!r}, {max_workers}
 )
 """
 
