@@ -164,6 +164,16 @@ def test_the_meter_answers_a_users_and_groups_month(meter: tuple[str, Store]) ->
         assert json.load(answer)["user"] == {"alice": "12.5"}
 
 
+def run(coroutine: Any) -> Any:
+    """``coroutine`` to its end on a loop of its own (asyncio.run would leave the thread
+    without a current loop, which later tests of the same run may need)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def settings(url: str, **limits: Any) -> dict[str, Any]:
     return {
         "groupOrder": ["atlas"],
@@ -217,7 +227,7 @@ def test_the_hub_refuses_a_server_past_the_limit_with_the_figures(
     store.add(month_now(), "user", "alice", Decimal("100.004"))
     c = hub(settings(url, userMonthly="100"))
     with pytest.raises(web.HTTPError) as refused:
-        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", ["atlas"])))
+        run(c.Spawner.pre_spawn_hook(spawner("alice", ["atlas"])))
     assert refused.value.status_code == 403
     assert refused.value.log_message == (
         "Spending limit reached: alice has spent $100.00 of $100.00 this month. "
@@ -232,7 +242,7 @@ def test_the_hub_starts_a_server_under_the_limit_labelled_with_the_group(
     store.add(month_now(), "user", "alice", Decimal("10"))
     c = hub(settings(url, userMonthly="100", groupMonthly="1000"))
     alice = spawner("alice", ["cms", "atlas"])
-    asyncio.run(c.Spawner.pre_spawn_hook(alice))
+    run(c.Spawner.pre_spawn_hook(alice))
     assert alice.extra_labels == {GROUP_LABEL: "atlas"}
 
 
@@ -243,9 +253,9 @@ def test_the_groups_limit_counts_the_groups_spending(meter: tuple[str, Store]) -
     store.add(month_now(), "group", "atlas", Decimal("2000"))
     c = hub(settings(url, userMonthly="100", groups={"atlas": "2000"}))
     with pytest.raises(web.HTTPError, match=r"group atlas has spent \$2,000.00 of \$2,000.00"):
-        asyncio.run(c.Spawner.pre_spawn_hook(spawner("dora", ["atlas"])))
+        run(c.Spawner.pre_spawn_hook(spawner("dora", ["atlas"])))
     # a user of no limited group, with no spending of their own, starts
-    asyncio.run(c.Spawner.pre_spawn_hook(spawner("erin", ["cms"])))
+    run(c.Spawner.pre_spawn_hook(spawner("erin", ["cms"])))
 
 
 def test_the_hub_hides_environments_the_budget_cannot_pay_an_hour_of(
@@ -255,11 +265,11 @@ def test_the_hub_hides_environments_the_budget_cannot_pay_an_hour_of(
     # 0.30 left: the CPU notebook (0.05 an hour) is shown, the GPU one (0.80) is not
     store.add(month_now(), "user", "alice", Decimal("9.70"))
     c = hub(settings(url, userMonthly="10"))
-    shown = asyncio.run(c.KubeSpawner.profile_list(spawner("alice", [])))
+    shown = run(c.KubeSpawner.profile_list(spawner("alice", [])))
     assert [p["slug"] for p in shown] == ["cpu"]
     assert shown[0]["description"].startswith("CPU ($0.05/hour) -- warning: alice has spent")
     # with the whole limit left, both, each with its price
-    fresh = asyncio.run(c.KubeSpawner.profile_list(spawner("frank", [])))
+    fresh = run(c.KubeSpawner.profile_list(spawner("frank", [])))
     assert [p["description"] for p in fresh] == [
         "CPU ($0.05/hour) -- frank has spent $0.00 of $10.00 this month",
         "GPU ($0.80/hour)",
@@ -273,7 +283,7 @@ def test_a_gpu_environment_past_the_remaining_budget_is_refused(meter: tuple[str
     store.add(month_now(), "user", "alice", Decimal("9.70"))
     c = hub(settings(url, userMonthly="10"))
     with pytest.raises(web.HTTPError, match=r"costs \$0.80 an hour and \$0.30 is left"):
-        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", [], profile="gpu-gpu")))
+        run(c.Spawner.pre_spawn_hook(spawner("alice", [], profile="gpu-gpu")))
 
 
 def test_an_unreadable_meter_refuses_the_start() -> None:
@@ -281,7 +291,7 @@ def test_an_unreadable_meter_refuses_the_start() -> None:
 
     c = hub(settings(f"http://127.0.0.1:{_free_port()}", userMonthly="10"))
     with pytest.raises(web.HTTPError, match="spending meter") as refused:
-        asyncio.run(c.Spawner.pre_spawn_hook(spawner("alice", [])))
+        run(c.Spawner.pre_spawn_hook(spawner("alice", [])))
     assert refused.value.status_code == 503
 
 
@@ -303,7 +313,7 @@ def cluster_config(url: str, user: str, kind: str = "cpu", **limits: Any) -> dic
         handler=_handler,
     )
     who = User(user, groups=["atlas"])
-    options = asyncio.run(spending.gateway_options(base, settings(url, **limits), 200)(who))
+    options = run(spending.gateway_options(base, settings(url, **limits), 200)(who))
     requested = options.parse_options({"worker_cores": 2, "worker_memory": 8, "worker_kind": kind})
     config: dict[str, Any] = options.get_configuration(requested, who)
     return config
