@@ -1,8 +1,9 @@
 """Per-user spending in dollars, in the cluster: who a pod is charged to, what it costs an
 hour, whether a user may start more, and the live meter that adds it up.
 
-Runs in three places, from this one file (standard library only, Python 3.11, no gridcloud
-import):
+Runs in three places, from this one file (standard library only at import, Python 3.11, no
+gridcloud import; the hub's hook uses tornado and the gateway's options dask-gateway-server,
+each imported where it runs):
 
 - the hub (``hub.extraConfig``): a ``pre_spawn_hook`` that labels the notebook with the
   user's group and refuses a server past the user's or the group's limit, with the
