@@ -74,12 +74,14 @@ def planned(
     from gridcloud.cost.estimate import estimate
     from gridcloud.plan import expand
     from gridcloud.plan.cap import with_cap
+    from gridcloud.plan.services.spending import with_spending
 
     plan = expand(profile, catalog, deployed)
     priced = estimate(plan, catalog)
+    prices = {pool.name: pool.node_hourly for pool in priced.pools}
     if profile.budget is not None:
-        prices = {pool.name: pool.node_hourly for pool in priced.pools}
         plan = with_cap(plan, profile.budget, prices)
+    plan = with_spending(plan, profile.services.jupyter, prices)
     return plan, priced
 
 

@@ -128,6 +128,15 @@ def report(
         Path | None,
         typer.Option("--html", metavar="FILE", help="Also write a self-contained HTML report."),
     ] = None,
+    meter: Annotated[
+        Path | None,
+        typer.Option(
+            "--meter",
+            metavar="FILE",
+            help="The spending meter's month (its GET /spend?month=YYYY-MM saved): each "
+            "user's live figure beside the bill's, and the difference.",
+        ),
+    ] = None,
     stack: Annotated[
         str | None,
         typer.Option(
@@ -176,6 +185,11 @@ def report(
     if lenient:
         fetched.notes.insert(0, lenient)
     result = assemble(scope, fetched, source=where, now=datetime.now(UTC), as_of=cutoff)
+    reconciled = None
+    if meter is not None:
+        from gridcloud.report.meter import read_meter, reconcile
+
+        reconciled = reconcile(result, read_meter(meter, result.month))
     if json:  # the terminal report shows them in its summary
         for warning in result.warnings:
             err.print(f"Warning: {warning}")
@@ -190,13 +204,20 @@ def report(
     if json:
         from gridcloud.cli.output import emit_json
 
-        emit_json(result.model_dump(mode="json", by_alias=True))
+        document = result.model_dump(mode="json", by_alias=True)
+        if reconciled is not None:
+            document["meterByUser"] = [r.model_dump(mode="json") for r in reconciled]
+        emit_json(document)
         return
     from gridcloud.cli.output import out
 
     for part in render.terminal(result):
         out.print(part)
         out.print()
+    if reconciled is not None:
+        from gridcloud.report.meter import table as meter_table
+
+        out.print(meter_table(reconciled, result.currency))
 
 
 def _check_source(

@@ -26,6 +26,7 @@ from pydantic.alias_generators import to_camel
 from gridcloud.catalog import identity_providers, limits
 from gridcloud.profile.data import Data
 from gridcloud.profile.fallback import Fallback
+from gridcloud.profile.spending import Spending
 
 if TYPE_CHECKING:
     # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
@@ -480,6 +481,8 @@ class Jupyter(ServiceToggle):
     servers are culled)."""
     images: Images = Field(default_factory=Images)
     dask: Dask = Field(default_factory=Dask)
+    spending: Spending = Field(default_factory=Spending)
+    """Monthly limits in dollars per user and group (docs/spending.md)."""
 
 
 class Services(Model):

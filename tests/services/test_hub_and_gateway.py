@@ -10,8 +10,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,30 @@ class Facility:
 
 @pytest.fixture(scope="module")
 def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
+    with local_facility(
+        release_named(rendered["default"], "jupyterhub"),
+        release_named(rendered["default"], "dask-gateway"),
+    ) as running:
+        yield running
+
+
+#: Changes to the hub's laid-out files (its folder) before it starts.
+HubChange = Callable[[Path], None]
+#: Changes to the gateway's rendered configuration text before it starts.
+GatewayChange = Callable[[str], str]
+
+
+@contextmanager
+def local_facility(
+    hub_release: Rendered,
+    gateway_release: Rendered,
+    hub_change: HubChange | None = None,
+    gateway_change: GatewayChange | None = None,
+) -> Iterator[Facility]:
+    """The hub, proxy and gateway of these rendered releases on localhost."""
     if shutil.which("npm") is None:
         missing("npm is not installed (it installs configurable-http-proxy from the lock)")
     local.install_proxy()
-    hub_release = release_named(rendered["default"], "jupyterhub")
-    gateway_release = release_named(rendered["default"], "dask-gateway")
     values = yaml.safe_load(local.decoded(hub_release.find("Secret", "hub").body)["values.yaml"])
     oauth = values["hub"]["config"]["GenericOAuthenticator"]
     login = values["custom"]["gridcloud"]["oidc"]
@@ -69,6 +88,8 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
             local.FakeOidc(oauth["username_claim"], login["groupsClaim"])
         )
         local.point_login_at(hub_dir, provider)
+        if hub_change is not None:
+            hub_change(hub_dir)
         (hub_dir / "jupyterhub_config.d" / "zz-localhost.py").write_text(
             local.hub_overrides(
                 hub=ports["hub"],
@@ -98,8 +119,9 @@ def facility(rendered: dict[str, list[Rendered]]) -> Iterator[Facility]:
         gateway_dir = root / "gateway"
         gateway_dir.mkdir()
         config = gateway_release.find("ConfigMap", "api-dask-gateway").body["data"]
+        text = config["dask_gateway_config.py"]
         (gateway_dir / "dask_gateway_config.py").write_text(
-            config["dask_gateway_config.py"]
+            (gateway_change(text) if gateway_change else text)
             + local.gateway_overrides(
                 api=ports["gw_api"],
                 http=ports["gw_http"],
@@ -158,7 +180,7 @@ def _notebook_env(facility: Facility, user: str) -> dict[str, str]:
 
 def test_a_member_of_an_allowed_group_logs_in_and_gets_a_server(facility: Facility) -> None:
     answer = _login(facility, "alice", facility.allowed_groups[:1])
-    assert answer.status_code == 200, answer.text[-500:]
+    assert answer.status_code == 200, answer.text[-500:] + facility.logs()
     env = _notebook_env(facility, "alice")
     assert env["JUPYTERHUB_USER"] == "alice"
 

@@ -41,6 +41,15 @@ def _planned(plan: Plan, release: str) -> dict[str, str]:
 
 
 def notebook_pods(jupyterhub: Rendered) -> dict[str, dict[str, Any]]:
+    """Each environment's notebook pod spec."""
+    return {slug: pod["spec"] for slug, pod in notebook_manifests(jupyterhub).items()}
+
+
+def notebook_manifests(
+    jupyterhub: Rendered, user: str = "mock_name", groups: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Each environment's notebook pod as KubeSpawner makes it for ``user`` in ``groups``,
+    after the hub's ``pre_spawn_hook``."""
     # the hub's configuration reads its provider's discovery document when it loads: the
     # fake provider stands in for the profile's issuer, which cannot be reached from here
     with (
@@ -57,7 +66,7 @@ def notebook_pods(jupyterhub: Rendered) -> dict[str, dict[str, Any]]:
             PYTHONPATH=str(ROOT),
         )
         done = subprocess.run(
-            [sys.executable, "-m", "tests.services.spawn_pods", str(hub_dir)],
+            [sys.executable, "-m", "tests.services.spawn_pods", str(hub_dir), user, *groups],
             capture_output=True,
             text=True,
             env=env,
@@ -78,8 +87,22 @@ def _config(text: str, folder: Path, name: str) -> Any:
 
 
 def dask_pods(gateway: Rendered, gpu: bool) -> dict[str, dict[str, Any]]:
+    """Each kind of Dask pod's spec."""
+    return {k: pod["spec"] for k, pod in dask_manifests(gateway, gpu).items()}
+
+
+def dask_manifests(
+    gateway: Rendered,
+    gpu: bool,
+    user: str = "mock_name",
+    groups: tuple[str, ...] = (),
+) -> dict[str, dict[str, Any]]:
+    """The schedulers and workers the controller makes for a cluster of ``user`` (in
+    ``groups``), with the configuration the options handler gives (as the gateway does for
+    every cluster)."""
     from dask_gateway_server.backends.kubernetes.backend import KubeClusterConfig
     from dask_gateway_server.backends.kubernetes.controller import KubeController
+    from dask_gateway_server.models import User
 
     with tempfile.TemporaryDirectory(prefix="gridcloud-dask-") as tmp:
         folder = Path(tmp)
@@ -88,18 +111,20 @@ def dask_pods(gateway: Rendered, gpu: bool) -> dict[str, dict[str, Any]]:
         controller_data = gateway.find("ConfigMap", "controller-dask-gateway").body["data"]
         ((file, text),) = controller_data.items()
         controller = KubeController(config=_config(text, folder, file))
-    cluster = KubeClusterConfig(config=config)
+    who = User(user, groups=list(groups))
+    handler = config.Backend.cluster_options.handler
+
+    def chosen(kind: str) -> Any:
+        options = SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind=kind)
+        return KubeClusterConfig(config=config, **handler(options, who))
+
+    cluster = chosen("cpu")
     pods = {
-        "schedulers": controller.make_pod("jupyter", "c", cluster)["spec"],
-        "workers": controller.make_pod("jupyter", "c", cluster, is_worker=True)["spec"],
+        "schedulers": controller.make_pod("jupyter", "c", cluster),
+        "workers": controller.make_pod("jupyter", "c", cluster, is_worker=True),
     }
     if gpu:
-        handler = config.Backend.cluster_options.handler
-        chosen = handler(SimpleNamespace(worker_cores=2, worker_memory=8, worker_kind="gpu"), None)
-        gpu_cluster = KubeClusterConfig(config=config, **chosen)
-        pods["GPU workers"] = controller.make_pod("jupyter", "c", gpu_cluster, is_worker=True)[
-            "spec"
-        ]
+        pods["GPU workers"] = controller.make_pod("jupyter", "c", chosen("gpu"), is_worker=True)
     return pods
 
 

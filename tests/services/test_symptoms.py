@@ -88,16 +88,19 @@ def test_gpu_workers_keep_their_priority_and_fit_a_gpu_node(
     assert config.KubeClusterConfig.worker_extra_pod_config["priorityClassName"] == (
         "gridcloud-dask-worker"
     )
+    from dask_gateway_server.models import User
+
     handler = config.Backend.cluster_options.handler
-    ok = handler(_values(worker_cores=4, worker_memory=16, worker_kind="gpu"), None)
+    user = User("alice")
+    ok = handler(_values(worker_cores=4, worker_memory=16, worker_kind="gpu"), user)
     pod = ok["worker_extra_pod_config"]
     assert pod["priorityClassName"] == "gridcloud-dask-worker"
     assert pod["nodeSelector"] == {"gridcloud.io/pool": "gpu"}
     # n1-standard-8: GKE allocatable 7,910m and 27,097 MiB, less the CVMFS node plugin
     # (50m, 144 MiB) and GKE's DaemonSets (300m, 400 MiB): 7.5 cores, 25.9 GiB
     with pytest.raises(ValueError, match=r"at most 7\.5 cores and 25\.9 GiB"):
-        handler(_values(worker_cores=8, worker_memory=16, worker_kind="gpu"), None)
-    cpu = handler(_values(worker_cores=8, worker_memory=32, worker_kind="cpu"), None)
+        handler(_values(worker_cores=8, worker_memory=16, worker_kind="gpu"), user)
+    cpu = handler(_values(worker_cores=8, worker_memory=32, worker_kind="cpu"), user)
     assert "worker_extra_pod_config" not in cpu
 
 

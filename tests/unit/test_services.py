@@ -247,10 +247,10 @@ def test_footprint_too_large_for_a_small_control_node(make_plan: MakePlan) -> No
     assert "e2-medium offers 940m and 2,972 MiB" in message
     # GKE 800m/1,024 MiB; CVMFS 70m/208; squid 100m/128+256 cache; REANA NFS 50/128,
     # 8 containers at the namespace default 25m/128 MiB, its Traefik 25/64 (the router
-    # behind the load balancer for the UI and sessions); hub 100/256, proxy 50/64; Dask
-    # 100/256: 1,495m and 3,408 MiB
-    assert "need 1,495m CPU and 3,408 MiB" in message
-    assert "short by 555m CPU and 436 MiB" in message
+    # behind the load balancer for the UI and sessions); hub 100/256, proxy 50/64, the
+    # spending meter in the hub's pod 20/64; Dask 100/256: 1,515m and 3,472 MiB
+    assert "need 1,515m CPU and 3,472 MiB" in message
+    assert "short by 575m CPU and 500 MiB" in message
 
 
 def test_on_prem_profile_has_the_same_services_without_cloud() -> None:

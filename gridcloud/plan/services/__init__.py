@@ -190,6 +190,7 @@ def _jupyter(
             home_class=home["metadata"]["name"] if home else None,
             load_balancer=on_gcp,
             network_policies_enforced=on_gcp,
+            meter=on_gcp,
         )
     )
     parts.entry_point(

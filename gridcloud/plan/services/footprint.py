@@ -52,6 +52,19 @@ def _defaulted(service: str, prefix: str) -> list[FootprintItem]:
     return _items(service, prefix, table, "namespace default")
 
 
+def spending_meter() -> FootprintItem:
+    """The spending meter, in the hub's container (its requests are added to the hub's)."""
+    from gridcloud.plan.services.spending import METER_REQUEST
+
+    return FootprintItem(
+        service="jupyter",
+        component="spending meter (in the hub's pod)",
+        cpu_m=METER_REQUEST.cpu_m,
+        memory_mi=METER_REQUEST.memory_mi,
+        source="set by gridcloud",
+    )
+
+
 def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
     services = profile.services
     items: list[FootprintItem] = []
@@ -77,6 +90,8 @@ def always_on(profile: Profile, *, on_gcp: bool) -> list[FootprintItem]:
         items += _defaulted("reana", "reana")
     if services.jupyter.enabled:
         items += _items("jupyter", "jupyterhub", SET)
+        if on_gcp:
+            items.append(spending_meter())
         if services.jupyter.dask.enabled:
             items += _items("dask", "dask-gateway", SET)
     return items

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.errors import PlanError
-from gridcloud.plan.services import ingress, priorities
+from gridcloud.plan.services import ingress, priorities, spending
 from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
 from gridcloud.plan.services.oidc import DISCOVERY_KEY, hub_login
 from gridcloud.plan.services.placement import pod_placement
-from gridcloud.plan.services.resources import SET
+from gridcloud.plan.services.resources import SET, Request
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import PoolPlan
@@ -122,6 +122,7 @@ def jupyterhub_release(
     home_class: str | None = None,
     load_balancer: bool = False,
     network_policies_enforced: bool = False,
+    meter: bool = False,
 ) -> ReleasePlan:
     """The hub's release. The proxy's Service is internal: GKE's load balancer (with
     ``load_balancer``, Google Cloud) or the site's ingress controller serves it over HTTPS
@@ -131,7 +132,11 @@ def jupyterhub_release(
     policy keeps them from the cloud metadata server (the chart's ``cloudMetadataServer:
     false``), so the chart's privileged iptables init container in every notebook pod is
     left out. Elsewhere nothing guarantees the policy is enforced: the init container
-    stays."""
+    stays.
+
+    The hub's ``pre_spawn_hook`` labels notebooks with the user's group; with ``meter``
+    (Google Cloud, where nodes have prices) the spending meter runs in the hub's container,
+    its requests added to the hub's (plan/services/spending.py)."""
     oidc = jupyter.oidc
     assert oidc is not None  # checked with the profile
     secret = oidc.client_secret_ref
@@ -140,14 +145,25 @@ def jupyterhub_release(
     # the login (oidc.py): endpoints from the provider's discovery document, read by the
     # hub at start (extraConfig), claims by provider
     authenticator, login, discovery = hub_login(oidc, jupyter.hostname or "localhost")
+    if jupyter.spending.groups or jupyter.spending.group_monthly is not None:
+        # group limits need the user's groups, which OAuthenticator reads only when it
+        # manages them
+        authenticator["manage_groups"] = True
+        login["manageGroups"] = True
+    hub_request = SET["jupyterhub/hub"]
+    if meter:
+        hub_request = Request(
+            hub_request.cpu_m + spending.METER_REQUEST.cpu_m,
+            hub_request.memory_mi + spending.METER_REQUEST.memory_mi,
+        )
     hub: dict[str, Any] = {
         "nodeSelector": dict(control.node_selector),
-        "resources": SET["jupyterhub/hub"].k8s(),
+        "resources": hub_request.k8s(),
         "config": {
             "JupyterHub": {"authenticator_class": "generic-oauth"},
             "GenericOAuthenticator": authenticator,
         },
-        "extraConfig": {DISCOVERY_KEY: discovery},
+        "extraConfig": {DISCOVERY_KEY: discovery, spending.EXTRA_CONFIG_KEY: spending.hub_config()},
         "extraEnv": {
             "OAUTH_CLIENT_SECRET": {
                 "valueFrom": {"secretKeyRef": {"name": secret_name, "key": secret_key}}
@@ -172,7 +188,12 @@ def jupyterhub_release(
             "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
         }
     values: dict[str, Any] = {
-        "custom": {"gridcloud": {"oidc": login}},
+        "custom": {
+            "gridcloud": {
+                "oidc": login,
+                "spending": {"groupOrder": spending.group_order(jupyter)},
+            }
+        },
         "hub": hub,
         "proxy": {
             # an Ingress is the way in: GKE's load balancer, or the site's controller
@@ -252,7 +273,8 @@ def cluster_options(
 
     A GPU worker's pod config is the worker's own (its priority class) with the GPU pool's
     placement: the option replaces the whole pod config, so it must carry both. Its size is
-    refused beyond what one GPU node holds.
+    refused beyond what one GPU node holds. Schedulers and workers carry the user's and
+    group's labels (plan/services/spending.py).
     """
     dask = jupyter.dask
     kinds = '["cpu", "gpu"]' if gpu is not None else '["cpu"]'
@@ -266,9 +288,11 @@ def cluster_options(
             }
         )
         largest = repr(gpu_worker_limit(gpu))
-    return f"""from dask_gateway_server.options import Float, Integer, Options, Select
+    return f"""{spending.gateway_labels()}
+from dask_gateway_server.options import Float, Integer, Options, Select
 
 GPU = {gpu_config}
+GROUPS = {spending.group_order(jupyter)!r}  # a user is charged to the first they are in
 GPU_LARGEST = {largest}  # (cores, GiB) one GPU node holds
 
 
@@ -287,7 +311,8 @@ def options_handler(options, user):
                 "a GPU worker can have at most %s cores and %s GiB (one GPU node)" % GPU_LARGEST
             )
         config.update(GPU)
-    return config
+    # the user and group on schedulers and workers, as KubeSpawner labels notebooks
+    return gridcloud_spending.cluster_labels(config, user, GROUPS)
 
 
 c.Backend.cluster_options = Options(
