@@ -131,7 +131,30 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @cache
 def _yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    """A chart file's YAML document, parsed once per content: kept in gridcloud's cache
+    (``parsed/``) under the digest of the file's bytes, the parser's and Python's versions,
+    as ``marshal`` data (plain values only: a document holding anything else, such as a
+    date, is parsed every time). Reading it back is ~20 times faster than parsing."""
+    import marshal
+    import sys
+
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw)
+    digest.update(f"\0{yaml.__version__}\0{sys.version_info[:2]}\0{marshal.version}".encode())
+    kept = cache_dir() / "parsed" / f"{path.stem}-{digest.hexdigest()[:32]}"
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(kept.read_bytes())
+    document = yaml.load(raw.decode("utf-8"), Loader=_LOADER)
+    try:
+        data = marshal.dumps(document)
+    except ValueError:  # a value marshal cannot hold: not kept
+        return document
+    with contextlib.suppress(OSError):  # a cache: a read-only home only costs time
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        partial.replace(kept)  # whole or absent: a reader never sees half a file
+    return document
 
 
 def default_values(chart: Chart) -> dict[str, Any]:
