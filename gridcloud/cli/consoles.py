@@ -24,7 +24,9 @@ class TextConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:
         from gridcloud.cli.layout import fit
 
-        super().print(*(fit(o, self) for o in objects), **kwargs)
+        # without arguments, print draws with the console's own options: a table checked
+        # for cuts on that drawing is printed from it
+        super().print(*(fit(o, self, as_printed=not kwargs) for o in objects), **kwargs)
 
 
 out = TextConsole(highlight=False, markup=False, emoji=False)
