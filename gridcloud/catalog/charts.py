@@ -170,14 +170,19 @@ def _value_paths(chart: Chart) -> frozenset[str]:
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Helm's coalescing of user values over defaults: maps merge, null deletes."""
     merged = copy.deepcopy(base)
+    _merge_into(merged, override)
+    return merged
+
+
+def _merge_into(merged: dict[str, Any], override: dict[str, Any]) -> None:
+    """:func:`helm_merge` on a copy already made (each level is not copied again)."""
     for key, value in override.items():
         if value is None:
             merged.pop(key, None)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = helm_merge(merged[key], value)
+            _merge_into(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
@@ -234,7 +239,7 @@ def validate_values(chart: Chart, values: dict[str, Any]) -> list[str]:
     a subchart); a key the chart ignores is a mistake that would otherwise pass silently.
     """
     if chart.has_schema:
-        merged = helm_merge(default_values(chart), values)
+        merged = helm_merge(_yaml(chart.directory / "values.yaml") or {}, values)  # a copy
         seen = _validated_marker(chart, merged)
         if seen is not None and seen.exists():
             return []
