@@ -1,6 +1,6 @@
 """Start-up and planning speed: median wall and CPU time of real ``gridcloud`` processes.
 
-    python benchmarks/startup.py [--runs N] [--python PATH] [--cold]
+    python benchmarks/startup.py [--runs N] [--python PATH] [--cold] [--instructions]
 
 Prints figures; asserts nothing (shared machines are noisy). The targets: ``--help`` far
 under half a second, and ``plan``, ``validate`` and ``cost estimate`` within 1.5x of
@@ -10,7 +10,8 @@ interpreter (e.g. ``.venv/bin/python`` of each install); the run says which it w
 processes run ``python -m gridcloud`` in this checkout, so they time this checkout's code
 with that environment's packages. Each row gives the wall time and the CPU time (user +
 system), each also as a multiple of ``--help``'s; on a loaded machine the CPU figures are the
-steadier. The figures measured so far are in docs/testing.md.
+steadier; ``--instructions`` adds each command's instruction count (valgrind), which the
+load does not move at all. The figures measured so far are in benchmarks/README.md.
 
 The commands run as a user runs them a second time: gridcloud keeps the digest of Helm
 values that passed their chart's schema in its cache (``$GRIDCLOUD_CACHE_DIR``), so the
@@ -24,6 +25,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +85,25 @@ def describe(python: str) -> str:
     return f"{python} (jupyterhub, rfc3987_syntax, helm_python installed: {found})"
 
 
+def instructions(python: str, args: list[str], cache: str) -> int:
+    """Instructions one run executes, counted by valgrind (a figure the machine's load does
+    not move; ~30 times slower than a run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(GRIDCLOUD_CACHE_DIR=cache, PYTHONHASHSEED="0")
+    counter = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    done = subprocess.run(
+        [*counter, python, "-m", "gridcloud", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+        env=env,
+    )
+    line = next(x for x in done.stderr.splitlines() if "I refs:" in x or "I   refs:" in x)
+    return int(line.rsplit(":", 1)[1].replace(",", "").strip())
+
+
 def load() -> str:
     """The machine's load: other processes on shared cores slow every figure (the CPU
     column, user + system time of the process, is the steadier under load)."""
@@ -95,6 +116,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--cold", action="store_true", help="an empty cache for every run")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once under valgrind (needs valgrind)",
+    )
     options = parser.parse_args()
     runs, python = options.runs, options.python
     print(describe(python))
@@ -118,6 +144,15 @@ def main() -> None:
                 f"{max(times) * 1000:>6.0f}ms{median / base:>8.2f}x"
                 f"{cpu_median * 1000:>6.0f}ms{cpu_median / cpu_base:>8.2f}x"
             )
+        if options.instructions and not options.cold:
+            if shutil.which("valgrind") is None:
+                print("instructions: valgrind is not installed")
+            else:
+                counts = {name: instructions(python, args, warm) for name, args in COMMANDS.items()}
+                first = counts["gridcloud --help"]
+                print(f"{'command':<26}{'instructions':>14}{'x --help':>9}   (valgrind, 1 run)")
+                for name, count in counts.items():
+                    print(f"{name:<26}{count / 1e6:>13.0f}M{count / first:>8.2f}x")
     print(f"after the runs: {load()}")
     print(f"peak RSS of any run: {peak / 1024:.0f} MiB")
 
