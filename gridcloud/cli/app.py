@@ -143,6 +143,11 @@ def create_cli() -> typer.Typer:
 
 
 def main() -> None:
+    # pydantic looks for plugins (observability hooks gridcloud does not use) in every
+    # installed distribution's entry points the first time it builds a model: importing
+    # importlib.metadata and scanning them is ~30 ms a run, more with many packages
+    # installed. Set, the variable keeps the user's choice (empty: plugins load).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         create_cli()(prog_name="gridcloud")
     except BrokenPipeError:

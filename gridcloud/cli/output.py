@@ -10,37 +10,38 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from gridcloud.display import visible
 
+if TYPE_CHECKING:
+    from rich.text import Text
 
-class TextConsole(Console):
-    """A console whose strings are data: never markup, control characters made visible;
-    and whose tables are never cut: one too wide for the terminal is stacked
-    (:mod:`gridcloud.cli.layout`)."""
+    from gridcloud.cli.consoles import TextConsole
 
-    def render_str(self, text: str, **kwargs: Any) -> Text:
-        kwargs["markup"] = False
-        kwargs["emoji"] = False
-        return super().render_str(visible(text), **kwargs)
+    out: TextConsole
+    err: TextConsole
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        from gridcloud.cli.layout import fit
-
-        super().print(*(fit(o, self) for o in objects), **kwargs)
+#: What is made on first use, from :mod:`gridcloud.cli.consoles` (with rich): ``plan
+#: --json`` and the other JSON outputs import neither.
+_CONSOLES = ("out", "err", "TextConsole")
 
 
-out = TextConsole(highlight=False, markup=False, emoji=False)
-err = TextConsole(stderr=True, highlight=False, markup=False, emoji=False)
+def __getattr__(name: str) -> Any:
+    if name in _CONSOLES:
+        from gridcloud.cli import consoles
+
+        value = getattr(consoles, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
     """A line of text pieces, each plain (``"text"``) or styled (``("text", "bold red")``);
     every piece is data, shown as it is."""
+    from rich.text import Text
+
     line = Text()
     for part in parts:
         text, style = (part, "") if isinstance(part, str) else part

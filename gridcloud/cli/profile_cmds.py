@@ -13,9 +13,9 @@ from gridcloud.cli.plan_cmd import JsonOpt
 
 def profile_schema() -> dict[str, object]:
     """The profile's JSON Schema (draft 2020-12), for editors' YAML language servers."""
-    from gridcloud.profile.models import Profile
+    from gridcloud.profile.models import documented
 
-    schema = Profile.model_json_schema(by_alias=True, mode="validation")
+    schema = documented().model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://gridcloud.dev/schemas/profile-v1alpha1.json",

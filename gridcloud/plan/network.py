@@ -60,9 +60,18 @@ def _allocate(space: IPv4Network, prefix: int, taken: list[IPv4Network], what: s
             f"the {what} needs a /{prefix}, larger than network.addressSpace {space}",
             hint="give a larger addressSpace (10.0.0.0/8 holds the largest GKE cluster)",
         )
-    for candidate in space.subnets(new_prefix=prefix):
-        if not any(candidate.overlaps(t) for t in taken):
-            return candidate
+    # the first /prefix of the space that overlaps nothing taken, in integers (walking
+    # space.subnets() with IPv4Network.overlaps took ~10 ms for the default profile): past a
+    # clash, the next candidate is the first aligned block after the clashing range's end
+    size = 1 << (32 - prefix)
+    spans = [(int(t.network_address), int(t.broadcast_address)) for t in taken]
+    candidate, end = int(space.network_address), int(space.broadcast_address)
+    while candidate + size - 1 <= end:
+        last = candidate + size - 1
+        clash = next((high for low, high in spans if low <= last and candidate <= high), None)
+        if clash is None:
+            return IPv4Network((candidate, prefix))
+        candidate = (clash // size + 1) * size
     raise PlanError(
         f"no free /{prefix} for the {what} in network.addressSpace {space}",
         hint="give a larger addressSpace or set the ranges explicitly",

@@ -127,12 +127,14 @@ def distinct(values: list[str]) -> list[str]:
 
 
 class Model(BaseModel):
+    # The fields' docstrings describe them in the JSON Schema only: read from the source
+    # when the schema is made (:func:`documented`), not on every import (pydantic's
+    # ``use_attribute_docstrings`` re-parses this module for each class, ~40 ms a run).
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         allow_inf_nan=False,
     )
 
@@ -605,3 +607,56 @@ class Profile(Model):
         if "control" in names:
             raise ValueError("'control' is reserved for the control node's pool")
         return pools
+
+
+def _attribute_docstrings() -> dict[str, dict[str, str]]:
+    """Each class of this module -> its fields' docstrings (the string right after a
+    field's annotation, cleaned as pydantic's ``use_attribute_docstrings`` cleans it)."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs = found.setdefault(node.name, {})
+        for before, statement in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(before, ast.AnnAssign)
+                and isinstance(before.target, ast.Name)
+                and isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                docs[before.target.id] = inspect.cleandoc(statement.value.value)
+    return found
+
+
+_documented = False
+
+
+def documented() -> type[Profile]:
+    """The Profile model with its fields' docstrings as their descriptions, as the JSON
+    Schema shows them: a field described in its own class's body, else in the base class
+    that declares it (what ``use_attribute_docstrings`` gives). Done once per process,
+    then every model rebuilt (leaves first, as defined) so the descriptions reach the
+    schema; validation is the same before and after."""
+    global _documented  # noqa: PLW0603 (once per process)
+    if _documented:
+        return Profile
+    import inspect
+
+    docs = _attribute_docstrings()
+    classes = [c for c in globals().values() if isinstance(c, type) and issubclass(c, Model)]
+    for cls in classes:
+        for name, info in cls.model_fields.items():
+            if info.description is not None:
+                continue
+            declaring = next(k for k in cls.__mro__ if name in inspect.get_annotations(k))
+            info.description = docs.get(declaring.__name__, {}).get(name)
+    for cls in classes:
+        cls.model_rebuild(force=True)
+    _documented = True
+    return Profile
