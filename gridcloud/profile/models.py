@@ -609,14 +609,15 @@ class Profile(Model):
         return pools
 
 
-def _attribute_docstrings() -> dict[str, dict[str, str]]:
-    """Each class of this module -> its fields' docstrings (the string right after a
-    field's annotation, cleaned as pydantic's ``use_attribute_docstrings`` cleans it)."""
+def _attribute_docstrings(source: str) -> dict[str, dict[str, str]]:
+    """Each class of the module at ``source`` -> its fields' docstrings (the string right
+    after a field's annotation, cleaned as pydantic's ``use_attribute_docstrings`` cleans
+    it)."""
     import ast
     import inspect
     from pathlib import Path
 
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(source).read_text(encoding="utf-8"))
     found: dict[str, dict[str, str]] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -647,16 +648,35 @@ def documented() -> type[Profile]:
     if _documented:
         return Profile
     import inspect
+    import sys
 
-    docs = _attribute_docstrings()
-    classes = [c for c in globals().values() if isinstance(c, type) and issubclass(c, Model)]
+    def subclasses(cls: type[Model]) -> list[type[Model]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    # this module's models and those of the profile's other modules built on Model
+    # (shards.py), each field's docstring read from the module that declares it
+    classes = list(dict.fromkeys(subclasses(Model)))
+    docs: dict[str, dict[str, dict[str, str]]] = {}
     for cls in classes:
         for name, info in cls.model_fields.items():
             if info.description is not None:
                 continue
             declaring = next(k for k in cls.__mro__ if name in inspect.get_annotations(k))
-            info.description = docs.get(declaring.__name__, {}).get(name)
-    for cls in classes:
-        cls.model_rebuild(force=True)
+            source = sys.modules[declaring.__module__].__file__
+            if source is None:
+                continue
+            if source not in docs:
+                docs[source] = _attribute_docstrings(source)
+            info.description = docs[source].get(declaring.__name__, {}).get(name)
+    # a model embeds its fields' models as they were when it was built: rebuild every one
+    # until the schema holds still (as many passes as the models nest, a handful)
+    schema = None
+    for _ in range(12):
+        for cls in classes:
+            cls.model_rebuild(force=True)
+        again = Profile.model_json_schema(by_alias=True, mode="validation")
+        if again == schema:
+            break
+        schema = again
     _documented = True
     return Profile
