@@ -81,6 +81,10 @@ def register(app: typer.Typer) -> None:
                 )
                 stdout.print(f"{job}  Harvester's Job template (k8s_yaml_file)")
                 stdout.print(f"{queue}  the site's Harvester queue configuration")
+            from gridcloud.render.backups import write_restores
+
+            for path, what in write_restores(plan, out):
+                stdout.print(f"{path}  {what}")
         except OSError as error:
             raise InputError(
                 f"cannot write the manifests into {out}: {error.strerror or error}",

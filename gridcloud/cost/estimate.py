@@ -441,6 +441,9 @@ def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
                 source=_source(prices, f"disk:{disk.disk_type}"),
             )
         )
+    from gridcloud.cost.snapshots import snapshot_items  # backups: their own row
+
+    found += snapshot_items(plan, prices, hours)
     return found
 
 

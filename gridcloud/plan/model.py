@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from gridcloud.frozen import Frozen
+from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.services.model import ServicesPlan
 
 __all__ = ["Frozen"]
@@ -275,6 +276,8 @@ class Plan(Frozen):
     warnings: tuple[str, ...]
     waivers: dict[str, str] = Field(default_factory=dict)
     """Policy rules the profile accepts, with its reason (``policy.waivers``)."""
+    backups: BackupPlan | None = None
+    """Scheduled volume snapshots (plan/backups.py); their objects are in ``services.objects``."""
 
     @property
     def control(self) -> PoolPlan:

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
+from gridcloud.profile.backups import Backups
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -576,6 +577,8 @@ class Profile(Model):
     policy: Policy = Field(default_factory=Policy)
     prices: list[PriceOverride] = Field(default_factory=list)
     """Prices for the target region the catalog lacks, each with its source."""
+    backups: Backups = Field(default_factory=Backups)
+    """Scheduled snapshots of the facility's volumes (off unless enabled)."""
 
     @field_validator("pools")
     @classmethod

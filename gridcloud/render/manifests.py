@@ -146,6 +146,10 @@ def render_plan(
     own = tuple(Manifest(f"{OWN} (plan)", body) for body in bodies)
     if own:
         crds = gke_crds() if plan.services.ingresses else ()
+        if plan.backups is not None:  # the snapshot kinds GKE serves (render/backups.py)
+            from gridcloud.render.backups import snapshot_crds
+
+            crds = (*crds, *snapshot_crds())
         rendered.append(Rendered(release=None, manifests=own, crds=crds, notes=""))
     return rendered
 

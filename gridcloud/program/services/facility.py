@@ -44,6 +44,9 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
 }
 #: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
 CUSTOM_KINDS = frozenset(
@@ -51,6 +54,7 @@ CUSTOM_KINDS = frozenset(
         ("networking.gke.io/v1", "ManagedCertificate"),
         ("networking.gke.io/v1beta1", "FrontendConfig"),
         ("cloud.google.com/v1", "BackendConfig"),
+        ("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass"),  # GKE serves it (backups)
     }
 )
 #: Patches of objects a chart creates, by kind.
