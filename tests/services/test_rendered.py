@@ -135,6 +135,13 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",
+        "restore",
+    ]
+    # a restore for each backed-up volume (plan/backups.py)
+    assert sorted(p.name for p in (out / "restore").iterdir()) == [
+        "restore-jupyter-homes.yaml",
+        "restore-jupyter-hubDatabase.yaml",
+        "restore-reana-reana.yaml",
     ]
     import json
 
