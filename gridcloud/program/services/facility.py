@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
 from gridcloud.plan.services.resources import SET
+from gridcloud.program.services.custom import TOP_LEVEL_KINDS, TopLevelObject
 from gridcloud.program.services.kubeconfig import token_kubeconfig
 from gridcloud.program.services.secrets import (
     from_environment,
@@ -54,7 +55,6 @@ CUSTOM_KINDS = frozenset(
         ("networking.gke.io/v1", "ManagedCertificate"),
         ("networking.gke.io/v1beta1", "FrontendConfig"),
         ("cloud.google.com/v1", "BackendConfig"),
-        ("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass"),  # GKE serves it (backups)
     }
 )
 #: Patches of objects a chart creates, by kind.
@@ -163,6 +163,8 @@ class Services(pulumi.ComponentResource):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
         where = f"{namespace}-" if namespace else ""
         resource_name = f"{name}-{body['kind'].lower()}-{where}{metadata['name']}"
+        if key in TOP_LEVEL_KINDS:  # GKE's snapshot class (backups)
+            return TopLevelObject(resource_name, body, opts)
         if key in CUSTOM_KINDS:
             return k8s.apiextensions.CustomResource(
                 resource_name,
