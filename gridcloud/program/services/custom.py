@@ -21,6 +21,7 @@ class TopLevelObject(pulumi.CustomResource):
 
         if opts.version is None:
             opts = pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(version=_utilities.get_version())
+                opts,
+                pulumi.ResourceOptions(version=_utilities.get_version()),  # type: ignore[no-untyped-call]
             )
         super().__init__(f"kubernetes:{body['apiVersion']}:{body['kind']}", name, dict(body), opts)
