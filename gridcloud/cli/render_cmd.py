@@ -86,6 +86,10 @@ def register(app: typer.Typer) -> None:
 
                 for path, what in rucio.write(plan.data.rucio, out):
                     stdout.print(f"{path}  {what}")
+            from gridcloud.render.backups import write_restores
+
+            for path, what in write_restores(plan, out):
+                stdout.print(f"{path}  {what}")
         except OSError as error:
             raise InputError(
                 f"cannot write the manifests into {out}: {error.strerror or error}",

@@ -257,6 +257,27 @@ def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
     return ask
 
 
+def _backup_prompt(yes: bool, wanted: bool) -> Callable[[list[Any]], bool]:
+    """The backups' snapshots: kept unless --delete-backups, or a yes at the prompt."""
+
+    def ask(items: list[Any]) -> bool:
+        from gridcloud.cli.output import err, styled
+
+        err.print(
+            styled((f"{len(items)} backup snapshot(s) of the facility remain, billed:", "yellow"))
+        )
+        for item in items:
+            size = f", {item.size_gb} GB disk" if item.size_gb else ""
+            err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
+        if wanted:
+            return True
+        if yes or not sys.stdin.isatty():
+            return False
+        return typer.confirm("Delete the backups too?", default=False, err=True)
+
+    return ask
+
+
 def _destroy(
     profile: str | None,
     stack: str | None,
@@ -266,6 +287,7 @@ def _destroy(
     json_output: bool,
     yes: bool,
     shard: str | None = None,
+    delete_backups: bool = False,
 ) -> None:
     from gridcloud.engine import teardown
 
@@ -276,6 +298,7 @@ def _destroy(
         json_output=json_output,
         confirm=confirm,
         delete_leftovers=_leftover_prompt(yes),
+        delete_backups=_backup_prompt(yes, delete_backups),
     )
     from gridcloud.cli.output import emit_json_line, err, styled
 
@@ -285,7 +308,15 @@ def _destroy(
         _report(outcome.result, json_output=False)
         if outcome.deleted:
             err.print(f"deleted {len(outcome.deleted)} leftover resource(s)")
-        kept = len(outcome.leftovers) - len(outcome.deleted)
+        backups = [
+            i for i in outcome.leftovers if i.kind == "snapshot" and i not in outcome.deleted
+        ]
+        if backups and not outcome.failures:
+            err.print(
+                f"{len(backups)} backup snapshot(s) kept (restore: docs/backups.md); delete them "
+                "with `gridcloud destroy --delete-backups` or in the console"
+            )
+        kept = len(outcome.leftovers) - len(outcome.deleted) - len(backups)
         if kept and not outcome.failures:
             err.print(
                 styled(
@@ -373,12 +404,29 @@ def register(app: typer.Typer) -> None:
         yes: YesOpt = False,
         shard: ShardOpt = None,
         json: JsonOpt = False,
+        delete_backups: Annotated[
+            bool,
+            typer.Option(
+                "--delete-backups",
+                help="Delete the backups' snapshots too (kept otherwise, even with --yes).",
+            ),
+        ] = False,
     ) -> None:
         """Delete every resource of the facility's stack, then what it left behind.
 
         Works from the stack's state alone: the profile only names the stack (--stack does
-        without it)."""
-        _destroy(profile, stack, backend, secrets_provider, json_output=json, yes=yes, shard=shard)
+        without it). The backups' snapshots are kept unless --delete-backups (or a yes when
+        asked)."""
+        _destroy(
+            profile,
+            stack,
+            backend,
+            secrets_provider,
+            json_output=json,
+            yes=yes,
+            shard=shard,
+            delete_backups=delete_backups,
+        )
 
     @app.command()
     def refresh(

@@ -505,6 +505,9 @@ def _items(plan: Plan, prices: PriceTable, catalog: Catalog) -> list[CostItem]:
         from gridcloud.cost.data import data_items
 
         found.extend(data_items(plan.data.monthly, prices, hours))
+    from gridcloud.cost.snapshots import snapshot_items  # backups: their own row
+
+    found += snapshot_items(plan, prices, hours)
     return found
 
 

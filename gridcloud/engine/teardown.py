@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.engine import leftovers as found_in_project
-from gridcloud.engine import stacks
+from gridcloud.engine import snapshots, stacks
 from gridcloud.errors import InputError
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def destroy(
     json_output: bool,
     confirm: Callable[[dict[str, int]], bool] | None,
     delete_leftovers: Callable[[list[found_in_project.Leftover]], bool],
+    delete_backups: Callable[[list[found_in_project.Leftover]], bool] | None = None,
 ) -> Teardown:
     """Destroy the stack ``ref``; then list its leftovers and delete them if confirmed."""
     state = stacks.require_state(ref)
@@ -67,8 +68,10 @@ def destroy(
         return teardown
     compute = found_in_project.ComputeClients()
     teardown.leftovers = found_in_project.find(facility, compute)
-    if teardown.leftovers and delete_leftovers(teardown.leftovers):
-        teardown.failures = found_in_project.delete(facility, teardown.leftovers, compute)
+    # the backups' snapshots are a question of their own (engine/snapshots.py)
+    doomed = snapshots.chosen(teardown.leftovers, delete_leftovers, delete_backups)
+    if doomed:
+        teardown.failures = found_in_project.delete(facility, doomed, compute)
         failed = {f.split(" (", 1)[0] for f in teardown.failures}
-        teardown.deleted = [i for i in teardown.leftovers if f"{i.kind} {i.name}" not in failed]
+        teardown.deleted = [i for i in doomed if f"{i.kind} {i.name}" not in failed]
     return teardown

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
+from gridcloud.plan.backups import plan_backups
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.data import plan_data, workload_access
 from gridcloud.plan.fallback import refuse_fallbacks, with_fallbacks
@@ -131,6 +132,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             *(plan_pool_existing(p) for p in profile.pools),
         )
         services = plan_services(profile, pools, None, on_gcp=False)
+        backups, services = plan_backups(profile, services, pools, None)
         allocatable = profile.control_node.allocatable
         if profile.budget is not None:
             warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
@@ -152,6 +154,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             budget=plan_budget(profile.budget),
             warnings=(*warnings, *services.warnings),
             waivers={w.rule: w.reason for w in profile.policy.waivers},
+            backups=backups,
         )
 
     reana_pool = reana_runtime_pool(profile)
@@ -190,6 +193,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         largest_node_cores=max(p.vcpus or 1 for p in pools),
     )
     services = plan_services(profile, pools, network, on_gcp=True)
+    backups, services = plan_backups(profile, services, pools, target.region)
     plan = Plan(
         name=profile.name,
         description=profile.description,
@@ -232,6 +236,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             access=workload_access(profile.services),
         ),
         compute_classes=compute_classes,
+        backups=backups,
     )
     if profile.shards is not None:
         plan = with_shards(plan, profile, catalog)

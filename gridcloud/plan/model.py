@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gridcloud.frozen import Frozen
+from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
 from gridcloud.plan.services.model import ServicesPlan
 
@@ -330,6 +331,8 @@ class Plan(Frozen):
     home cluster (gridcloud/plan/shards.py)."""
     shards: tuple[Plan, ...] = ()
     """The facility's compute-only shards, one Plan each (the home Plan only)."""
+    backups: BackupPlan | None = None
+    """Scheduled volume snapshots (plan/backups.py); their objects are in ``services.objects``."""
 
     @property
     def control(self) -> PoolPlan:

@@ -31,6 +31,7 @@ from gridcloud.profile.spending import Spending
 if TYPE_CHECKING:
     # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
     from gridcloud.profile.shards import Shards  # noqa: TC004
+from gridcloud.profile.backups import Backups
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -596,6 +597,8 @@ class Profile(Model):
     shards: Shards | None = None
     """Compute-only clusters beside this one (gcp): declared, or a core target split over
     regions (gridcloud/profile/shards.py, docs/plan.md)."""
+    backups: Backups = Field(default_factory=Backups)
+    """Scheduled snapshots of the facility's volumes (off unless enabled)."""
 
     @field_validator("pools")
     @classmethod

@@ -147,6 +147,10 @@ def render_plan(
         crds = gke_crds() if plan.services.ingresses else ()
         if plan.compute_classes:
             crds = (*crds, *compute_class_crd())
+        if plan.backups is not None:  # the snapshot kinds GKE serves (render/backups.py)
+            from gridcloud.render.backups import snapshot_crds
+
+            crds = (*crds, *snapshot_crds())
         rendered.append(Rendered(release=None, manifests=own, crds=crds, notes=""))
     return rendered
 

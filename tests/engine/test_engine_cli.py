@@ -289,7 +289,7 @@ def test_destroy_works_from_the_stack_alone_and_deletes_the_leftovers(
     elsewhere = tmp_path / "no-profiles-here"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # the profile is gone
-    code, out, err = run("destroy", "--stack", "atlas-gcp", "--yes", "--json")
+    code, out, err = run("destroy", "--stack", "atlas-gcp", "--yes", "--delete-backups", "--json")
     assert code == 0, err
     assert engine_calls(fake_pulumi, "destroy")
     result = json.loads(out.splitlines()[-1])
@@ -305,6 +305,25 @@ def test_destroy_works_from_the_stack_alone_and_deletes_the_leftovers(
     assert deleted == compute_api.DELETES
 
 
+def test_destroy_keeps_the_backups_unless_told(
+    fake_pulumi: FakePulumi,
+    credentials: None,
+    compute: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--yes deletes what is only billed; the backups' snapshots stay, listed, with how to
+    delete them (engine/snapshots.py)."""
+    monkeypatch.setenv("FAKE_PULUMI_PROTECTED", "false")
+    code, _, err = run("destroy", "--stack", "atlas-gcp", "--yes")
+    assert code == 0, err
+    deleted = [c.request.url for c in compute.calls if c.request.method == "DELETE"]
+    snapshot = f"{compute_api.API}/global/snapshots/reana-nfs-2026-11-01"
+    assert deleted == [url for url in compute_api.DELETES if url != snapshot]
+    assert "1 backup snapshot(s) of the facility remain" in err
+    assert "snapshot reana-nfs-2026-11-01" in err
+    assert "1 backup snapshot(s) kept" in err and "--delete-backups" in err
+
+
 def test_destroy_with_a_profile_that_no_longer_validates(
     fake_pulumi: FakePulumi,
     credentials: None,
@@ -318,7 +337,7 @@ def test_destroy_with_a_profile_that_no_longer_validates(
     code, _, err = run("destroy", str(old), "--yes")
     assert code == 0, err
     assert engine_calls(fake_pulumi, "destroy")
-    assert "5 resource(s) of the facility remain" in err
+    assert "4 resource(s) of the facility remain" in err  # and 1 backup snapshot, apart
     assert "disk pvc-3f1c9a52 (us-central1-a, 10 GB): disk of claim jupyter/claim-alice" in err
 
 

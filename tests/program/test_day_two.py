@@ -91,7 +91,15 @@ def again(
     _, before = first
 
     def run(edit: Edit) -> tuple[Plan, dict[str, set[str]]]:
-        plan = planned(make_profile(edit), catalog, deployed_from(before))[0]
+        def as_shipped(data: dict[str, Any]) -> None:
+            # the default profile as shipped, with its backups (make_profile leaves them out)
+            import yaml
+
+            shipped = yaml.safe_load((PROFILES / "default.yaml").read_text())
+            data["backups"], data["prices"] = shipped["backups"], shipped["prices"]
+            edit(data)
+
+        plan = planned(make_profile(as_shipped), catalog, deployed_from(before))[0]
         return plan, changes(before, render(plan))
 
     return run

@@ -135,9 +135,16 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",
+        "restore",
         # default.yaml's data.rucio: the storage element and the server's signing settings
         "rucio-rse-ATLAS_GCP_DATADISK.json",
         "rucio-server-credentials.cfg",
+    ]
+    # a restore for each backed-up volume (plan/backups.py)
+    assert sorted(p.name for p in (out / "restore").iterdir()) == [
+        "restore-jupyter-homes.yaml",
+        "restore-jupyter-hubDatabase.yaml",
+        "restore-reana-reana.yaml",
     ]
     import json
 

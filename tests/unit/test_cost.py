@@ -49,8 +49,10 @@ def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly) == (D("73.00"), D("73.00"))
     # + Cloud NAT for the one always-on VM (0.0448 / 32 x 730 = 1.022) and its address
     # (0.005 x 730 = 3.65), the hub's two forwarding rules (0.025 x 730 = 18.25), its
-    # 1 GB database and 20 x 10 GB homes (20.10): 102.8366732 + 43.022 = 145.8586732
-    assert cost.idle_monthly == D("145.8586732")
+    # 1 GB database and 20 x 10 GB homes (20.10): 102.8366732 + 43.022 = 145.8586732; and
+    # its database's snapshots: 1 GB in full + 6 more kept x 10 % changed = 1.6 GB x 0.05
+    # (the profile's price) = 0.08: 145.9386732
+    assert cost.idle_monthly == D("145.9386732")
     # cpu: 160 cores = 2 x n2d-highcpu-80 spot at 0.87448 + 100 GB x 0.1 / 730 = 0.88817863
     cpu = pool(cost, "cpu")
     assert (cpu.max_nodes, rate(cpu.node_hourly), cents(cpu.peak_hourly)) == (
@@ -67,14 +69,15 @@ def test_small_profile_worked_by_hand(catalog: Catalog) -> None:
     # 0.26804568) + 0.01369863 = 0.56348862
     assert cents(pool(cost, "notebooks").peak_hourly) == D("0.56")
     # peak: idle 145.8586732 / 730 = 0.1998064, + the elastic nodes 1.77635726 + 0.43765463
-    # + 0.56348862, + Cloud NAT for 5 more VMs (5 x 0.0014): 2.98430691
+    # + 0.56348862, + Cloud NAT for 5 more VMs (5 x 0.0014): 2.98430691 (+ 0.08 / 730 of
+    # snapshots: 2.98441650)
     assert cents(cost.peak_hourly) == D("2.98")
     # 4 + 160 + 4 + 16 cores
     assert cost.peak_cores == 184
     assert rate(cost.per_core_hour_at_peak) == D("0.0162")  # 2.98430691 / 184
     assert cost.complete is True
-    # runway from the exact figures: (500 - 145.8586732) / (2.98430691 - 0.1998064)
-    # = 127.183 h
+    # runway from the exact figures: (500 - 145.9386732) / (2.98441650 - 0.19991599)
+    # = 127.153 h
     assert result.verdict.runway_hours is not None
     assert money.hours(result.verdict.runway_hours) == D("127.2")
     assert result.verdict.status == "within"
@@ -99,8 +102,9 @@ def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     # arm: 20 x (0.904608 + 0.01369863) = 18.3661326
     # idle 116.9403366 / 730 = 0.16019224, + 1110.2232875 + 16 x 0.33205863 + 6.8963463
     # + 18.3661326 for the nodes, + at peak Cloud NAT's 0.0448 (over the idle 0.0014) and
-    # its second address 0.005: 1141.0073
-    assert cents(cost.peak_hourly) == D("1141.01")
+    # its second address 0.005: 1141.0073; + the backups' snapshots, 32.08 / 730 = 0.0439
+    # an hour (see the itemised bill): 1141.0512
+    assert cents(cost.peak_hourly) == D("1141.05")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -320,8 +324,12 @@ def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) 
     assert items["REANA workspace (NFS)"].idle_monthly == D("20.0")
     assert items["JupyterHub database"].idle_monthly == D("0.1")
     assert items["home volumes"].idle_monthly == D("20.0")
-    # 53.9183366 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 = 116.9403366
-    assert cents(cost.idle_monthly) == D("116.94")
+    # the nightly snapshots of those 401 GB, 7 kept: the first in full and 6 more of the
+    # profile's 10 % changed: 401 x 1.6 = 641.6 GB, at the profile's 0.05 per GB-month
+    assert items["volume snapshots (backups)"].idle_monthly == D("32.08")
+    assert "the profile: cloud.google.com" in items["volume snapshots (backups)"].source
+    # 53.9183366 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 + 32.08 = 149.0203366
+    assert cents(cost.idle_monthly) == D("149.02")
     # at peak 1,297 VMs: the NAT gateway at its cap (0.0448) above 32 VMs, and
     # ceil(1,297 x 64 / 64,512) = 2 addresses
     assert items["Cloud NAT gateway"].peak_hourly == D("0.0448")

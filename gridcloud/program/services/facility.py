@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
+from gridcloud.program.services.custom import TOP_LEVEL_KINDS, TopLevelObject
 from gridcloud.program.services.kubeconfig import token_kubeconfig
 from gridcloud.program.services.secrets import (
     from_environment,
@@ -43,6 +44,9 @@ OBJECT_KINDS: dict[tuple[str, str], Any] = {
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
     ("v1", "PersistentVolume"): k8s.core.v1.PersistentVolume,
     ("v1", "Secret"): k8s.core.v1.Secret,
+    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
 }
 #: GKE's own custom kinds (its load balancer's certificate, frontend and backend settings).
 CUSTOM_KINDS = frozenset(
@@ -158,6 +162,8 @@ class Services(pulumi.ComponentResource):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
         where = f"{namespace}-" if namespace else ""
         resource_name = f"{name}-{body['kind'].lower()}-{where}{metadata['name']}"
+        if key in TOP_LEVEL_KINDS:  # GKE's snapshot class (backups)
+            return TopLevelObject(resource_name, body, opts)
         if key in CUSTOM_KINDS:
             return k8s.apiextensions.CustomResource(
                 resource_name,
