@@ -135,9 +135,6 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",
-        # default.yaml's data.rucio: the storage element and the server's signing settings
-        "rucio-rse-ATLAS_GCP_DATADISK.json",
-        "rucio-server-credentials.cfg",
     ]
     import json
 
