@@ -140,3 +140,25 @@ def test_a_kubernetes_target_builds_no_bucket(catalog: Catalog) -> None:
     plan = planned(profile, catalog)[0]
     assert plan.data is None
     assert any("data.bucket is not built" in w for w in plan.warnings)
+
+
+def test_the_deployer_permissions_cover_the_data_resources(make_plan: MakePlan) -> None:
+    """What the program creates for data (tests/program/test_storage.py) against what
+    ``gridcloud check`` asks for, and the roles it names grant them (Google's recorded
+    predefined roles)."""
+    from gridcloud.check.permissions import needs
+    from tests.unit.test_check_permissions import _predefined
+
+    plan = make_plan(with_data(RUCIO_ON))
+    found = {n.permission: n.role for n in needs(plan)}
+    for permission in (
+        "storage.buckets.create",
+        "storage.buckets.delete",
+        "storage.buckets.getIamPolicy",
+        "storage.buckets.setIamPolicy",
+        "iam.serviceAccounts.create",
+        "iam.serviceAccounts.delete",
+        "resourcemanager.projects.get",
+    ):
+        assert permission in found, permission
+        assert permission in _predefined()[found[permission]]["includedPermissions"]
