@@ -222,6 +222,7 @@ def needs(plan: Plan) -> list[Need]:
         )
     _kubernetes(found, plan)
     _leftovers(found)
+    _data(found, plan)
     budget = plan.budget
     if budget is not None and budget.topic is not None:
         found.add(
@@ -241,6 +242,33 @@ def needs(plan: Plan) -> list[Need]:
         if budget.cap is not None:
             _enforcer(found)
     return list(found.found.values())
+
+
+def _data(needs: _Needs, plan: Plan) -> None:
+    """The facility bucket, its IAM grants and Rucio's signing account
+    (``gridcloud.program.storage``)."""
+    data = plan.data
+    if data is None or data.bucket is None:
+        return
+    admin = "roles/storage.admin"
+    needs.crud("data: facility bucket", admin, "storage.buckets")
+    if data.rucio is not None or data.workload_access:
+        needs.add(
+            "data: the bucket's IAM grants",
+            admin,
+            ["storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy"],
+        )
+    if data.workload_access:
+        # as the budget reads it (roles/pubsub.admin carries it among those named here)
+        needs.add(
+            "data: the project's number (Workload Identity principals)",
+            "roles/pubsub.admin",
+            ["resourcemanager.projects.get"],
+        )
+    if data.rucio is not None:
+        needs.crud(
+            "data: Rucio's signing account", "roles/iam.serviceAccountAdmin", "iam.serviceAccounts"
+        )
 
 
 def _leftovers(needs: _Needs) -> None:

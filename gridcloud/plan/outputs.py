@@ -82,8 +82,6 @@ class StackOutputs(Frozen):
     # the facility bucket and Rucio's signing account (gridcloud/program/storage.py)
     data_bucket: str | None = None
     rucio_account: str | None = None
-    rucio_signing_key: Annotated[str | None, Field(json_schema_extra=SECRET)] = None
-    """The signing account's key file (base64 JSON), for the Rucio server's [credentials]."""
 
     @classmethod
     def key(cls, name: str) -> str:

@@ -105,11 +105,8 @@ def build(plan: Plan) -> Facility:
     if plan.data is not None and plan.data.bucket is not None:
         storage = FacilityStorage("data", plan)
         data_outputs = {"data_bucket": storage.bucket.name}
-        if storage.rucio_account is not None and storage.rucio_key is not None:
-            data_outputs |= {
-                "rucio_account": storage.rucio_account.email,
-                "rucio_signing_key": pulumi.Output.secret(storage.rucio_key.private_key),  # type: ignore[arg-type]
-            }
+        if storage.rucio_account is not None:
+            data_outputs["rucio_account"] = storage.rucio_account.email
     services = Services(
         "services",
         plan,

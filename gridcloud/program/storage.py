@@ -43,12 +43,12 @@ def _rule(rule: LifecyclePlan) -> gcp.storage.BucketLifecycleRuleArgs:
 
 
 class FacilityStorage(pulumi.ComponentResource):
-    """The bucket; with Rucio, its signing account (object admin on this bucket only) and
-    the account's key (a Pulumi secret, exported only as a secret output)."""
+    """The bucket; with Rucio, its signing account (object admin on this bucket only). The
+    account's key is not made here: the Rucio administrators create it straight into their
+    server's configuration (docs/data.md), so it is in no state, output or file of gridcloud."""
 
     bucket: gcp.storage.Bucket
     rucio_account: gcp.serviceaccount.Account | None = None
-    rucio_key: gcp.serviceaccount.Key | None = None
 
     def __init__(self, name: str, plan: Plan, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gridcloud:storage:FacilityStorage", name, None, opts)
@@ -101,13 +101,6 @@ class FacilityStorage(pulumi.ComponentResource):
                 role=rucio.bucket_role,
                 member=member,
                 opts=child,
-            )
-            # Rucio signs with a key file (google.oauth2 service_account credentials): the
-            # private key stays in the state, encrypted as a secret
-            self.rucio_key = gcp.serviceaccount.Key(
-                f"{name}-rucio-key",
-                service_account_id=self.rucio_account.name,
-                opts=pulumi.ResourceOptions(parent=self),
             )
             outputs["rucio_account"] = self.rucio_account.email
         self.register_outputs(outputs)

@@ -2,7 +2,7 @@
 the RSE's definition (properties, attributes, protocol) as Rucio's ``import`` document
 (``rucio-admin`` / ``ImportClient().import_data``) and the server's configuration for
 signing URLs. No key in either: the server reads the signing account's key from the path
-given in ``[credentials] gcs``, fetched from the stack's secret output ``rucio_signing_key``.
+given in ``[credentials] gcs``, which the administrators create there with gcloud.
 
 How Rucio reaches Google Cloud Storage (rucio.core.credential.get_signed_url): an RSE whose
 attribute ``sign_url`` is ``gcs`` gets HTTPS PFNs on storage.googleapis.com signed with the
@@ -74,9 +74,10 @@ def server_config(rucio: RucioPlan) -> str:
     """The Rucio server's rucio.cfg section for signing, with how to put the key there."""
     return (
         f"# Rucio server: sign URLs for {rucio.rse} as {rucio.account_email}\n"
-        "# Put the key at the path below (never in a repository):\n"
-        "#   pulumi stack output rucio_signing_key --show-secrets | base64 -d \\\n"
-        f"#     > {rucio.key_path} && chmod 600 {rucio.key_path}\n"
+        "# Create its key straight into the path below, on the Rucio server (gridcloud makes\n"
+        "# none: the key is in no state, output or file of gridcloud):\n"
+        f"#   gcloud iam service-accounts keys create {rucio.key_path} \\\n"
+        f"#     --iam-account={rucio.account_email} && chmod 600 {rucio.key_path}\n"
         "[credentials]\n"
         f"gcs = {rucio.key_path}\n"
     )

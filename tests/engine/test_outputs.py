@@ -40,12 +40,7 @@ def test_every_output_of_an_earlier_stack_is_still_read() -> None:
         pod_range="10.0.0.0/13",
         service_range="10.8.0.0/20",
     )
-    assert StackOutputs.secret_keys() == {
-        "kubeconfig",
-        "gridSiteKubeconfig",
-        "reanaAdminToken",
-        "rucioSigningKey",
-    }
+    assert StackOutputs.secret_keys() == {"kubeconfig", "gridSiteKubeconfig", "reanaAdminToken"}
 
 
 def test_the_engine_works_from_an_earlier_stack(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -105,13 +105,13 @@ def test_rucio_signs_as_an_object_admin_of_this_bucket_only(
     assert project_members == []
 
 
-def test_the_signing_key_is_only_a_secret_output(rendered: tuple[Plan, Rendered]) -> None:
+def test_no_key_is_made_or_exported(rendered: tuple[Plan, Rendered]) -> None:
+    """Rucio's administrators create the signing key themselves (docs/data.md)."""
     _, out = rendered
-    out.one(KEY, "data-rucio-key")
-    # exported encrypted (masked by status, `pulumi stack output` without --show-secrets)
-    assert "rucioSigningKey" in out.secret_outputs
+    assert out.of_type(KEY) == []
     assert out.outputs["rucioAccount"] is not None
-    assert {k for k in out.outputs if "rucio" in k.lower()} == {"rucioAccount", "rucioSigningKey"}
+    assert {k for k in out.outputs if "rucio" in k.lower()} == {"rucioAccount"}
+    assert not out.secret_outputs & {k for k in out.outputs if "rucio" in k.lower()}
 
 
 def test_the_services_pods_reach_the_bucket_through_workload_identity(
@@ -139,7 +139,7 @@ def test_the_services_pods_reach_the_bucket_through_workload_identity(
         "data-grid-pods": (f"{pool}/grid", "roles/storage.objectUser", bucket),
     }
     assert [r.name for r in out.of_type(ACCOUNT) if "data" in r.name] == ["data-rucio-account"]
-    assert [r.name for r in out.of_type(KEY)] == ["data-rucio-key"]
+    assert out.of_type(KEY) == []
 
 
 def test_without_data_there_is_no_bucket(make_plan_module: Callable[..., Plan]) -> None:

@@ -66,8 +66,11 @@ def test_the_bucket_plan(make_plan: MakePlan) -> None:
     assert plan.to_json()["data"]["bucket"]["publicAccessPrevention"] == "enforced"
 
 
+RUCIO_ON = {"bucket": {"enabled": True}, "rucio": {"enabled": True, "rse": "ATLAS_GCP_DATADISK"}}
+
+
 def test_rucio_plan_names_its_account_and_prefix(make_plan: MakePlan) -> None:
-    plan = make_plan()  # default.yaml turns the bucket and Rucio on
+    plan = make_plan(with_data(RUCIO_ON))
     assert plan.data is not None and plan.data.rucio is not None
     rucio = plan.data.rucio
     assert rucio.rse == "ATLAS_GCP_DATADISK"
@@ -116,7 +119,8 @@ def test_what_the_profile_refuses(
 
 
 def test_egress_unstated_is_advised_once_stated_it_is_not(make_plan: MakePlan) -> None:
-    findings = {f.rule: f for f in evaluate(make_plan())}
+    assert "data-egress-unstated" not in {f.rule for f in evaluate(make_plan())}
+    findings = {f.rule: f for f in evaluate(make_plan(with_data(RUCIO_ON)))}
     assert findings["data-egress-unstated"].severity == "info"
     stated = make_plan(
         with_data(
@@ -136,3 +140,25 @@ def test_a_kubernetes_target_builds_no_bucket(catalog: Catalog) -> None:
     plan = planned(profile, catalog)[0]
     assert plan.data is None
     assert any("data.bucket is not built" in w for w in plan.warnings)
+
+
+def test_the_deployer_permissions_cover_the_data_resources(make_plan: MakePlan) -> None:
+    """What the program creates for data (tests/program/test_storage.py) against what
+    ``gridcloud check`` asks for, and the roles it names grant them (Google's recorded
+    predefined roles)."""
+    from gridcloud.check.permissions import needs
+    from tests.unit.test_check_permissions import _predefined
+
+    plan = make_plan(with_data(RUCIO_ON))
+    found = {n.permission: n.role for n in needs(plan)}
+    for permission in (
+        "storage.buckets.create",
+        "storage.buckets.delete",
+        "storage.buckets.getIamPolicy",
+        "storage.buckets.setIamPolicy",
+        "iam.serviceAccounts.create",
+        "iam.serviceAccounts.delete",
+        "resourcemanager.projects.get",
+    ):
+        assert permission in found, permission
+        assert permission in _predefined()[found[permission]]["includedPermissions"]

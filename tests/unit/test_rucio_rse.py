@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,18 +161,25 @@ def test_the_server_config_names_the_key_path_and_holds_no_key() -> None:
     assert "PRIVATE KEY" not in text
 
 
-def test_the_default_profile_renders_its_rse(tmp_path: Path) -> None:
+def test_a_profile_with_rucio_renders_its_rse(
+    tmp_path: Path, make_plan: Callable[..., Any]
+) -> None:
     import json
 
-    from gridcloud.facility import analyse
     from gridcloud.render.rucio import write
-    from tests.conftest import PROFILES
 
-    plan = analyse(PROFILES / "default.yaml").plan
+    def rucio_on(profile: dict[str, Any]) -> None:
+        profile["data"] = {
+            "bucket": {"enabled": True},
+            "rucio": {"enabled": True, "rse": "ATLAS_GCP_DATADISK"},
+        }
+
+    plan = make_plan(rucio_on)
     assert plan.data is not None and plan.data.rucio is not None
     [(rse, _), (cfg, _)] = write(plan.data.rucio, tmp_path)
     document = json.loads(rse.read_text())
-    # default.yaml: project atlas-analysis-facility, facility atlas-gcp, rse ATLAS_GCP_DATADISK
+    # default.yaml: project atlas-analysis-facility, facility atlas-gcp
     [protocol_] = document["rses"]["ATLAS_GCP_DATADISK"]["protocols"]
     assert protocol_["prefix"] == "/atlas-analysis-facility-atlas-gcp-data/rucio/"
-    assert "atlas-gcp-rucio@atlas-analysis-facility.iam.gserviceaccount.com" in cfg.read_text()
+    text = cfg.read_text()
+    assert "--iam-account=atlas-gcp-rucio@atlas-analysis-facility.iam.gserviceaccount.com" in text
