@@ -361,7 +361,7 @@ def _error_message(response: requests.Response) -> str:
 def check(plan: Plan, creds: Credentials) -> CheckResult:
     """The ``permissions`` check: each permission the caller lacks on the project, with the
     part of the Plan that needs it and the role that grants it."""
-    from gridcloud.check.google import failures, first_line
+    from gridcloud.google_errors import classify, failures, first_line
 
     assert plan.target.provider == "gcp"
     project = plan.target.project
@@ -371,15 +371,20 @@ def check(plan: Plan, creds: Credentials) -> CheckResult:
     try:
         granted = _test(project, names, creds)
     except unanswered as error:
+        failure = classify(error, project)
         disabled = "SERVICE_DISABLED" in str(error)
+        said = first_line(error) if failure is None else failure.message
+        fix = "check that the project exists and that you may see it"
+        if disabled:
+            fix = f"gcloud services enable cloudresourcemanager.googleapis.com --project {project}"
+        elif failure is not None and failure.family not in ("permission", "not-found"):
+            fix = failure.hint
         return CheckResult(
             id="permissions",
             status="warn",
             title="permissions",
-            detail=f"not verified: cannot test your permissions on {project}: {first_line(error)}",
-            fix=f"gcloud services enable cloudresourcemanager.googleapis.com --project {project}"
-            if disabled
-            else "check that the project exists and that you may see it",
+            detail=f"not verified: cannot test your permissions on {project}: {said}",
+            fix=fix,
         )
     missing = [n for n in sorted(wanted, key=lambda n: n.permission) if n.permission not in granted]
     if not missing:

@@ -24,6 +24,7 @@ from gridcloud.errors import ExitCode
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, TOKEN_ANSWER, TOKEN_URL, require, write_adc
+from tests.engine.compute_api import UNAVAILABLE, virtual_retry_clock
 
 responses = require("responses")
 
@@ -71,6 +72,10 @@ class Google:
     region: str = "region-new.json"
     project: str = "project-new.json"
     project_status: int = 200
+    project_error: str = "project-forbidden.json"
+    """The recorded error ``projects.get`` answers with when ``project_status`` is not 200."""
+    region_status: int = 200
+    """503: Compute Engine is unavailable for ``regions.get``."""
     enabled: set[str] = field(default_factory=lambda: set(ALL_APIS))
     service_usage: str | None = None
     """A recorded error to answer batchGet with, instead of the services."""
@@ -151,9 +156,7 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
                 state.project_status,
                 {},
                 json.dumps(
-                    _recorded(
-                        state.project if state.project_status == 200 else "project-forbidden.json"
-                    )
+                    _recorded(state.project if state.project_status == 200 else state.project_error)
                 ),
             ),
         )
@@ -163,6 +166,8 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
                 raise requests.ConnectionError("Failed to resolve 'compute.googleapis.com'")
             name = REGION.match(request.url.split("?")[0])[1]  # type: ignore[index]
             state.regions_asked.append(name)
+            if state.region_status != 200:
+                return state.region_status, {}, json.dumps(UNAVAILABLE)
             return 200, {}, json.dumps({**_recorded(state.region), "name": name})
 
         mock.add_callback(responses.GET, REGION, callback=region)
@@ -501,3 +506,32 @@ def test_check_names_every_variable_up_needs(
     kms = "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"
     with_kms = {c.id: c for c in run(_plan("default"), secrets_provider=kms).checks}
     assert with_kms["secrets"].status == "ok"
+
+
+def test_compute_engine_off_in_the_project_says_which_api_to_enable(google: Google) -> None:
+    google.project_status, google.project_error = 403, "project-compute-disabled.json"
+    report = run(_plan("default"))
+    project = next(c for c in report.checks if c.id == "project")
+    assert project.status == "fail"
+    assert project.detail.startswith(
+        "cannot read project atlas-analysis-facility: compute.googleapis.com is not enabled in "
+        "the project: 403 GET "
+    )
+    assert project.fix == (
+        "gcloud services enable compute.googleapis.com --project atlas-analysis-facility"
+    )
+
+
+def test_compute_engine_unavailable_is_a_failed_check_with_when_to_retry(
+    google: Google, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """regions.get answers 503 until the client library's retries give up (RetryError)."""
+    virtual_retry_clock(monkeypatch)
+    google.region_status = 503
+    quotas = next(c for c in run(_plan("default")).checks if c.id == "quotas")
+    assert quotas.status == "fail"
+    assert quotas.detail.startswith(
+        "cannot read the quotas of us-central1: no answer from Google, after retrying: "
+    )
+    assert "The service is currently unavailable." in quotas.detail
+    assert quotas.fix.startswith("a Google outage or a network problem: try again")
