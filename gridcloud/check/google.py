@@ -148,9 +148,13 @@ def enabled_apis(
 BUDGET_PERMISSIONS = billing_permissions()
 
 
-def billing(project: str, account: str | None, creds: Credentials) -> CheckResult:
+def billing(
+    project: str, account: str | None, creds: Credentials, currency: str | None = None
+) -> CheckResult:
     """The project's billing is on (else nothing can be created), it bills to the budget's
-    account, and you may create the budget there. Read through Cloud Billing's API; what it
+    account, the account keeps its books in the budget's ``currency`` (Cloud Billing refuses
+    a budget amount in another, and the cap compares amounts in one), and you may create the
+    budget there. Read through Cloud Billing's API; what it
     cannot read is a warning (not verified), not a failure."""
     from google.cloud import billing_v1
 
@@ -192,6 +196,23 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
             "would never see the facility's costs",
             fix=f"set budget.billingAccount: {linked}, or link the project to {account}",
         )
+    if currency is not None:
+        try:
+            held = client.get_billing_account(name=f"billingAccounts/{account}").currency_code
+        except failures():
+            held = ""  # not readable: the budget's creation will say
+        if held and held != currency:
+            return CheckResult(
+                id="billing",
+                status="fail",
+                title="billing",
+                detail=f"billing account {account} is in {held}, the budget in {currency}: "
+                "Cloud Billing refuses a budget amount in another currency than its "
+                "account's, and the cap and the report compare amounts in one currency",
+                fix=f"gridcloud's budgets are in {currency}: bill the project to an account "
+                f"in {currency}, or leave budget.billingAccount out (no Cloud Billing budget, "
+                "no cap)",
+            )
     try:
         granted = set(
             client.test_iam_permissions(

@@ -44,6 +44,9 @@ BILLING_INFO = re.compile(
 PROJECT_PERMISSIONS = re.compile(
     r"https://cloudresourcemanager\.googleapis\.com/v1/projects/[a-z0-9-]+:testIamPermissions"
 )
+BILLING_ACCOUNT = re.compile(
+    r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+(\?.*)?$"
+)
 TEST_PERMISSIONS = re.compile(
     r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+:testIamPermissions"
 )
@@ -84,6 +87,7 @@ class Google:
     regions_asked: list[str] = field(default_factory=list)
     billing_enabled: bool = True
     billing_account: str = "012345-6789AB-CDEF01"
+    billing_currency: str = "USD"
     granted: set[str] = field(
         default_factory=lambda: {
             "billing.budgets.create",
@@ -189,7 +193,19 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
             asked = json.loads(request.body)["permissions"]
             return 200, {}, json.dumps({"permissions": [p for p in asked if p in state.granted]})
 
+        def billing_account(request: Any) -> tuple[int, dict[str, str], str]:
+            name = urlparse(request.url).path.removeprefix("/v1/")
+            account = {  # billingAccounts.get (Cloud Billing v1), as it answers
+                "name": name,
+                "open": True,
+                "displayName": "ATLAS analysis facility",
+                "masterBillingAccount": "",
+                "currencyCode": state.billing_currency,
+            }
+            return 200, {}, json.dumps(account)
+
         mock.add_callback(responses.GET, BILLING_INFO, callback=billing_info)
+        mock.add_callback(responses.GET, BILLING_ACCOUNT, callback=billing_account)
         mock.add_callback(responses.POST, TEST_PERMISSIONS, callback=test_permissions)
 
         def project_permissions(request: Any) -> tuple[int, dict[str, str], str]:
@@ -535,3 +551,16 @@ def test_compute_engine_unavailable_is_a_failed_check_with_when_to_retry(
     )
     assert "The service is currently unavailable." in quotas.detail
     assert quotas.fix.startswith("a Google outage or a network problem: try again")
+
+
+def test_a_budget_in_dollars_on_a_billing_account_in_euros_cannot_go(google: Google) -> None:
+    """The default profile's budget is 25,000 USD; its billing account keeps its books in EUR
+    (billingAccounts.get: currencyCode). Cloud Billing would refuse the budget's amount."""
+    google.billing_currency = "EUR"
+    found = next(c for c in run(_plan("default")).checks if c.id == "billing")
+    assert found.status == "fail"
+    assert found.detail.startswith(
+        "billing account 012345-6789AB-CDEF01 is in EUR, the budget in USD: Cloud Billing "
+        "refuses a budget amount in another currency"
+    )
+    assert "bill the project to an account in USD" in found.fix
