@@ -269,6 +269,19 @@ def _leftovers(needs: _Needs) -> None:
         ("compute.forwardingRules", net),
     ):
         needs.add(why, role, [f"{resource}.list", f"{resource}.delete"])
+    ingress = "destroy: the load balancer parts GKE's Ingress controller left"
+    for resource in (
+        "globalForwardingRules",
+        "targetHttpProxies",
+        "targetHttpsProxies",
+        "urlMaps",
+        "backendServices",
+        "healthChecks",
+    ):
+        needs.add(ingress, net, [f"compute.{resource}.list", f"compute.{resource}.delete"])
+    # listed; deleting them takes Compute Load Balancer Admin, which the deploy does not
+    # need otherwise (docs/deploy.md): without it, destroy names them with the command
+    needs.add(ingress, net, ["compute.networkEndpointGroups.list", "compute.sslCertificates.list"])
     needs.add(why, storage, ["compute.zoneOperations.get"])
     needs.add(why, net, ["compute.regionOperations.get", "compute.globalOperations.get"])
 
