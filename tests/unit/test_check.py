@@ -416,7 +416,11 @@ def test_gke_limits_above_5000_nodes_and_200000_pods() -> None:
     large = gke_limits(bigger)
     assert large.status == "warn"
     assert "6,052 nodes at peak" in large.detail  # 6,000 + 1 surge + the other 51
-    assert "cluster size quota" in large.fix
+    # GKE's documented limits ("Plan for large GKE clusters"): 15,000 nodes, 200,000 pods,
+    # Google lifting the cluster size quota above 5,000 nodes
+    assert "(limit 15,000; above 5,000 Google must lift the cluster size quota)" in large.detail
+    assert "(limit 200,000)" in large.detail
+    assert "cluster size quota above 5,000 nodes" in large.fix
 
 
 def test_too_many_pods_for_one_cluster(make_plan: Callable[..., Plan]) -> None:
