@@ -85,7 +85,8 @@ class Facility:
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Facility | None:
         """None for a stack that is not a GCP facility (on-prem: nothing billed to find)."""
-        from gridcloud.plan.expand import FACILITY_LABEL, gcp_names
+        from gridcloud.labels import FACILITY_LABEL
+        from gridcloud.plan.expand import gcp_names
         from gridcloud.plan.outputs import StackOutputs
 
         facts = StackOutputs.read(outputs)
