@@ -12,6 +12,8 @@ MAX_NODES_PER_CLUSTER = 15_000
 LARGE_CLUSTER_NODES = 5_000
 #: Nodes in one node pool in one zone.
 MAX_NODES_PER_POOL_PER_ZONE = 1_000
+#: Pods in one cluster.
+MAX_PODS_PER_CLUSTER = 200_000
 #: Pods per node: GKE Standard's range.
 MAX_PODS_PER_NODE = 256
 MIN_PODS_PER_NODE = 8

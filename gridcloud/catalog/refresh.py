@@ -324,10 +324,21 @@ def refresh(
     credentials: Any = None,
     into: Path | None = None,
 ) -> Path:
-    """Fetch, and write a new catalog into the user's catalogs (or ``into``)."""
+    """Fetch, and write a new catalog into the user's catalogs (or ``into``). A failed call
+    to Google is an :class:`~gridcloud.errors.InputError` as
+    :mod:`gridcloud.google_errors` tells it; nothing is written then."""
     from gridcloud.catalog.model import user_catalogs
+    from gridcloud.google_errors import failures, raise_for
 
-    skus, listed = fetch(project, credentials)
+    try:
+        skus, listed = fetch(project, credentials)
+    except failures() as error:
+        raise_for(
+            error,
+            "cannot refresh the catalog",
+            project=project,
+            then="the catalog in use is unchanged",
+        )
     wanted = set(regions) if regions else None
     found = rates(skus, wanted)
     every = sorted({r.region for r in found})

@@ -147,7 +147,8 @@ def run(
         progress("reading the project's billing")
         budget = plan.budget
         account = budget.billing_account if budget is not None and budget.topic else None
-        checks.append(google.billing(project, account, creds))
+        currency = budget.currency if budget is not None and account else None
+        checks.append(google.billing(project, account, creds, currency))
         progress(f"testing your permissions on {project}")
         checks.append(permissions(plan, creds))
         if global_quotas is None:

@@ -2,8 +2,10 @@
 
 Through the real client libraries: ``google.auth.default`` (Application Default
 Credentials), Compute Engine's ``projects.get`` and ``regions.get`` (their ``quotas``), and
-Service Usage's ``services.batchGet``. Each failure becomes a check with the fix; nothing here
-raises to the user.
+Service Usage's ``services.batchGet``. Each failure becomes a check with the fix, told as
+:mod:`gridcloud.google_errors` classifies it (the same words as ``destroy`` and ``catalog
+refresh``); a check's own fix where it knows better (the roles a project read needs); nothing
+here raises to the user.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.check.model import CheckResult
 from gridcloud.check.permissions import billing_permissions
+from gridcloud.google_errors import LOGIN, classify, failures, first_line
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
     from gridcloud.check.quotas import Quotas
+    from gridcloud.google_errors import Failure
     from gridcloud.plan import Plan
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -67,8 +71,7 @@ def credentials() -> tuple[Credentials | None, CheckResult]:
             status="fail",
             title="Google credentials",
             detail=f"no Application Default Credentials: {first_line(error)}",
-            fix="run `gcloud auth application-default login` (or set "
-            "GOOGLE_APPLICATION_CREDENTIALS; in CI, workload identity federation)",
+            fix=LOGIN,
         )
     except (OSError, ValueError) as error:  # a folder, unreadable, not UTF-8 or not JSON
         return None, CheckResult(
@@ -90,34 +93,11 @@ def credentials() -> tuple[Credentials | None, CheckResult]:
     )
 
 
-def failures() -> tuple[type[BaseException], ...]:
-    """What a call to Google can fail with: an API error, a failed retry, credentials that
-    cannot be refreshed, the network."""
-    import requests
-    from google.api_core import exceptions
-    from google.auth import exceptions as auth
-
-    return (
-        exceptions.GoogleAPICallError,
-        exceptions.RetryError,
-        auth.GoogleAuthError,
-        requests.RequestException,
-    )
-
-
-def first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _reason(error: Any) -> str:
-    """The ``reason`` Google gives in an error's details (``SERVICE_DISABLED``...)."""
-    for detail in getattr(error, "details", None) or []:
-        reason = getattr(detail, "reason", None) or (
-            detail.get("reason") if isinstance(detail, dict) else None
-        )
-        if reason:
-            return str(reason)
-    return getattr(error, "reason", None) or ""
+def _failure(error: BaseException, project: str) -> Failure:
+    """What ``error`` is (one of :data:`failures`, so always a failure)."""
+    failure = classify(error, project)
+    assert failure is not None, error
+    return failure
 
 
 def enabled_apis(
@@ -134,15 +114,15 @@ def enabled_apis(
             }
         )
     except failures() as error:
-        disabled = "SERVICE_DISABLED" in (_reason(error) + str(error))
+        failure = _failure(error, project)
         return None, CheckResult(
             id="apis",
             status="fail",
             title="APIs enabled",
-            detail=f"cannot read the project's APIs: {first_line(error)}",
-            fix=f"gcloud services enable serviceusage.googleapis.com --project {project}"
-            if disabled
-            else "you need serviceusage.services.list on the project (e.g. Service Usage Consumer)",
+            detail=f"cannot read the project's APIs: {failure.message}",
+            fix="you need serviceusage.services.list on the project (e.g. Service Usage Consumer)"
+            if failure.family == "permission"
+            else failure.hint,
         )
     enabled = {
         service.config.name or service.name.rsplit("/", 1)[-1]
@@ -168,9 +148,13 @@ def enabled_apis(
 BUDGET_PERMISSIONS = billing_permissions()
 
 
-def billing(project: str, account: str | None, creds: Credentials) -> CheckResult:
+def billing(
+    project: str, account: str | None, creds: Credentials, currency: str | None = None
+) -> CheckResult:
     """The project's billing is on (else nothing can be created), it bills to the budget's
-    account, and you may create the budget there. Read through Cloud Billing's API; what it
+    account, the account keeps its books in the budget's ``currency`` (Cloud Billing refuses
+    a budget amount in another, and the cap compares amounts in one), and you may create the
+    budget there. Read through Cloud Billing's API; what it
     cannot read is a warning (not verified), not a failure."""
     from google.cloud import billing_v1
 
@@ -178,13 +162,16 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
     try:
         info = client.get_project_billing_info(name=f"projects/{project}")
     except failures() as error:
+        failure = _failure(error, project)
         return CheckResult(
             id="billing",
             status="warn",
             title="billing",
-            detail=f"not verified: cannot read the project's billing: {first_line(error)}",
-            fix=f"gcloud services enable cloudbilling.googleapis.com --project {project}, or "
-            "check in the console that billing is enabled",
+            detail=f"not verified: cannot read the project's billing: {failure.message}",
+            fix=failure.hint
+            if failure.family not in ("permission", "not-found", "refused")
+            else f"gcloud services enable cloudbilling.googleapis.com --project {project}, "
+            "or check in the console that billing is enabled",
         )
     if not info.billing_enabled:
         target = account or "ACCOUNT"
@@ -209,6 +196,23 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
             "would never see the facility's costs",
             fix=f"set budget.billingAccount: {linked}, or link the project to {account}",
         )
+    if currency is not None:
+        try:
+            held = client.get_billing_account(name=f"billingAccounts/{account}").currency_code
+        except failures():
+            held = ""  # not readable: the budget's creation will say
+        if held and held != currency:
+            return CheckResult(
+                id="billing",
+                status="fail",
+                title="billing",
+                detail=f"billing account {account} is in {held}, the budget in {currency}: "
+                "Cloud Billing refuses a budget amount in another currency than its "
+                "account's, and the cap and the report compare amounts in one currency",
+                fix=f"gridcloud's budgets are in {currency}: bill the project to an account "
+                f"in {currency}, or leave budget.billingAccount out (no Cloud Billing budget, "
+                "no cap)",
+            )
     try:
         granted = set(
             client.test_iam_permissions(
@@ -219,12 +223,15 @@ def billing(project: str, account: str | None, creds: Credentials) -> CheckResul
             ).permissions
         )
     except failures() as error:
+        failure = _failure(error, project)
         return CheckResult(
             id="billing",
             status="warn",
             title="billing",
-            detail=f"not verified: cannot test your rights on {account}: {first_line(error)}",
-            fix="ask for Billing Account Costs Manager on the billing account",
+            detail=f"not verified: cannot test your rights on {account}: {failure.message}",
+            fix="ask for Billing Account Costs Manager on the billing account"
+            if failure.family in ("permission", "not-found", "refused")
+            else failure.hint,
         )
     missing = [p for p in BUDGET_PERMISSIONS if p not in granted]
     if missing:
@@ -264,14 +271,17 @@ def project_quotas(project: str, creds: Credentials) -> tuple[Quotas | None, Che
             fix="check target.project (the project ID, not its name or number)",
         )
     except failures() as error:
+        failure = _failure(error, project)
         return None, CheckResult(
             id="project",
             status="fail",
             title="project access",
-            detail=f"cannot read project {project}: {first_line(error)}",
+            detail=f"cannot read project {project}: {failure.message}",
             fix="ask for Kubernetes Engine Admin, Compute Network Admin, Service Account "
             "Admin and User and Project IAM Admin on the project (docs/deploy.md), and make "
-            "sure compute.googleapis.com is enabled",
+            "sure compute.googleapis.com is enabled"
+            if failure.family == "permission"
+            else failure.hint,
         )
     return _quotas(found), CheckResult(
         id="project",
@@ -289,11 +299,14 @@ def region_quotas(
     try:
         found = compute_v1.RegionsClient(credentials=creds).get(project=project, region=region)
     except failures() as error:
+        failure = _failure(error, project)
         return None, CheckResult(
             id="quotas",
             status="fail",
             title="quotas",
-            detail=f"cannot read the quotas of {region}: {first_line(error)}",
-            fix="check target.region, and that you may read the project's compute resources",
+            detail=f"cannot read the quotas of {region}: {failure.message}",
+            fix="check target.region, and that you may read the project's compute resources"
+            if failure.family in ("permission", "not-found")
+            else failure.hint,
         )
     return _quotas(found), None

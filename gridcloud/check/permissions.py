@@ -283,6 +283,19 @@ def _leftovers(needs: _Needs) -> None:
         ("compute.forwardingRules", net),
     ):
         needs.add(why, role, [f"{resource}.list", f"{resource}.delete"])
+    ingress = "destroy: the load balancer parts GKE's Ingress controller left"
+    for resource in (
+        "globalForwardingRules",
+        "targetHttpProxies",
+        "targetHttpsProxies",
+        "urlMaps",
+        "backendServices",
+        "healthChecks",
+    ):
+        needs.add(ingress, net, [f"compute.{resource}.list", f"compute.{resource}.delete"])
+    # listed; deleting them takes Compute Load Balancer Admin, which the deploy does not
+    # need otherwise (docs/deploy.md): without it, destroy names them with the command
+    needs.add(ingress, net, ["compute.networkEndpointGroups.list", "compute.sslCertificates.list"])
     needs.add(why, storage, ["compute.zoneOperations.get"])
     needs.add(why, net, ["compute.regionOperations.get", "compute.globalOperations.get"])
 
@@ -375,7 +388,7 @@ def _error_message(response: requests.Response) -> str:
 def check(plan: Plan, creds: Credentials) -> CheckResult:
     """The ``permissions`` check: each permission the caller lacks on the project, with the
     part of the Plan that needs it and the role that grants it."""
-    from gridcloud.check.google import failures, first_line
+    from gridcloud.google_errors import classify, failures, first_line
 
     assert plan.target.provider == "gcp"
     project = plan.target.project
@@ -385,15 +398,20 @@ def check(plan: Plan, creds: Credentials) -> CheckResult:
     try:
         granted = _test(project, names, creds)
     except unanswered as error:
+        failure = classify(error, project)
         disabled = "SERVICE_DISABLED" in str(error)
+        said = first_line(error) if failure is None else failure.message
+        fix = "check that the project exists and that you may see it"
+        if disabled:
+            fix = f"gcloud services enable cloudresourcemanager.googleapis.com --project {project}"
+        elif failure is not None and failure.family not in ("permission", "not-found"):
+            fix = failure.hint
         return CheckResult(
             id="permissions",
             status="warn",
             title="permissions",
-            detail=f"not verified: cannot test your permissions on {project}: {first_line(error)}",
-            fix=f"gcloud services enable cloudresourcemanager.googleapis.com --project {project}"
-            if disabled
-            else "check that the project exists and that you may see it",
+            detail=f"not verified: cannot test your permissions on {project}: {said}",
+            fix=fix,
         )
     missing = [n for n in sorted(wanted, key=lambda n: n.permission) if n.permission not in granted]
     if not missing:

@@ -66,9 +66,6 @@ GPU_METRICS = {
     "nvidia-tesla-p4": "NVIDIA_P4_GPUS",
 }
 SSD_DISK_TYPES = frozenset({"pd-balanced", "pd-ssd"})
-#: GKE's documented limits ("Quotas and limits"): nodes beyond 5,000 need Google to lift
-#: the cluster size quota; pods in one cluster.
-GKE_PODS_PER_CLUSTER = 200_000
 
 
 @dataclass
@@ -181,7 +178,7 @@ def gke_limits(plan: Plan) -> CheckResult:
         f"{nodes:,} nodes at peak (limit {limits.MAX_NODES_PER_CLUSTER:,}; above "
         f"{limits.LARGE_CLUSTER_NODES:,} Google must lift the cluster size quota); up to "
         f"{pods:,} pods at {plan.network.max_pods_per_node} per node (limit "
-        f"{GKE_PODS_PER_CLUSTER:,}); at most "
+        f"{limits.MAX_PODS_PER_CLUSTER:,}); at most "
         f"{max(p.max_nodes_per_zone for p in plan.pools):,} nodes of a pool in one zone "
         f"(limit {limits.MAX_NODES_PER_POOL_PER_ZONE:,})"
     )
@@ -191,16 +188,17 @@ def gke_limits(plan: Plan) -> CheckResult:
             status="warn",
             title="GKE limits",
             detail=detail,
-            fix="ask Google support to lift the cluster size quota above 5,000 nodes before "
-            "the pools grow that far (the cluster is created regional, as required)",
+            fix="ask Google support to lift the cluster size quota above "
+            f"{limits.LARGE_CLUSTER_NODES:,} nodes before the pools grow that far (the cluster "
+            "is created regional, as required)",
         )
-    if pods > GKE_PODS_PER_CLUSTER:
+    if pods > limits.MAX_PODS_PER_CLUSTER:
         return CheckResult(
             id="gke-limits",
             status="warn",
             title="GKE limits",
             detail=detail,
             fix="lower network.maxPodsPerNode or the pools' maxima: GKE admits at most "
-            f"{GKE_PODS_PER_CLUSTER:,} pods per cluster",
+            f"{limits.MAX_PODS_PER_CLUSTER:,} pods per cluster",
         )
     return CheckResult(id="gke-limits", status="ok", title="GKE limits", detail=detail)

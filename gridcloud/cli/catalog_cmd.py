@@ -155,27 +155,10 @@ def _refresh(project: str, regions: list[str] | None) -> None:
 
     from gridcloud.catalog.refresh import refresh as run_refresh
     from gridcloud.cli.output import err, out
-    from gridcloud.errors import InputError
 
     err.print("fetching the Compute Engine SKUs and machine types ...")
-    try:
-        written = run_refresh(project, regions, today=dt.date.today())
-    except Exception as error:
-        from google.api_core import exceptions
-        from google.auth import exceptions as auth_exceptions
-
-        if isinstance(error, auth_exceptions.DefaultCredentialsError):
-            raise InputError(
-                "no Google credentials for the refresh",
-                hint="gcloud auth application-default login",
-            ) from error
-        if isinstance(error, exceptions.GoogleAPICallError):
-            raise InputError(
-                f"Google refused the refresh: {error.message}",
-                hint="enable cloudbilling.googleapis.com and compute.googleapis.com in "
-                f"{project}, and check your roles there",
-            ) from error
-        raise
+    # a failed call to Google is raised as a GridcloudError (gridcloud.google_errors)
+    written = run_refresh(project, regions, today=dt.date.today())
     from gridcloud.catalog.model import read_catalog
 
     fresh = read_catalog(written)

@@ -248,6 +248,7 @@ def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
         for item in items:
             size = f", {item.size_gb} GB" if item.size_gb else ""
             err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
+            err.print(f"    by hand: {item.command()}", style="dim")
         if yes:
             return True
         if not sys.stdin.isatty():

@@ -23,12 +23,8 @@ if TYPE_CHECKING:
 
 
 def usd(value: Decimal | None, currency: str = "USD", *, per_unit: bool = False) -> str:
-    """Money as shown: rounded here, once (to the cent, or to 1/100 cent for a price per
-    unit); ``unknown`` for a figure a missing price leaves open."""
-    if value is None:
-        return "unknown"
-    value = money.rate(value) if per_unit else money.amount(value)
-    return f"{value:,} {currency}" if currency != "USD" else f"${value:,}"
+    """Money as shown, in its currency: :func:`gridcloud.money.shown`."""
+    return money.shown(value, currency, per_unit=per_unit)
 
 
 def summary(plan: Plan) -> RenderableType:

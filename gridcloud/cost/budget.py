@@ -44,10 +44,6 @@ def runway_hours(budget: Decimal, estimate: Estimate) -> Decimal | None:
     return max(budget - estimate.idle_monthly, Decimal(0)) / elastic
 
 
-def _usd(value: Decimal) -> str:
-    return f"{money.amount(value):,}"
-
-
 def verdict(plan: Plan, estimate: Estimate) -> Verdict:
     """Whether the facility fits its budget: idle cost, and hours at peak."""
     budget = plan.budget
@@ -82,8 +78,8 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
         )
     if idle is not None and idle > budget.monthly:
         reasons.append(
-            f"the idle cost, {_usd(idle)} {budget.currency} a month, is above "
-            f"the budget of {budget.monthly:,}"
+            f"the idle cost, {money.shown(idle, budget.currency)} a month, is above "
+            f"the budget of {money.shown(budget.monthly, budget.currency)}"
         )
     if runway is not None and runway < budget.min_runway_hours:
         reasons.append(
@@ -104,13 +100,14 @@ def verdict(plan: Plan, estimate: Estimate) -> Verdict:
         )
     if estimate.data_monthly:
         reasons.append(
-            f"the monthly cost includes {_usd(estimate.data_monthly)} {budget.currency} of "
+            f"the monthly cost includes {money.shown(estimate.data_monthly, budget.currency)} of "
             "the egress and storage the profile expects (data.monthly)"
         )
     if status == "within" and idle is not None:
         at_peak = "no elastic cost" if runway is None else f"{money.hours(runway)} hours at peak"
         reasons.append(
-            f"idle {_usd(idle)} of {budget.monthly:,} {budget.currency} a month; "
+            f"idle {money.shown(idle, budget.currency)} of "
+            f"{money.shown(budget.monthly, budget.currency)} a month; "
             f"the rest buys {at_peak}"
         )
     return Verdict(

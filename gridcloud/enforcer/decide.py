@@ -43,6 +43,10 @@ CLOCK_SKEW = timedelta(minutes=15)
 #: notification, and it would overflow the decimal arithmetic.
 _LARGEST = Decimal(10) ** 18
 _CURRENCY = re.compile(r"[A-Z]{3}")
+#: The currency of the pools' node-hour prices in the settings: the catalog's (its MANIFEST,
+#: Cloud Billing Catalog API's list prices, USD). Added only to a ``costAmount`` in the same
+#: currency: a USD price added to a sum in yen or euros would be a figure in no currency.
+PRICES_CURRENCY = "USD"
 #: Data longer than this is not a budget notification (they are a few hundred bytes), nor is
 #: a budget ID longer than this one (they are UUIDs).
 _LONGEST = 64 * 1024
@@ -195,14 +199,24 @@ def decide(
     nodes: dict[str, int],
 ) -> Decision:
     """``note``: one ``screen`` accepted; ``capped``: the period a cap is in force for (the
-    cluster's label), or None; ``nodes``: the enforced pools' current node counts."""
-    projected = note.cost + unseen_cost(settings, nodes)
+    cluster's label), or None; ``nodes``: the enforced pools' current node counts. The lag
+    allowance (the running pools' prices, in :data:`PRICES_CURRENCY`) is added only to a
+    notification in that currency; in another it is left out, and the reason says so."""
+    if note.currency == PRICES_CURRENCY:
+        projected = note.cost + unseen_cost(settings, nodes)
+        figures = (
+            f"reported {note.cost} + running pools over {settings.lag_hours} h "
+            f"{projected - note.cost:.2f} = {projected:.2f} {note.currency} against the cap "
+            f"{settings.amount}"
+        )
+    else:
+        projected = note.cost
+        figures = (
+            f"reported {note.cost} {note.currency} against the cap {settings.amount} (no lag "
+            f"allowance: the pools' prices are in {PRICES_CURRENCY}, the notification in "
+            f"{note.currency})"
+        )
     over = projected >= settings.amount
-    figures = (
-        f"reported {note.cost} + running pools over {settings.lag_hours} h "
-        f"{projected - note.cost:.2f} = {projected:.2f} {note.currency} against the cap "
-        f"{settings.amount}"
-    )
     if capped is None:
         if over:
             return Decision("cap", figures, projected=projected)

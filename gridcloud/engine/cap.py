@@ -31,7 +31,7 @@ def read_cap(cluster: Cluster) -> str | None:
     from google.api_core import exceptions
     from google.cloud import container_v1
 
-    from gridcloud.check.google import failures, first_line
+    from gridcloud.google_errors import failures, first_line
 
     try:
         found = container_v1.ClusterManagerClient(transport="rest").get_cluster(name=cluster.path)

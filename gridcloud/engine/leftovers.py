@@ -2,35 +2,70 @@
 
 Pulumi deletes what it created. Some things the cluster creates on its own are not Pulumi
 resources: disks for PersistentVolumeClaims (users' home volumes, the hub's database), load
-balancer forwarding rules and addresses for Services of type LoadBalancer, snapshots. GKE does
-not delete them with the cluster. After a destroy, gridcloud lists every disk, address,
-forwarding rule and snapshot in the project that is the facility's:
+balancer forwarding rules and addresses for Services of type LoadBalancer, snapshots, and the
+HTTPS load balancer GKE's Ingress controller builds for an Ingress of class ``gce`` (global
+forwarding rules, target HTTP(S) proxies, URL maps, backend services, zonal network endpoint
+groups, health checks, SSL certificates). GKE does not delete them with the cluster (the
+Ingress controller deletes its own only while it runs, and a destroy can end it first). After a
+destroy, gridcloud lists every such resource in the project that is the facility's:
 
 - it carries the facility's label (``gridcloud-facility: <name>``), or GKE's cluster label
   (``goog-k8s-cluster-name: <cluster>``), or
 - it was made for the facility's Kubernetes objects: a disk the PD CSI driver created for a
   claim in one of the facility's namespaces, a forwarding rule GKE created for a Service in
-  one of them (their descriptions say so), in the facility's region.
+  one of them (their descriptions say so), in the facility's region; or
+- it is the Ingress controller's, for this cluster, found as the controller finds its own
+  (ingress-gce, ``pkg/utils/namer``): a network endpoint group ``k8s1-<uid8>-...`` on the
+  facility's network (its description holds the cluster's namer UID); a forwarding rule or
+  target proxy whose description names an Ingress in one of the facility's namespaces
+  (``{"kubernetes.io/ingress-name": "ns/name"}``); a backend service whose description names a
+  Service there; then every resource named for that cluster: ``k8s1-<uid8>-...`` (NEG
+  backends and their health checks), ``k8s2-<kind>-<cluster hash>-...`` (the v2 frontends:
+  ``fr``/``fs`` forwarding rules, ``tp``/``ts`` proxies, ``um``/``rm`` URL maps, ``cr``
+  certificates), ``k8s-<kind>-...--<uid>`` (the v1 names); and what a facility proxy, URL map
+  or backend service refers to (its URL map, Google-managed ``mcrt-...`` certificate,
+  backend services, health checks).
 
-The Compute Engine API is reached through the real client library, ``google-cloud-compute``.
+Each leftover says how to delete it by hand (``gcloud compute ... delete``); ``delete``
+deletes them in dependency order (forwarding rules, proxies, URL maps, backend services, then
+what they used). The Compute Engine API is reached through the real client library,
+``google-cloud-compute``; a failure is told as :mod:`gridcloud.google_errors` classifies it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.errors import EngineError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 #: Description keys GKE's controllers write (PD CSI driver; service controller).
 PVC_NAMESPACE_KEY = "kubernetes.io/created-for/pvc/namespace"
 PVC_NAME_KEY = "kubernetes.io/created-for/pvc/name"
 SERVICE_KEY = "kubernetes.io/service-name"
 CLUSTER_LABEL = "goog-k8s-cluster-name"
+#: The Ingress controller's descriptions (ingress-gce: ``L7.description``, a NEG's).
+INGRESS_KEY = "kubernetes.io/ingress-name"
+NEG_UID_KEY = "cluster-uid"
+#: The kinds, in the order they are deleted (a resource before what it uses), and the gcloud
+#: group that deletes each.
+KINDS = {
+    "forwarding-rule": "forwarding-rules",
+    "target-https-proxy": "target-https-proxies",
+    "target-http-proxy": "target-http-proxies",
+    "url-map": "url-maps",
+    "backend-service": "backend-services",
+    "network-endpoint-group": "network-endpoint-groups",
+    "health-check": "health-checks",
+    "ssl-certificate": "ssl-certificates",
+    "disk": "disks",
+    "snapshot": "snapshots",
+    "address": "addresses",
+}
 
 
 @dataclass(frozen=True)
@@ -44,11 +79,14 @@ class Facility:
     label: tuple[str, str]
     """The label every GCP resource of the facility carries (the Plan's), key and value."""
     namespaces: tuple[str, ...]
+    network: str = ""
+    """The facility's VPC (the Plan's name for it): where its NEGs are."""
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Facility | None:
         """None for a stack that is not a GCP facility (on-prem: nothing billed to find)."""
-        from gridcloud.plan.expand import FACILITY_LABEL
+        from gridcloud.labels import FACILITY_LABEL
+        from gridcloud.plan.expand import gcp_names
         from gridcloud.plan.outputs import StackOutputs
 
         facts = StackOutputs.read(outputs)
@@ -62,19 +100,33 @@ class Facility:
             cluster=facts.cluster_name or name,
             label=(FACILITY_LABEL, (facts.labels or {}).get(FACILITY_LABEL, name)),
             namespaces=facts.namespaces or (),
+            network=gcp_names(name).network,
         )
 
 
 @dataclass(frozen=True)
 class Leftover:
     kind: str
-    """disk, address, forwarding-rule, snapshot"""
+    """One of :data:`KINDS`."""
     name: str
     location: str
     """The zone, the region, or ``global``."""
     why: str
-    """Which label or description makes it the facility's."""
+    """Which label, description or name makes it the facility's."""
     size_gb: int | None = None
+    project: str = ""
+    """Its project (set by :func:`find`)."""
+
+    def command(self, project: str | None = None) -> str:
+        """How to delete it by hand."""
+        project = project or self.project
+        if self.location == "global":
+            where = "" if self.kind == "snapshot" else " --global"
+        elif self.location.count("-") >= 2:  # a zone: us-central1-a
+            where = f" --zone {self.location}"
+        else:
+            where = f" --region {self.location}"
+        return f"gcloud compute {KINDS[self.kind]} delete {self.name}{where} --project {project}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +135,7 @@ class Leftover:
             "location": self.location,
             "why": self.why,
             "sizeGb": self.size_gb,
+            "deleteCommand": self.command(),
         }
 
 
@@ -98,6 +151,15 @@ class ComputeClients:
         self.forwarding_rules = compute_v1.ForwardingRulesClient(**kwargs)
         self.global_addresses = compute_v1.GlobalAddressesClient(**kwargs)
         self.snapshots = compute_v1.SnapshotsClient(**kwargs)
+        # what GKE's Ingress controller builds
+        self.global_forwarding_rules = compute_v1.GlobalForwardingRulesClient(**kwargs)
+        self.target_http_proxies = compute_v1.TargetHttpProxiesClient(**kwargs)
+        self.target_https_proxies = compute_v1.TargetHttpsProxiesClient(**kwargs)
+        self.url_maps = compute_v1.UrlMapsClient(**kwargs)
+        self.backend_services = compute_v1.BackendServicesClient(**kwargs)
+        self.network_endpoint_groups = compute_v1.NetworkEndpointGroupsClient(**kwargs)
+        self.health_checks = compute_v1.HealthChecksClient(**kwargs)
+        self.ssl_certificates = compute_v1.SslCertificatesClient(**kwargs)
 
 
 def _location(scope: str) -> str:
@@ -128,23 +190,29 @@ def _in_region(location: str, facility: Facility) -> bool:
 
 
 def find(facility: Facility, clients: ComputeClients) -> list[Leftover]:
-    """Every disk, address, forwarding rule and snapshot of ``facility`` in its project."""
-    from google.api_core import exceptions
+    """Every resource of ``facility`` left in its project (see the module's documentation)."""
+    from gridcloud.google_errors import failures, raise_for
 
     try:
-        return [
+        found = [
             *_disks(facility, clients),
             *_addresses(facility, clients),
             *_forwarding_rules(facility, clients),
             *_snapshots(facility, clients),
+            *_ingress(facility, clients),
         ]
-    except exceptions.GoogleAPICallError as exc:
-        raise EngineError(
-            f"cannot list the project's resources to check for leftovers: {exc.message}",
-            hint="the facility is destroyed; check for leftovers in the console (Compute Engine: "
-            "disks, IP addresses, load balancing, snapshots), or fix access and run "
-            "`gridcloud destroy` again",
-        ) from exc
+    except failures() as exc:
+        raise_for(
+            exc,
+            "the facility is destroyed, but its project could not be searched for leftovers",
+            project=facility.project,
+            cls=EngineError,
+            then="then look for what the facility left in the console (Compute Engine: disks, "
+            "snapshots, IP addresses; Network services: load balancing): resources labelled "
+            f"{facility.label[0]}={facility.label[1]}, disks of its claims, and the GKE "
+            "Ingress's k8s1-/k8s2- load balancer parts; they are billed until deleted",
+        )
+    return [replace(item, project=facility.project) for item in found]
 
 
 def _disks(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
@@ -199,33 +267,203 @@ def _snapshots(facility: Facility, clients: ComputeClients) -> Iterable[Leftover
             yield Leftover("snapshot", snapshot.name, "global", why, int(snapshot.disk_size_gb))
 
 
+def _name(url: str) -> str:
+    """A resource's name from its URL (``.../global/urlMaps/k8s2-um-...`` -> the name)."""
+    return url.rsplit("/", 1)[-1]
+
+
+class _Owner:
+    """What names the facility's cluster in the Ingress controller's names: the namer UID
+    (v1 names end ``--<uid>``; NEG names start ``k8s1-<uid[:8]>-``) and the v2 cluster hash
+    (``k8s2-<kind>-<hash>-``), learnt from the resources whose network or description makes
+    them the facility's."""
+
+    def __init__(self, facility: Facility) -> None:
+        self.facility = facility
+        self.uids: set[str] = set()
+        self.short: set[str] = set()
+        self.hashes: set[str] = set()
+
+    def learn(self, name: str) -> None:
+        parts = name.split("-")
+        if parts[0] == "k8s1" and len(parts) > 2:
+            self.short.add(parts[1])
+        elif parts[0] == "k8s2" and len(parts) > 3:
+            self.hashes.add(parts[2])
+        elif parts[0] == "k8s" and "--" in name:
+            self.uids.add(name.rsplit("--", 1)[1].split("-", maxsplit=1)[0])
+
+    def named(self, name: str) -> str | None:
+        """Why ``name`` is this cluster's Ingress controller's, or None."""
+        parts = name.split("-")
+        if parts[0] == "k8s1" and len(parts) > 2 and parts[1] in self.short:
+            return f"named by GKE's Ingress controller for this cluster (k8s1-{parts[1]})"
+        if parts[0] == "k8s2" and len(parts) > 3 and parts[2] in self.hashes:
+            return f"named by GKE's Ingress controller for this cluster (k8s2-..-{parts[2]})"
+        if parts[0] == "k8s" and "--" in name:
+            uid = name.rsplit("--", 1)[1].split("-", maxsplit=1)[0]
+            if uid in self.uids:
+                return f"named by GKE's Ingress controller for this cluster (--{uid})"
+        return None
+
+    def described(self, description: str | None, key: str) -> str | None:
+        """The facility's Ingress or Service the description names, or None."""
+        named = str(_description(description).get(key, ""))
+        if named.split("/", 1)[0] in self.facility.namespaces and "/" in named:
+            return named
+        return None
+
+
+def _negs(facility: Facility, clients: ComputeClients, owner: _Owner) -> Iterator[Leftover]:
+    """The Ingress controller's zonal NEGs on the facility's network; ``owner`` learns the
+    cluster's namer UID from them."""
+    for scope, listed in clients.network_endpoint_groups.aggregated_list(project=facility.project):
+        zone = _location(scope)
+        for neg in listed.network_endpoint_groups:
+            on_network = facility.network and _name(neg.network) == facility.network
+            if neg.name.startswith("k8s1-") and on_network and _in_region(zone, facility):
+                described = _description(neg.description)
+                if described.get(NEG_UID_KEY):
+                    owner.uids.add(str(described[NEG_UID_KEY]))
+                owner.learn(neg.name)
+                service = f"{described.get('namespace', '?')}/{described.get('service-name', '?')}"
+                yield Leftover(
+                    "network-endpoint-group",
+                    neg.name,
+                    zone,
+                    f"endpoints of service {service} on network {facility.network}",
+                )
+
+
+def _ingress(facility: Facility, clients: ComputeClients) -> Iterator[Leftover]:
+    """What GKE's Ingress controller built for the facility's Ingresses."""
+    project = facility.project
+    owner = _Owner(facility)
+    found: list[Leftover] = []
+    negs = list(_negs(facility, clients, owner))
+    rules = list(clients.global_forwarding_rules.list(project=project))
+    https = list(clients.target_https_proxies.list(project=project))
+    http = list(clients.target_http_proxies.list(project=project))
+    item: Any
+    for item in (*rules, *https, *http):
+        if item.name.startswith("k8s") and owner.described(item.description, INGRESS_KEY):
+            owner.learn(item.name)
+    services = list(clients.backend_services.list(project=project))
+    for service in services:
+        if service.name.startswith("k8s") and owner.described(service.description, SERVICE_KEY):
+            owner.learn(service.name)
+
+    def why(item: Any, key: str = INGRESS_KEY) -> str | None:
+        if not item.name.startswith("k8s"):
+            return None
+        named = owner.described(item.description, key)
+        if named is not None:
+            return f"load balancer of {'ingress' if key == INGRESS_KEY else 'service'} {named}"
+        return owner.named(item.name)
+
+    used: dict[str, str] = {}  # name -> which facility resource uses it
+    for rule in rules:
+        reason = why(rule) or _by_label(rule.labels, facility)
+        if reason is not None:
+            found.append(Leftover("forwarding-rule", rule.name, "global", reason))
+            used.setdefault(_name(rule.target), f"used by forwarding rule {rule.name}")
+    for kind, proxies in (("target-https-proxy", https), ("target-http-proxy", http)):
+        for proxy in proxies:
+            reason = why(proxy) or used.get(proxy.name)
+            if reason is not None:
+                found.append(Leftover(kind, proxy.name, "global", reason))
+                used.setdefault(_name(proxy.url_map), f"used by {kind} {proxy.name}")
+                for certificate in getattr(proxy, "ssl_certificates", ()):
+                    used.setdefault(_name(certificate), f"used by {kind} {proxy.name}")
+    for url_map in clients.url_maps.list(project=project):
+        reason = why(url_map) or used.get(url_map.name)
+        if reason is not None:
+            found.append(Leftover("url-map", url_map.name, "global", reason))
+            backends = [url_map.default_service] + [
+                url
+                for matcher in url_map.path_matchers
+                for url in (
+                    matcher.default_service,
+                    *(rule.service for rule in matcher.path_rules),
+                )
+            ]
+            for url in backends:
+                if url:
+                    used.setdefault(_name(url), f"used by url map {url_map.name}")
+    for service in services:
+        reason = why(service, SERVICE_KEY) or used.get(service.name)
+        if reason is not None:
+            found.append(Leftover("backend-service", service.name, "global", reason))
+            for url in service.health_checks:
+                used.setdefault(_name(url), f"used by backend service {service.name}")
+    found += negs
+    for check in clients.health_checks.list(project=project):
+        reason = why(check) or used.get(check.name)
+        if reason is not None:
+            found.append(Leftover("health-check", check.name, "global", reason))
+    for certificate in clients.ssl_certificates.list(project=project):
+        reason = why(certificate) or used.get(certificate.name)
+        if reason is not None:
+            found.append(Leftover("ssl-certificate", certificate.name, "global", reason))
+    yield from found
+
+
+def _deleter(item: Leftover, project: str, clients: ComputeClients) -> Any:
+    """The call that deletes ``item`` (its long-running operation)."""
+    where = item.location
+    if item.kind == "disk":
+        return clients.disks.delete(project=project, zone=where, disk=item.name)
+    if item.kind == "forwarding-rule" and where == "global":
+        return clients.global_forwarding_rules.delete(project=project, forwarding_rule=item.name)
+    if item.kind == "forwarding-rule":
+        return clients.forwarding_rules.delete(
+            project=project, region=where, forwarding_rule=item.name
+        )
+    if item.kind == "address" and where == "global":
+        return clients.global_addresses.delete(project=project, address=item.name)
+    if item.kind == "address":
+        return clients.addresses.delete(project=project, region=where, address=item.name)
+    if item.kind == "snapshot":
+        return clients.snapshots.delete(project=project, snapshot=item.name)
+    if item.kind == "target-https-proxy":
+        return clients.target_https_proxies.delete(project=project, target_https_proxy=item.name)
+    if item.kind == "target-http-proxy":
+        return clients.target_http_proxies.delete(project=project, target_http_proxy=item.name)
+    if item.kind == "url-map":
+        return clients.url_maps.delete(project=project, url_map=item.name)
+    if item.kind == "backend-service":
+        return clients.backend_services.delete(project=project, backend_service=item.name)
+    if item.kind == "network-endpoint-group":
+        return clients.network_endpoint_groups.delete(
+            project=project, zone=where, network_endpoint_group=item.name
+        )
+    if item.kind == "health-check":
+        return clients.health_checks.delete(project=project, health_check=item.name)
+    assert item.kind == "ssl-certificate", item.kind
+    return clients.ssl_certificates.delete(project=project, ssl_certificate=item.name)
+
+
 def delete(facility: Facility, items: list[Leftover], clients: ComputeClients) -> list[str]:
-    """Delete ``items``, forwarding rules first (they hold addresses); the failures, as text."""
+    """Delete ``items`` in :data:`KINDS`' order (a forwarding rule before the proxy and the
+    address it holds, a backend service before its NEGs and health checks); the failures, as
+    text, each with how to delete it by hand."""
     from google.api_core import exceptions
 
-    order = {"forwarding-rule": 0, "disk": 1, "snapshot": 2, "address": 3}
-    failures = []
-    for item in sorted(items, key=lambda i: order[i.kind]):
-        project = facility.project
+    from gridcloud.google_errors import classify, failures, first_line
+
+    order = {kind: rank for rank, kind in enumerate(KINDS)}
+    caught: tuple[type[BaseException], ...] = (*failures(), TimeoutError)
+    found = []
+    for item in sorted(items, key=lambda i: (order[i.kind], i.location, i.name)):
         try:
-            if item.kind == "disk":
-                op = clients.disks.delete(project=project, zone=item.location, disk=item.name)
-            elif item.kind == "forwarding-rule":
-                op = clients.forwarding_rules.delete(
-                    project=project, region=item.location, forwarding_rule=item.name
-                )
-            elif item.kind == "address" and item.location == "global":
-                op = clients.global_addresses.delete(project=project, address=item.name)
-            elif item.kind == "address":
-                op = clients.addresses.delete(
-                    project=project, region=item.location, address=item.name
-                )
-            else:
-                op = clients.snapshots.delete(project=project, snapshot=item.name)
-            op.result(timeout=300)  # type: ignore[no-untyped-call]
+            _deleter(item, facility.project, clients).result(timeout=300)
         except exceptions.NotFound:
             continue  # gone already: what we wanted
-        except (exceptions.GoogleAPICallError, TimeoutError) as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            failures.append(f"{item.kind} {item.name} ({item.location}): {message}")
-    return failures
+        except caught as exc:
+            failure = classify(exc, facility.project)
+            message = failure.message if failure is not None else first_line(exc)
+            found.append(
+                f"{item.kind} {item.name} ({item.location}): {message} "
+                f"[by hand: {item.command(facility.project)}]"
+            )
+    return found

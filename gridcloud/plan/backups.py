@@ -235,7 +235,7 @@ def _python_image(services: ServicesPlan) -> str:
 
 
 def snapshot_class(plan: BackupPlan, facility: str) -> dict[str, Any]:
-    from gridcloud.plan.expand import FACILITY_LABEL, MANAGED_BY
+    from gridcloud.labels import FACILITY_LABEL, MANAGED_BY
 
     labels = {**MANAGED_BY, FACILITY_LABEL: facility}
     return {

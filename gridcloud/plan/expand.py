@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
+from gridcloud.labels import FACILITY_LABEL, MANAGED_BY
 from gridcloud.plan.backups import plan_backups
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.data import plan_data, workload_access
@@ -89,12 +90,7 @@ def plan_budget(budget: Budget | None) -> BudgetPlan | None:
 #: the default compute account (Editor on the project). The images are public: no registry
 #: role.
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
-#: The label every GCP resource of a facility carries, with the facility's name as value.
-FACILITY_LABEL = "gridcloud-facility"
-#: The label a pool's nodes carry (GCP resource label), with the pool's name: the billing
-#: export (`gridcloud cost report`) names the pool by it.
-POOL_LABEL = "gridcloud-pool"
-MANAGED_BY = {"managed-by": "gridcloud"}
+# FACILITY_LABEL, POOL_LABEL and MANAGED_BY: named once, in gridcloud/labels.py
 
 
 def authorized_networks(cluster: Cluster) -> tuple[AuthorizedNetwork, ...] | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.plan.expand import POOL_LABEL
+from gridcloud.labels import POOL_LABEL
 from gridcloud.program.cluster import CLOUD_PLATFORM
 from gridcloud.program.naming import child_of
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from gridcloud.plan.expand import FACILITY_LABEL, POOL_LABEL
+from gridcloud.labels import FACILITY_LABEL, POOL_LABEL
 
 #: Labels the query reads (GKE cost allocation's, KubeSpawner's user label, gridcloud's).
 CLUSTER_LABEL = "goog-k8s-cluster-name"

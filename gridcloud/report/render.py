@@ -30,28 +30,17 @@ if TYPE_CHECKING:
 
 #: The daily bars' width in the terminal: the table fits 80 columns.
 BAR_WIDTH = 20
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+SYMBOLS = money.SYMBOLS
 
 
 def amount(value: Decimal | None, currency: str) -> str:
-    """Money in the export's currency: ``$1,234.56``, ``€12.00``, ``1,234.56 CHF``."""
-    if value is None:
-        return "unknown"
-    rounded = money.amount(value)
-    sign = "-" if rounded < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    if symbol:
-        return f"{sign}{symbol}{abs(rounded):,}"
-    return f"{sign}{abs(rounded):,} {currency}"
+    """Money in the export's currency (:func:`gridcloud.money.shown`)."""
+    return money.shown(value, currency)
 
 
 def per_unit(value: Decimal | None, currency: str) -> str:
-    """A price per unit, to a hundredth of a cent: ``$0.0213``."""
-    if value is None:
-        return "unknown"
-    rounded = money.rate(value)
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{rounded}" if symbol else f"{rounded} {currency}"
+    """A price per unit, two digits finer than an amount: ``$0.0213``."""
+    return money.shown(value, currency, per_unit=True)
 
 
 def cell(text: str) -> Text:

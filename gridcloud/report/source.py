@@ -671,7 +671,7 @@ def from_bigquery(
     _credentials_first()
     from google.cloud import bigquery
 
-    from gridcloud.check.google import failures, first_line
+    from gridcloud.google_errors import failures, first_line
 
     notes: list[str] = []
     try:

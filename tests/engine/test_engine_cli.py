@@ -16,6 +16,7 @@ import responses
 from typer.testing import CliRunner
 
 from gridcloud.cli import create_cli
+from gridcloud.errors import ExitCode
 from tests.engine import compute_api
 from tests.engine.conftest import FakePulumi
 
@@ -300,6 +301,16 @@ def test_destroy_works_from_the_stack_alone_and_deletes_the_leftovers(
         "atlas-gcp-hub",
         "a8f2c61e0d4b311efb0f942010a80002",
         "reana-nfs-2026-11-01",
+        # the hub's load balancer, as GKE's Ingress controller built it
+        f"k8s2-fs-{compute_api.LB}",
+        f"k8s2-fr-{compute_api.LB}",
+        f"k8s2-ts-{compute_api.LB}",
+        f"k8s2-tp-{compute_api.LB}",
+        f"k8s2-um-{compute_api.LB}",
+        f"k8s2-rm-{compute_api.LB}",
+        compute_api.HUB,
+        compute_api.DEFAULT_BACKEND,
+        compute_api.CERT,
     }
     deleted = [c.request.url for c in compute.calls if c.request.method == "DELETE"]
     assert deleted == compute_api.DELETES
@@ -337,8 +348,14 @@ def test_destroy_with_a_profile_that_no_longer_validates(
     code, _, err = run("destroy", str(old), "--yes")
     assert code == 0, err
     assert engine_calls(fake_pulumi, "destroy")
-    assert "4 resource(s) of the facility remain" in err  # and 1 backup snapshot, apart
+    # 4 disks, addresses and rules (and 1 backup snapshot, apart); 14 parts of the hub's
+    # Ingress load balancer
+    assert "18 resource(s) of the facility remain" in err
     assert "disk pvc-3f1c9a52 (us-central1-a, 10 GB): disk of claim jupyter/claim-alice" in err
+    assert (
+        "by hand: gcloud compute disks delete pvc-3f1c9a52 --zone us-central1-a "
+        "--project atlas-analysis-facility" in " ".join(err.split())
+    )
 
 
 def test_destroy_of_a_protected_cluster_says_how_without_the_profile(
@@ -443,3 +460,31 @@ def test_each_stack_keeps_one_workspace_and_nothing_goes_to_the_temp_dir(
     workspaces = sorted(p.name for p in Path(os.environ["GRIDCLOUD_WORKSPACES"]).iterdir())
     assert len(workspaces) == 1 and workspaces[0].startswith("atlas-gcp-")
     assert list(system_tmp.iterdir()) == []
+
+
+def test_destroy_when_google_stops_answering_says_what_was_done_and_exits_5(
+    fake_pulumi: FakePulumi,
+    credentials: None,
+    compute: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The destroy succeeds; the leftover listing meets 503s until the client library gives up
+    (a RetryError): the user reads what happened and what to do, no traceback."""
+    monkeypatch.setenv("FAKE_PULUMI_PROTECTED", "false")
+    compute_api.virtual_retry_clock(monkeypatch)
+    compute.replace(
+        responses.GET,
+        f"{compute_api.GLOBAL}/backendServices",
+        status=503,
+        json=compute_api.UNAVAILABLE,
+    )
+    code, _out, err = run("destroy", "--stack", "atlas-gcp", "--yes")
+    assert code == ExitCode.ENGINE == 5
+    assert engine_calls(fake_pulumi, "destroy")
+    flat = " ".join(err.split())
+    assert (
+        "Error: the facility is destroyed, but its project could not be searched for "
+        "leftovers: no answer from Google, after retrying:" in flat
+    )
+    assert "Hint: a Google outage or a network problem: try again in a few minutes" in flat
+    assert "Traceback" not in err

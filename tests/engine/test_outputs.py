@@ -61,6 +61,7 @@ def test_the_engine_works_from_an_earlier_stack(monkeypatch: pytest.MonkeyPatch)
         cluster="atlas-gcp",
         label=("gridcloud-facility", "atlas-gcp"),
         namespaces=("cvmfs", "grid", "jupyter", "reana"),
+        network="atlas-gcp-vpc",  # where GKE Ingress's NEGs are: the Plan's name for the VPC
     )
     # status reads the cap from the stack's cluster
     asked: list[str] = []

@@ -145,3 +145,41 @@ def test_the_command_without_credentials_says_how_to_get_them(
     assert "application-default login" in result.output
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_credentials_google_refuses_are_a_message_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Application Default Credentials whose refresh token was revoked: Google's token endpoint
+    answers ``invalid_grant`` (RFC 6749's shape), google-auth raises a RefreshError, which the
+    command used to let through as a traceback."""
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+    from tests.conftest import TOKEN_URL, write_adc
+
+    adc = write_adc(tmp_path / "adc.json")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.setenv("GRIDCLOUD_CATALOGS", str(tmp_path / "catalogs"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(
+            responses.POST,
+            TOKEN_URL,
+            status=400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "Token has been expired or revoked.",
+            },
+        )
+        result = CliRunner().invoke(create_cli(), ["catalog", "refresh", "--project", "p"])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.stderr.split())
+    assert (
+        "Error: cannot refresh the catalog: Google refused the credentials (expired or revoked?)"
+        in flat
+    )
+    assert "Token has been expired or revoked" in flat
+    assert "Hint: run `gcloud auth application-default login`" in flat
+    assert "the catalog in use is unchanged" in flat
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "catalogs").exists() or list((tmp_path / "catalogs").iterdir()) == []

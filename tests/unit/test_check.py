@@ -24,6 +24,7 @@ from gridcloud.errors import ExitCode
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, TOKEN_ANSWER, TOKEN_URL, require, write_adc
+from tests.engine.compute_api import UNAVAILABLE, virtual_retry_clock
 
 responses = require("responses")
 
@@ -42,6 +43,9 @@ BILLING_INFO = re.compile(
 )
 PROJECT_PERMISSIONS = re.compile(
     r"https://cloudresourcemanager\.googleapis\.com/v1/projects/[a-z0-9-]+:testIamPermissions"
+)
+BILLING_ACCOUNT = re.compile(
+    r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+(\?.*)?$"
 )
 TEST_PERMISSIONS = re.compile(
     r"https://cloudbilling\.googleapis\.com/v1/billingAccounts/[0-9A-F-]+:testIamPermissions"
@@ -71,6 +75,10 @@ class Google:
     region: str = "region-new.json"
     project: str = "project-new.json"
     project_status: int = 200
+    project_error: str = "project-forbidden.json"
+    """The recorded error ``projects.get`` answers with when ``project_status`` is not 200."""
+    region_status: int = 200
+    """503: Compute Engine is unavailable for ``regions.get``."""
     enabled: set[str] = field(default_factory=lambda: set(ALL_APIS))
     service_usage: str | None = None
     """A recorded error to answer batchGet with, instead of the services."""
@@ -79,6 +87,7 @@ class Google:
     regions_asked: list[str] = field(default_factory=list)
     billing_enabled: bool = True
     billing_account: str = "012345-6789AB-CDEF01"
+    billing_currency: str = "USD"
     granted: set[str] = field(
         default_factory=lambda: {
             "billing.budgets.create",
@@ -151,9 +160,7 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
                 state.project_status,
                 {},
                 json.dumps(
-                    _recorded(
-                        state.project if state.project_status == 200 else "project-forbidden.json"
-                    )
+                    _recorded(state.project if state.project_status == 200 else state.project_error)
                 ),
             ),
         )
@@ -163,6 +170,8 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
                 raise requests.ConnectionError("Failed to resolve 'compute.googleapis.com'")
             name = REGION.match(request.url.split("?")[0])[1]  # type: ignore[index]
             state.regions_asked.append(name)
+            if state.region_status != 200:
+                return state.region_status, {}, json.dumps(UNAVAILABLE)
             return 200, {}, json.dumps({**_recorded(state.region), "name": name})
 
         mock.add_callback(responses.GET, REGION, callback=region)
@@ -184,7 +193,19 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
             asked = json.loads(request.body)["permissions"]
             return 200, {}, json.dumps({"permissions": [p for p in asked if p in state.granted]})
 
+        def billing_account(request: Any) -> tuple[int, dict[str, str], str]:
+            name = urlparse(request.url).path.removeprefix("/v1/")
+            account = {  # billingAccounts.get (Cloud Billing v1), as it answers
+                "name": name,
+                "open": True,
+                "displayName": "ATLAS analysis facility",
+                "masterBillingAccount": "",
+                "currencyCode": state.billing_currency,
+            }
+            return 200, {}, json.dumps(account)
+
         mock.add_callback(responses.GET, BILLING_INFO, callback=billing_info)
+        mock.add_callback(responses.GET, BILLING_ACCOUNT, callback=billing_account)
         mock.add_callback(responses.POST, TEST_PERMISSIONS, callback=test_permissions)
 
         def project_permissions(request: Any) -> tuple[int, dict[str, str], str]:
@@ -395,7 +416,11 @@ def test_gke_limits_above_5000_nodes_and_200000_pods() -> None:
     large = gke_limits(bigger)
     assert large.status == "warn"
     assert "6,052 nodes at peak" in large.detail  # 6,000 + 1 surge + the other 51
-    assert "cluster size quota" in large.fix
+    # GKE's documented limits ("Plan for large GKE clusters"): 15,000 nodes, 200,000 pods,
+    # Google lifting the cluster size quota above 5,000 nodes
+    assert "(limit 15,000; above 5,000 Google must lift the cluster size quota)" in large.detail
+    assert "(limit 200,000)" in large.detail
+    assert "cluster size quota above 5,000 nodes" in large.fix
 
 
 def test_too_many_pods_for_one_cluster(make_plan: Callable[..., Plan]) -> None:
@@ -501,3 +526,45 @@ def test_check_names_every_variable_up_needs(
     kms = "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"
     with_kms = {c.id: c for c in run(_plan("default"), secrets_provider=kms).checks}
     assert with_kms["secrets"].status == "ok"
+
+
+def test_compute_engine_off_in_the_project_says_which_api_to_enable(google: Google) -> None:
+    google.project_status, google.project_error = 403, "project-compute-disabled.json"
+    report = run(_plan("default"))
+    project = next(c for c in report.checks if c.id == "project")
+    assert project.status == "fail"
+    assert project.detail.startswith(
+        "cannot read project atlas-analysis-facility: compute.googleapis.com is not enabled in "
+        "the project: 403 GET "
+    )
+    assert project.fix == (
+        "gcloud services enable compute.googleapis.com --project atlas-analysis-facility"
+    )
+
+
+def test_compute_engine_unavailable_is_a_failed_check_with_when_to_retry(
+    google: Google, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """regions.get answers 503 until the client library's retries give up (RetryError)."""
+    virtual_retry_clock(monkeypatch)
+    google.region_status = 503
+    quotas = next(c for c in run(_plan("default")).checks if c.id == "quotas")
+    assert quotas.status == "fail"
+    assert quotas.detail.startswith(
+        "cannot read the quotas of us-central1: no answer from Google, after retrying: "
+    )
+    assert "The service is currently unavailable." in quotas.detail
+    assert quotas.fix.startswith("a Google outage or a network problem: try again")
+
+
+def test_a_budget_in_dollars_on_a_billing_account_in_euros_cannot_go(google: Google) -> None:
+    """The default profile's budget is 25,000 USD; its billing account keeps its books in EUR
+    (billingAccounts.get: currencyCode). Cloud Billing would refuse the budget's amount."""
+    google.billing_currency = "EUR"
+    found = next(c for c in run(_plan("default")).checks if c.id == "billing")
+    assert found.status == "fail"
+    assert found.detail.startswith(
+        "billing account 012345-6789AB-CDEF01 is in EUR, the budget in USD: Cloud Billing "
+        "refuses a budget amount in another currency"
+    )
+    assert "bill the project to an account in USD" in found.fix

@@ -57,6 +57,22 @@ LEFTOVERS = {  # destroy: gridcloud/engine/leftovers.py lists and deletes these
         for r in ("disks", "snapshots", "addresses", "globalAddresses", "forwardingRules")
         for v in ("list", "delete")
     ),
+    # what GKE's Ingress controller builds: listed, and deleted where Compute Network Admin
+    # may (its NEGs and certificates need Compute Load Balancer Admin: docs/deploy.md)
+    *(
+        f"compute.{r}.{v}"
+        for r in (
+            "globalForwardingRules",
+            "targetHttpProxies",
+            "targetHttpsProxies",
+            "urlMaps",
+            "backendServices",
+            "healthChecks",
+        )
+        for v in ("list", "delete")
+    ),
+    "compute.networkEndpointGroups.list",
+    "compute.sslCertificates.list",
     "compute.zoneOperations.get",
     "compute.regionOperations.get",
     "compute.globalOperations.get",
@@ -162,14 +178,14 @@ def _billing(plan: Plan) -> set[str]:
 def test_the_small_profile_needs_the_cluster_and_nothing_of_a_budget() -> None:
     plan = _plan("small")
     assert set(project_permissions(plan)) == BASE | kubernetes(SMALL_KINDS)
-    assert len(project_permissions(plan)) == 158
+    assert len(project_permissions(plan)) == 172
     assert _billing(plan) == set()
 
 
 def test_the_default_profile_needs_the_budget_and_the_cap_too() -> None:
     plan = _plan("default")
     assert set(project_permissions(plan)) == BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
-    assert len(project_permissions(plan)) == 224
+    assert len(project_permissions(plan)) == 238
     assert _billing(plan) == BILLING_ACCOUNT
 
 
@@ -413,8 +429,8 @@ def test_an_owner_passes_in_batches_of_a_hundred(project: Project) -> None:
     plan = _plan("default")
     found = check(plan, _creds())
     assert found.status == "ok"
-    assert found.detail == "all 224 permissions up needs on atlas-analysis-facility are yours"
-    assert [len(b) for b in project.batches] == [100, 100, 24]
+    assert found.detail == "all 238 permissions up needs on atlas-analysis-facility are yours"
+    assert [len(b) for b in project.batches] == [100, 100, 38]
     assert sorted(p for b in project.batches for p in b) == sorted(
         BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
     )
@@ -440,7 +456,7 @@ def test_the_issue_18_deployer_is_told_what_it_lacks_and_which_role_grants_it(
     found = check(_plan("default"), _creds())
     assert found.status == "fail"
     assert found.detail == (
-        "3 of 224 permissions up needs on atlas-analysis-facility are missing: "
+        "3 of 238 permissions up needs on atlas-analysis-facility are missing: "
         "pubsub.topics.getIamPolicy (budget notifying its topic); "
         "pubsub.topics.setIamPolicy (budget notifying its topic); "
         "run.services.setIamPolicy (cap: Eventarc may invoke the function (Cloud Run invoker "
@@ -458,7 +474,7 @@ def test_nothing_granted_lists_everything(project: Project) -> None:
     project.granted = set()
     found = check(_plan("small"), _creds())
     assert found.status == "fail"
-    assert found.detail.startswith("158 of 158 permissions up needs")
+    assert found.detail.startswith("172 of 172 permissions up needs")
     assert "roles/container.admin" in found.fix
     assert "roles/pubsub.admin" not in found.fix  # no budget in the small profile
 
