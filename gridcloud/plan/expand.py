@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
+from gridcloud.plan import invariants
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.model import (
     AuthorizedNetwork,
@@ -112,6 +113,7 @@ def gcp_names(name: str) -> GcpNames:
     )
 
 
+@invariants.asserted
 def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
 

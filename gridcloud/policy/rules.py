@@ -1,5 +1,9 @@
 """Rules over a Plan. Each rule is a function returning findings; ``RULES`` lists them.
 
+A rule flags a choice a profile can make; what gridcloud always decides (private nodes,
+Dataplane V2, the node account's role, ...) is an invariant asserted where the Plan is
+built (``gridcloud/plan/invariants.py``), not a rule no profile could trip.
+
 A finding is advice, not an error: the Plan is buildable (errors belong in the Plan). Each
 has a rule id, a severity, a message and a fix. ``plan --strict`` and ``up --strict`` refuse
 a Plan with a warning the profile does not waive (``policy.waivers``, each with a reason).
@@ -10,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from gridcloud.catalog import limits
 from gridcloud.plan.model import Frozen, Plan
 
 BIG_NODE_CORES = 32
@@ -102,18 +105,6 @@ def deletion_protection(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("netpol-not-enforced")
-def network_policies_enforced(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is not None and plan.cluster.datapath_provider != "ADVANCED_DATAPATH":
-        yield Finding(
-            rule="netpol-not-enforced",
-            severity="warning",
-            message="the cluster does not enforce NetworkPolicies; the charts rely on them, "
-            "and the choice is made when the cluster is created",
-            fix="create the cluster with Dataplane V2 (datapathProvider ADVANCED_DATAPATH)",
-        )
-
-
 @rule("control-plane-open")
 def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is None:
@@ -127,113 +118,6 @@ def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
             "(authentication still applies, but every API server flaw is exposed)",
             fix="list where `gridcloud up`, kubectl and CI run from in "
             "cluster.authorizedNetworks (CIDR ranges; GKE takes up to 50)",
-        )
-
-
-#: Hardening gridcloud decides in ``cluster.security``: (rule, the setting, what its
-#: absence exposes, the fix).
-HARDENING = (
-    (
-        "private-nodes-off",
-        "private_nodes",
-        "the nodes have external addresses: every node, and every pilot on it, is reachable "
-        "from the internet",
-        "private nodes (enable_private_nodes), with egress through Cloud NAT",
-    ),
-    (
-        "workload-identity-off",
-        "workload_identity",
-        "without Workload Identity every pod can use the node's service account through the "
-        "metadata server",
-        "enable Workload Identity (workload pool PROJECT.svc.id.goog, GKE_METADATA on the "
-        "node pools)",
-    ),
-    (
-        "shielded-nodes-off",
-        "shielded_nodes",
-        "nodes are not shielded: no secure boot, no integrity monitoring, and a stolen node "
-        "credential can impersonate a node",
-        "enable shielded nodes with secure boot and integrity monitoring",
-    ),
-)
-
-
-@rule(*(rule_id for rule_id, *_ in HARDENING))
-def cluster_hardened(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    for rule_id, setting, message, fix in HARDENING:
-        if not getattr(plan.cluster.security, setting):
-            yield Finding(rule=rule_id, severity="warning", message=message, fix=fix)
-
-
-#: GKE's minimal role for a node's service account ("Use least privilege IAM service
-#: accounts"): logs, metrics, resource metadata.
-MINIMAL_NODE_ROLE = "roles/container.defaultNodeServiceAccount"
-
-
-@rule("node-account-roles")
-def node_account_minimal(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    roles = set(plan.cluster.node_roles)
-    broader = sorted(roles - {MINIMAL_NODE_ROLE})
-    if broader:
-        yield Finding(
-            rule="node-account-roles",
-            severity="warning",
-            message=f"the nodes' service account holds {', '.join(broader)} beyond GKE's "
-            "minimal node role: every pod that reaches the node's credentials holds it too",
-            fix=f"give the node account {MINIMAL_NODE_ROLE} only; give workloads their own "
-            "accounts through Workload Identity",
-        )
-    if MINIMAL_NODE_ROLE not in roles:
-        yield Finding(
-            rule="node-account-roles",
-            severity="warning",
-            message=f"the nodes' service account lacks {MINIMAL_NODE_ROLE}: nodes cannot "
-            "write logs and metrics",
-            fix=f"grant {MINIMAL_NODE_ROLE} to the node account",
-        )
-
-
-@rule("auto-repair-upgrade-off")
-def nodes_repaired_and_upgraded(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    security = plan.cluster.security
-    off = [
-        what
-        for what, on in (("repair", security.auto_repair), ("upgrade", security.auto_upgrade))
-        if not on
-    ]
-    if off:
-        yield Finding(
-            rule="auto-repair-upgrade-off",
-            severity="warning",
-            message=f"node auto-{' and auto-'.join(off)} off: broken nodes stay, security "
-            f"patches wait, and the {plan.cluster.release_channel} release channel expects "
-            "auto-upgrade",
-            fix="turn on auto-repair and auto-upgrade on every node pool",
-        )
-
-
-@rule("nat-ports-small")
-def nat_ports_for_big_nodes(plan: Plan) -> Iterator[Finding]:
-    if plan.network is None:
-        return
-    cores = max((p.vcpus or 0 for p in plan.pools), default=0)
-    need = cores * limits.NAT_PORTS_PER_CORE
-    net = plan.network
-    ceiling = net.nat_max_ports_per_vm if net.nat_dynamic_ports else net.nat_min_ports_per_vm
-    if ceiling < min(need, limits.NAT_MAX_PORTS_PER_VM):
-        yield Finding(
-            rule="nat-ports-small",
-            severity="warning",
-            message=f"Cloud NAT gives a VM at most {ceiling:,} ports; a {cores}-core node "
-            f"running a pilot per core may need {need:,}: connections fail once they run out",
-            fix=f"enable dynamic port allocation with max ports per VM of at least "
-            f"{limits.nat_max_ports_per_vm(cores):,}",
         )
 
 
@@ -342,47 +226,6 @@ def hub_login_restricted(plan: Plan) -> Iterator[Finding]:
             "and start servers on the facility's nodes",
             fix="list the groups that may log in in services.jupyter.oidc.allowedGroups",
         )
-
-
-@rule("gateway-unscoped")
-def gateway_scoped_to_the_hub(plan: Plan) -> Iterator[Finding]:
-    values = _values(plan, "dask-gateway")
-    if values is None:
-        return
-    auth = values.get("gateway", {}).get("auth", {})
-    if auth.get("type") != "jupyterhub" or not auth.get("jupyterhub", {}).get(
-        "jupyterhubServiceName"
-    ):
-        yield Finding(
-            rule="gateway-unscoped",
-            severity="warning",
-            message="Dask Gateway accepts any hub token, not only tokens scoped to its service",
-            fix="authenticate the gateway through JupyterHub with jupyterhubServiceName",
-        )
-
-
-@rule("reana-secret-fixed")
-def reana_secrets_generated(plan: Plan) -> Iterator[Finding]:
-    try:
-        release = plan.services.release("reana")
-    except KeyError:
-        return
-    generated = {secret.path for secret in release.secrets}
-    given = _secret_paths(release.values.get("secrets", {}), ("secrets",))
-    for path in sorted(given - generated):
-        yield Finding(
-            rule="reana-secret-fixed",
-            severity="warning",
-            message=f"REANA's {'.'.join(path)} is a fixed value, not one generated at deploy",
-            fix="leave REANA's secrets to gridcloud (they are generated and kept encrypted)",
-        )
-
-
-def _secret_paths(node: Any, at: tuple[str, ...]) -> set[tuple[str, ...]]:
-    if isinstance(node, dict):
-        return {p for key, value in node.items() for p in _secret_paths(value, (*at, key))}
-    # user names are not secrets
-    return set() if at[-1] in ("user",) else {at}
 
 
 @rule("ingress-without-tls")

@@ -62,7 +62,8 @@ def test_deletion_protection_off(make_plan: MakePlan) -> None:
 
 
 def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
-    """Each rule in RULE_IDS has a test here where it fires."""
+    """Each rule in RULE_IDS has a test here where it fires (what no profile can trip is a
+    Plan invariant instead: tests/unit/test_invariants.py)."""
     from gridcloud.policy.rules import RULE_IDS
 
     tested = {
@@ -71,33 +72,14 @@ def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
         "no-budget",
         "no-hard-cap",
         "deletion-protection-off",
-        "netpol-not-enforced",
         "hub-login-open",
-        "gateway-unscoped",
-        "reana-secret-fixed",
         "interactive-on-spot",
-        "private-nodes-off",
         "control-plane-open",
-        "workload-identity-off",
-        "shielded-nodes-off",
-        "node-account-roles",
-        "auto-repair-upgrade-off",
-        "nat-ports-small",
         "grid-rbac-broad",
         "privileged-pod",
         "ingress-without-tls",  # tests/services/test_https.py
     }
     assert set(RULE_IDS) == tested
-
-
-def test_network_policies_must_be_enforced(make_plan: MakePlan) -> None:
-    plan = make_plan()
-    assert "netpol-not-enforced" not in rules(plan)
-    assert plan.cluster is not None
-    legacy = plan.model_copy(
-        update={"cluster": plan.cluster.model_copy(update={"datapath_provider": "LEGACY_DATAPATH"})}
-    )
-    assert "netpol-not-enforced" in rules(legacy)
 
 
 def test_hub_login_must_be_restricted(make_plan: MakePlan) -> None:
@@ -117,32 +99,6 @@ def _with_values(plan: Plan, release: str, values: dict[str, Any]) -> Plan:
     return plan.model_copy(
         update={"services": plan.services.model_copy(update={"releases": releases})}
     )
-
-
-def test_the_gateway_must_be_scoped_to_the_hub(make_plan: MakePlan) -> None:
-    import copy
-
-    plan = make_plan()
-    assert "gateway-unscoped" not in rules(plan)
-    values = copy.deepcopy(plan.services.release("dask-gateway").values)
-    del values["gateway"]["auth"]["jupyterhub"]["jupyterhubServiceName"]
-    assert "gateway-unscoped" in rules(_with_values(plan, "dask-gateway", values))
-
-
-def test_reana_secrets_must_be_generated(make_plan: MakePlan) -> None:
-    import copy
-
-    plan = make_plan()
-    assert "reana-secret-fixed" not in rules(plan)
-    values = copy.deepcopy(plan.services.release("reana").values)
-    values["secrets"]["database"]["password"] = "reana"  # the chart's own default
-    values["secrets"]["mail"] = {"password": "hunter2"}
-    findings = [
-        f for f in evaluate(_with_values(plan, "reana", values)) if f.rule == "reana-secret-fixed"
-    ]
-    assert [f.message for f in findings] == [
-        "REANA's secrets.mail.password is a fixed value, not one generated at deploy"
-    ]
 
 
 def test_interactive_work_on_spot_is_flagged_and_can_be_waived(make_plan: MakePlan) -> None:
@@ -197,33 +153,6 @@ def test_a_waiver_names_a_real_rule(make_profile: Any) -> None:
         make_profile(short)
 
 
-def _secure(plan: Plan, **changes: Any) -> Plan:
-    assert plan.cluster is not None
-    security = plan.cluster.security.model_copy(update=changes)
-    return plan.model_copy(
-        update={"cluster": plan.cluster.model_copy(update={"security": security})}
-    )
-
-
-@pytest.mark.parametrize(
-    ("change", "rule"),
-    [
-        ({"private_nodes": False}, "private-nodes-off"),
-        ({"workload_identity": False}, "workload-identity-off"),
-        ({"shielded_nodes": False}, "shielded-nodes-off"),
-        ({"auto_repair": False}, "auto-repair-upgrade-off"),
-        ({"auto_upgrade": False}, "auto-repair-upgrade-off"),
-    ],
-)
-def test_cluster_hardening_rules(make_plan: MakePlan, change: dict[str, Any], rule: str) -> None:
-    plan = make_plan()
-    assert rule not in rules(plan)
-    flagged = [f for f in evaluate(_secure(plan, **change)) if f.rule == rule]
-    assert len(flagged) == 1
-    assert flagged[0].severity == "warning"
-    assert flagged[0].fix
-
-
 def test_an_open_control_plane_is_a_warning_with_the_fix(make_plan: MakePlan) -> None:
     assert "control-plane-open" not in rules(make_plan())  # the default lists CERN's ranges
 
@@ -239,51 +168,6 @@ def test_an_open_control_plane_is_a_warning_with_the_fix(make_plan: MakePlan) ->
         data["cluster"]["authorizedNetworks"].append({"name": "all", "cidr": "0.0.0.0/0"})
 
     assert "control-plane-open" in rules(make_plan(the_world))
-
-
-def test_the_node_account_holds_gkes_minimal_role_and_nothing_broader(
-    make_plan: MakePlan,
-) -> None:
-    plan = make_plan()
-    assert plan.cluster is not None
-    assert "node-account-roles" not in rules(plan)
-
-    def with_roles(*roles: str) -> Plan:
-        assert plan.cluster is not None
-        return plan.model_copy(
-            update={"cluster": plan.cluster.model_copy(update={"node_roles": roles})}
-        )
-
-    broad = [
-        f
-        for f in evaluate(with_roles("roles/container.defaultNodeServiceAccount", "roles/editor"))
-        if f.rule == "node-account-roles"
-    ]
-    assert len(broad) == 1
-    assert "roles/editor" in broad[0].message
-    # the five roles gridcloud used to grant: not broader, but not the minimal role either
-    old = with_roles("roles/logging.logWriter", "roles/artifactregistry.reader")
-    assert len([f for f in evaluate(old) if f.rule == "node-account-roles"]) == 2
-
-
-def test_nat_ports_must_fit_80_core_nodes(make_plan: MakePlan) -> None:
-    plan = make_plan()
-    assert plan.network is not None
-    assert "nat-ports-small" not in rules(plan)
-
-    def network(**changes: Any) -> Plan:
-        assert plan.network is not None
-        return plan.model_copy(update={"network": plan.network.model_copy(update=changes)})
-
-    # Google's default: 64 static ports per VM, for 80 pilots
-    static = [f for f in evaluate(network(nat_dynamic_ports=False)) if f.rule == "nat-ports-small"]
-    assert len(static) == 1
-    assert "at most 64 ports" in static[0].message
-    assert "5,120" in static[0].message  # 80 cores x 64
-    assert "8,192" in static[0].fix
-    # dynamic, but a ceiling below 80 x 64
-    assert "nat-ports-small" in rules(network(nat_max_ports_per_vm=4096))
-    assert "nat-ports-small" not in rules(network(nat_max_ports_per_vm=8192))
 
 
 def test_the_grid_submitter_role_stays_minimal(make_plan: MakePlan) -> None:
@@ -348,4 +232,15 @@ def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -
     assert values["singleuser"]["cloudMetadata"]["blockWithIptables"] is True
     assert "privileged-pod" not in rules(plan)
     # nor any of the cluster rules: there is no cluster of ours to harden
-    assert not rules(plan) & {"control-plane-open", "private-nodes-off", "nat-ports-small"}
+    assert "control-plane-open" not in rules(plan)
+
+
+def test_a_waiver_of_what_is_now_an_invariant_is_refused(make_profile: Any) -> None:
+    """Private nodes are always on: there is nothing to waive (docs/policy.md)."""
+    from gridcloud.errors import ProfileError
+
+    def waive(data: dict[str, Any]) -> None:
+        data["policy"] = {"waivers": [{"rule": "private-nodes-off", "reason": "a long reason"}]}
+
+    with pytest.raises(ProfileError, match="'private-nodes-off' is not a policy rule"):
+        make_profile(waive)
