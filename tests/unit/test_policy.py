@@ -468,3 +468,26 @@ def test_an_unknown_rule_is_named_at_its_place(make_profile: Any) -> None:
         in (problem)
     )
     assert "did you mean 'no-budget'" in problem
+
+
+def test_what_counts_as_a_privileged_container() -> None:
+    """Privileged, or given SYS_ADMIN, NET_ADMIN or ALL, in the containers or the init
+    containers; a container without a name is shown as ?."""
+    from gridcloud.policy.rules import _privileged_containers
+
+    spec = {
+        "initContainers": [
+            {"name": "setup", "securityContext": {"privileged": True}},
+            {"name": "quiet", "securityContext": {"runAsNonRoot": True}},
+        ],
+        "containers": [
+            {"name": "sys", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}},
+            {"name": "net", "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}},
+            {"securityContext": {"capabilities": {"add": ["ALL"]}}},
+            {"name": "chown", "securityContext": {"capabilities": {"add": ["CHOWN"]}}},
+            {"name": "plain"},
+            {"name": "no-caps", "securityContext": {"capabilities": {"drop": ["ALL"]}}},
+        ],
+    }
+    assert list(_privileged_containers(spec)) == ["setup", "sys", "net", "?"]
+    assert list(_privileged_containers({})) == []
