@@ -72,12 +72,20 @@ def prepare(module: str) -> Path:
         f"pytest_add_cli_args_test_selection = [{quoted}]\n"
         'pytest_add_cli_args = ["-p", "no:randomly", "-q", "-x"]\n'
         'also_copy = ["profiles", "README.md"]\n'
+        f"do_not_mutate_patterns = {json.dumps(list(PROSE_LINES))}\n"
     )
     with (project / "pyproject.toml").open("a") as f:
         f.write(config)
     return project
 
 
+#: Lines of prose, not mutated (text and layout set aside; ``--score`` sets aside the same
+#: kind of mutant on other lines): a message, fix, hint or reason argument, or a line that is
+#: only a string with a space in it (a message's continuation).
+PROSE_LINES = (
+    r"^\s*(message|fix|hint|reason)=",
+    r'^\s*[+(]?\s*f?"[^"]* [^"]*"\s*[,)+]*\s*$',
+)
 #: Keyword arguments that hold prose: dropping one changes what is said, not what is done.
 PROSE_ARGUMENTS = {"message", "fix", "hint", "reason"}
 KILLED = {1, 3}
