@@ -289,3 +289,34 @@ def test_december_runs_to_the_first_of_january() -> None:
     assert got.net == Decimal("1488.00") and got.days_elapsed == 20
     assert got.forecast == Decimal("2306.40")  # 74.40 a day over 31 days
     assert any("11 days before the month ends" in w for w in got.warnings)
+
+
+def test_edges_of_the_warnings() -> None:
+    """A day late to start exactly is not late; three holes are all shown, four say "and 1
+    more"."""
+    starts = report([row(at(2, 0), "1")], now=at(2, 2))
+    assert not any("starts" in w for w in starts.warnings)
+
+    def holes(count: int) -> str:
+        rows = [row(at(2, 2 * h), "1") for h in range(count + 1)]
+        [shown] = [w for w in report(rows).warnings if w.startswith("hours without")]
+        return shown
+
+    assert "more" not in holes(3) and holes(3).count(" to ") == 3
+    assert holes(4).endswith("2026-03-02 06:00 UTC and 1 more (files missing?)")
+
+
+def test_days_without_rows_up_to_as_of_are_shown() -> None:
+    """--as-of 4 March 12:00, the data ending on the 3rd: the 4th is a day of the report,
+    with nothing spent; --as-of 1 March 12:00: the 1st only."""
+    got = report(as_of=at(4, 12))
+    assert [(d.day.day, str(d.net)) for d in got.by_day] == [
+        (1, "0"),
+        (2, "12"),
+        (3, "10"),
+        (4, "0"),
+    ]
+    assert got.by_day[-1].cumulative == 22
+    early = report(as_of=at(1, 12))
+    assert [(d.day.day, d.net) for d in early.by_day] == [(1, 0)]
+    assert early.days_elapsed == Decimal("0.5")
