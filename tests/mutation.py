@@ -174,6 +174,9 @@ def main() -> int:
     parser.add_argument("module", choices=sorted(MODULES))
     parser.add_argument("--score", action="store_true", help="the last run's score")
     parser.add_argument("--clean", action="store_true", help="remove the scratch folder")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on with the last run's copy and results"
+    )
     parser.add_argument("--max-children", type=int, default=1)
     args = parser.parse_args()
     mutmut = str(Path(sys.executable).parent / "mutmut")
@@ -182,7 +185,7 @@ def main() -> int:
         return 0
     if args.score:
         return score(args.module)
-    project = prepare(args.module)
+    project = scratch(args.module) / "project" if args.resume else prepare(args.module)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     command = ["nice", "-n", "10", mutmut, "run", "--max-children", str(args.max_children)]
     return subprocess.call(command, cwd=project, env=env)
