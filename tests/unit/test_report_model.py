@@ -320,3 +320,15 @@ def test_days_without_rows_up_to_as_of_are_shown() -> None:
     early = report(as_of=at(1, 12))
     assert [(d.day.day, d.net) for d in early.by_day] == [(1, 0)]
     assert early.days_elapsed == Decimal("0.5")
+
+
+def test_as_of_edges() -> None:
+    """--as-of 3 March 10:00: the row of that hour is after it (net 12, the 2nd's); at 12:30
+    the days count whole hours (2.5 days, not 2.52); a forecast equal to the budget is
+    within it."""
+    cut = report(as_of=at(3, 10))
+    assert cut.net == 12
+    assert report(as_of=at(3, 12) + timedelta(minutes=30)).days_elapsed == Decimal("2.5")
+    # --as-of 3 March 00:00: 12 over 2 days, 6 a day, 186 over 31 days
+    assert report(as_of=at(3, 0), budget="186").verdict == "within"
+    assert report(as_of=at(3, 0), budget="185.99").verdict == "over"
