@@ -38,7 +38,6 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["gridcloud/plan/pools.py", "gridcloud/plan/network.py", "gridcloud/plan/cap.py"],
         [
             "tests/unit/test_plan.py",
-            "tests/unit/test_invariants.py",
             "tests/unit/test_cap_plan.py",
             "tests/unit/test_pools_by_hand.py",
         ],
