@@ -191,3 +191,48 @@ def test_the_gate_refuses_over_and_unknown_unless_allowed(
     with pytest.raises(BudgetError, match=r"above the budget of 25,000; the budget buys"):
         enforce(two, allow_over_budget=False)
     enforce(verdict(plan, priced(peak="895")), allow_over_budget=False)  # within: passes
+
+
+def test_a_runway_from_a_small_elastic_cost(plan: Plan, priced: Callable[..., Estimate]) -> None:
+    """50 cents an hour over the idle 10: (25,000 - 7,300) / 0.5 = 35,400 hours."""
+    assert runway_hours(D(25000), priced(peak="10.5")) == 35400
+
+
+def test_idle_at_the_budget_exactly_with_nothing_elastic_is_within(
+    plan: Plan, priced: Callable[..., Estimate]
+) -> None:
+    result = verdict(plan, priced(idle="25000", peak=str(D(25000) / 730)))
+    assert result.runway_hours is None and result.status == "within"
+
+
+def test_an_existing_cluster_with_a_budget(catalog: Catalog) -> None:
+    """Its budget is shown, nothing is billed: every figure zero, not unknown."""
+    import yaml
+
+    from gridcloud.facility import planned
+    from gridcloud.policy import PROFILE_CHECKS
+    from gridcloud.profile import parse_profile
+    from tests.conftest import PROFILES
+
+    data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+    data["budget"] = {"monthly": 1000, "currency": "USD"}
+    profile = parse_profile(yaml.safe_dump(data), "onprem.yaml", catalog, PROFILE_CHECKS)
+    plan, cost = planned(profile, catalog)
+    assert (cost.idle_monthly, cost.idle_hourly, cost.peak_hourly) == (0, 0, 0)
+    assert (cost.gke_fee_monthly, cost.gke_free_tier_monthly, cost.peak_cores) == (0, 0, 0)
+    assert cost.complete is True and cost.pools == () and cost.region is None
+    result = verdict(plan, cost)
+    assert result.status == "not-applicable"
+    assert (result.monthly_budget, result.idle_monthly) == (1000, 0)
+
+
+def test_a_region_without_prices_keeps_each_pools_shape(
+    make_plan: MakePlan, catalog: Catalog
+) -> None:
+    from tests.unit.test_cost import in_europe_west4, without
+
+    cost = estimate(make_plan(in_europe_west4), without(catalog, "europe-west4"))
+    cpu = next(p for p in cost.pools if p.name == "cpu")
+    assert (cpu.machine_type, cpu.max_cores, cpu.max_nodes) == ("n2d-highcpu-80", 100_000, 1250)
+    assert cpu.basis == "unknown" and cpu.sustained_use_discount == 0
+    assert cpu.missing == ("every price in europe-west4 (the catalog has no price table for it)",)
