@@ -49,13 +49,13 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
-def scratch(module: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"gridcloud-mutation-{module}"
+def scratch(module: str, suffix: str = "") -> Path:
+    return Path(tempfile.gettempdir()) / f"gridcloud-mutation-{module}{suffix}"
 
 
-def prepare(module: str) -> Path:
+def prepare(module: str, suffix: str = "") -> Path:
     mutated, tests = MODULES[module]
-    where = scratch(module)
+    where = scratch(module, suffix)
     shutil.rmtree(where, ignore_errors=True)
     project = where / "project"
     ignore = shutil.ignore_patterns(".git", ".venv", "mutants", "__pycache__", ".*_cache")
@@ -137,10 +137,12 @@ def _changed(mutant: ast.FunctionDef, original: ast.FunctionDef) -> str:
     )
 
 
-def score(module: str) -> int:
-    """Killed and surviving mutants, text and layout apart, from the last run's records."""
-    mutants = scratch(module) / "project" / "mutants"
+def score(module: str, suffix: str = "") -> list[str]:
+    """Killed and surviving mutants, text and layout apart, from the last run's records;
+    returns the names of the behaviour mutants that survived."""
+    mutants = scratch(module, suffix) / "project" / "mutants"
     survivors = []
+    names = []
     counts = {"behaviour": [0, 0], "text": [0, 0]}  # [killed, total]
     untested = 0
     for path in MODULES[module][0]:
@@ -158,6 +160,7 @@ def score(module: str) -> int:
             if code in KILLED:
                 counts[kind][0] += 1
             elif kind == "behaviour":
+                names.append(key)
                 survivors.append(f"{key} [{code}]: {_changed(functions[name], original)}")
     killed = counts["behaviour"][0] + counts["text"][0]
     total = counts["behaviour"][1] + counts["text"][1]
@@ -170,7 +173,7 @@ def score(module: str) -> int:
     )
     for line in survivors:
         print("  survived:", line)
-    return 0
+    return names
 
 
 def main() -> int:
@@ -181,17 +184,33 @@ def main() -> int:
     parser.add_argument(
         "--resume", action="store_true", help="go on with the last run's copy and results"
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run the last run's surviving mutants again, in a fresh copy (with --score: "
+        "that run's results)",
+    )
     parser.add_argument("--max-children", type=int, default=1)
     args = parser.parse_args()
     mutmut = str(Path(sys.executable).parent / "mutmut")
     if args.clean:
         shutil.rmtree(scratch(args.module), ignore_errors=True)
+        shutil.rmtree(scratch(args.module, "-recheck"), ignore_errors=True)
         return 0
     if args.score:
-        return score(args.module)
-    project = scratch(args.module) / "project" if args.resume else prepare(args.module)
+        score(args.module, "-recheck" if args.recheck else "")
+        return 0
+    names: list[str] = []
+    if args.recheck:  # the last run's survivors, against the tests as they are now
+        names = score(args.module)
+        project = prepare(args.module, "-recheck")
+    elif args.resume:
+        project = scratch(args.module) / "project"
+    else:
+        project = prepare(args.module)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     command = ["nice", "-n", "10", mutmut, "run", "--max-children", str(args.max_children)]
+    command += names
     return subprocess.call(command, cwd=project, env=env)
 
 
