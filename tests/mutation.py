@@ -204,6 +204,8 @@ def main() -> int:
     if args.recheck:  # the last run's survivors, against the tests as they are now
         names = score(args.module)
         project = prepare(args.module, "-recheck")
+        # the last run's configuration, so that the mutants' numbers name the same changes
+        shutil.copy2(scratch(args.module) / "project" / "pyproject.toml", project)
     elif args.resume:
         project = scratch(args.module) / "project"
     else:
