@@ -147,7 +147,11 @@ def score(module: str, suffix: str = "") -> list[str]:
     untested = 0
     for path in MODULES[module][0]:
         source = mutants / path
-        codes = json.loads(Path(f"{source}.meta").read_text())["exit_code_by_key"]
+        try:
+            codes = json.loads(Path(f"{source}.meta").read_text())["exit_code_by_key"]
+        except (OSError, ValueError):  # a run stopped while mutmut wrote its records
+            print(f"{path}: no records (the run was stopped while they were written)")
+            continue
         functions = _functions(source)
         for key, code in sorted(codes.items()):
             name = key.rsplit(".", 1)[1]
