@@ -129,7 +129,10 @@ def test_existing_nodes_are_selected_not_sized() -> None:
     assert batch.node_selector == {"node-role.gridcloud.io/batch": "true"}
     assert batch.taints == () and batch.labels == {} and batch.disk_type == "existing"
     assert batch.autoscaling is None and batch.upgrade is None and batch.zones == ()
+    assert (batch.arch, batch.spot, plan.pool("gpu").arch) == ("amd64", False, "amd64")
     control = plan.control
     assert (control.vcpus, control.memory_gb) == (8, 30)
     assert control.node_selector == {"node-role.gridcloud.io/control": "true"}
     assert control.upgrade is None and control.disk_type == "existing"
+    assert (control.spot, control.min_nodes, control.max_nodes) == (False, 1, 1)
+    assert control.max_nodes_per_zone == 1
