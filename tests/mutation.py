@@ -40,6 +40,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/unit/test_plan.py",
             "tests/unit/test_cap_plan.py",
             "tests/unit/test_pools_by_hand.py",
+            "tests/unit/test_network_by_hand.py",
         ],
     ),
     "report": (
