@@ -33,7 +33,8 @@ SHIPPED = sorted(PROFILES.glob("*.yaml"))
 
 def pytest_configure(config: pytest.Config) -> None:
     """Temporary paths in one directory of this run, removed when it ends (pytest keeps
-    its own under the system temp dir across runs)."""
+    its own under the system temp dir across runs); whether a missing component fails."""
+    _configure_components(config)
     if config.option.basetemp is None:
         _remove_orphans()
         config.option.basetemp = tempfile.mkdtemp(prefix=f"gridcloud-tests-{os.getpid()}-")
@@ -99,7 +100,16 @@ def lint_command(command: list[str]) -> list[str]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """mypy starts in the background when the run includes it (tests/test_lint.py)."""
+    """mypy starts in the background when the run includes it (tests/test_lint.py); every
+    ``needs`` marker names a known component."""
+    for item in items:
+        for marker in item.iter_markers("needs"):
+            unknown = [n for n in marker.args if n not in COMPONENTS]
+            if not marker.args or unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: needs({', '.join(map(repr, marker.args))}): known "
+                    f"components are {', '.join(sorted(COMPONENTS))}"
+                )
     if any(item.nodeid.endswith("test_tool_is_clean[mypy]") for item in items):
         config.stash[_MYPY] = subprocess.Popen(
             lint_command(["mypy"]),
@@ -160,29 +170,108 @@ def write_adc(path: Path, **extra: str) -> Path:
     return path
 
 
+# --- real components: declared with @pytest.mark.needs(...), missing ones fail the run ----
+
+#: The real components a test can declare with ``@pytest.mark.needs(name, ...)``: how to tell
+#: the component is here, and how to get it.
+Component = tuple[Callable[[], bool], str]
+DEV = "pip install -c requirements/lock.txt -e '.[dev]' (the README's command installs it)"
+
+
+def _module(name: str) -> Callable[[], bool]:
+    def here() -> bool:
+        import importlib.util
+
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:  # its parent package is missing
+            return False
+
+    return here
+
+
+def _program(name: str) -> Callable[[], bool]:
+    return lambda: shutil.which(name) is not None
+
+
+COMPONENTS: dict[str, Component] = {
+    "helm": (_module("helm_python"), f"Helm's engine, helm-python-sdk: {DEV}"),
+    "duckdb": (_module("duckdb"), f"DuckDB: {DEV}"),
+    "sqlglot": (_module("sqlglot"), f"sqlglot: {DEV}"),
+    "fastavro": (_module("fastavro"), f"fastavro: {DEV}"),
+    "bigquery": (_module("google.cloud.bigquery"), f"google-cloud-bigquery: {DEV}"),
+    "billing": (_module("google.cloud.billing_v1"), f"google-cloud-billing: {DEV}"),
+    "responses": (_module("responses"), f"responses: {DEV}"),
+    "functions-framework": (_module("functions_framework"), f"functions-framework: {DEV}"),
+    "pubsub": (_module("google.cloud.pubsub_v1"), f"google-cloud-pubsub: {DEV}"),
+    "jupyterhub": (_module("jupyterhub"), f"JupyterHub 5.5.0: {DEV}"),
+    "oauthenticator": (_module("oauthenticator"), f"OAuthenticator: {DEV}"),
+    "kubespawner": (_module("kubespawner"), f"jupyterhub-kubespawner: {DEV}"),
+    "dask-gateway-server": (_module("dask_gateway_server"), f"dask-gateway-server: {DEV}"),
+    "hatchling": (_module("hatchling"), f"hatchling: {DEV}"),
+    "npm": (_program("npm"), "npm (apt-get install npm): it installs configurable-http-proxy"),
+    "kubectl": (_program("kubectl"), "kubectl (https://kubernetes.io/docs/tasks/tools/)"),
+    "shared": (
+        SHARED.is_dir,
+        f"{SHARED} beside the project: the published charts and price files",
+    ),
+}
+ALLOW_MISSING_ENV = "GRIDCLOUD_ALLOW_MISSING"
+#: Whether a missing component skips (set from the run's options when it starts).
+_allow_missing = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--allow-missing",
+        action="store_true",
+        help="skip (with how to get it) a test whose real component is not here, instead of "
+        f"failing it; for a local run, refused in CI (also: {ALLOW_MISSING_ENV}=1)",
+    )
+
+
+def _configure_components(config: pytest.Config) -> None:
+    """A missing component fails the run, unless ``--allow-missing`` (never in CI)."""
+    global _allow_missing  # noqa: PLW0603 - read by require() when a test module is imported
+    allow = bool(config.getoption("allow_missing") or os.environ.get(ALLOW_MISSING_ENV))
+    if allow and os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"--allow-missing ({ALLOW_MISSING_ENV}) is for a local run: CI runs every component"
+        )
+    _allow_missing = allow
+
+
 def missing(reason: str) -> NoReturn:
-    """A real component the tests need is not here: a skip with ``reason`` (how to get it),
-    and in CI a failure, so that a green CI never hides a missing part."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    """A real component the tests need is not here (found at run time, in a fixture): a
+    failure that says how to get it, or a skip with ``--allow-missing``."""
+    if _allow_missing:
+        pytest.skip(reason)
+    pytest.fail(f"{reason} (or run pytest --allow-missing to skip what needs it)")
 
 
 def require(module: str) -> Any:
-    """A dev dependency the tests use: missing in CI is a failure (a skip would hide the
-    test), elsewhere a skip."""
-    if os.environ.get("CI"):
-        import importlib
+    """A dev dependency a test module uses at import: imported, or the module's tests skipped
+    with ``--allow-missing``."""
+    import importlib
 
+    if _allow_missing:
+        return pytest.importorskip(module)
+    try:
         return importlib.import_module(module)
-    return pytest.importorskip(module)
+    except ImportError as error:
+        raise ImportError(f"{module} is missing: {DEV} (or pytest --allow-missing)") from error
 
 
-def shared_dir() -> Path:
-    """../shared, which CI has: missing there is a failure, elsewhere a skip."""
-    if not SHARED.is_dir():
-        missing(f"{SHARED} is not beside the project")
-    return SHARED
+def _check_needs(item: pytest.Item) -> None:
+    for marker in item.iter_markers("needs"):
+        for name in marker.args:
+            here, how = COMPONENTS[name]
+            if not here():
+                missing(f"{name} is not here: {how}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _check_needs(item)
 
 
 @pytest.fixture(autouse=True)

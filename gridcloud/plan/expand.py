@@ -13,6 +13,7 @@ from gridcloud import money
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 from gridcloud.labels import FACILITY_LABEL, MANAGED_BY
+from gridcloud.plan import invariants
 from gridcloud.plan.backups import plan_backups
 from gridcloud.plan.cap import cloud_budget
 from gridcloud.plan.data import plan_data, workload_access
@@ -112,6 +113,7 @@ def gcp_names(name: str) -> GcpNames:
     )
 
 
+@invariants.asserted
 def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
 

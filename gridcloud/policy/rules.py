@@ -1,5 +1,9 @@
 """Rules over a Plan. Each rule is a function returning findings; ``RULES`` lists them.
 
+A rule flags a choice a profile can make; what gridcloud always decides (private nodes,
+Dataplane V2, the node account's role, ...) is an invariant asserted where the Plan is
+built (``gridcloud/plan/invariants.py``), not a rule no profile could trip.
+
 A finding is advice, not an error: the Plan is buildable (errors belong in the Plan). Each
 has a rule id, a severity, a message and a fix. ``plan --strict`` and ``up --strict`` refuse
 a Plan with a warning the profile does not waive (``policy.waivers``, each with a reason).
@@ -10,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from gridcloud.catalog import limits
 from gridcloud.plan.model import Frozen, Plan
 from gridcloud.plan.services.pods import UNCONFINED_APPARMOR, containers, pod_spec
 from gridcloud.plan.services.pods import rights as pod_rights
@@ -36,21 +39,7 @@ class Finding(Frozen):
 
 Rule = Callable[[Plan], Iterator[Finding]]
 
-#: The rules, in the order findings are shown, with the ids each can report.
-_REGISTERED: list[tuple[tuple[str, ...], Rule]] = []
 
-
-def rule(*ids: str) -> Callable[[Rule], Rule]:
-    """Register a rule and the ids of its findings (the ids waivers may name)."""
-
-    def register(check: Rule) -> Rule:
-        _REGISTERED.append((ids, check))
-        return check
-
-    return register
-
-
-@rule("elastic-min-zero")
 def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
     for pool in plan.elastic_pools:
         if pool.min_nodes > 0 and plan.on_gcp:
@@ -63,7 +52,6 @@ def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
             )
 
 
-@rule("large-on-demand")
 def large_nodes_on_spot(plan: Plan) -> Iterator[Finding]:
     for pool in plan.elastic_pools:
         if plan.on_gcp and not pool.spot and (pool.vcpus or 0) >= BIG_NODE_CORES:
@@ -76,7 +64,6 @@ def large_nodes_on_spot(plan: Plan) -> Iterator[Finding]:
             )
 
 
-@rule("no-budget", "no-hard-cap")
 def budget_is_enforced(plan: Plan) -> Iterator[Finding]:
     if not plan.on_gcp:
         return
@@ -96,7 +83,6 @@ def budget_is_enforced(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("deletion-protection-off")
 def deletion_protection(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is not None and not plan.cluster.deletion_protection:
         yield Finding(
@@ -107,19 +93,6 @@ def deletion_protection(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("netpol-not-enforced")
-def network_policies_enforced(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is not None and plan.cluster.datapath_provider != "ADVANCED_DATAPATH":
-        yield Finding(
-            rule="netpol-not-enforced",
-            severity="warning",
-            message="the cluster does not enforce NetworkPolicies; the charts rely on them, "
-            "and the choice is made when the cluster is created",
-            fix="create the cluster with Dataplane V2 (datapathProvider ADVANCED_DATAPATH)",
-        )
-
-
-@rule("control-plane-open")
 def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
     if plan.cluster is None:
         return
@@ -132,113 +105,6 @@ def control_plane_restricted(plan: Plan) -> Iterator[Finding]:
             "(authentication still applies, but every API server flaw is exposed)",
             fix="list where `gridcloud up`, kubectl and CI run from in "
             "cluster.authorizedNetworks (CIDR ranges; GKE takes up to 50)",
-        )
-
-
-#: Hardening gridcloud decides in ``cluster.security``: (rule, the setting, what its
-#: absence exposes, the fix).
-HARDENING = (
-    (
-        "private-nodes-off",
-        "private_nodes",
-        "the nodes have external addresses: every node, and every pilot on it, is reachable "
-        "from the internet",
-        "private nodes (enable_private_nodes), with egress through Cloud NAT",
-    ),
-    (
-        "workload-identity-off",
-        "workload_identity",
-        "without Workload Identity every pod can use the node's service account through the "
-        "metadata server",
-        "enable Workload Identity (workload pool PROJECT.svc.id.goog, GKE_METADATA on the "
-        "node pools)",
-    ),
-    (
-        "shielded-nodes-off",
-        "shielded_nodes",
-        "nodes are not shielded: no secure boot, no integrity monitoring, and a stolen node "
-        "credential can impersonate a node",
-        "enable shielded nodes with secure boot and integrity monitoring",
-    ),
-)
-
-
-@rule(*(rule_id for rule_id, *_ in HARDENING))
-def cluster_hardened(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    for rule_id, setting, message, fix in HARDENING:
-        if not getattr(plan.cluster.security, setting):
-            yield Finding(rule=rule_id, severity="warning", message=message, fix=fix)
-
-
-#: GKE's minimal role for a node's service account ("Use least privilege IAM service
-#: accounts"): logs, metrics, resource metadata.
-MINIMAL_NODE_ROLE = "roles/container.defaultNodeServiceAccount"
-
-
-@rule("node-account-roles")
-def node_account_minimal(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    roles = set(plan.cluster.node_roles)
-    broader = sorted(roles - {MINIMAL_NODE_ROLE})
-    if broader:
-        yield Finding(
-            rule="node-account-roles",
-            severity="warning",
-            message=f"the nodes' service account holds {', '.join(broader)} beyond GKE's "
-            "minimal node role: every pod that reaches the node's credentials holds it too",
-            fix=f"give the node account {MINIMAL_NODE_ROLE} only; give workloads their own "
-            "accounts through Workload Identity",
-        )
-    if MINIMAL_NODE_ROLE not in roles:
-        yield Finding(
-            rule="node-account-roles",
-            severity="warning",
-            message=f"the nodes' service account lacks {MINIMAL_NODE_ROLE}: nodes cannot "
-            "write logs and metrics",
-            fix=f"grant {MINIMAL_NODE_ROLE} to the node account",
-        )
-
-
-@rule("auto-repair-upgrade-off")
-def nodes_repaired_and_upgraded(plan: Plan) -> Iterator[Finding]:
-    if plan.cluster is None:
-        return
-    security = plan.cluster.security
-    off = [
-        what
-        for what, on in (("repair", security.auto_repair), ("upgrade", security.auto_upgrade))
-        if not on
-    ]
-    if off:
-        yield Finding(
-            rule="auto-repair-upgrade-off",
-            severity="warning",
-            message=f"node auto-{' and auto-'.join(off)} off: broken nodes stay, security "
-            f"patches wait, and the {plan.cluster.release_channel} release channel expects "
-            "auto-upgrade",
-            fix="turn on auto-repair and auto-upgrade on every node pool",
-        )
-
-
-@rule("nat-ports-small")
-def nat_ports_for_big_nodes(plan: Plan) -> Iterator[Finding]:
-    if plan.network is None:
-        return
-    cores = max((p.vcpus or 0 for p in plan.pools), default=0)
-    need = cores * limits.NAT_PORTS_PER_CORE
-    net = plan.network
-    ceiling = net.nat_max_ports_per_vm if net.nat_dynamic_ports else net.nat_min_ports_per_vm
-    if ceiling < min(need, limits.NAT_MAX_PORTS_PER_VM):
-        yield Finding(
-            rule="nat-ports-small",
-            severity="warning",
-            message=f"Cloud NAT gives a VM at most {ceiling:,} ports; a {cores}-core node "
-            f"running a pilot per core may need {need:,}: connections fail once they run out",
-            fix=f"enable dynamic port allocation with max ports per VM of at least "
-            f"{limits.nat_max_ports_per_vm(cores):,}",
         )
 
 
@@ -290,7 +156,6 @@ def _submitter_role(plan: Plan) -> dict[str, Any] | None:
     return None
 
 
-@rule("grid-rbac-broad")
 def grid_rbac_minimal(plan: Plan) -> Iterator[Finding]:
     """The Role bound to the grid submitter, as the Plan applies it."""
     role = _submitter_role(plan)
@@ -361,7 +226,6 @@ def _own_privilege(plan: Plan) -> Iterator[Finding]:
             )
 
 
-@rule("privileged-pod")
 def no_needless_privilege(plan: Plan) -> Iterator[Finding]:
     """gridcloud's own pods (its objects, REANA's NFS server) and the pilot Job's template
     with more than an unprivileged container's rights; the hub's metadata-blocking init
@@ -404,7 +268,6 @@ def _values(plan: Plan, release: str) -> dict[str, Any] | None:
         return None
 
 
-@rule("hub-login-open")
 def hub_login_restricted(plan: Plan) -> Iterator[Finding]:
     values = _values(plan, "jupyterhub")
     if values is None:
@@ -420,48 +283,6 @@ def hub_login_restricted(plan: Plan) -> Iterator[Finding]:
         )
 
 
-@rule("gateway-unscoped")
-def gateway_scoped_to_the_hub(plan: Plan) -> Iterator[Finding]:
-    values = _values(plan, "dask-gateway")
-    if values is None:
-        return
-    auth = values.get("gateway", {}).get("auth", {})
-    if auth.get("type") != "jupyterhub" or not auth.get("jupyterhub", {}).get(
-        "jupyterhubServiceName"
-    ):
-        yield Finding(
-            rule="gateway-unscoped",
-            severity="warning",
-            message="Dask Gateway accepts any hub token, not only tokens scoped to its service",
-            fix="authenticate the gateway through JupyterHub with jupyterhubServiceName",
-        )
-
-
-@rule("reana-secret-fixed")
-def reana_secrets_generated(plan: Plan) -> Iterator[Finding]:
-    try:
-        release = plan.services.release("reana")
-    except KeyError:
-        return
-    generated = {secret.path for secret in release.secrets}
-    given = _secret_paths(release.values.get("secrets", {}), ("secrets",))
-    for path in sorted(given - generated):
-        yield Finding(
-            rule="reana-secret-fixed",
-            severity="warning",
-            message=f"REANA's {'.'.join(path)} is a fixed value, not one generated at deploy",
-            fix="leave REANA's secrets to gridcloud (they are generated and kept encrypted)",
-        )
-
-
-def _secret_paths(node: Any, at: tuple[str, ...]) -> set[tuple[str, ...]]:
-    if isinstance(node, dict):
-        return {p for key, value in node.items() for p in _secret_paths(value, (*at, key))}
-    # user names are not secrets
-    return set() if at[-1] in ("user",) else {at}
-
-
-@rule("ingress-without-tls")
 def entry_points_serve_https(plan: Plan) -> Iterator[Finding]:
     """On an existing cluster the site's controller serves the hostnames: without a TLS
     Secret or a cert-manager issuer it serves plain HTTP, and the OIDC callback
@@ -480,7 +301,6 @@ def entry_points_serve_https(plan: Plan) -> Iterator[Finding]:
             )
 
 
-@rule("interactive-on-spot")
 def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
     """Notebooks hold a user's session: a reclaimed spot node ends it."""
     values = _values(plan, "jupyterhub")
@@ -503,7 +323,6 @@ def only_fault_tolerant_work_on_spot(plan: Plan) -> Iterator[Finding]:
             )
 
 
-@rule("data-egress-unstated")
 def data_egress_priced(plan: Plan) -> Iterator[Finding]:
     """Data movement is a facility's largest variable cost: a bucket without the egress
     expected from it prices none of it."""
@@ -530,9 +349,24 @@ def data_egress_priced(plan: Plan) -> Iterator[Finding]:
         )
 
 
-RULES: tuple[Rule, ...] = tuple(check for _, check in _REGISTERED)
+#: The rules, in the order findings are shown, with the ids each can report (the ids waivers
+#: may name). A table, not a decorator: mutmut leaves decorated functions unmutated.
+REGISTERED: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (("elastic-min-zero",), elastic_pools_scale_to_zero),
+    (("large-on-demand",), large_nodes_on_spot),
+    (("no-budget", "no-hard-cap"), budget_is_enforced),
+    (("deletion-protection-off",), deletion_protection),
+    (("control-plane-open",), control_plane_restricted),
+    (("grid-rbac-broad",), grid_rbac_minimal),
+    (("privileged-pod",), no_needless_privilege),
+    (("hub-login-open",), hub_login_restricted),
+    (("ingress-without-tls",), entry_points_serve_https),
+    (("interactive-on-spot",), only_fault_tolerant_work_on_spot),
+    (("data-egress-unstated",), data_egress_priced),
+)
+RULES: tuple[Rule, ...] = tuple(check for _, check in REGISTERED)
 #: Every rule id, for waivers (the profile's ``policy.waivers`` are checked against it).
-RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in _REGISTERED for i in ids)
+RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in REGISTERED for i in ids)
 
 
 def evaluate(plan: Plan) -> list[Finding]:

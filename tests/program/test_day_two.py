@@ -347,6 +347,29 @@ def plan_for_snapshot(path: Path) -> Plan:
     return analyse(path).plan
 
 
+def check_snapshot(rendered: Rendered, snapshot: Path, *, update: bool) -> None:
+    """The resource tree against the committed ``snapshot``, compared before anything is
+    written: a resource renamed or removed without an alias fails in update mode too (the
+    snapshot is left as committed); otherwise update mode writes the new tree, and the normal
+    mode asks for it to be committed."""
+    current = tree(rendered)
+    committed = json.loads(snapshot.read_text()) if snapshot.exists() else []
+    lost = renamed_without_alias(committed, rendered)
+    assert not lost, (
+        f"renamed or removed without an alias (the cloud resource would be replaced): {lost}; "
+        "add `aliases=[pulumi.Alias(name=OLD)]` to the renamed resource"
+        + (f" ({snapshot.name} left as committed)" if update else "")
+    )
+    if update:
+        if current != committed:
+            snapshot.write_text(json.dumps(current, indent=1) + "\n")
+        return
+    assert current == committed, (
+        f"the resource tree changed: update tests/program/snapshots/{snapshot.name} in the "
+        f"same commit ({UPDATE}=1 pytest tests/program/test_day_two.py)"
+    )
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_resource_tree_matches_the_committed_snapshot(
     path: Path, request: pytest.FixtureRequest
@@ -354,20 +377,24 @@ def test_resource_tree_matches_the_committed_snapshot(
     if path.stem == "onprem":
         request.getfixturevalue("onprem_kubeconfig")
     rendered = render(plan_for_snapshot(path))
-    snapshot = SNAPSHOTS / f"{path.stem}.json"
-    current = tree(rendered)
-    if os.environ.get(UPDATE):
-        snapshot.write_text(json.dumps(current, indent=1) + "\n")
-    committed = json.loads(snapshot.read_text())
-    lost = renamed_without_alias(committed, rendered)
-    assert not lost, (
-        f"renamed or removed without an alias (the cloud resource would be replaced): {lost}; "
-        "add `aliases=[pulumi.Alias(name=OLD)]` to the renamed resource"
-    )
-    assert current == committed, (
-        f"the resource tree changed: update tests/program/snapshots/{path.stem}.json in the "
-        f"same commit ({UPDATE}=1 pytest tests/program/test_day_two.py)"
-    )
+    check_snapshot(rendered, SNAPSHOTS / f"{path.stem}.json", update=bool(os.environ.get(UPDATE)))
+
+
+def _cluster_renamed(plan: Plan, monkeypatch: pytest.MonkeyPatch, *, alias: bool) -> Rendered:
+    """The Plan rendered with the cluster component renamed ``kube`` (and so its GKE
+    cluster), with or without an alias to its old name."""
+    import pulumi
+
+    from gridcloud.program import facility
+    from gridcloud.program.cluster import Cluster
+
+    def make(_name: str, *args: Any, **kwargs: Any) -> Cluster:
+        opts = pulumi.ResourceOptions(aliases=[pulumi.Alias(name="cluster")]) if alias else None
+        return Cluster("kube", *args, **kwargs, opts=opts)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(facility, "Cluster", make)
+        return render(plan)
 
 
 def test_a_rename_without_an_alias_is_caught(
@@ -375,25 +402,43 @@ def test_a_rename_without_an_alias_is_caught(
 ) -> None:
     """Renaming the cluster component (and so its GKE cluster) fails; with an alias it does
     not, as Pulumi then carries the old name over."""
-    import pulumi
-
-    from gridcloud.program import facility
-    from gridcloud.program.cluster import Cluster
-
     plan, before = first
     committed = tree(before)
-
-    def renamed(alias: bool) -> Rendered:
-        def make(_name: str, *args: Any, **kwargs: Any) -> Cluster:
-            opts = pulumi.ResourceOptions(aliases=[pulumi.Alias(name="cluster")]) if alias else None
-            return Cluster("kube", *args, **kwargs, opts=opts)
-
-        with monkeypatch.context() as patch:
-            patch.setattr(facility, "Cluster", make)
-            return render(plan)
-
-    assert renamed_without_alias(committed, renamed(alias=False)) == [
+    assert renamed_without_alias(committed, _cluster_renamed(plan, monkeypatch, alias=False)) == [
         "gridcloud:cluster:Cluster::cluster",
         "gcp:container/cluster:Cluster::cluster-gke",
     ]
-    assert renamed_without_alias(committed, renamed(alias=True)) == []
+    assert renamed_without_alias(committed, _cluster_renamed(plan, monkeypatch, alias=True)) == []
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["compare", "update"])
+def test_the_snapshot_guard_refuses_a_rename_even_in_update_mode(
+    first: tuple[Plan, Rendered], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, update: bool
+) -> None:
+    """Update mode compares with the committed snapshot before it writes: a rename without an
+    alias fails, and the snapshot keeps the old tree (so the next run fails too)."""
+    plan, before = first
+    snapshot = tmp_path / "default.json"
+    snapshot.write_text(json.dumps(tree(before), indent=1) + "\n")
+    committed = snapshot.read_text()
+    with pytest.raises(AssertionError, match="cluster-gke"):
+        check_snapshot(_cluster_renamed(plan, monkeypatch, alias=False), snapshot, update=update)
+    assert snapshot.read_text() == committed
+
+
+def test_update_mode_writes_an_aliased_rename(
+    first: tuple[Plan, Rendered], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the alias, update mode writes the new tree, which then names the cluster ``kube``;
+    compare mode (no update) fails until it is committed."""
+    plan, before = first
+    snapshot = tmp_path / "default.json"
+    snapshot.write_text(json.dumps(tree(before), indent=1) + "\n")
+    aliased = _cluster_renamed(plan, monkeypatch, alias=True)
+    with pytest.raises(AssertionError, match="the resource tree changed"):
+        check_snapshot(aliased, snapshot, update=False)
+    check_snapshot(aliased, snapshot, update=True)
+    written = {(e["type"], e["name"]) for e in json.loads(snapshot.read_text())}
+    assert ("gcp:container/cluster:Cluster", "kube-gke") in written
+    assert ("gcp:container/cluster:Cluster", "cluster-gke") not in written
+    check_snapshot(aliased, snapshot, update=False)  # now it matches

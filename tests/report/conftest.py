@@ -1,6 +1,6 @@
 """Debian's Chromium for the HTML report's tests: installed with apt-get when missing and the
-tests run as root (a fresh CI machine), else a skip with the reason outside CI and a failure
-in CI (as tests/conftest.py treats the other real components)."""
+tests run as root (a fresh CI machine), else a failure that says how to install it (a skip
+with --allow-missing, as tests/conftest.py treats the other real components)."""
 
 from __future__ import annotations
 

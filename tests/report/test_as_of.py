@@ -15,12 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from gridcloud.cli.app import create_cli
-from tests.conftest import PROFILES, require
+from tests.conftest import PROFILES
 from tests.report import exports
 from tests.report.exports import Line, cents
 
-require("duckdb")
-require("sqlglot")
+pytestmark = pytest.mark.needs("duckdb", "sqlglot")
 
 NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
 ENDS = datetime(2026, 11, 28, tzinfo=UTC)  # the export's last hour ends here

@@ -19,7 +19,7 @@ from tests.conftest import PROFILES, require
 from tests.report import exports
 from tests.report.exports import Line, cents
 
-require("duckdb")
+pytestmark = pytest.mark.needs("duckdb")
 bigquery = require("google.cloud.bigquery")
 
 TABLE = "billing-admin.billing.gcp_billing_export_resource_v1_012345_6789AB_CDEF01"

@@ -15,13 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from gridcloud.cli.app import create_cli
-from tests.conftest import PROFILES, require
+from tests.conftest import PROFILES
 from tests.report import exports
 from tests.report.exports import Line, cents
 
-require("duckdb")
-require("sqlglot")
-require("fastavro")
+pytestmark = pytest.mark.needs("duckdb", "sqlglot", "fastavro")
 
 OCTOBER = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -25,11 +26,10 @@ from gridcloud.errors import ExitCode, GridcloudError
 from gridcloud.report.model import Scope, assemble
 from gridcloud.report.query import Scope as QueryScope
 from gridcloud.report.source import read
-from tests.conftest import require
 from tests.report import exports
 from tests.unit.test_fuzz_profiles import _paths  # every path into a document
 
-require("duckdb")
+pytestmark = pytest.mark.needs("duckdb")
 
 EXAMPLES = int(os.environ.get("GRIDCLOUD_FUZZ_EXPORT_EXAMPLES", "60"))
 BASE = [

@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from gridcloud.cli.app import create_cli
-from tests.conftest import PROFILES, require
+from tests.conftest import PROFILES
 from tests.report import exports
 from tests.report.browser import Browser
 from tests.report.exports import cents
 
-require("duckdb")
+pytestmark = pytest.mark.needs("duckdb")
 
 SHOWN = """(() => {
   const box = (e) => { const r = e.getBoundingClientRect();

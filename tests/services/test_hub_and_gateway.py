@@ -22,12 +22,10 @@ import requests
 import yaml
 
 from gridcloud.render import Rendered, release_named
-from tests.conftest import missing, require
+from tests.conftest import missing
 from tests.services import local
 
-require("jupyterhub")
-require("dask_gateway_server")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs("jupyterhub", "dask-gateway-server")]
 
 
 @dataclass

@@ -25,11 +25,9 @@ import pytest
 from gridcloud.plan import Plan
 from gridcloud.render import Rendered, release_named
 from gridcloud.render.placement import landing, nodes
-from tests.conftest import require
 from tests.services import local
 
-require("kubespawner")
-require("dask_gateway_server")
+pytestmark = pytest.mark.needs("kubespawner", "dask-gateway-server")
 
 PROFILES = ("default", "small", "onprem")
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from gridcloud.catalog import Catalog
 from gridcloud.catalog.model import PACKAGED_DATA, read_catalog
 from gridcloud.catalog.snapshot import build
 from gridcloud.errors import CatalogError
-from tests.conftest import shared_dir
+from tests.conftest import SHARED
 
 
 def test_machine_shapes_and_architecture(catalog: Catalog) -> None:
@@ -57,11 +57,12 @@ def test_unlisted_type_is_derived_from_the_family_rates(catalog: Catalog) -> Non
     assert "n2d per-vCPU and per-GB rates" in quote.basis and "2026-08-20" in quote.basis
 
 
+@pytest.mark.needs("shared")
 def test_every_region_of_the_source_has_prices(catalog: Catalog) -> None:
     """43 regions in other-prices-by-region.csv, each with a price table."""
     import csv
 
-    with (shared_dir() / "data" / "gcp" / "other-prices-by-region.csv").open() as f:
+    with (SHARED / "data" / "gcp" / "other-prices-by-region.csv").open() as f:
         regions = {row["region"] for row in csv.DictReader(f)}
     assert len(regions) == 43
     assert set(catalog.price_tables) == regions
@@ -101,10 +102,11 @@ def test_broken_catalog_directory_is_a_clear_error(tmp_path: Path) -> None:
         read_catalog(tmp_path)
 
 
+@pytest.mark.needs("shared")
 def test_packaged_snapshot_is_built_from_the_shared_sources(tmp_path: Path) -> None:
     """The shipped data is exactly what the snapshot builder makes of ../shared/data/gcp,
     its MANIFEST included (every region with a price file there)."""
-    build(shared_dir() / "data" / "gcp", tmp_path)
+    build(SHARED / "data" / "gcp", tmp_path)
     regions = sorted(p.name for p in (PACKAGED_DATA / "prices").glob("*.csv"))
     assert sorted(p.name for p in (tmp_path / "prices").glob("*.csv")) == regions
     for name in (

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import require
 
-require("google.cloud.billing_v1")
+pytestmark = pytest.mark.needs("billing")
 responses = require("responses")
 
 RECORDED = Path(__file__).parent / "recorded"

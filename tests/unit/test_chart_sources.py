@@ -21,7 +21,9 @@ import yaml
 
 from gridcloud.catalog import charts as catalog_charts
 from tests import charts as test_charts
-from tests.conftest import ROOT, require, shared_dir
+from tests.conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.needs("helm", "shared")
 
 #: JSON Schema's annotations: what a validator does not read (the publish step drops some).
 ANNOTATIONS = {"description", "title", "examples", "$comment"}
@@ -33,13 +35,14 @@ NOT_PUBLISHED = ("values.schema.yaml", "template-value-paths.txt")
 @pytest.fixture
 def chart_repository(tmp_path: Path) -> Iterator[str]:
     """Every chart gridcloud installs, packaged into a Helm repository on localhost."""
-    helm = require("helm_python")
+    import helm_python as helm
+
     repo = tmp_path / "repo"
     repo.mkdir()
     for chart in catalog_charts.CHARTS.values():
         source = tmp_path / "published" / chart.directory.name
         shutil.copytree(
-            shared_dir() / "charts" / chart.directory.name,
+            SHARED / "charts" / chart.directory.name,
             source,
             ignore=shutil.ignore_patterns(*NOT_PUBLISHED),
         )
@@ -77,7 +80,7 @@ print(test_charts.charts_dir())
 def test_without_shared_the_charts_are_pulled_and_read_like_shared(
     chart_repository: str, tmp_path: Path
 ) -> None:
-    shared = shared_dir() / "charts"
+    shared = SHARED / "charts"
     env = {**os.environ, "GRIDCLOUD_CACHE_DIR": str(tmp_path / "cache")}
     for variable in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         env[variable] = str(tmp_path / "helm" / variable.lower())

@@ -66,7 +66,8 @@ def test_deletion_protection_off(make_plan: MakePlan) -> None:
 
 
 def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
-    """Each rule in RULE_IDS has a test here where it fires."""
+    """Each rule in RULE_IDS has a test here where it fires (what no profile can trip is a
+    Plan invariant instead: tests/unit/test_invariants.py)."""
     from gridcloud.policy.rules import RULE_IDS
 
     tested = {
@@ -75,34 +76,15 @@ def test_every_rule_id_can_be_found(make_plan: MakePlan) -> None:
         "no-budget",
         "no-hard-cap",
         "deletion-protection-off",
-        "netpol-not-enforced",
         "hub-login-open",
-        "gateway-unscoped",
-        "reana-secret-fixed",
         "interactive-on-spot",
-        "private-nodes-off",
         "control-plane-open",
-        "workload-identity-off",
-        "shielded-nodes-off",
-        "node-account-roles",
-        "auto-repair-upgrade-off",
-        "nat-ports-small",
         "grid-rbac-broad",
         "privileged-pod",
         "ingress-without-tls",  # tests/services/test_https.py
         "data-egress-unstated",  # tests/unit/test_data_plan.py
     }
     assert set(RULE_IDS) == tested
-
-
-def test_network_policies_must_be_enforced(make_plan: MakePlan) -> None:
-    plan = make_plan()
-    assert "netpol-not-enforced" not in rules(plan)
-    assert plan.cluster is not None
-    legacy = plan.model_copy(
-        update={"cluster": plan.cluster.model_copy(update={"datapath_provider": "LEGACY_DATAPATH"})}
-    )
-    assert "netpol-not-enforced" in rules(legacy)
 
 
 def test_hub_login_must_be_restricted(make_plan: MakePlan) -> None:
@@ -122,32 +104,6 @@ def _with_values(plan: Plan, release: str, values: dict[str, Any]) -> Plan:
     return plan.model_copy(
         update={"services": plan.services.model_copy(update={"releases": releases})}
     )
-
-
-def test_the_gateway_must_be_scoped_to_the_hub(make_plan: MakePlan) -> None:
-    import copy
-
-    plan = make_plan()
-    assert "gateway-unscoped" not in rules(plan)
-    values = copy.deepcopy(plan.services.release("dask-gateway").values)
-    del values["gateway"]["auth"]["jupyterhub"]["jupyterhubServiceName"]
-    assert "gateway-unscoped" in rules(_with_values(plan, "dask-gateway", values))
-
-
-def test_reana_secrets_must_be_generated(make_plan: MakePlan) -> None:
-    import copy
-
-    plan = make_plan()
-    assert "reana-secret-fixed" not in rules(plan)
-    values = copy.deepcopy(plan.services.release("reana").values)
-    values["secrets"]["database"]["password"] = "reana"  # the chart's own default
-    values["secrets"]["mail"] = {"password": "hunter2"}
-    findings = [
-        f for f in evaluate(_with_values(plan, "reana", values)) if f.rule == "reana-secret-fixed"
-    ]
-    assert [f.message for f in findings] == [
-        "REANA's secrets.mail.password is a fixed value, not one generated at deploy"
-    ]
 
 
 def test_interactive_work_on_spot_is_flagged_and_can_be_waived(make_plan: MakePlan) -> None:
@@ -202,33 +158,6 @@ def test_a_waiver_names_a_real_rule(make_profile: Any) -> None:
         make_profile(short)
 
 
-def _secure(plan: Plan, **changes: Any) -> Plan:
-    assert plan.cluster is not None
-    security = plan.cluster.security.model_copy(update=changes)
-    return plan.model_copy(
-        update={"cluster": plan.cluster.model_copy(update={"security": security})}
-    )
-
-
-@pytest.mark.parametrize(
-    ("change", "rule"),
-    [
-        ({"private_nodes": False}, "private-nodes-off"),
-        ({"workload_identity": False}, "workload-identity-off"),
-        ({"shielded_nodes": False}, "shielded-nodes-off"),
-        ({"auto_repair": False}, "auto-repair-upgrade-off"),
-        ({"auto_upgrade": False}, "auto-repair-upgrade-off"),
-    ],
-)
-def test_cluster_hardening_rules(make_plan: MakePlan, change: dict[str, Any], rule: str) -> None:
-    plan = make_plan()
-    assert rule not in rules(plan)
-    flagged = [f for f in evaluate(_secure(plan, **change)) if f.rule == rule]
-    assert len(flagged) == 1
-    assert flagged[0].severity == "warning"
-    assert flagged[0].fix
-
-
 def test_an_open_control_plane_is_a_warning_with_the_fix(make_plan: MakePlan) -> None:
     assert "control-plane-open" not in rules(make_plan())  # the default lists CERN's ranges
 
@@ -244,51 +173,6 @@ def test_an_open_control_plane_is_a_warning_with_the_fix(make_plan: MakePlan) ->
         data["cluster"]["authorizedNetworks"].append({"name": "all", "cidr": "0.0.0.0/0"})
 
     assert "control-plane-open" in rules(make_plan(the_world))
-
-
-def test_the_node_account_holds_gkes_minimal_role_and_nothing_broader(
-    make_plan: MakePlan,
-) -> None:
-    plan = make_plan()
-    assert plan.cluster is not None
-    assert "node-account-roles" not in rules(plan)
-
-    def with_roles(*roles: str) -> Plan:
-        assert plan.cluster is not None
-        return plan.model_copy(
-            update={"cluster": plan.cluster.model_copy(update={"node_roles": roles})}
-        )
-
-    broad = [
-        f
-        for f in evaluate(with_roles("roles/container.defaultNodeServiceAccount", "roles/editor"))
-        if f.rule == "node-account-roles"
-    ]
-    assert len(broad) == 1
-    assert "roles/editor" in broad[0].message
-    # the five roles gridcloud used to grant: not broader, but not the minimal role either
-    old = with_roles("roles/logging.logWriter", "roles/artifactregistry.reader")
-    assert len([f for f in evaluate(old) if f.rule == "node-account-roles"]) == 2
-
-
-def test_nat_ports_must_fit_80_core_nodes(make_plan: MakePlan) -> None:
-    plan = make_plan()
-    assert plan.network is not None
-    assert "nat-ports-small" not in rules(plan)
-
-    def network(**changes: Any) -> Plan:
-        assert plan.network is not None
-        return plan.model_copy(update={"network": plan.network.model_copy(update=changes)})
-
-    # Google's default: 64 static ports per VM, for 80 pilots
-    static = [f for f in evaluate(network(nat_dynamic_ports=False)) if f.rule == "nat-ports-small"]
-    assert len(static) == 1
-    assert "at most 64 ports" in static[0].message
-    assert "5,120" in static[0].message  # 80 cores x 64
-    assert "8,192" in static[0].fix
-    # dynamic, but a ceiling below 80 x 64
-    assert "nat-ports-small" in rules(network(nat_max_ports_per_vm=4096))
-    assert "nat-ports-small" not in rules(network(nat_max_ports_per_vm=8192))
 
 
 def _with_services(plan: Plan, **update: Any) -> Plan:
@@ -393,4 +277,275 @@ def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -
     assert values["singleuser"]["cloudMetadata"]["blockWithIptables"] is True
     assert _unwaived(plan, "privileged-pod") == []
     # nor any of the cluster rules: there is no cluster of ours to harden
-    assert not rules(plan) & {"control-plane-open", "private-nodes-off", "nat-ports-small"}
+    assert "control-plane-open" not in rules(plan)
+
+
+def test_a_waiver_of_what_is_now_an_invariant_is_refused(make_profile: Any) -> None:
+    """Private nodes are always on: there is nothing to waive (docs/policy.md)."""
+    from gridcloud.errors import ProfileError
+
+    def waive(data: dict[str, Any]) -> None:
+        data["policy"] = {"waivers": [{"rule": "private-nodes-off", "reason": "a long reason"}]}
+
+    with pytest.raises(ProfileError, match="'private-nodes-off' is not a policy rule"):
+        make_profile(waive)
+
+
+# --- each rule's edges, severities and words, worked out by hand ------------------------------
+
+
+@pytest.fixture
+def make_onprem(catalog: Any) -> MakePlan:
+    """The shipped onprem profile (an existing cluster), changed by ``edit(data)``."""
+    import yaml
+
+    from gridcloud.facility import planned
+    from gridcloud.policy import PROFILE_CHECKS
+    from gridcloud.profile import parse_profile
+    from tests.conftest import PROFILES
+
+    def make(edit: Any = None) -> Plan:
+        data = yaml.safe_load((PROFILES / "onprem.yaml").read_text())
+        if edit is not None:
+            edit(data)
+        text = yaml.safe_dump(data, sort_keys=False)
+        return planned(parse_profile(text, "onprem.yaml", catalog, PROFILE_CHECKS), catalog)[0]
+
+    return make
+
+
+def _only(plan: Plan, rule: str) -> Any:
+    found = [f for f in evaluate(plan) if f.rule == rule]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_one_node_kept_on_is_already_idle_cost(make_plan: MakePlan) -> None:
+    def one(data: dict[str, Any]) -> None:
+        data["pools"][2]["minNodes"] = 1  # ondemand
+
+    finding = _only(make_plan(one), "elastic-min-zero")
+    assert finding.severity == "warning" and finding.blocks_strict
+    assert finding.message == (
+        "pool ondemand keeps 1 node(s) on around the clock (minNodes > 0): that is idle cost "
+        "every hour"
+    )
+    assert finding.fix == ("set pools[ondemand].minNodes to 0; the autoscaler adds nodes on demand")
+
+
+def test_an_existing_clusters_nodes_are_not_ours_to_price(make_onprem: MakePlan) -> None:
+    """On a kubernetes target minNodes, spot and the budget cost gridcloud nothing."""
+
+    def kept_on(data: dict[str, Any]) -> None:
+        data["pools"][0]["minNodes"] = 2
+        data["pools"][1]["spot"] = True  # the GPU notebooks' pool
+
+    found = rules(make_onprem(kept_on))
+    assert not found & {"elastic-min-zero", "no-budget", "no-hard-cap", "interactive-on-spot"}
+
+
+def test_large_on_demand_starts_at_32_cores(make_plan: MakePlan) -> None:
+    def on_demand(machine: str) -> Any:
+        def edit(data: dict[str, Any]) -> None:
+            data["pools"][2]["machineType"] = machine  # ondemand, spot: false
+
+        return edit
+
+    assert "large-on-demand" not in rules(make_plan(on_demand("n2d-standard-16")))
+    finding = _only(make_plan(on_demand("n2d-standard-32")), "large-on-demand")
+    assert finding.severity == "warning"
+    assert finding.message.startswith("pool ondemand runs 32-core nodes on demand;")
+    assert finding.fix == "set spot: true on pool ondemand, or use smaller on-demand nodes"
+
+
+def test_no_budget_warns_and_no_cap_informs(make_plan: MakePlan) -> None:
+    def no_cap(data: dict[str, Any]) -> None:
+        data["budget"]["hardCap"] = False
+
+    info = _only(make_plan(no_cap), "no-hard-cap")
+    assert info.severity == "info" and not info.blocks_strict
+    assert "no-budget" not in rules(make_plan(no_cap))
+
+    def no_budget(data: dict[str, Any]) -> None:
+        del data["budget"]
+
+    warning = _only(make_plan(no_budget), "no-budget")
+    assert warning.severity == "warning" and warning.blocks_strict
+    assert "no-hard-cap" not in rules(make_plan(no_budget))
+    assert not rules(make_plan()) & {"no-budget", "no-hard-cap"}  # the default has its cap
+
+
+def test_deletion_protection_off_is_information(make_plan: MakePlan) -> None:
+    def off(data: dict[str, Any]) -> None:
+        data["cluster"]["deletionProtection"] = False
+
+    finding = _only(make_plan(off), "deletion-protection-off")
+    assert finding.severity == "info" and not finding.blocks_strict
+    assert finding.fix == "set cluster.deletionProtection: true for a production facility"
+    assert "deletion-protection-off" not in rules(make_plan())
+
+
+def test_a_slash_zero_anywhere_in_the_list_opens_the_control_plane(make_plan: MakePlan) -> None:
+    def first(data: dict[str, Any]) -> None:
+        data["cluster"]["authorizedNetworks"].insert(0, {"name": "all", "cidr": "0.0.0.0/0"})
+
+    assert _only(make_plan(first), "control-plane-open").severity == "warning"
+
+    def narrow(data: dict[str, Any]) -> None:  # a /1 is wide, not open to all
+        data["cluster"]["authorizedNetworks"] = [{"name": "half", "cidr": "0.0.0.0/1"}]
+
+    assert "control-plane-open" not in rules(make_plan(narrow))
+
+
+def test_an_open_hub_names_the_fix(make_plan: MakePlan) -> None:
+    def anyone(data: dict[str, Any]) -> None:
+        data["services"]["jupyter"]["oidc"].pop("allowedGroups", None)
+
+    finding = _only(make_plan(anyone), "hub-login-open")
+    assert finding.severity == "warning"
+    assert finding.fix == "list the groups that may log in in services.jupyter.oidc.allowedGroups"
+
+    def no_hub(data: dict[str, Any]) -> None:
+        anyone(data)
+        data["services"]["jupyter"] = {"enabled": False}
+
+    assert "hub-login-open" not in rules(make_plan(no_hub))
+
+
+def test_notebooks_on_spot_name_the_pool(make_plan: MakePlan) -> None:
+    def no_waiver(data: dict[str, Any]) -> None:
+        data.pop("policy", None)
+
+    found = [f for f in evaluate(make_plan(no_waiver)) if f.rule == "interactive-on-spot"]
+    assert sorted(f.message for f in found) == [
+        "Arm notebooks run on the spot pool arm: a reclaimed node ends the sessions on it",
+        "GPU notebooks run on the spot pool gpu: a reclaimed node ends the sessions on it",
+    ]
+    assert all(f.severity == "warning" and f.waived is None for f in found)
+    # Dask workers on the spot cpu pool are fault tolerant: not flagged
+    assert not any("cpu" in f.message for f in found)
+
+    def no_hub(data: dict[str, Any]) -> None:
+        no_waiver(data)
+        data["services"]["jupyter"] = {"enabled": False}
+
+    assert "interactive-on-spot" not in rules(make_plan(no_hub))
+
+
+def test_an_ingress_without_a_certificate_names_its_hostnames(make_onprem: MakePlan) -> None:
+    assert "ingress-without-tls" not in rules(make_onprem())  # cert-manager's ClusterIssuer
+
+    def plain(data: dict[str, Any]) -> None:
+        del data["target"]["ingress"]["clusterIssuer"]
+
+    found = [f for f in evaluate(make_onprem(plain)) if f.rule == "ingress-without-tls"]
+    assert sorted(f.message.split(" (")[0] for f in found) == [
+        "nothing serves https://jupyter.campus.example.edu",
+        "nothing serves https://reana.campus.example.edu",
+    ]
+    assert all(f.severity == "warning" and "tlsSecret" in f.fix for f in found)
+
+
+def test_a_waived_finding_carries_the_reason_and_does_not_block(make_plan: MakePlan) -> None:
+    from gridcloud.policy import enforce_strict
+
+    found = [f for f in evaluate(make_plan()) if f.rule == "interactive-on-spot"]
+    assert len(found) == 2
+    assert all(f.waived and f.waived.startswith("GPU and Arm notebooks run on spot") for f in found)
+    assert not any(f.blocks_strict for f in found)
+    enforce_strict(found)  # nothing to refuse
+
+
+def test_strict_counts_and_names_each_blocking_warning(make_plan: MakePlan) -> None:
+    from gridcloud.errors import PolicyError
+    from gridcloud.policy import enforce_strict
+
+    def two(data: dict[str, Any]) -> None:
+        data.pop("policy", None)
+        data["cluster"]["deletionProtection"] = False  # info: never blocks
+
+    with pytest.raises(PolicyError) as info:
+        enforce_strict(evaluate(make_plan(two)))
+    message = info.value.message
+    assert message.startswith("2 policy warning(s) the profile does not waive: ")
+    assert message.count("(rule interactive-on-spot)") == 2
+    assert "; " in message and "deletion" not in message
+    assert info.value.hint is not None
+    assert "policy: {waivers: [{rule: ID, reason: ...}]}" in info.value.hint
+
+
+def test_a_rule_waived_twice_is_named_at_its_place(make_profile: Any) -> None:
+    from gridcloud.errors import ProfileError
+
+    def twice(data: dict[str, Any]) -> None:
+        reason = "GPU and Arm notebooks accept reclaimed nodes"
+        data["policy"] = {
+            "waivers": [
+                {"rule": "interactive-on-spot", "reason": reason},
+                {"rule": "no-hard-cap", "reason": reason},
+                {"rule": "interactive-on-spot", "reason": reason},
+            ]
+        }
+
+    with pytest.raises(ProfileError) as info:
+        make_profile(twice)
+    [problem] = info.value.problems
+    assert problem.endswith(": policy.waivers[2].rule: waived more than once")
+
+
+def test_an_unknown_rule_is_named_at_its_place(make_profile: Any) -> None:
+    from gridcloud.errors import ProfileError
+
+    def typo(data: dict[str, Any]) -> None:
+        reason = "a reason long enough"
+        data["policy"] = {
+            "waivers": [
+                {"rule": "no-hard-cap", "reason": reason},
+                {"rule": "no-budgett", "reason": reason},
+            ]
+        }
+
+    with pytest.raises(ProfileError) as info:
+        make_profile(typo)
+    [problem] = info.value.problems
+    assert (
+        "policy.waivers[1].rule: 'no-budgett' is not a policy rule (docs/policy.md lists them)"
+        in (problem)
+    )
+    assert "did you mean 'no-budget'" in problem
+
+
+def test_what_counts_as_a_privileged_container() -> None:
+    """Privileged, any added capability (CHOWN too: beyond the runtime's default set), an
+    Unconfined AppArmor or seccomp profile (the container's own, else the pod's), the host's
+    namespaces; dropping capabilities or running as non-root grants nothing."""
+    from gridcloud.plan.services.pods import containers, rights
+
+    spec = {
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "hostPID": False,
+        "initContainers": [
+            {"name": "setup", "securityContext": {"privileged": True}},
+            {"name": "quiet", "securityContext": {"runAsNonRoot": True}},
+        ],
+        "containers": [
+            {"name": "sys", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}},
+            {"name": "chown", "securityContext": {"capabilities": {"add": ["CHOWN"]}}},
+            {"name": "open", "securityContext": {"seccompProfile": {"type": "Unconfined"}}},
+            {"name": "plain"},
+            {"name": "no-caps", "securityContext": {"capabilities": {"drop": ["ALL"]}}},
+        ],
+    }
+    found = {c.get("name"): rights(spec, c) for c in containers(spec)}
+    assert found == {
+        "setup": {"privileged"},
+        "quiet": set(),
+        "sys": {"SYS_ADMIN"},
+        "chown": {"CHOWN"},
+        "open": {"seccomp unconfined"},
+        "plain": set(),
+        "no-caps": set(),
+    }
+    # the pod's own settings reach every container
+    host = {"hostNetwork": True, "containers": [{"name": "c"}]}
+    assert rights(host, host["containers"][0]) == {"hostNetwork"}

@@ -23,7 +23,7 @@ from gridcloud.cost.budget import verdict
 from gridcloud.cost.estimate import Estimate, PoolCost, estimate
 from gridcloud.errors import PlanError
 from gridcloud.plan import Plan
-from tests.conftest import PROFILES, services_off, shared_dir
+from tests.conftest import PROFILES, SHARED, services_off
 
 MakePlan = Callable[..., Plan]
 D = Decimal
@@ -34,7 +34,7 @@ class Source:
     """The regional source files, read as a person would look figures up in them."""
 
     def __init__(self) -> None:
-        folder = shared_dir() / "data" / "gcp"
+        folder = SHARED / "data" / "gcp"
 
         def rows(name: str) -> list[dict[str, str]]:
             with (folder / name).open(newline="") as f:
@@ -90,6 +90,7 @@ def in_region(region: str, zones: list[str]) -> Callable[[dict[str, Any]], None]
     return edit
 
 
+@pytest.mark.needs("shared")
 def test_a_2000_core_facility_in_europe_west4(
     make_plan: MakePlan, catalog: Catalog, source: Source
 ) -> None:
@@ -143,6 +144,7 @@ def test_a_2000_core_facility_in_europe_west4(
     assert result.status == "within"
 
 
+@pytest.mark.needs("shared")
 def test_a_regional_cluster_in_europe_west1_with_always_on_nodes(
     make_plan: MakePlan, catalog: Catalog, source: Source
 ) -> None:
@@ -218,6 +220,7 @@ def test_a_regional_cluster_in_europe_west1_with_always_on_nodes(
     assert pool(cost, "cpu").one_year_commitment_monthly is None
 
 
+@pytest.mark.needs("shared")
 def test_a_gpu_not_priced_in_the_region_is_a_named_unknown(
     make_plan: MakePlan, catalog: Catalog, source: Source
 ) -> None:
@@ -262,6 +265,7 @@ def test_a_gpu_not_priced_in_the_region_is_a_named_unknown(
     assert info.value.hint is not None and info.value.hint.startswith("price what is missing")
 
 
+@pytest.mark.needs("shared")
 def test_forwarding_rules_outside_us_central1_are_a_named_unknown(
     make_plan: MakePlan, catalog: Catalog, source: Source
 ) -> None:
@@ -316,6 +320,7 @@ def test_gpu_spot_prices_are_the_current_ones(make_plan: MakePlan, catalog: Cata
     assert gpu.lower_bound is False
 
 
+@pytest.mark.needs("shared")
 def test_l4_machines_in_europe_west4(make_plan: MakePlan, catalog: Catalog, source: Source) -> None:
     """g2-standard-8 is listed (its L4 included); g2-standard-4 is 4 vCPUs at G2's price per
     vCPU with 4 GB (g2-standard-8 less the L4, over 8) plus the L4."""
@@ -348,6 +353,7 @@ def test_l4_machines_in_europe_west4(make_plan: MakePlan, catalog: Catalog, sour
     assert pool(cost, "gpu-small").node_hourly == 4 * per_vcpu + l4 + disk
 
 
+@pytest.mark.needs("shared")
 def test_every_region_of_the_source_prices_the_default_pools(
     catalog: Catalog, source: Source
 ) -> None:
@@ -395,6 +401,7 @@ def test_past_the_per_zone_limit_the_hint_names_what_works(
     assert "15,000 nodes (1,200,000 cores of n2d-highcpu-80)" in hint
 
 
+@pytest.mark.needs("shared")
 def test_catalog_lists_a_regions_commitments(source: Source) -> None:
     """`gridcloud catalog --region europe-north2 --json`: a region the zone listing lacks is
     still shown; n1-standard-8 has no on-demand or commitment price there (null)."""
@@ -417,6 +424,7 @@ def test_catalog_lists_a_regions_commitments(source: Source) -> None:
     )
 
 
+@pytest.mark.needs("shared")
 def test_a_price_in_the_profile_fills_what_the_catalog_lacks(
     tmp_path: Path, source: Source
 ) -> None:
