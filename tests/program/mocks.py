@@ -171,8 +171,16 @@ class Rendered:
 
 def render(plan: Plan) -> Rendered:
     """Run the program for ``plan`` under mocks; return what it declared and its outputs."""
+    import asyncio
+
     from gridcloud.program import build
 
+    # Pulumi's mocks run on the thread's current event loop; a test elsewhere that used
+    # asyncio.run leaves the thread without one, whatever order the suite runs in
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="gridcloud", stack="test", preview=False)
     resolved: dict[str, Any] = {}
