@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from gridcloud.profile.base import Model
 
 #: What can be backed up: the hub's database, the users' home volumes, REANA's volume
 #: (its database and its workspace live on the one disk of its NFS server).
@@ -24,19 +25,11 @@ _CRON_FIELD = r"[0-9A-Za-z*/,\-]+"
 _CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
 
 
-class Backups(BaseModel):
+class Backups(Model):
     """Scheduled CSI volume snapshots of the facility's volumes, pruned beyond ``keep``."""
 
     # the settings of profile.models.Model (which imports this module, so it cannot be
     # imported here); tests/unit/test_backups.py checks that they stay the same
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,
-    )
 
     enabled: bool = False
     schedule: Annotated[str, Field(max_length=100)] = "0 3 * * *"

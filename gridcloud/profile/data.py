@@ -8,23 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
-
-class Model(BaseModel):
-    """As :class:`gridcloud.profile.models.Model` (which imports this module for the
-    Profile's ``data`` field, so it cannot be imported from there)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,
-    )
-
+from gridcloud.profile.base import Model
 
 #: A month's GiB: up to 100 PiB.
 Gib = Annotated[int, Field(ge=0, le=100 * 1024 * 1024)]

@@ -24,26 +24,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
+
+from gridcloud.profile.base import Model
 
 #: A pool's fallback shapes at most: each is a node pool, with its own share of the ranges.
 MAX_SHAPES = 5
 
 
-class _Model(BaseModel):
-    # the profile's model settings (gridcloud.profile.models.Model, which imports this module)
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,
-    )
-
-
-class FallbackShape(_Model):
+class FallbackShape(Model):
     """One shape the pool's demand may fall back to."""
 
     machine_type: Annotated[str, Field(pattern=r"^[a-z][-a-z0-9]{1,62}$")]
@@ -53,7 +42,7 @@ class FallbackShape(_Model):
     estimate's peak and the budget gate are then priced at it."""
 
 
-class Fallback(_Model):
+class Fallback(Model):
     """Where an elastic pool's demand goes when its machine type has no capacity: a GKE
     custom ComputeClass over the pool and one node pool per shape (docs/plan.md)."""
 

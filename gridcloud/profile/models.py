@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from gridcloud.catalog import identity_providers, limits
+from gridcloud.profile.backups import Backups
+from gridcloud.profile.base import Model
 from gridcloud.profile.data import Data
 from gridcloud.profile.fallback import Fallback
 from gridcloud.profile.spending import Spending
@@ -31,7 +30,6 @@ from gridcloud.profile.spending import Spending
 if TYPE_CHECKING:
     # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
     from gridcloud.profile.shards import Shards  # noqa: TC004
-from gridcloud.profile.backups import Backups
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -125,19 +123,6 @@ def distinct(values: list[str]) -> list[str]:
     if repeated:
         raise ValueError(f"listed more than once: {', '.join(repeated)}")
     return values
-
-
-class Model(BaseModel):
-    # The fields' docstrings describe them in the JSON Schema only: read from the source
-    # when the schema is made (:func:`documented`), not on every import (pydantic's
-    # ``use_attribute_docstrings`` re-parses this module for each class, ~40 ms a run).
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        allow_inf_nan=False,
-    )
 
 
 class GcpTarget(Model):

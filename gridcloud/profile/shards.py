@@ -28,7 +28,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from gridcloud.profile.models import Model, Pool, distinct
+from gridcloud.profile.base import Model
+from gridcloud.profile.models import Pool, distinct
 
 #: A shard's name: short, as it joins the facility's in every resource name
 #: (``<facility>-<shard>``, at most 24 characters: a service account ID takes 30 with

@@ -10,23 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from gridcloud.profile.base import Model
 
 Dollars = Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2)]
 
 
-class Spending(BaseModel):
+class Spending(Model):
     """Monthly spending limits in US dollars, per user and per group (docs/spending.md)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,
-    )
 
     user_monthly: Dollars | None = None
     """Every user's limit a month, unless ``users`` names theirs. Default: none."""

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from gridcloud.facility import analyse
 from gridcloud.incluster import snapshots as job
 from gridcloud.plan import backups as bk
 from gridcloud.profile.backups import Backups
-from gridcloud.profile.models import Model
+from gridcloud.profile.base import Model
 from gridcloud.render.backups import restore_text, snapshot_crds, write_restores
 from tests.unit.fake_snapshot_api import Cluster, FakeApiServer
 
@@ -70,9 +71,11 @@ def job_config(plan: Plan, namespace: str) -> dict[str, Any]:
 
 
 def test_the_settings_are_the_profiles_own() -> None:
-    """Backups cannot import the profile's base model (it is imported by it): the same
-    settings (unknown keys refused, camelCase, frozen)."""
-    assert Backups.model_config == Model.model_config
+    """The profile's base model (unknown keys refused, camelCase, frozen)."""
+    assert issubclass(Backups, Model)
+    with pytest.raises(ValidationError):
+        Backups.model_validate({"enabled": True, "retention": 7})  # an unknown key
+    assert Backups.model_validate({"enabled": True, "keep": 3}).keep == 3
 
 
 def test_off_unless_the_profile_turns_them_on(make_plan: Callable[..., Plan]) -> None:

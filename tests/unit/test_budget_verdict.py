@@ -82,7 +82,7 @@ def test_the_runway_asked_for_exactly_is_within(
     assert result.runway_hours == 20
     assert result.status == "within" and not result.blocks_deploy
     assert result.reasons == (
-        "idle 7,300.00 of 25,000 USD a month; the rest buys 20.0 hours at peak",
+        "idle $7,300.00 of $25,000.00 a month; the rest buys 20.0 hours at peak",
     )
 
 
@@ -91,7 +91,7 @@ def test_idle_above_the_budget_is_over(plan: Plan, priced: Callable[..., Estimat
     result = verdict(plan, priced(idle="26000", peak="1035.6164"))
     assert result.status == "over"
     assert result.reasons == (
-        "the idle cost, 26,000.00 USD a month, is above the budget of 25,000",
+        "the idle cost, $26,000.00 a month, is above the budget of $25,000.00",
         "the budget buys 0.0 hours at peak; the profile asks for at least 20 "
         "(budget.minRunwayHours)",
     )
@@ -105,7 +105,9 @@ def test_nothing_elastic_is_within_with_no_peak_cost(
 ) -> None:
     result = verdict(plan, priced(peak="10"))
     assert result.status == "within" and result.runway_hours is None
-    assert result.reasons == ("idle 7,300.00 of 25,000 USD a month; the rest buys no elastic cost",)
+    assert result.reasons == (
+        "idle $7,300.00 of $25,000.00 a month; the rest buys no elastic cost",
+    )
 
 
 def test_an_unknown_price_is_unknown_and_names_it(
@@ -136,7 +138,7 @@ def test_lower_bound_spot_prices_are_said(plan: Plan, priced: Callable[..., Esti
     result = verdict(plan, priced(peak="895", lower_bound=True))
     assert result.status == "within"
     assert result.reasons[0].startswith("some spot prices are lower bounds")
-    assert result.reasons[1].startswith("idle 7,300.00 of 25,000 USD")
+    assert result.reasons[1].startswith("idle $7,300.00 of $25,000.00")
 
 
 def test_without_a_budget_or_a_cloud_bill(
@@ -188,7 +190,7 @@ def test_the_gate_refuses_over_and_unknown_unless_allowed(
     assert unknown_info.value.hint is not None
     assert unknown_info.value.hint.startswith("price what is missing (as the reason says)")
     two = verdict(plan, priced(idle="26000", peak="1035.6164"))
-    with pytest.raises(BudgetError, match=r"above the budget of 25,000; the budget buys"):
+    with pytest.raises(BudgetError, match=r"above the budget of \$25,000\.00; the budget buys"):
         enforce(two, allow_over_budget=False)
     enforce(verdict(plan, priced(peak="895")), allow_over_budget=False)  # within: passes
 
