@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridcloud.cli.plan_cmd import JsonOpt, ProfileArg
 from gridcloud.cli.stack_cmds import BackendOpt, SecretsOpt
+
+if TYPE_CHECKING:
+    from gridcloud.check.model import Report
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +39,6 @@ def register(app: typer.Typer) -> None:
         """
         from gridcloud.check import run
         from gridcloud.cli.output import err, styled
-        from gridcloud.errors import NotReadyError
         from gridcloud.facility import analyse, resolve_profile
 
         reasons = _reasons(skip or [])
@@ -49,23 +51,12 @@ def register(app: typer.Typer) -> None:
         report = run(result.plan, progress, backend=backend, secrets_provider=secrets_provider)
         if reasons:
             report = report.waive(reasons)
-        if json:
-            from gridcloud.cli.output import emit_json
-
-            emit_json(report.to_json())
-        else:
-            from gridcloud.cli import tables
-            from gridcloud.cli.output import out
-
-            for part in tables.check_report(report):
-                out.print(part)
-                out.print()
-        if not report.go:
-            failed = [c.title for c in report.checks if c.status == "fail"]
-            raise NotReadyError(
-                f"a deploy of {report.profile} cannot go ahead: {', '.join(failed)} failed",
-                hint="each failed row above says what to do; run `gridcloud check` again after",
-            )
+        show(
+            report,
+            json_output=json,
+            refused=f"a deploy of {report.profile} cannot go ahead",
+            again="gridcloud check",
+        )
 
 
 def _reasons(skips: list[str]) -> dict[str, str]:
@@ -91,3 +82,27 @@ def _reasons(skips: list[str]) -> dict[str, str]:
             )
         reasons[check_id] = reason
     return reasons
+
+
+def show(report: Report, *, json_output: bool, refused: str, again: str) -> None:
+    """A report of checks (``check``'s, ``verify``'s) as a table or JSON; exit 9 naming
+    the failed checks when it is not a go."""
+    from gridcloud.errors import NotReadyError
+
+    if json_output:
+        from gridcloud.cli.output import emit_json
+
+        emit_json(report.to_json())
+    else:
+        from gridcloud.cli import tables
+        from gridcloud.cli.output import out
+
+        for part in tables.check_report(report):
+            out.print(part)
+            out.print()
+    if not report.go:
+        failed = [c.title for c in report.checks if c.status == "fail"]
+        raise NotReadyError(
+            f"{refused}: {', '.join(failed)} failed",
+            hint=f"each failed row above says what to do; run `{again}` again after",
+        )

@@ -207,7 +207,7 @@ def _verify(
 ) -> None:
     from gridcloud.engine import stacks
     from gridcloud.engine.verify import verify
-    from gridcloud.errors import InputError, NotReadyError
+    from gridcloud.errors import InputError
     from gridcloud.facility import analyse, resolve_profile
 
     path = resolve_profile(profile)
@@ -219,23 +219,14 @@ def _verify(
             hint="`gridcloud up` deploys it; `gridcloud stacks` lists the stacks",
         )
     report = verify(analyse(path, state.deployed()).plan, state.facts)
-    if json_output:
-        from gridcloud.cli.output import emit_json
+    from gridcloud.cli.check_cmd import show
 
-        emit_json(report.to_json())
-    else:
-        from gridcloud.cli import tables
-        from gridcloud.cli.output import out
-
-        for part in tables.check_report(report):
-            out.print(part)
-            out.print()
-    if not report.go:
-        failed = [c.title for c in report.checks if c.status == "fail"]
-        raise NotReadyError(
-            f"{report.profile} is deployed but not working yet: {', '.join(failed)}",
-            hint="each failed row above says what to do; `gridcloud verify` again after",
-        )
+    show(
+        report,
+        json_output=json_output,
+        refused=f"{report.profile} is deployed but not working yet",
+        again="gridcloud verify",
+    )
 
 
 def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:

@@ -9,10 +9,9 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.outputs import StackOutputs
 from tests.conftest import PROFILES
+from tests.json_http import JsonHandler, serving
 
 TOKEN = "verify-token"
 LIST = re.compile(r"^/apis/apps/v1/namespaces/([a-z0-9-]+)/(deployments|statefulsets|daemonsets)")
@@ -64,19 +64,8 @@ class Cluster:
 
 
 def _handler(state: Cluster) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = self.path.split("?")[0]
             if path.startswith("/api"):  # (kubectl itself may ask /version unauthenticated)
                 state.authorized.append(self.headers.get("Authorization", ""))
@@ -127,15 +116,10 @@ def _handler(state: Cluster) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Cluster(url=f"http://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = _handler(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    state = Cluster(url="")
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from gridcloud.check.kube import Access
 from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
+from tests.json_http import JsonHandler, serving
 
 TOKEN = "campus-admin-token"
 SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -36,19 +36,8 @@ class ApiServer:
 
 
 def _handler(state: ApiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             state.tokens.add(self.path + " " + self.headers.get("Authorization", ""))
             if self.path.rstrip("/") == "/version":
                 self._send(
@@ -68,7 +57,7 @@ def _handler(state: ApiServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, {"kind": "Status", "status": "Failure", "code": 404})
 
-        def do_POST(self) -> None:
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             state.tokens.add(self.path + " " + self.headers.get("Authorization", ""))
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if self.path != SSAR:
@@ -95,15 +84,10 @@ def _handler(state: ApiServer) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def api_server() -> Iterator[ApiServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = ApiServer(url=f"http://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = _handler(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    state = ApiServer(url="")
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 @pytest.fixture
