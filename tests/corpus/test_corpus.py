@@ -336,3 +336,23 @@ def test_onprem_ingresses_use_the_sites_nginx_and_cert_manager(rendered: dict[st
         (tls,) = ingress["spec"]["tls"]
         assert tls["hosts"] == [host]
         assert tls["secretName"]
+
+
+def test_cern_sso_prices_its_data_with_europe_west4_rates() -> None:
+    """The site's bucket and its data movement, by hand from ../shared's
+    other-prices-by-region.csv (europe-west4: internet egress $0.12 a GiB for the first
+    1,024 GiB a month, $0.11 up to 10 TiB; Cloud Storage standard $0.02 a GiB-month):
+    500 + 3,000 GiB of egress = 1,024 x 0.12 + 2,476 x 0.11 = 122.88 + 272.36; 20,000 GiB
+    stored = 400.00; 795.24 a month."""
+    code, out, err = run("cost", "estimate", "--json", str(HERE / "cern-sso.yaml"))
+    assert code == 0, err
+    assert Decimal(str(json.loads(out)["cost"]["dataMonthly"])) == Decimal("795.24")
+    code, out, err = run("plan", "--json", str(HERE / "cern-sso.yaml"))
+    assert code == 0, err
+    data = json.loads(out)["plan"]["data"]
+    # in the cluster's region, private; the lifecycle as the profile gives it
+    assert data["bucket"]["location"] == "EUROPE-WEST4"
+    assert data["bucket"]["publicAccessPrevention"] == "enforced"
+    assert [r["action"] for r in data["bucket"]["lifecycle"]] == ["Delete", "SetStorageClass"]
+    # Rucio's storage element on it (render writes it; test_rucio_rse.py checks its shape)
+    assert data["rucio"]["rse"] == "CERN_AF_GCS"
