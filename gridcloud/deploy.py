@@ -3,7 +3,7 @@ API) and plain ``pulumi up`` (``stacks/__main__.py``, inside the Pulumi CLI's ow
 
 One sequence, :func:`prepare`, whichever entry point deploys:
 
-1. the profile analysed (:func:`gridcloud.facility.analyse`);
+1. the profile analysed (:func:`gridcloud.analysis.analyse`);
 2. for ``up``, the gates: with ``strict``, the policy (a warning the profile does not waive
    refuses, exit 8); the budget gate (exit 4 unless ``allow_over_budget``);
 3. readiness: what the deploy needs from this machine, checked before the stack is touched;
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from gridcloud.facility import Analysis
+    from gridcloud.analysis import Analysis
     from gridcloud.plan import Plan
     from gridcloud.plan.model import Deployed
 
@@ -77,8 +77,8 @@ def prepare(
     operation: Literal["preview", "up"] = "up",
 ) -> Prepared:
     """Everything before the update itself, in order (the module's docstring)."""
+    from gridcloud.analysis import analyse
     from gridcloud.engine import cap
-    from gridcloud.facility import analyse
 
     analysis = analyse(path)
     if operation == "up":

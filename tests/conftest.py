@@ -19,8 +19,8 @@ import hypothesis  # noqa: F401
 import pytest
 import yaml
 
+from gridcloud.analysis import planned
 from gridcloud.catalog import Catalog, load_catalog
-from gridcloud.facility import planned
 from gridcloud.plan import Plan
 from gridcloud.policy import PROFILE_CHECKS
 from gridcloud.profile import Profile, parse_profile

@@ -37,9 +37,9 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when a deploy can go ahead, 9 when something must be fixed first.
         """
+        from gridcloud.analysis import analyse, resolve_profile
         from gridcloud.check import run
         from gridcloud.cli.output import err, styled
-        from gridcloud.facility import analyse, resolve_profile
 
         reasons = _reasons(skip or [])
         result = analyse(resolve_profile(profile))

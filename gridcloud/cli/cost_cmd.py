@@ -20,7 +20,7 @@ app = typer.Typer(help="What a facility costs.", no_args_is_help=True)
 @app.command()
 def estimate(profile: ProfileArg = None, json: JsonOpt = False) -> None:
     """Idle and peak cost per pool, cost per core-hour, and the budget runway."""
-    from gridcloud.facility import analyse, resolve_profile
+    from gridcloud.analysis import analyse, resolve_profile
 
     result = analyse(resolve_profile(profile))
     if json:
@@ -160,9 +160,9 @@ def report(
     """What the facility really spent: by pool, service, user and day, against the budget."""
     from datetime import UTC, datetime
 
+    from gridcloud.analysis import resolve_profile
     from gridcloud.cli.output import err
     from gridcloud.errors import InputError
-    from gridcloud.facility import resolve_profile
     from gridcloud.report import render
     from gridcloud.report.model import assemble
     from gridcloud.report.options import check_html, parse_as_of, parse_month, stray_export
@@ -277,10 +277,10 @@ def _fetch(
 
 def _stack_scope(stack: str, backend: str | None, profile: str | None) -> Any:
     """The scope from the stack's outputs; the budget from the profile if one is there."""
+    from gridcloud.analysis import resolve_profile
     from gridcloud.engine.backend import resolve_backend
     from gridcloud.engine.stacks import StackRef, read_state
     from gridcloud.errors import GridcloudError, InputError
-    from gridcloud.facility import resolve_profile
     from gridcloud.report.scope import budget_of, from_outputs
 
     ref = StackRef(stack, resolve_backend(backend), None)
@@ -303,8 +303,8 @@ def _stack_scope(stack: str, backend: str | None, profile: str | None) -> Any:
 
 def _billing_account(profile: str | None) -> str | None:
     """The budget's billing account, for the hint naming the export table (leniently)."""
+    from gridcloud.analysis import resolve_profile
     from gridcloud.errors import GridcloudError
-    from gridcloud.facility import resolve_profile
     from gridcloud.profile.loader import read_fields
 
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from gridcloud.facility import Analysis
+    from gridcloud.analysis import Analysis
 
 ProfileArg = Annotated[
     str | None,
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Show the facility a profile describes: pools, network, services, cost, budget."""
-        from gridcloud.facility import analyse, resolve_profile
+        from gridcloud.analysis import analyse, resolve_profile
         from gridcloud.policy import enforce_strict
 
         result = analyse(resolve_profile(profile))

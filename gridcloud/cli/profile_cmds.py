@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """Check a profile: its fields, the catalog, and that its Plan can be built."""
+        from gridcloud.analysis import analyse, resolve_profile
         from gridcloud.errors import GridcloudError, ProfileError
-        from gridcloud.facility import analyse, resolve_profile
 
         path = resolve_profile(profile)
         try:

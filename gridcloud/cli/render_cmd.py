@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
 
         import yaml
 
+        from gridcloud.analysis import analyse, resolve_profile
         from gridcloud.cli.output import err
         from gridcloud.cli.output import out as stdout
         from gridcloud.errors import InputError, PlanError
-        from gridcloud.facility import analyse, resolve_profile
         from gridcloud.render import missing_engine, render_plan
         from gridcloud.render.validate import cluster_version, problems
 

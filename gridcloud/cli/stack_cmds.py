@@ -68,7 +68,7 @@ def _stack_only_ref(
 ) -> Any:
     """The stack a state-only command works on: ``--stack``, else the profile's name (with
     ``--shard``, that shard's stack)."""
-    from gridcloud.facility import stack_name
+    from gridcloud.analysis import stack_name
     from gridcloud.plan import shards
 
     name = stack or stack_name(profile)
@@ -131,10 +131,10 @@ def _operate(
     lift_cap: bool = False,
     shard: str | None = None,
 ) -> None:
+    from gridcloud.analysis import resolve_profile
     from gridcloud.deploy import Options, prepare
     from gridcloud.engine import stacks
     from gridcloud.errors import EngineError, GridcloudError
-    from gridcloud.facility import resolve_profile
     from gridcloud.plan.shards import stack_plans
 
     def stack_for(plan: Any) -> stacks.EngineStack:
@@ -205,10 +205,10 @@ def _verify(
     *,
     json_output: bool,
 ) -> None:
+    from gridcloud.analysis import analyse, resolve_profile
     from gridcloud.engine import stacks
     from gridcloud.engine.verify import verify
     from gridcloud.errors import InputError
-    from gridcloud.facility import analyse, resolve_profile
 
     path = resolve_profile(profile)
     ref = _stack_only_ref(profile, stack, backend, secrets_provider)

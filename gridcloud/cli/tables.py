@@ -14,10 +14,10 @@ from gridcloud.cli.output import styled
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from gridcloud.analysis import Analysis
     from gridcloud.check import Report
     from gridcloud.cost.budget import Verdict
     from gridcloud.cost.estimate import Estimate
-    from gridcloud.facility import Analysis
     from gridcloud.plan import Plan, PoolPlan
     from gridcloud.policy import Finding
 

@@ -29,7 +29,7 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Pool:
+class CappedPool:
     """An elastic pool the cap scales to zero, and the autoscaling a lift gives back."""
 
     name: str
@@ -54,7 +54,7 @@ class Settings:
     label: str
     timeout_seconds: int
     """The function's timeout (the Plan's); the handler's deadline is kept below it."""
-    pools: tuple[Pool, ...]
+    pools: tuple[CappedPool, ...]
     budget_id: str = field(default="", metadata={"json": False})
     """From ``BUDGET_VAR``, not from the JSON."""
 
@@ -89,7 +89,7 @@ def _json_fields(cls: type) -> list[Any]:
 
 
 def _dump(value: Any) -> Any:
-    if isinstance(value, Settings | Pool):
+    if isinstance(value, Settings | CappedPool):
         return {camel(f.name): _dump(getattr(value, f.name)) for f in _json_fields(type(value))}
     if isinstance(value, tuple):
         return [_dump(v) for v in value]
@@ -126,11 +126,11 @@ def _decimal(value: Any, where: str) -> Decimal:
     return number
 
 
-def _pools(value: Any, where: str) -> tuple[Pool, ...]:
+def _pools(value: Any, where: str) -> tuple[CappedPool, ...]:
     if not isinstance(value, list):
         raise SettingsError(f"{where}: a list expected, not {value!r}")
-    loaded = [_load(Pool, item, f"{where}[{i}]") for i, item in enumerate(value)]
-    return tuple(p for p in loaded if isinstance(p, Pool))
+    loaded = [_load(CappedPool, item, f"{where}[{i}]") for i, item in enumerate(value)]
+    return tuple(p for p in loaded if isinstance(p, CappedPool))
 
 
 #: Each field's type (as annotated: a string under ``from __future__ import annotations``) and
@@ -140,11 +140,11 @@ _READERS = {
     "int": _integer,
     "bool": _boolean,
     "Decimal": _decimal,
-    "tuple[Pool, ...]": _pools,
+    "tuple[CappedPool, ...]": _pools,
 }
 
 
-def _load(cls: type[Settings] | type[Pool], data: Any, where: str) -> Settings | Pool:
+def _load(cls: type[Settings] | type[CappedPool], data: Any, where: str) -> Settings | CappedPool:
     if not isinstance(data, dict):
         raise SettingsError(f"{where}: an object expected, not {type(data).__name__}")
     wanted = {camel(f.name): f for f in _json_fields(cls)}

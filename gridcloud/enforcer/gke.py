@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gridcloud.enforcer.config import Pool, Settings
+    from gridcloud.enforcer.config import CappedPool, Settings
 
 log = logging.getLogger("gridcloud.enforcer")
 
@@ -275,7 +275,7 @@ class Gke:
     def _pool(self, pool: str) -> str:
         return f"{self.cluster_name}/nodePools/{pool}"
 
-    def _restore(self, pool: Pool) -> Any:
+    def _restore(self, pool: CappedPool) -> Any:
         from google.cloud import container_v1
 
         policy = getattr(container_v1.NodePoolAutoscaling.LocationPolicy, pool.location_policy)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Cluster:
+class ClusterRef:
     project: str
     location: str
     name: str
@@ -25,7 +25,7 @@ class Cluster:
         return f"projects/{self.project}/locations/{self.location}/clusters/{self.name}"
 
 
-def read_cap(cluster: Cluster) -> str | None:
+def read_cap(cluster: ClusterRef) -> str | None:
     """The budget period a cap is in force for, or None (also when the cluster does not
     exist yet); raises :class:`EngineError` when the cluster cannot be read."""
     from google.api_core import exceptions
@@ -47,12 +47,12 @@ def read_cap(cluster: Cluster) -> str | None:
     return dict(found.resource_labels).get(CAP_LABEL)
 
 
-def of_plan(plan: Plan) -> Cluster | None:
+def of_plan(plan: Plan) -> ClusterRef | None:
     """The cluster a Plan with a hard cap builds; None without a cap."""
     if plan.cluster is None or plan.budget is None or plan.budget.cap is None:
         return None
     assert plan.target.provider == "gcp"
-    return Cluster(plan.target.project, plan.cluster.location, plan.cluster.name)
+    return ClusterRef(plan.target.project, plan.cluster.location, plan.cluster.name)
 
 
 def gate(plan: Plan, *, lift: bool) -> bool:
@@ -83,7 +83,7 @@ def status(outputs: dict[str, object]) -> dict[str, object] | None:
     facts = StackOutputs.read(outputs)
     if facts.enforcer_function is None:
         return None
-    cluster = Cluster(
+    cluster = ClusterRef(
         str(facts.project), str(facts.cluster_location), str(facts.cluster_name or facts.facility)
     )
     try:

@@ -69,7 +69,7 @@ KINDS = {
 
 
 @dataclass(frozen=True)
-class Facility:
+class LeftoverScope:
     """What the stack says the facility is (its outputs): enough to find its leftovers."""
 
     project: str
@@ -83,7 +83,7 @@ class Facility:
     """The facility's VPC (the Plan's name for it): where its NEGs are."""
 
     @classmethod
-    def from_outputs(cls, outputs: dict[str, Any]) -> Facility | None:
+    def from_outputs(cls, outputs: dict[str, Any]) -> LeftoverScope | None:
         """None for a stack that is not a GCP facility (on-prem: nothing billed to find)."""
         from gridcloud.labels import FACILITY_LABEL
         from gridcloud.plan.expand import gcp_names
@@ -175,7 +175,7 @@ def _description(text: str | None) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def _by_label(labels: Any, facility: Facility) -> str | None:
+def _by_label(labels: Any, facility: LeftoverScope) -> str | None:
     labels = dict(labels or {})
     key, value = facility.label
     if labels.get(key) == value:
@@ -185,11 +185,11 @@ def _by_label(labels: Any, facility: Facility) -> str | None:
     return None
 
 
-def _in_region(location: str, facility: Facility) -> bool:
+def _in_region(location: str, facility: LeftoverScope) -> bool:
     return location == facility.region or location.startswith(f"{facility.region}-")
 
 
-def find(facility: Facility, clients: ComputeClients) -> list[Leftover]:
+def find(facility: LeftoverScope, clients: ComputeClients) -> list[Leftover]:
     """Every resource of ``facility`` left in its project (see the module's documentation)."""
     from gridcloud.google_errors import failures, raise_for
 
@@ -215,7 +215,7 @@ def find(facility: Facility, clients: ComputeClients) -> list[Leftover]:
     return [replace(item, project=facility.project) for item in found]
 
 
-def _disks(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
+def _disks(facility: LeftoverScope, clients: ComputeClients) -> Iterable[Leftover]:
     for scope, listed in clients.disks.aggregated_list(project=facility.project):
         zone = _location(scope)
         for disk in listed.disks:
@@ -228,7 +228,7 @@ def _disks(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
                 yield Leftover("disk", disk.name, zone, why, int(disk.size_gb) or None)
 
 
-def _service_rule(description: str | None, location: str, facility: Facility) -> str | None:
+def _service_rule(description: str | None, location: str, facility: LeftoverScope) -> str | None:
     service = _description(description).get(SERVICE_KEY, "")
     namespace = service.split("/", 1)[0]
     if namespace in facility.namespaces and _in_region(location, facility):
@@ -236,7 +236,7 @@ def _service_rule(description: str | None, location: str, facility: Facility) ->
     return None
 
 
-def _addresses(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
+def _addresses(facility: LeftoverScope, clients: ComputeClients) -> Iterable[Leftover]:
     for scope, listed in clients.addresses.aggregated_list(project=facility.project):
         region = _location(scope)
         for address in listed.addresses:
@@ -249,7 +249,7 @@ def _addresses(facility: Facility, clients: ComputeClients) -> Iterable[Leftover
             yield Leftover("address", address.name, "global", why)
 
 
-def _forwarding_rules(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
+def _forwarding_rules(facility: LeftoverScope, clients: ComputeClients) -> Iterable[Leftover]:
     for scope, listed in clients.forwarding_rules.aggregated_list(project=facility.project):
         region = _location(scope)
         for rule in listed.forwarding_rules:
@@ -260,7 +260,7 @@ def _forwarding_rules(facility: Facility, clients: ComputeClients) -> Iterable[L
                 yield Leftover("forwarding-rule", rule.name, region, why)
 
 
-def _snapshots(facility: Facility, clients: ComputeClients) -> Iterable[Leftover]:
+def _snapshots(facility: LeftoverScope, clients: ComputeClients) -> Iterable[Leftover]:
     for snapshot in clients.snapshots.list(project=facility.project):
         why = _by_label(snapshot.labels, facility)
         if why is not None:
@@ -278,7 +278,7 @@ class _Owner:
     (``k8s2-<kind>-<hash>-``), learnt from the resources whose network or description makes
     them the facility's."""
 
-    def __init__(self, facility: Facility) -> None:
+    def __init__(self, facility: LeftoverScope) -> None:
         self.facility = facility
         self.uids: set[str] = set()
         self.short: set[str] = set()
@@ -314,7 +314,7 @@ class _Owner:
         return None
 
 
-def _negs(facility: Facility, clients: ComputeClients, owner: _Owner) -> Iterator[Leftover]:
+def _negs(facility: LeftoverScope, clients: ComputeClients, owner: _Owner) -> Iterator[Leftover]:
     """The Ingress controller's zonal NEGs on the facility's network; ``owner`` learns the
     cluster's namer UID from them."""
     for scope, listed in clients.network_endpoint_groups.aggregated_list(project=facility.project):
@@ -335,7 +335,7 @@ def _negs(facility: Facility, clients: ComputeClients, owner: _Owner) -> Iterato
                 )
 
 
-def _ingress(facility: Facility, clients: ComputeClients) -> Iterator[Leftover]:
+def _ingress(facility: LeftoverScope, clients: ComputeClients) -> Iterator[Leftover]:
     """What GKE's Ingress controller built for the facility's Ingresses."""
     project = facility.project
     owner = _Owner(facility)
@@ -443,7 +443,7 @@ def _deleter(item: Leftover, project: str, clients: ComputeClients) -> Any:
     return clients.ssl_certificates.delete(project=project, ssl_certificate=item.name)
 
 
-def delete(facility: Facility, items: list[Leftover], clients: ComputeClients) -> list[str]:
+def delete(facility: LeftoverScope, items: list[Leftover], clients: ComputeClients) -> list[str]:
     """Delete ``items`` in :data:`KINDS`' order (a forwarding rule before the proxy and the
     address it holds, a backend service before its NEGs and health checks); the failures, as
     text, each with how to delete it by hand."""

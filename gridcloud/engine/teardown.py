@@ -61,7 +61,7 @@ def destroy(
             f"--location {location} --no-deletion-protection`, `gridcloud refresh --stack "
             f"{ref.name}`, then destroy",
         )
-    facility = found_in_project.Facility.from_outputs(state.outputs)
+    facility = found_in_project.LeftoverScope.from_outputs(state.outputs)
     result = stacks.run("destroy", None, ref, json_output=json_output, confirm=confirm)
     teardown = Teardown(result)
     if result.result != "succeeded" or facility is None:

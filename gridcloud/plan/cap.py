@@ -52,7 +52,7 @@ def cloud_budget(plan: Plan, budget: Budget, label: str) -> BudgetPlan:
 def with_cap(plan: Plan, budget: Budget, node_hourly: Mapping[str, Decimal | None]) -> Plan:
     """``plan`` with the hard cap its profile asks for (``budget.hardCap`` with a billing
     account, on Google Cloud), once the Plan is priced: ``node_hourly`` is each pool's price of
-    a node-hour from the estimate (:func:`gridcloud.facility.planned` prices a Plan once, for
+    a node-hour from the estimate (:func:`gridcloud.analysis.planned` prices a Plan once, for
     the estimate and for the cap)."""
     if plan.budget is None or plan.budget.topic is None or not budget.hard_cap:
         return plan

@@ -240,6 +240,6 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         plan = with_shards(plan, profile, catalog)
     if profile.budget is None or plan.budget is None:
         return plan
-    # the hard cap needs the Plan's prices: gridcloud.facility.planned adds it (plan/cap.py)
+    # the hard cap needs the Plan's prices: gridcloud.analysis.planned adds it (plan/cap.py)
     budget = cloud_budget(plan, profile.budget, FACILITY_LABEL)
     return plan.model_copy(update={"budget": budget})

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
-from gridcloud.enforcer.config import Pool as EnforcerPool
+from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, CappedPool, Settings
 from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ def cap_settings(plan: Plan, cap: CapPlan) -> Settings:
         label=cap.label,
         timeout_seconds=cap.timeout_seconds,
         pools=tuple(
-            EnforcerPool(
+            CappedPool(
                 name=p.name,
                 node_hourly=p.node_hourly,
                 total_min_nodes=p.autoscaling.total_min_nodes,
@@ -96,7 +95,7 @@ def cap_settings(plan: Plan, cap: CapPlan) -> Settings:
     )
 
 
-class Budget(pulumi.ComponentResource):
+class CloudBudget(pulumi.ComponentResource):
     budget: gcp.billing.Budget
     topic: gcp.pubsub.Topic
     function: gcp.cloudfunctionsv2.Function | None = None

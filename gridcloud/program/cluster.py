@@ -22,7 +22,7 @@ CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 IGNORED_AFTER_CREATION = ["nodeConfig"]
 
 
-class Cluster(pulumi.ComponentResource):
+class GkeCluster(pulumi.ComponentResource):
     cluster: gcp.container.Cluster
 
     def __init__(

@@ -14,8 +14,8 @@ import pulumi
 
 from gridcloud.plan.outputs import StackOutputs
 from gridcloud.program.addresses import Addresses
-from gridcloud.program.budget import Budget
-from gridcloud.program.cluster import Cluster
+from gridcloud.program.budget import CloudBudget
+from gridcloud.program.cluster import GkeCluster
 from gridcloud.program.compute_classes import ComputeClasses
 from gridcloud.program.identity import NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
@@ -47,7 +47,7 @@ def build(plan: Plan) -> Facility:
     if unpriced_cap(plan):
         raise ValueError(
             "the Plan's hard cap is missing: it comes with the prices, from "
-            "gridcloud.facility.planned (or analyse), not from expand alone"
+            "gridcloud.analysis.planned (or analyse), not from expand alone"
         )
     if plan.target.provider != "gcp":
         provider = existing_provider("kubernetes", plan.target.kubeconfig, plan.target.context)
@@ -62,7 +62,7 @@ def build(plan: Plan) -> Facility:
 
     network = Network("network", plan)
     identity = NodeIdentity("node-identity", plan)
-    cluster = Cluster(
+    cluster = GkeCluster(
         "cluster",
         plan,
         network=network.network,
@@ -94,7 +94,7 @@ def build(plan: Plan) -> Facility:
     addresses = Addresses("addresses", plan)
     budget_outputs: dict[str, object] = {}
     if plan.budget is not None and plan.budget.topic is not None:
-        budget = Budget("budget", plan, cluster=cluster.cluster)
+        budget = CloudBudget("budget", plan, cluster=cluster.cluster)
         budget_outputs = {"budget": budget.budget.name, "budget_topic": budget.topic.id}
         if budget.function is not None and budget.account is not None:  # a hard cap
             budget_outputs |= {

@@ -164,7 +164,7 @@ def budget_of(path: Path) -> Scope | None:
 
 def resolve(path: Path) -> tuple[Scope, str | None]:
     """The scope, and a warning when the profile had to be read leniently."""
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
 
     try:
         plan = analyse(path).plan

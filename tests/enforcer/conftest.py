@@ -25,8 +25,7 @@ from typing import Any
 
 import pytest
 
-from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
-from gridcloud.enforcer.config import Pool as SettingsPool
+from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, CappedPool, Settings
 from tests.conftest import TOKEN_ANSWER, TOKEN_URL, missing, require, write_adc
 from tests.enforcer.fake_gke import FakeGke, Pool
 
@@ -53,8 +52,8 @@ SETTINGS = Settings(
     label="gridcloud-cap",
     timeout_seconds=540,
     pools=(
-        SettingsPool("cpu", Decimal("0.75"), 0, 1250, "ANY"),
-        SettingsPool("gpu", Decimal("0.25"), 0, 16, "ANY"),
+        CappedPool("cpu", Decimal("0.75"), 0, 1250, "ANY"),
+        CappedPool("gpu", Decimal("0.25"), 0, 16, "ANY"),
     ),
 )
 

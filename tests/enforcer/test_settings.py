@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from google.cloud import container_v1
 
+from gridcloud.analysis import analyse
 from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings, SettingsError
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
 from tests.enforcer.conftest import SETTINGS, Enforcer, period

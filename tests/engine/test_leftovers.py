@@ -15,7 +15,7 @@ from tests.engine import compute_api
 #: The names GKE's Ingress controller gives (and the managed certificate's)
 INGRESS = re.compile(r"k8s[12]?-|mcrt-")
 
-FACILITY = leftovers.Facility(
+FACILITY = leftovers.LeftoverScope(
     project="atlas-analysis-facility",
     region="us-central1",
     name="atlas-gcp",
@@ -113,7 +113,9 @@ def test_no_access_to_the_project_is_an_answer(api: responses.RequestsMock) -> N
 
 
 def test_an_on_prem_stack_has_nothing_billed_to_look_for() -> None:
-    assert leftovers.Facility.from_outputs({"facility": "campus", "target": "kubernetes"}) is None
+    assert (
+        leftovers.LeftoverScope.from_outputs({"facility": "campus", "target": "kubernetes"}) is None
+    )
 
 
 def test_what_gke_ingress_built_for_the_hub_is_listed_and_another_clusters_is_not(
@@ -181,7 +183,7 @@ def test_each_leftover_says_how_to_delete_it_by_hand(api: responses.RequestsMock
 
 
 def test_a_facility_from_its_stack_knows_its_network() -> None:
-    facility = leftovers.Facility.from_outputs(
+    facility = leftovers.LeftoverScope.from_outputs(
         {
             "facility": "atlas-gcp",
             "target": "gcp",

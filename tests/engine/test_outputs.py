@@ -54,7 +54,7 @@ def test_the_engine_works_from_an_earlier_stack(monkeypatch: pytest.MonkeyPatch)
         service_range="10.8.0.0/20",
     )
     # the leftover listing after a destroy looks in the stack's project, region, namespaces
-    assert leftovers.Facility.from_outputs(outputs) == leftovers.Facility(
+    assert leftovers.LeftoverScope.from_outputs(outputs) == leftovers.LeftoverScope(
         project="atlas-analysis-facility",
         region="us-central1",
         name="atlas-gcp",
@@ -74,7 +74,7 @@ def test_a_stack_without_outputs_is_read_as_one() -> None:
     """A first ``up`` that failed leaves a stack with no outputs: destroy still works on it."""
     state = StackState({}, [])
     assert state.deployed() is None
-    assert leftovers.Facility.from_outputs({}) is None
+    assert leftovers.LeftoverScope.from_outputs({}) is None
     assert cap.status({}) is None
 
 

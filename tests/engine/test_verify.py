@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.engine.verify import verify
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.outputs import StackOutputs
 from tests.conftest import PROFILES

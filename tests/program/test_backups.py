@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from gridcloud.plan import backups as bk
 from tests.conftest import PROFILES
 from tests.program.mocks import Rendered, render

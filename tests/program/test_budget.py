@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
 from tests.program.mocks import PROJECT_NUMBER, Rendered, render

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from tests.conftest import default_data
 from tests.program.mocks import render
 

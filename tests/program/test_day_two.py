@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from gridcloud.analysis import analyse, planned
 from gridcloud.catalog import Catalog
-from gridcloud.facility import analyse, planned
 from gridcloud.plan import Plan
 from gridcloud.plan.model import Deployed
 from gridcloud.profile import Profile
@@ -386,14 +386,14 @@ def _cluster_renamed(plan: Plan, monkeypatch: pytest.MonkeyPatch, *, alias: bool
     import pulumi
 
     from gridcloud.program import facility
-    from gridcloud.program.cluster import Cluster
+    from gridcloud.program.cluster import GkeCluster
 
-    def make(_name: str, *args: Any, **kwargs: Any) -> Cluster:
+    def make(_name: str, *args: Any, **kwargs: Any) -> GkeCluster:
         opts = pulumi.ResourceOptions(aliases=[pulumi.Alias(name="cluster")]) if alias else None
-        return Cluster("kube", *args, **kwargs, opts=opts)
+        return GkeCluster("kube", *args, **kwargs, opts=opts)
 
     with monkeypatch.context() as patch:
-        patch.setattr(facility, "Cluster", make)
+        patch.setattr(facility, "GkeCluster", make)
         return render(plan)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, SHIPPED
 from tests.program.mocks import Rendered, is_secret, render, reveal

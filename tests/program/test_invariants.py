@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from tests.conftest import PROFILES, SHIPPED
 from tests.program.mocks import Declared, Rendered, is_secret, render
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.engine import cap, leftovers
 from gridcloud.engine.stacks import StackState
-from gridcloud.facility import analyse
 from gridcloud.plan.outputs import StackOutputs
 from tests.conftest import PROFILES
 from tests.program.mocks import render
@@ -35,7 +35,7 @@ def test_the_engine_reads_what_the_program_writes(monkeypatch: pytest.MonkeyPatc
     assert deployed.max_pods_per_node == plan.network.max_pods_per_node
     # destroy's hint and the leftover listing name the Plan's cluster, project and namespaces
     assert state.facts.cluster_location == plan.cluster.location
-    facility = leftovers.Facility.from_outputs(rendered.outputs)
+    facility = leftovers.LeftoverScope.from_outputs(rendered.outputs)
     assert facility is not None
     assert (facility.project, facility.region, facility.cluster) == (
         plan.target.project,
@@ -63,7 +63,7 @@ def test_an_existing_cluster_stack_names_its_kubeconfig(onprem_kubeconfig: Path)
         plan.target.kubeconfig,
         plan.target.context,
     )
-    assert leftovers.Facility.from_outputs(rendered.outputs) is None  # nothing billed to find
+    assert leftovers.LeftoverScope.from_outputs(rendered.outputs) is None  # nothing billed to find
 
 
 def test_an_undeclared_output_is_refused() -> None:

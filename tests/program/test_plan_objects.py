@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from tests.conftest import PROFILES
 from tests.program.mocks import Declared, Rendered, render
 from tests.program.test_day_two import changes, replaced

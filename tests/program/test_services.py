@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from tests.conftest import PROFILES
 from tests.program.conftest import SERVER, ca_data
 from tests.program.mocks import Rendered, render

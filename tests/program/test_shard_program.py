@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from gridcloud.plan import Plan
 from tests.conftest import default_data
 from tests.program.mocks import render

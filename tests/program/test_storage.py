@@ -47,8 +47,8 @@ def rendered(request: pytest.FixtureRequest) -> tuple[Plan, Rendered]:
 def make_plan_module() -> Callable[..., Plan]:
     import yaml
 
+    from gridcloud.analysis import planned
     from gridcloud.catalog import load_catalog
-    from gridcloud.facility import planned
     from gridcloud.policy import PROFILE_CHECKS
     from gridcloud.profile.loader import parse_profile
     from tests.conftest import default_data

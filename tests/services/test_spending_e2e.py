@@ -50,8 +50,8 @@ OVER_SPENT = Decimal("150.25")
 def objects() -> list[Rendered]:
     """The default profile with a limit a user, priced (as ``gridcloud up`` plans it) and
     rendered by Helm."""
+    from gridcloud.analysis import planned
     from gridcloud.catalog import load_catalog
-    from gridcloud.facility import planned
     from gridcloud.profile import parse_profile
 
     data = default_data()

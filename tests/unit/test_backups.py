@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from gridcloud.facility import analyse
+from gridcloud.analysis import analyse
 from gridcloud.incluster import snapshots as job
 from gridcloud.plan import backups as bk
 from gridcloud.profile.backups import Backups

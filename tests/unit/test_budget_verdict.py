@@ -157,7 +157,7 @@ def test_without_a_budget_or_a_cloud_bill(
 def test_on_an_existing_cluster_the_budget_is_not_applicable(
     priced: Callable[..., Estimate],
 ) -> None:
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
     from tests.conftest import PROFILES
 
     onprem = analyse(PROFILES / "onprem.yaml").plan
@@ -211,7 +211,7 @@ def test_an_existing_cluster_with_a_budget(catalog: Catalog) -> None:
     """Its budget is shown, nothing is billed: every figure zero, not unknown."""
     import yaml
 
-    from gridcloud.facility import planned
+    from gridcloud.analysis import planned
     from gridcloud.policy import PROFILE_CHECKS
     from gridcloud.profile import parse_profile
     from tests.conftest import PROFILES

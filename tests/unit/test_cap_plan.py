@@ -111,7 +111,7 @@ def test_no_cap_without_a_hard_cap_or_a_billing_account(
 
 
 def test_an_existing_cluster_has_no_cloud_budget(catalog: Catalog) -> None:
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
     from tests.conftest import PROFILES
 
     plan: Plan = analyse(PROFILES / "onprem.yaml").plan

@@ -18,10 +18,10 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
+from gridcloud.analysis import analyse
 from gridcloud.check import Report, run
 from gridcloud.cli.app import create_cli
 from gridcloud.errors import ExitCode
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, TOKEN_ANSWER, TOKEN_URL, require, write_adc
 from tests.engine.compute_api import UNAVAILABLE, virtual_retry_clock

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.check import run
 from gridcloud.check.kube import Access
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
 from tests.json_http import JsonHandler, serving

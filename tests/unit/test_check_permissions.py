@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
+from gridcloud.analysis import analyse
 from gridcloud.check.permissions import ROLES, check, needs, project_permissions
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, ROOT, TOKEN_ANSWER, TOKEN_URL, require, write_adc
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from gridcloud import money
+from gridcloud.analysis import Analysis, analyse
 from gridcloud.cost.estimate import Estimate, PoolCost
-from gridcloud.facility import Analysis, analyse
 from tests.conftest import ROOT
 from tests.unit.test_regions import HOURS, Source
 

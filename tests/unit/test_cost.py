@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from gridcloud import money
+from gridcloud.analysis import analyse
 from gridcloud.catalog import Catalog
 from gridcloud.cost.budget import enforce, verdict
 from gridcloud.cost.estimate import Estimate, estimate
 from gridcloud.errors import BudgetError, ExitCode
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES, services_off
 

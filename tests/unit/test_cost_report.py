@@ -204,8 +204,8 @@ def test_the_scope_of_a_deployed_stack_is_what_it_built(
     the profile. The Pulumi CLI is stood in for: read_state answers with the outputs."""
     import yaml
 
+    from gridcloud.analysis import analyse
     from gridcloud.engine import stacks
-    from gridcloud.facility import analyse
     from gridcloud.plan.outputs import StackOutputs
 
     plan = analyse(PROFILES / "default.yaml").plan
@@ -251,8 +251,8 @@ def test_a_stack_is_compared_only_with_its_own_facilitys_budget(
     """--stack from a checkout: profiles/default.yaml (atlas-gcp) is not the budget of the
     stack of another facility; without a profile there is no budget, with another
     facility's profile the report refuses."""
+    from gridcloud.analysis import analyse
     from gridcloud.engine import stacks
-    from gridcloud.facility import analyse
     from gridcloud.plan.outputs import StackOutputs
 
     plan = analyse(PROFILES / "default.yaml").plan

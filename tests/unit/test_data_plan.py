@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
+from gridcloud.analysis import planned
 from gridcloud.catalog import Catalog
 from gridcloud.errors import GridcloudError
-from gridcloud.facility import planned
 from gridcloud.plan import Plan
 from gridcloud.policy import PROFILE_CHECKS, evaluate
 from gridcloud.profile import Profile

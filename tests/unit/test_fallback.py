@@ -51,7 +51,7 @@ def fallback_plan(request: pytest.FixtureRequest) -> Plan:
 def make_plan_module(catalog: Catalog) -> MakePlan:
     import yaml
 
-    from gridcloud.facility import planned
+    from gridcloud.analysis import planned
     from gridcloud.policy import PROFILE_CHECKS
     from gridcloud.profile.loader import parse_profile
     from tests.conftest import default_data
@@ -248,7 +248,7 @@ def test_render_writes_the_class_and_it_validates(make_plan_module: MakePlan) ->
 def test_an_existing_cluster_takes_no_fallback(catalog: Catalog) -> None:
     import yaml
 
-    from gridcloud.facility import planned
+    from gridcloud.analysis import planned
     from gridcloud.policy import PROFILE_CHECKS
     from gridcloud.profile.loader import parse_profile
     from tests.conftest import PROFILES

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from gridcloud.analysis import analyse
 from gridcloud.cli.app import create_cli
-from gridcloud.facility import analyse
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 

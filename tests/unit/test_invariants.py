@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.errors import ExitCode
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.invariants import INVARIANTS, InvariantError, check
 from tests.conftest import SHIPPED

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gridcloud.analysis import analyse
 from gridcloud.catalog import Catalog
 from gridcloud.errors import ExitCode, PlanError
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.network import plan_network, pod_block_prefix, pod_range_capacity
 from gridcloud.profile.models import Network
@@ -306,7 +306,7 @@ def test_every_shipped_profile_plans(path: Any) -> None:
 
 def test_planning_imports_no_pulumi_or_cloud_sdk() -> None:
     code = (
-        "import sys; from pathlib import Path; from gridcloud.facility import analyse; "
+        "import sys; from pathlib import Path; from gridcloud.analysis import analyse; "
         "analyse(Path('profiles/default.yaml')); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pulumi', 'pulumi_gcp', 'pulumi_kubernetes', 'google') "

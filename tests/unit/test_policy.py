@@ -269,7 +269,7 @@ def test_no_privileged_pod_where_an_unprivileged_one_would_do(make_plan: MakePla
 
 
 def test_on_prem_keeps_the_metadata_block_where_policies_may_not_be_enforced() -> None:
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
     from tests.conftest import PROFILES
 
     plan = analyse(PROFILES / "onprem.yaml").plan
@@ -299,7 +299,7 @@ def make_onprem(catalog: Any) -> MakePlan:
     """The shipped onprem profile (an existing cluster), changed by ``edit(data)``."""
     import yaml
 
-    from gridcloud.facility import planned
+    from gridcloud.analysis import planned
     from gridcloud.policy import PROFILE_CHECKS
     from gridcloud.profile import parse_profile
     from tests.conftest import PROFILES

@@ -119,7 +119,7 @@ def test_a_pool_at_and_past_the_per_zone_limit(make_plan: MakePlan) -> None:
 
 
 def test_existing_nodes_are_selected_not_sized() -> None:
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
     from tests.conftest import PROFILES
 
     plan = analyse(PROFILES / "onprem.yaml").plan

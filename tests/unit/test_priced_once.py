@@ -1,4 +1,4 @@
-"""A Plan is priced once (gridcloud.facility.planned): the estimate the commands show is the
+"""A Plan is priced once (gridcloud.analysis.planned): the estimate the commands show is the
 one the hard cap's node prices come from; ``expand`` alone prices nothing."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from gridcloud.analysis import analyse
 from gridcloud.catalog import Catalog
 from gridcloud.cost import estimate as estimate_module
-from gridcloud.facility import analyse
 from gridcloud.plan import expand
 from gridcloud.plan.cap import unpriced_cap
 from gridcloud.profile import Profile

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gridcloud.analysis import stack_name
 from gridcloud.errors import InputError
-from gridcloud.facility import stack_name
 from gridcloud.profile.loader import read_fields
 
 

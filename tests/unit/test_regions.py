@@ -430,7 +430,7 @@ def test_a_price_in_the_profile_fills_what_the_catalog_lacks(
 ) -> None:
     """europe-west4 has no T4 and no forwarding-rule price: the profile gives them (with
     their source), and the estimate is complete, each such figure's basis the profile."""
-    from gridcloud.facility import analyse
+    from gridcloud.analysis import analyse
 
     data = yaml.safe_load((PROFILES / "default.yaml").read_text())
     data["target"]["region"] = "europe-west4"

@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 import yaml
 
+from gridcloud.analysis import analyse
 from gridcloud.catalog.charts import CHARTS, helm_merge, validate_values
 from gridcloud.errors import PlanError
-from gridcloud.facility import analyse
 from gridcloud.plan import Plan
 from gridcloud.plan.services.model import SECRET_PLACEHOLDER, ReleasePlan
 from tests.charts import charts_dir, value_paths

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from gridcloud.analysis import analyse, planned
 from gridcloud.catalog import Catalog
 from gridcloud.cli import create_cli
 from gridcloud.errors import GridcloudError, PlanError
-from gridcloud.facility import analyse, planned
 from gridcloud.plan import Plan
 from gridcloud.plan.shards import system_machine
 from gridcloud.policy import PROFILE_CHECKS

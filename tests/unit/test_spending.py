@@ -358,8 +358,8 @@ def test_an_unreadable_meter_refuses_a_cluster() -> None:
 def _planned(limits: dict[str, Any]) -> tuple[Any, Any]:
     import yaml
 
+    from gridcloud.analysis import planned
     from gridcloud.catalog import load_catalog
-    from gridcloud.facility import planned
     from gridcloud.profile import parse_profile
     from tests.conftest import default_data
 
@@ -420,8 +420,8 @@ def test_the_users_page_shows_the_month_the_limits_and_what_runs_an_hour() -> No
 def test_limits_on_an_existing_cluster_are_said_not_to_be_enforced() -> None:
     import yaml
 
+    from gridcloud.analysis import planned
     from gridcloud.catalog import load_catalog
-    from gridcloud.facility import planned
     from gridcloud.profile import parse_profile
     from tests.conftest import PROFILES
 

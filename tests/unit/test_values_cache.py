@@ -41,7 +41,7 @@ def test_a_second_plan_of_the_same_profile_skips_the_schema_validator(tmp_path: 
 
     script = (
         "import sys\n"
-        "from gridcloud.facility import analyse, resolve_profile\n"
+        "from gridcloud.analysis import analyse, resolve_profile\n"
         "analyse(resolve_profile('profiles/default.yaml'))\n"
         "print('jsonschema' in sys.modules)\n"
     )

@@ -6,7 +6,7 @@ prices, limits and meter they read.
   (KubeSpawner's ``hub.jupyter.org/username``, escaped as KubeSpawner escapes it) and group
   (``gridcloud-group``), and the hub's ``pre_spawn_hook`` labels notebooks with the group;
   GKE cost allocation exports both, so ``cost report`` attributes Dask spend to users.
-- Priced (Google Cloud, :func:`with_spending` from :func:`gridcloud.facility.planned`): the
+- Priced (Google Cloud, :func:`with_spending` from :func:`gridcloud.analysis.planned`): the
   meter runs in the hub's pod (a JupyterHub service, SQLite on the hub's volume) and, with
   limits in the profile, the hub and gateway enforce them.
 """

@@ -3,6 +3,6 @@ JupyterHub's login secret and the Helm releases, all through one Kubernetes prov
 
 from __future__ import annotations
 
-from gridcloud.program.services.facility import Services
+from gridcloud.program.services.component import Services
 
 __all__ = ["Services"]
