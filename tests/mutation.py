@@ -32,7 +32,15 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "cost": (
         ["gridcloud/cost/estimate.py", "gridcloud/cost/budget.py"],
-        ["tests/unit/test_cost.py", "tests/unit/test_budget_verdict.py"],
+        [
+            "tests/unit/test_cost.py",
+            "tests/unit/test_budget_verdict.py",
+            # the estimate's fallback classes, shards, data rows and backups' snapshots
+            "tests/unit/test_fallback.py",
+            "tests/unit/test_shards.py",
+            "tests/unit/test_data_cost.py",
+            "tests/unit/test_backups.py",
+        ],
     ),
     "plan": (
         ["gridcloud/plan/pools.py", "gridcloud/plan/network.py", "gridcloud/plan/cap.py"],
