@@ -229,17 +229,26 @@ def _verify(
     )
 
 
+def _list_remaining(items: list[Any], heading: str, *, size_unit: str, commands: bool) -> None:
+    """What a destroy left in the project, one line each (and how to delete it by hand)."""
+    from gridcloud.cli.output import err, styled
+
+    err.print(styled((f"{len(items)} {heading}", "yellow")))
+    for item in items:
+        size = f", {item.size_gb} {size_unit}" if item.size_gb else ""
+        err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
+        if commands:
+            err.print(f"    by hand: {item.command()}", style="dim")
+
+
 def _leftover_prompt(yes: bool) -> Callable[[list[Any]], bool]:
     def ask(items: list[Any]) -> bool:
-        from gridcloud.cli.output import err, styled
-
-        err.print(
-            styled((f"{len(items)} resource(s) of the facility remain, still billed:", "yellow"))
+        _list_remaining(
+            items,
+            "resource(s) of the facility remain, still billed:",
+            size_unit="GB",
+            commands=True,
         )
-        for item in items:
-            size = f", {item.size_gb} GB" if item.size_gb else ""
-            err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
-            err.print(f"    by hand: {item.command()}", style="dim")
         if yes:
             return True
         if not sys.stdin.isatty():
@@ -253,14 +262,12 @@ def _backup_prompt(yes: bool, wanted: bool) -> Callable[[list[Any]], bool]:
     """The backups' snapshots: kept unless --delete-backups, or a yes at the prompt."""
 
     def ask(items: list[Any]) -> bool:
-        from gridcloud.cli.output import err, styled
-
-        err.print(
-            styled((f"{len(items)} backup snapshot(s) of the facility remain, billed:", "yellow"))
+        _list_remaining(
+            items,
+            "backup snapshot(s) of the facility remain, billed:",
+            size_unit="GB disk",
+            commands=False,
         )
-        for item in items:
-            size = f", {item.size_gb} GB disk" if item.size_gb else ""
-            err.print(f"  {item.kind} {item.name} ({item.location}{size}): {item.why}")
         if wanted:
             return True
         if yes or not sys.stdin.isatty():
