@@ -217,8 +217,16 @@ def main() -> int:
     if args.recheck:  # the last run's survivors, against the tests as they are now
         names = score(args.module)
         project = prepare(args.module, "-recheck")
-        # the last run's configuration, so that the mutants' numbers name the same changes
-        shutil.copy2(scratch(args.module) / "project" / "pyproject.toml", project)
+        # the last run's configuration, so that the mutants' numbers name the same changes,
+        # with the tests as they are now
+        import re
+
+        old = (scratch(args.module) / "project" / "pyproject.toml").read_text()
+        new = (project / "pyproject.toml").read_text()
+        selection = re.compile(r"^pytest_add_cli_args_test_selection = .*$", re.MULTILINE)
+        current = selection.search(new)
+        assert current is not None
+        (project / "pyproject.toml").write_text(selection.sub(current.group(0), old))
     elif args.resume:
         project = scratch(args.module) / "project"
     else:
