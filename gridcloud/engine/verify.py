@@ -93,29 +93,22 @@ def verify(plan: Plan, facts: StackOutputs) -> Report:
         core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
         names = {n.metadata.name for n in core.list_namespace(_request_timeout=_TIMEOUT).items}
     except (ConfigException, OSError, ValueError) as error:
-        checks.append(
-            CheckResult(
-                id="cluster",
-                status="fail",
-                title="cluster reachable",
-                detail=f"cannot use the stack's kubeconfig: {error}",
-                fix="`gridcloud status` shows the stack's outputs; a Google Cloud cluster needs "
-                "gke-gcloud-auth-plugin on PATH",
-            )
+        detail = f"cannot use the stack's kubeconfig: {error}"
+        fix = (
+            "`gridcloud status` shows the stack's outputs; a Google Cloud cluster needs "
+            "gke-gcloud-auth-plugin on PATH"
         )
-        return Report(profile=plan.name, target=target, checks=tuple(checks))
     except (ApiException, HTTPError) as error:
-        checks.append(
-            CheckResult(
-                id="cluster",
-                status="fail",
-                title="cluster reachable",
-                detail=f"the API server does not answer: {str(error).splitlines()[0][:200]}",
-                fix="check the network path and your credentials (`kubectl get namespaces` "
-                "with the stack's kubeconfig)",
-            )
+        detail = f"the API server does not answer: {str(error).splitlines()[0][:200]}"
+        fix = "check the network path and your credentials (`kubectl get namespaces` with the "
+        fix += "stack's kubeconfig)"
+    else:
+        detail = ""
+    if detail:
+        failed = CheckResult(
+            id="cluster", status="fail", title="cluster reachable", detail=detail, fix=fix
         )
-        return Report(profile=plan.name, target=target, checks=tuple(checks))
+        return Report(profile=plan.name, target=target, checks=(*checks, failed))
     checks.append(
         CheckResult(id="cluster", status="ok", title="cluster reachable", detail="it answers")
     )
