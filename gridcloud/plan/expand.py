@@ -30,6 +30,7 @@ from gridcloud.plan.model import (
     Plan,
     PoolPlan,
 )
+from gridcloud.plan.multikueue import with_multikueue
 from gridcloud.plan.network import plan_network
 from gridcloud.plan.pools import (
     plan_control_existing,
@@ -238,6 +239,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     )
     if profile.shards is not None:
         plan = with_shards(plan, profile, catalog)
+        if profile.shards.multikueue.enabled:
+            plan = with_multikueue(plan, profile.shards.multikueue)
     if profile.budget is None or plan.budget is None:
         return plan
     # the hard cap needs the Plan's prices: gridcloud.analysis.planned adds it (plan/cap.py)

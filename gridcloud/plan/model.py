@@ -17,6 +17,7 @@ from pydantic import Field
 from gridcloud.frozen import Frozen
 from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
+from gridcloud.plan.multikueue import MultiKueuePlan
 from gridcloud.plan.services.model import ServicesPlan
 
 __all__ = ["Frozen"]
@@ -333,6 +334,9 @@ class Plan(Frozen):
     """The facility's compute-only shards, one Plan each (the home Plan only)."""
     backups: BackupPlan | None = None
     """Scheduled volume snapshots (plan/backups.py); their objects are in ``services.objects``."""
+    multikueue: MultiKueuePlan | None = None
+    """Kueue's MultiKueue over the shards, this cluster the manager (plan/multikueue.py; the
+    home Plan only); its objects are in the services of this Plan and of each shard's."""
 
     @property
     def control(self) -> PoolPlan:

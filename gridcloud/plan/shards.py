@@ -44,15 +44,21 @@ SYSTEM_DISK_GB = 20
 MAX_SHARD_FACILITY_NAME = 24
 
 
-def system_machine(catalog: Catalog, zone: str) -> MachineType:
+def system_machine(
+    catalog: Catalog, zone: str, extra_cpu_m: int = 0, extra_memory_mi: int = 0
+) -> MachineType:
     """The smallest E2 type offered in ``zone`` whose GKE allocatable holds GKE's own
-    kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*)."""
+    kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*), and ``extra`` (Kueue's
+    controller on a MultiKueue worker)."""
     for name in SYSTEM_CANDIDATES:
         machine = catalog.machine(name)
         if machine is None or zone not in machine.zones:
             continue
         cpu, memory = limits.gke_allocatable(machine.name, machine.vcpus, float(machine.memory_gb))
-        if cpu >= limits.GKE_SYSTEM_PODS_CPU_M and memory >= limits.GKE_SYSTEM_PODS_MEMORY_MI:
+        if (
+            cpu >= limits.GKE_SYSTEM_PODS_CPU_M + extra_cpu_m
+            and memory >= limits.GKE_SYSTEM_PODS_MEMORY_MI + extra_memory_mi
+        ):
             return machine
     raise PlanError(
         f"no E2 machine type for a shard's system node in {zone}",
@@ -143,6 +149,7 @@ def declared_shard(shard: Shard, catalog: Catalog) -> _Resolved:
 def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profile:
     """The shard as a facility of its own: its cluster, network and pools, no service, no
     budget (the facility's budget is the home cluster's), a system node for GKE's pods."""
+    from gridcloud.plan import multikueue
     from gridcloud.profile.models import (
         ControlNode,
         GcpTarget,
@@ -168,7 +175,11 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
         region=shard.region,
         zones=shard.zones,
     )
-    system = system_machine(catalog, shard.zones[0])
+    kueue = profile.shards is not None and profile.shards.multikueue.enabled
+    extra = multikueue.CONTROLLER if kueue else None
+    system = system_machine(
+        catalog, shard.zones[0], extra.cpu_m if extra else 0, extra.memory_mi if extra else 0
+    )
     network = Network(
         max_pods_per_node=profile.network.max_pods_per_node,
         address_space=profile.network.address_space,
