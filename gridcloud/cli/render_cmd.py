@@ -58,6 +58,11 @@ def register(app: typer.Typer) -> None:
         rendered = render_plan(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
         version = cluster_version(plan)
         found = problems(rendered, version)
+        from gridcloud.render.multikueue import render_shards, write_shards
+
+        shards = render_shards(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
+        for releases in shards.values():  # the shards run the home cluster's channel
+            found += problems(releases, version)
         if found:
             raise PlanError(
                 f"{len(found)} rendered object(s) Kubernetes {version} would refuse:\n  "
@@ -86,6 +91,8 @@ def register(app: typer.Typer) -> None:
 
                 for path, what in rucio.write(plan.data.rucio, out):
                     stdout.print(f"{path}  {what}")
+            for path, what in write_shards(shards, out):
+                stdout.print(f"{path}  {what}")
             from gridcloud.render.backups import write_restores
 
             for path, what in write_restores(plan, out):

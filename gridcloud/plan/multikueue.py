@@ -57,6 +57,8 @@ MULTIKUEUE_CONFIG = "gridcloud-shards"
 MANAGER_FLAVOR = "shards"
 CONTROLLER_NAME = "kueue.x-k8s.io/multikueue"
 RESOURCES = ("cpu", "memory")
+#: The most clusters one MultiKueueConfig lists (its ``spec.clusters``, Kueue 0.19).
+MAX_WORKERS = 20
 #: The credentials CronJob: its name (account, role, ConfigMap), image and requests.
 CREDENTIALS = "multikueue-credentials"
 CREDENTIALS_IMAGE = "python:3.13-slim"
@@ -560,6 +562,12 @@ def with_multikueue(plan: Plan, settings: MultiKueue) -> Plan:
         raise PlanError(
             "shards.multikueue needs compute shards to dispatch to",
             hint="declare shards (shards.declared or shards.split), or switch MultiKueue off",
+        )
+    if len(plan.shards) > MAX_WORKERS:
+        raise PlanError(
+            f"shards.multikueue: {len(plan.shards)} shards, and a MultiKueueConfig lists at "
+            f"most {MAX_WORKERS} worker clusters (Kueue 0.19)",
+            hint="fewer, larger shards (shards.split.maxCoresPerShard), or MultiKueue off",
         )
     account = account_id(plan.name)
     email = f"{account}@{plan.target.project}.iam.gserviceaccount.com"

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.needs("helm", "shared")
 #: JSON Schema's annotations: what a validator does not read (the publish step drops some).
 ANNOTATIONS = {"description", "title", "examples", "$comment"}
 
+
 def published_here() -> list[catalog_charts.Chart]:
     """The charts ../shared holds: all but Kueue's, which may not be copied here (its real
     chart is rendered by tests/services/test_multikueue_chart.py where it is available)."""
