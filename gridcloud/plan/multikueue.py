@@ -207,7 +207,9 @@ def _config_yaml() -> str:
 
 
 def kueue_release(control: PoolPlan) -> ReleasePlan:
-    """Kueue's chart, its controller on ``control``."""
+    """Kueue's chart, its controller on ``control`` at the services' priority."""
+    from gridcloud.plan.services import priorities
+
     values = {
         "controllerManager": {
             "manager": {
@@ -217,6 +219,7 @@ def kueue_release(control: PoolPlan) -> ReleasePlan:
                     "pullPolicy": "IfNotPresent",
                 },
                 "resources": CONTROLLER.k8s(),
+                "priorityClassName": priorities.SERVICES.name,
             },
             "nodeSelector": dict(control.node_selector),
             "tolerations": control.tolerations,

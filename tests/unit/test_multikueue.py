@@ -207,6 +207,8 @@ def test_the_controller_lands_on_the_control_node_and_is_in_the_footprint(plan: 
         spec = {"nodeSelector": values["nodeSelector"], "tolerations": values["tolerations"]}
         assert landing(spec, nodes(each)) == ("control",)
         assert values["manager"]["resources"] == {"requests": {"cpu": "250m", "memory": "512Mi"}}
+        assert values["manager"]["priorityClassName"] == "gridcloud-services"
+        assert "gridcloud-services" in [c.name for c in each.services.priority_classes]
         assert each.services.footprint is not None
         items = [i for i in each.services.footprint.items if i.service == "multikueue"]
         assert [(i.cpu_m, i.memory_mi) for i in items] == [(250, 512)]
