@@ -43,6 +43,15 @@ if TYPE_CHECKING:
 
 API = "kueue.x-k8s.io/v1beta2"
 RELEASE = "kueue"
+#: The kinds of Kueue's that the Plan writes.
+KINDS = (
+    "ResourceFlavor",
+    "ClusterQueue",
+    "LocalQueue",
+    "AdmissionCheck",
+    "MultiKueueConfig",
+    "MultiKueueCluster",
+)
 NAMESPACE = "kueue-system"
 #: Kueue's image for chart 0.19.2, as the published chart names it (the chart's source in
 #: git points at a staging registry; the values pin the release's own image).

@@ -101,6 +101,10 @@ def build(plan: Plan) -> Facility:
                 "enforcer_function": budget.function.name,
                 "enforcer_account": budget.account.email,
             }
+    if plan.multikueue is not None:  # the manager's Google identity (program/multikueue.py)
+        from gridcloud.program.multikueue import MultiKueueIdentity
+
+        MultiKueueIdentity("multikueue", plan)
     data_outputs: dict[str, object] = {}
     if plan.data is not None and plan.data.bucket is not None:
         storage = FacilityStorage("data", plan)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from gridcloud.plan import multikueue
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
 from gridcloud.program.services.custom import TOP_LEVEL_KINDS, TopLevelObject
 from gridcloud.program.services.kubeconfig import token_kubeconfig
@@ -55,6 +56,8 @@ CUSTOM_KINDS = frozenset(
         ("networking.gke.io/v1beta1", "FrontendConfig"),
         ("cloud.google.com/v1", "BackendConfig"),
     }
+    # Kueue's, with MultiKueue (plan/multikueue.py): its chart installs their CRDs
+    | {(multikueue.API, kind) for kind in multikueue.KINDS}
 )
 #: Patches of objects a chart creates, by kind.
 PATCH_KINDS: dict[tuple[str, str], Any] = {
