@@ -478,3 +478,29 @@ def test_the_writer_mints_a_one_hour_token_and_writes_each_kubeconfig(
     assert written["current-context"] == "f-s1"
     # a token written now outlives the next two runs
     assert credentials.LIFETIME_S // 60 > 2 * credentials.REFRESH_MINUTES
+
+
+def test_check_asks_for_what_the_manager_identity_needs(plan: Plan) -> None:
+    """``check`` lists what the program's MultiKueue resources call (a service account,
+    its IAM policy, the project's policy and number), each with a role that grants it
+    (the predefined roles as Google's IAM API lists them, tests/unit/recorded)."""
+    from pathlib import Path
+
+    from gridcloud.check.permissions import needs
+
+    recorded = Path(__file__).with_name("recorded") / "permissions" / "predefined-roles.json"
+    roles = {r["name"]: set(r["includedPermissions"]) for r in json.loads(recorded.read_text())}
+    found = {n.permission: n for n in needs(plan) if any("multikueue" in w for w in n.why)}
+    assert set(found) == {
+        "iam.serviceAccounts.create",
+        "iam.serviceAccounts.get",
+        "iam.serviceAccounts.update",
+        "iam.serviceAccounts.delete",
+        "iam.serviceAccounts.getIamPolicy",
+        "iam.serviceAccounts.setIamPolicy",
+        "resourcemanager.projects.getIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+        "resourcemanager.projects.get",
+    }
+    for need in found.values():
+        assert need.permission in roles[need.role], need
