@@ -190,32 +190,28 @@ def flavor_quota(pool: PoolPlan) -> FlavorQuota:
     )
 
 
-def _config_yaml() -> str:
+def _config_yaml(namespace: str) -> str:
     """Kueue's configuration (``config.kueue.x-k8s.io/v1beta2``): the chart's ports and
-    leader election, only ``batch/job`` integrated, Jobs without a queue left alone."""
-    return "\n".join(
-        [
-            "apiVersion: config.kueue.x-k8s.io/v1beta2",
-            "kind: Configuration",
-            "health:",
-            "  healthProbeBindAddress: :8081",
-            "metrics:",
-            "  bindAddress: :8443",
-            "webhook:",
-            "  port: 9443",
-            "leaderElection:",
-            "  leaderElect: true",
-            "  resourceName: c1f6bfd2.kueue.x-k8s.io",
-            "manageJobsWithoutQueueName: false",
-            "integrations:",
-            "  frameworks:",
-            '  - "batch/job"',
-            "",
-        ]
-    )
+    leader election, only ``batch/job`` integrated, Jobs without a queue left alone, and
+    only ``namespace``'s Jobs seen (the chart scopes Kueue's webhooks by this selector, so
+    Job creation elsewhere does not depend on Kueue being up)."""
+    import yaml
+
+    config = {
+        "apiVersion": "config.kueue.x-k8s.io/v1beta2",
+        "kind": "Configuration",
+        "health": {"healthProbeBindAddress": ":8081"},
+        "metrics": {"bindAddress": ":8443"},
+        "webhook": {"port": 9443},
+        "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        "manageJobsWithoutQueueName": False,
+        "managedJobsNamespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "integrations": {"frameworks": ["batch/job"]},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
 
 
-def kueue_release(control: PoolPlan) -> ReleasePlan:
+def kueue_release(control: PoolPlan, namespace: str) -> ReleasePlan:
     """Kueue's chart, its controller on ``control`` at the services' priority."""
     from gridcloud.plan.services import priorities
 
@@ -233,7 +229,7 @@ def kueue_release(control: PoolPlan) -> ReleasePlan:
             "nodeSelector": dict(control.node_selector),
             "tolerations": control.tolerations,
         },
-        "managerConfig": {"controllerManagerConfigYaml": _config_yaml()},
+        "managerConfig": {"controllerManagerConfigYaml": _config_yaml(namespace)},
     }
     return release_of(
         "kueue",
@@ -523,13 +519,15 @@ def controller_item() -> FootprintItem:
     )
 
 
-def _with_kueue(plan: Plan, objects: list[dict[str, Any]], after: list[dict[str, Any]]) -> Plan:
+def _with_kueue(
+    plan: Plan, namespace: str, objects: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> Plan:
     """``plan`` with Kueue's release, ``objects`` applied with the services and ``after``
     once the release (and its CRDs) is in; its controller in the footprint."""
     from gridcloud.plan.services import priorities, validate_release
 
     services = plan.services
-    release = kueue_release(plan.control)
+    release = kueue_release(plan.control, namespace)
     validate_release(release)
     footprint = services.footprint
     if footprint is not None:
@@ -594,11 +592,12 @@ def with_multikueue(plan: Plan, settings: MultiKueue) -> Plan:
         workers=workers,
     )
     shards = tuple(
-        _with_kueue(shard, [], worker_objects(worker, settings, email))
+        _with_kueue(shard, settings.namespace, [], worker_objects(worker, settings, email))
         for shard, worker in zip(plan.shards, workers, strict=True)
     )
     home = _with_kueue(
         plan,
+        settings.namespace,
         credentials_objects(multikueue, plan.control),
         manager_objects(multikueue, settings),
     )

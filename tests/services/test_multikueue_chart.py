@@ -215,6 +215,12 @@ def test_kueue_runs_gridclouds_configuration(
     assert config["manageJobsWithoutQueueName"] is False
     # the ports the chart's Services and probes use
     assert (config["webhook"]["port"], config["metrics"]["bindAddress"]) == (9443, ":8443")
+    # its Job webhooks are called for the batch namespace only: Job creation elsewhere (the
+    # grid site's pilots, REANA's jobs) does not depend on Kueue being up
+    (mutating,) = kueue.of_kind("MutatingWebhookConfiguration")
+    (job,) = [w for w in mutating.body["webhooks"] if w["name"] == "mjob.kb.io"]
+    assert job["failurePolicy"] == "Fail"
+    assert job["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "batch"}}
 
 
 def test_the_charts_kinds_are_what_helm_renders(rendered: dict[str, list[Rendered]]) -> None:

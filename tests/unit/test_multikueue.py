@@ -218,7 +218,7 @@ def test_the_controller_lands_on_the_control_node_and_is_in_the_footprint(plan: 
 
 
 def test_the_values_are_what_the_chart_reads() -> None:
-    release = mk.kueue_release(_control())
+    release = mk.kueue_release(_control(), "batch")
     assert validate_values(CHARTS["kueue"], release.values) == []
     wrong = copy.deepcopy(release.values)
     wrong["controllerManager"]["nodeSelecter"] = {}
@@ -230,6 +230,10 @@ def test_the_values_are_what_the_chart_reads() -> None:
     assert config["apiVersion"] == "config.kueue.x-k8s.io/v1beta2"
     assert config["integrations"]["frameworks"] == ["batch/job"]
     assert config["manageJobsWithoutQueueName"] is False
+    # Kueue's webhooks (scoped by this selector in the chart) see the batch namespace only
+    assert config["managedJobsNamespaceSelector"] == {
+        "matchLabels": {"kubernetes.io/metadata.name": "batch"}
+    }
 
 
 def _control() -> Any:
