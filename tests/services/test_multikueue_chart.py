@@ -229,3 +229,33 @@ def test_the_charts_kinds_are_what_helm_renders(rendered: dict[str, list[Rendere
         kueue = next(r for r in rendered[role] if r.name == "kueue")
         kinds = {f"{m.body['apiVersion'].rpartition('/')[0]}/{m.kind}" for m in kueue.manifests}
         assert set(KUEUE.kinds) == kinds, role
+
+
+def test_render_writes_each_shards_releases(charts: Path, tmp_path: Path) -> None:
+    """``gridcloud render`` of a MultiKueue profile: the home cluster's files as before, and
+    each worker's Kueue release and objects under ``shards/<shard>/``."""
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+
+    data = default_data()
+    data["shards"] = {
+        "split": {"cores": 200_000, "regions": ["us-central1", "us-east1"]},
+        "multikueue": {"enabled": True},
+    }
+    profile = tmp_path / "mk.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "manifests"
+    result = CliRunner().invoke(
+        create_cli(), ["render", str(profile), "--out", str(out), "--charts", str(charts)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "kueue.yaml").is_file()
+    for shard in ("s1", "s2"):
+        folder = out / "shards" / shard
+        assert sorted(p.name for p in folder.iterdir()) == ["gridcloud.yaml", "kueue.yaml"]
+        objects = [o for o in yaml.safe_load_all((folder / "gridcloud.yaml").read_text()) if o]
+        assert [o["kind"] for o in objects if o["kind"] == "ClusterQueue"] == ["ClusterQueue"]
+    home = [o for o in yaml.safe_load_all((out / "gridcloud.yaml").read_text()) if o]
+    clusters = [o["metadata"]["name"] for o in home if o["kind"] == "MultiKueueCluster"]
+    assert clusters == ["atlas-gcp-s1", "atlas-gcp-s2"]
