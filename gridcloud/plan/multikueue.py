@@ -73,6 +73,9 @@ CREDENTIALS = "multikueue-credentials"
 CREDENTIALS_IMAGE = "python:3.13-slim"
 CREDENTIALS_REQUEST = Request(50, 64)
 CREDENTIALS_SCRIPT = "multikueue_credentials.py"
+#: Retries of the first run: Kubernetes backs off 10 s, 20 s, ... 320 s, some 10 minutes in
+#: all, the time an IAM grant can take to apply.
+FIRST_RUN_RETRIES = 6
 #: What MultiKueue does in a worker (Kueue's own guide gives its account these rights on
 #: batch Jobs and Kueue's workloads; cluster-wide, as it watches them in every namespace).
 WORKER_RULES: tuple[dict[str, Any], ...] = (
@@ -449,6 +452,22 @@ def credentials_objects(plan: MultiKueuePlan, control: PoolPlan) -> list[dict[st
             "data": {
                 CREDENTIALS_SCRIPT: code,
                 "config.json": json.dumps(config, indent=2, sort_keys=True),
+            },
+        },
+        {
+            # the first run, at deploy (and again when the workers change): the Secrets exist
+            # as soon as IAM has granted the account (its retries wait for that); not
+            # awaited, so a slow grant does not fail ``up`` (the CronJob takes over)
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                **_meta(f"{CREDENTIALS}-first", NAMESPACE),
+                "annotations": {"pulumi.com/skipAwait": "true"},
+            },
+            "spec": {
+                "backoffLimit": FIRST_RUN_RETRIES,
+                "activeDeadlineSeconds": 1800,
+                "template": {"metadata": {"labels": dict(LABELS)}, "spec": pod_spec},
             },
         },
         {

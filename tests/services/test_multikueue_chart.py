@@ -198,10 +198,15 @@ def test_kueues_pods_land_on_the_control_node_with_the_footprints_requests(
     (container,) = pod.spec["containers"]
     assert container["image"] == "registry.k8s.io/kueue/kueue:v0.19.2"
     assert pod.spec["priorityClassName"] == "gridcloud-services"
-    if role == "manager":  # the credentials CronJob too
+    if role == "manager":  # the credentials CronJob and its first run too
         own = next(r for r in rendered[role] if r.release is None)
-        (cron,) = [p for p in rendered_pods([own]) if "multikueue-credentials" in p.owner]
-        assert landing(cron.spec, nodes(each)) == ("control",)
+        writers = [p for p in rendered_pods([own]) if "multikueue-credentials" in p.owner]
+        assert sorted(p.owner for p in writers) == [
+            "gridcloud: CronJob/multikueue-credentials",
+            "gridcloud: Job/multikueue-credentials-first",
+        ]
+        for writer in writers:
+            assert landing(writer.spec, nodes(each)) == ("control",)
 
 
 @pytest.mark.parametrize("role", ["manager", "worker"])

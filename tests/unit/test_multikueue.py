@@ -174,7 +174,7 @@ def test_queues_are_mirrored_and_every_worker_is_wired(plan: Plan) -> None:
 def test_no_secret_in_the_plan_only_the_writer_of_one(plan: Plan) -> None:
     everything = [*plan.services.manifests, *(o for s in plan.shards for o in s.services.manifests)]
     ours = [o for o in everything if o["metadata"].get("labels", {}) == mk.LABELS]
-    assert len(ours) == 2 * (3 + 2 + 2) + (1 + 2 + 1 + 1 + 2) + 5  # flavors, queues, RBAC...
+    assert len(ours) == 2 * (3 + 2 + 2) + (1 + 2 + 1 + 1 + 2) + 6  # flavors, queues, RBAC...
     assert not [o for o in ours if o["kind"] == "Secret"]
     objects = {(o["kind"], o["metadata"]["name"]): o for o in plan.services.manifests}
     config = json.loads(objects[("ConfigMap", "multikueue-credentials")]["data"]["config.json"])
@@ -193,6 +193,14 @@ def test_no_secret_in_the_plan_only_the_writer_of_one(plan: Plan) -> None:
     assert role["rules"][1]["verbs"] == ["get", "patch"]
     cron = objects[("CronJob", "multikueue-credentials")]
     assert cron["spec"]["schedule"] == "*/15 * * * *"
+    # the first run at deploy, the CronJob's pod: retried for 10 + 20 + ... + 320 s (IAM's
+    # grant may take minutes), not awaited by the deploy
+    first = objects[("Job", "multikueue-credentials-first")]
+    assert (
+        first["spec"]["template"]["spec"] == cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    )
+    assert sum(10 * 2**i for i in range(first["spec"]["backoffLimit"])) == 630
+    assert first["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
     # every worker lets that account (a user, by its e-mail) do what MultiKueue does
     for shard in plan.shards:
         (binding,) = one(shard.services.manifests, "ClusterRoleBinding")
