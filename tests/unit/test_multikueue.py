@@ -516,3 +516,24 @@ def test_check_asks_for_what_the_manager_identity_needs(plan: Plan) -> None:
     }
     for need in found.values():
         assert need.permission in roles[need.role], need
+
+
+def test_a_shard_without_a_cpu_pool_is_refused(make: Callable[[dict[str, Any]], Plan]) -> None:
+    """GPU pools are no flavor (a Job asking for a GPU would find no quota): a shard of GPU
+    pools only would be a worker that admits nothing."""
+    gpu = {
+        "name": "gpu",
+        "kind": "gpu",
+        "machineType": "n1-standard-8",
+        "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
+        "spot": True,
+        "maxNodes": 16,
+    }
+    shards = {
+        "declared": [
+            {"name": "gpu1", "region": "us-central1", "zones": ["us-central1-a"], "pools": [gpu]}
+        ],
+        "multikueue": {"enabled": True},
+    }
+    with pytest.raises(PlanError, match="shard gpu1: MultiKueue needs a cpu pool"):
+        make(shards)
