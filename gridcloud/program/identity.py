@@ -71,7 +71,7 @@ class HarvesterIdentity(pulumi.ComponentResource):
                 project=google.project,
                 role=role,
                 member=f"serviceAccount:{google.email}",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.account]),
+                opts=child_of(self, pulumi.ResourceOptions(depends_on=[self.account])),
             )
             for role in google.roles
         ]
