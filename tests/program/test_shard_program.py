@@ -80,3 +80,29 @@ def test_plain_pulumi_builds_a_shard_stack_from_its_config(
     assert cluster.inputs["name"] == "atlas-gcp-ew1"
     home = run_entry(over)
     assert next(r for r in home.resources if r.type == CLUSTER).inputs["name"] == "atlas-gcp"
+
+
+def test_a_shards_grid_site_has_its_own_google_account_and_kubeconfig(tmp_path: Path) -> None:
+    import json
+
+    shard = sharded(tmp_path, 8000).shards[0]
+    rendered = render(shard)
+    account = rendered.one("gcp:serviceaccount/account:Account", "harvester-identity-account")
+    assert account.inputs["accountId"] == "atlas-gcp-ew4-grid"
+    binding = rendered.one(
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "services-grid-submitter-binding"
+    ).inputs
+    email = "atlas-gcp-ew4-grid@atlas-analysis-facility.iam.gserviceaccount.com"
+    assert {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": email} in binding[
+        "subjects"
+    ]
+    kubeconfig = json.loads(rendered.outputs["gridSiteKubeconfig"])
+    (user,) = kubeconfig["users"]
+    assert user["user"]["exec"]["env"] == [
+        {
+            "name": "GOOGLE_APPLICATION_CREDENTIALS",
+            "value": "/data/atlpan/k8_configs/atlas-gcp-ew4-google.json",
+        }
+    ]
+    assert kubeconfig["contexts"][0]["context"]["namespace"] == "grid"
+    assert "ATLAS_GCP_EW4_K8S" in rendered.outputs["harvesterQueueConfig"]
