@@ -306,3 +306,38 @@ def test_kubectl_reads_each_shards_kubeconfig(by_name: dict[str, Plan], tmp_path
         assert user["user"]["exec"]["args"] == ["--use_application_default_credentials"]
         assert shown["contexts"][0]["context"]["namespace"] == "grid"
         assert "token" not in user["user"]
+
+
+def test_pilots_over_a_pool_with_fallback_shapes_and_a_plain_one(catalog: Catalog) -> None:
+    """A pool with fallback shapes is selected by its ComputeClass, a plain one by its pool
+    label: one node-affinity term each (Kubernetes ORs them), every taint tolerated."""
+    import kubernetes_validate
+
+    data: dict[str, Any] = default_data()
+    data["pools"][0]["fallback"] = {"shapes": [{"machineType": "n2-highcpu-80"}]}
+    data["pools"].append({"name": "spot2", **N2D, "spot": True, "maxCores": 800})
+    data["services"]["gridSite"].pop("pool")  # the default: every spot cpu pool
+    plan = expand(parse_profile(yaml.safe_dump(data), "fallback", catalog), catalog)
+    site = plan.services.grid_site
+    assert site is not None
+    assert site.pools == ("cpu", "spot2")
+    pod = site.job_template["spec"]["template"]["spec"]
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ]
+    assert terms == [
+        {
+            "matchExpressions": [
+                {
+                    "key": "cloud.google.com/compute-class",
+                    "operator": "In",
+                    "values": ["gridcloud-cpu"],
+                }
+            ]
+        },
+        {"matchExpressions": [{"key": "gridcloud.io/pool", "operator": "In", "values": ["spot2"]}]},
+    ]
+    tolerated = {t["key"] for t in pod["tolerations"]}
+    for name in site.pools:
+        assert {t.key for t in plan.pool(name).taints if not t.by_gke} <= tolerated
+    kubernetes_validate.validate(site.job_template, cluster_version(plan), strict=True)

@@ -156,29 +156,36 @@ def grid_pools(profile: Profile, pools: tuple[PoolPlan, ...]) -> tuple[PoolPlan,
 def placement(pools: tuple[PoolPlan, ...]) -> dict[str, Any]:
     """Where pilots land: one pool's nodeSelector and tolerations, or, over several pools
     (a shard's spot pools, one per machine family), a node affinity for any of them (the
-    pools' one selector label, ``In`` their values) and every pool's tolerations. Harvester
+    pools' one selector label ``In`` their values, else a term per pool) and every pool's
+    tolerations. Harvester
     then adds no affinity of its own (it does only where the template has none, and only to
     pack single-core pilots)."""
     if len(pools) == 1:
         return pod_placement(pools[0])
     keys = {key for pool in pools for key in pool.node_selector}
-    if len(keys) != 1 or any(len(pool.node_selector) != 1 for pool in pools):
-        raise PlanError(
-            "the grid site's pools are selected by different labels: "
-            + ", ".join(pool.name for pool in pools),
-            hint="name one pool in services.gridSite.pool",
-        )
-    (key,) = keys
+    if len(keys) == 1 and all(len(pool.node_selector) == 1 for pool in pools):
+        (key,) = keys
+        values = [pool.node_selector[key] for pool in pools]
+        terms = [{"matchExpressions": [{"key": key, "operator": "In", "values": values}]}]
+    else:
+        # pools selected by different labels (a pool with fallback shapes selects its
+        # ComputeClass): one term per pool, which Kubernetes ORs
+        terms = [
+            {
+                "matchExpressions": [
+                    {"key": key, "operator": "In", "values": [value]}
+                    for key, value in pool.node_selector.items()
+                ]
+            }
+            for pool in pools
+        ]
     tolerations: list[dict[str, str]] = []
     for pool in pools:
         tolerations += [t for t in pool.tolerations if t not in tolerations]
-    term = {"key": key, "operator": "In", "values": [pool.node_selector[key] for pool in pools]}
     return {
         "affinity": {
             "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [{"matchExpressions": [term]}]
-                }
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}
             }
         },
         "tolerations": tolerations,
