@@ -5,7 +5,8 @@ site's checks (tests/services/test_harvester.py); the queue file, the CRIC value
 kubeconfig are checked against Harvester's own reading of them (HSF/harvester master:
 k8s_submitter.py loads ``k8s_config_file`` with ``kubernetes.config.load_kube_config``,
 reads ``k8s_yaml_file``, takes the namespace from the queue's CE queue name; k8s_utils.py
-prorates ``maxwdir`` over ``corecount`` into the pilot's ephemeral-storage request).
+requests ``maxwdir`` (MiB; prorated over ``corecount`` on a unified queue) as the pilot's
+ephemeral storage).
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ EVICTION_SHARE = 0.10
 
 
 def pilot_dir_mb(site: GridSite, pools: tuple[PoolPlan, ...]) -> int:
-    """The pilot dir each pilot gets (CRIC's ``maxwdir``, MB): what the smallest of the
+    """The pilot dir each pilot gets (CRIC's ``maxwdir``, MiB): what the smallest of the
     pools' boot disks leaves pods (GKE's reservation and eviction threshold, and the CVMFS
     cache the node plugin keeps on the same disk), shared by the node's pilots. Harvester
     requests it as ephemeral storage: a larger ``maxwdir`` and no pilot would schedule."""
