@@ -342,3 +342,32 @@ def test_pilots_over_a_pool_with_fallback_shapes_and_a_plain_one(catalog: Catalo
     for name in site.pools:
         assert {t.key for t in plan.pool(name).taints if not t.by_gke} <= tolerated
     kubernetes_validate.validate(site.job_template, cluster_version(plan), strict=True)
+
+
+def test_gridcloud_render_writes_every_clusters_queue(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+
+    data: dict[str, Any] = default_data()
+    data["shards"] = {
+        "declared": [
+            {
+                "name": "ew4",
+                "region": "europe-west4",
+                "pools": [{"name": "spot", **N2D, "maxCores": 800}],
+            },
+        ]
+    }
+    profile = tmp_path / "sharded.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        create_cli(), ["render", str(profile), "--out", str(out), "--charts", str(charts())]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "harvester-atlas-gcp-job.yaml").is_file()
+    assert (out / "harvester-atlas-gcp-ew4-job.yaml").is_file()
+    queues = json.loads((out / "harvester-queue.json").read_text())
+    assert list(queues) == ["ATLAS_GCP_K8S", "ATLAS_GCP_EW4_K8S"]
+    assert "2 queue(s)" in result.output
