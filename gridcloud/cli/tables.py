@@ -157,7 +157,8 @@ def services(plan: Plan) -> RenderableType:
         quota = f", quota {site.quota_cores:,} cores" if site.quota_cores else ""
         table.caption = (
             f"grid site: namespace {site.namespace}, account {site.service_account}, pilots "
-            f"on pool {site.pool}{quota}; `gridcloud plan --values RELEASE` shows values"
+            f"on pool {', '.join(site.pools) or site.pool}{quota}, PanDA queue {site.queue}; "
+            "`gridcloud plan --values RELEASE` shows values"
         )
     return table
 

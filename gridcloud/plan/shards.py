@@ -32,7 +32,7 @@ from gridcloud.errors import PlanError
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, MachineType
     from gridcloud.plan.model import Plan
-    from gridcloud.profile.models import Pool, Profile
+    from gridcloud.profile.models import GridSite, Pool, Profile, Services
     from gridcloud.profile.shards import Shard
 
 #: E2 shapes tried for a compute-only shard's system node, smallest first.
@@ -45,20 +45,20 @@ MAX_SHARD_FACILITY_NAME = 24
 
 
 def system_machine(
-    catalog: Catalog, zone: str, extra_cpu_m: int = 0, extra_memory_mi: int = 0
+    catalog: Catalog,
+    zone: str,
+    need: tuple[int, int] = (limits.GKE_SYSTEM_PODS_CPU_M, limits.GKE_SYSTEM_PODS_MEMORY_MI),
 ) -> MachineType:
-    """The smallest E2 type offered in ``zone`` whose GKE allocatable holds GKE's own
-    kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*), and ``extra`` (Kueue's
-    controller on a MultiKueue worker)."""
+    """The smallest E2 type offered in ``zone`` whose GKE allocatable holds ``need`` (CPU m,
+    memory MiB): GKE's own kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*), the
+    always-on part of the shard's grid site where it has one, and Kueue's controller on a
+    MultiKueue worker."""
     for name in SYSTEM_CANDIDATES:
         machine = catalog.machine(name)
         if machine is None or zone not in machine.zones:
             continue
         cpu, memory = limits.gke_allocatable(machine.name, machine.vcpus, float(machine.memory_gb))
-        if (
-            cpu >= limits.GKE_SYSTEM_PODS_CPU_M + extra_cpu_m
-            and memory >= limits.GKE_SYSTEM_PODS_MEMORY_MI + extra_memory_mi
-        ):
+        if cpu >= need[0] and memory >= need[1]:
             return machine
     raise PlanError(
         f"no E2 machine type for a shard's system node in {zone}",
@@ -153,7 +153,6 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
     from gridcloud.profile.models import (
         ControlNode,
         GcpTarget,
-        GridSite,
         Jupyter,
         Network,
         Reana,
@@ -175,20 +174,20 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
         region=shard.region,
         zones=shard.zones,
     )
-    kueue = profile.shards is not None and profile.shards.multikueue.enabled
-    extra = multikueue.CONTROLLER if kueue else None
-    system = system_machine(
-        catalog, shard.zones[0], extra.cpu_m if extra else 0, extra.memory_mi if extra else 0
+    services = Services(
+        grid_site=shard_grid_site(profile, shard),
+        reana=Reana(enabled=False),
+        jupyter=Jupyter(enabled=False),
     )
+    cpu_m, memory_mi = _always_on(profile, services)
+    if profile.shards is not None and profile.shards.multikueue.enabled:
+        cpu_m += multikueue.CONTROLLER.cpu_m
+        memory_mi += multikueue.CONTROLLER.memory_mi
+    system = system_machine(catalog, shard.zones[0], (cpu_m, memory_mi))
     network = Network(
         max_pods_per_node=profile.network.max_pods_per_node,
         address_space=profile.network.address_space,
         control_plane_range=profile.network.control_plane_range,
-    )
-    off = Services(
-        grid_site=GridSite(enabled=False),
-        reana=Reana(enabled=False),
-        jupyter=Jupyter(enabled=False),
     )
     return profile.model_copy(
         update={
@@ -199,12 +198,36 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
             "pools": shard.pools,
             "network": network,
             "cluster": profile.cluster.model_copy(update={"availability": shard.availability}),
-            "services": off,
+            "services": services,
             "budget": None,
             "prices": [],
             "shards": None,
         }
     )
+
+
+def _always_on(profile: Profile, services: Services) -> tuple[int, int]:
+    """CPU (m) and memory (MiB) that run around the clock on a shard with ``services``:
+    GKE's system pods and, with a grid site, its squid and CVMFS driver (the footprint's
+    own sum, gridcloud/plan/services/footprint.py)."""
+    from gridcloud.plan.services.footprint import always_on
+
+    items = always_on(profile.model_copy(update={"services": services}), on_gcp=True)
+    return sum(i.cpu_m for i in items), sum(i.memory_mi for i in items)
+
+
+def shard_grid_site(profile: Profile, shard: _Resolved) -> GridSite:
+    """The shard's grid site: the home one's (namespace, CVMFS, squid, Harvester host) on
+    the shard's own pools, its own PanDA queue, where the home site is on and the shard has
+    a cpu pool (gridcloud/plan/services/grid_site.py decides which pools); else none."""
+    from gridcloud.plan.services.grid_site import grid_pool_names, shard_queue
+    from gridcloud.profile.models import GridSite
+
+    site = profile.services.grid_site
+    if not site.enabled or not grid_pool_names(shard.pools, None):
+        return GridSite(enabled=False)
+    harvester = site.harvester.model_copy(update={"queue": shard_queue(site, shard.name)})
+    return site.model_copy(update={"pool": None, "max_cores": None, "harvester": harvester})
 
 
 def _check(shard: Profile, catalog: Catalog) -> None:

@@ -41,14 +41,17 @@ def test_a_shard_builds_as_a_stack_of_its_own(tmp_path: Path) -> None:
     assert rendered.one("gcp:compute/network:Network").inputs["name"] == "atlas-gcp-ew4-vpc"
     pools = {r.inputs["name"]: r.inputs for r in rendered.of_type(NODE_POOL)}
     assert set(pools) == {"control", "spot"}
-    assert pools["control"]["nodeConfig"]["machineType"] == "e2-medium"
+    # GKE's pods (800m) and the shard's grid site (squid and CVMFS driver, 170m) need more
+    # than e2-medium's 940m allocatable: e2-standard-2 (1,930m)
+    assert pools["control"]["nodeConfig"]["machineType"] == "e2-standard-2"
     assert pools["control"]["nodeCount"] == 1
     assert not pools["control"]["nodeConfig"]["taints"]  # GKE's own pods land there
     # 8,000 cores of n2d-highcpu-80: 100 nodes, from zero
     assert pools["spot"]["autoscaling"]["totalMaxNodeCount"] == 100
     assert pools["spot"]["autoscaling"]["totalMinNodeCount"] == 0
     kinds = {r.type for r in rendered.resources}
-    assert not any(t.startswith("kubernetes:helm.sh") for t in kinds)  # no service
+    releases = {r.inputs["name"] for r in rendered.of_type("kubernetes:helm.sh/v3:Release")}
+    assert releases == {"cvmfs-csi"}  # the grid site's driver, no other service
     assert not any("billing" in t or "cloudfunctions" in t for t in kinds)  # no budget
     assert rendered.outputs["facility"] == "atlas-gcp-ew4"
 
@@ -77,3 +80,29 @@ def test_plain_pulumi_builds_a_shard_stack_from_its_config(
     assert cluster.inputs["name"] == "atlas-gcp-ew1"
     home = run_entry(over)
     assert next(r for r in home.resources if r.type == CLUSTER).inputs["name"] == "atlas-gcp"
+
+
+def test_a_shards_grid_site_has_its_own_google_account_and_kubeconfig(tmp_path: Path) -> None:
+    import json
+
+    shard = sharded(tmp_path, 8000).shards[0]
+    rendered = render(shard)
+    account = rendered.one("gcp:serviceaccount/account:Account", "harvester-identity-account")
+    assert account.inputs["accountId"] == "atlas-gcp-ew4-grid"
+    binding = rendered.one(
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "services-grid-submitter-binding"
+    ).inputs
+    email = "atlas-gcp-ew4-grid@atlas-analysis-facility.iam.gserviceaccount.com"
+    assert {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": email} in binding[
+        "subjects"
+    ]
+    kubeconfig = json.loads(rendered.outputs["gridSiteKubeconfig"])
+    (user,) = kubeconfig["users"]
+    assert user["user"]["exec"]["env"] == [
+        {
+            "name": "GOOGLE_APPLICATION_CREDENTIALS",
+            "value": "/data/atlpan/k8_configs/atlas-gcp-ew4-google.json",
+        }
+    ]
+    assert kubeconfig["contexts"][0]["context"]["namespace"] == "grid"
+    assert "ATLAS_GCP_EW4_K8S" in rendered.outputs["harvesterQueueConfig"]

@@ -132,6 +132,7 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "dask-gateway.yaml",
         "gridcloud.yaml",
         "harvester-atlas-gcp-job.yaml",
+        "harvester-cric.json",
         "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",

@@ -83,8 +83,13 @@ def quota(queue: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
-def test_off_unless_enabled(make: Callable[[dict[str, Any]], Plan]) -> None:
-    plain = make({"split": {"cores": 200_000, "regions": TWO}})
+def test_off_unless_enabled(catalog: Catalog) -> None:
+    data = default_data()
+    data["shards"] = {"split": {"cores": 200_000, "regions": TWO}}
+    # no grid site: the shards' system nodes then hold GKE's pods alone
+    data["services"]["gridSite"]["enabled"] = False
+    text = yaml.safe_dump(data, sort_keys=False)
+    plain = planned(parse_profile(text, "test.yaml", catalog, PROFILE_CHECKS), catalog)[0]
     assert plain.multikueue is None
     assert "kueue" not in [r.name for r in plain.services.releases]
     assert all(not s.services.releases for s in plain.shards)

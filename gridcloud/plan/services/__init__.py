@@ -117,7 +117,7 @@ def _grid_site(
     site = profile.services.grid_site
     control = pools[0]
     parts.enabled.append("gridSite")
-    pool = by_name(pools, choose(profile, site.pool, prefer_spot=True, what="the grid site"))
+    chosen = grid_site.grid_pools(profile, pools)
     parts.classes.append(priorities.PILOT)
     parts.releases.append(grid_site.cvmfs_release(site, control))
     if on_gcp:
@@ -126,7 +126,8 @@ def _grid_site(
     parts.after_release.append(
         AfterRelease(release="cvmfs-csi", manifests=tuple(grid_site.cvmfs_objects(site)))
     )
-    return grid_site.plan_grid_site(site, pool, profile.name)
+    project = profile.target.project if on_gcp and profile.target.provider == "gcp" else None
+    return grid_site.plan_grid_site(site, chosen, profile.name, project)
 
 
 def _reana(
