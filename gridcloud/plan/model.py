@@ -18,6 +18,7 @@ from gridcloud.frozen import Frozen
 from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
 from gridcloud.plan.services.model import ServicesPlan
+from gridcloud.plan.services.xcache import XCachePlan
 
 __all__ = ["Frozen"]
 
@@ -94,6 +95,9 @@ class PoolPlan(Frozen):
     taints: tuple[Taint, ...]
     node_selector: dict[str, str]
     """What a pod selects to land on this pool."""
+    local_ssd_count: int = 0
+    """Local NVMe SSDs (375 GiB each) given to the nodes' ephemeral storage (the XCache
+    pool, plan/xcache.py)."""
     compute_class: str | None = None
     """The GKE ComputeClass its nodes serve (a pool with fallback shapes, and those shapes'
     pools): its label and taint are on the nodes, pods select the class."""
@@ -333,6 +337,8 @@ class Plan(Frozen):
     """The facility's compute-only shards, one Plan each (the home Plan only)."""
     backups: BackupPlan | None = None
     """Scheduled volume snapshots (plan/backups.py); their objects are in ``services.objects``."""
+    xcache: XCachePlan | None = None
+    """XCache on its own pool (plan/xcache.py); its objects are in ``services.objects``."""
 
     @property
     def control(self) -> PoolPlan:

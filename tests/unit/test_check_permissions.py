@@ -261,6 +261,11 @@ PROVIDER_CALLS = {
         "pubsub.topics.setIamPolicy",
     },
     "gcp:storage/bucket:Bucket": {"storage.buckets.create", "storage.buckets.delete"},
+    # a member added to the bucket's IAM policy: read, modify, write it back
+    "gcp:storage/bucketIAMMember:BucketIAMMember": {
+        "storage.buckets.getIamPolicy",
+        "storage.buckets.setIamPolicy",
+    },
     "gcp:storage/bucketObject:BucketObject": {"storage.objects.create", "storage.objects.delete"},
     "gcp:cloudfunctionsv2/function:Function": {
         "cloudfunctions.functions.create",
