@@ -119,3 +119,15 @@ def test_a_count_compute_engine_does_not_attach_is_refused(make_plan: MakePlan) 
 def test_its_always_on_node_is_not_flagged_as_an_idle_elastic_pool(make_plan: MakePlan) -> None:
     findings = [f for f in evaluate(make_plan(with_xcache())) if f.rule == "elastic-min-zero"]
     assert not [f for f in findings if "xcache" in f.message]
+
+
+def test_check_asks_for_the_local_ssd_quota(make_plan: MakePlan) -> None:
+    """Compute Engine counts local SSDs against the region's LOCAL_SSD_TOTAL_GB: the cache
+    node and its surge node at an upgrade, 2 x 4 disks x 375 GB = 3,000 GB."""
+    from gridcloud.check.quotas import quota_rows
+
+    plan = make_plan(with_xcache(localSsdCount=4))
+    rows = {r.metric: r for r in quota_rows(plan, {}, {})}
+    assert rows["LOCAL_SSD_TOTAL_GB"].need == 2 * 4 * 375
+    assert rows["LOCAL_SSD_TOTAL_GB"].for_what == "xcache local SSDs"
+    assert "LOCAL_SSD_TOTAL_GB" not in {r.metric for r in quota_rows(make_plan(), {}, {})}
