@@ -93,3 +93,19 @@ def test_without_the_bucket_the_metadata_server_stays_closed(
     assert not allows(policy, METADATA, 80)
     # the chart's own default, unchanged: the metadata address is cut out of the internet
     assert allows(policy, "8.8.8.8", 443)
+
+
+def test_no_other_policy_restricts_the_pods_that_use_the_bucket(
+    rendered: dict[str, list[Rendered]],
+) -> None:
+    """Dask workers, REANA's jobs and the pilots get no egress policy from their charts
+    (REANA's policies are ingress only): among the rendered NetworkPolicies, only
+    JupyterHub's restrict egress, and of those only the notebooks' selects pods that use the
+    bucket (the hub's and the proxy's pods do not)."""
+    egress = {
+        (r.name, m.body["metadata"]["name"])
+        for r in rendered["default"]
+        for m in r.of_kind("NetworkPolicy")
+        if "Egress" in m.body["spec"].get("policyTypes", [])
+    }
+    assert egress == {("jupyterhub", "hub"), ("jupyterhub", "proxy"), ("jupyterhub", "singleuser")}
