@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from gridcloud.errors import PlanError
 from gridcloud.plan.model import AutoscalingPlan, PoolPlan, Taint
 from gridcloud.plan.pools import ELASTIC_TAINT, LABEL_POOL, SURGE, labels_for
+from gridcloud.plan.services import validate_release
 from gridcloud.plan.services import xcache as config
 from gridcloud.plan.services.placement import pod_placement
 from gridcloud.plan.services.xcache import XCachePlan
@@ -206,7 +207,10 @@ def _with_env(services: ServicesPlan, env: dict[str, str]) -> tuple[ServicesPlan
                 *({"name": k, "value": v} for k, v in env.items()),
             ]
             given.append("Dask workers")
-        releases.append(release.model_copy(update={"values": values}))
+        changed = release.model_copy(update={"values": values})
+        if values != release.values:
+            validate_release(changed)  # against the chart, as every release's values
+        releases.append(changed)
     update: dict[str, Any] = {"releases": tuple(releases)}
     site = services.grid_site
     if site is not None:
