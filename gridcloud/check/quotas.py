@@ -13,7 +13,8 @@ quotas", "Disk quota", "IP address quota"):
   they count against the regular quotas;
 - GPUs against their model's regional quota and the global ``GPUS_ALL_REGIONS``;
 - pd-balanced and pd-ssd disks against ``SSD_TOTAL_GB``, pd-standard against
-  ``DISKS_TOTAL_GB``; every VM against ``INSTANCES``;
+  ``DISKS_TOTAL_GB``, local SSDs (375 GB each, the XCache pool's) against
+  ``LOCAL_SSD_TOTAL_GB``; every VM against ``INSTANCES``;
 - the nodes are private: of the external addresses only Cloud NAT's count
   (``IN_USE_ADDRESSES``).
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 Quotas = dict[str, tuple[int, int]]
 
 GLOBAL = "global"
+#: One local SSD (plan/xcache.py).
+LOCAL_SSD_GB = 375
 #: The regional on-demand CPU quota of each machine family (others: ``<FAMILY>_CPUS`` where
 #: the region lists it, else ``CPUS``).
 FAMILY_CPUS = {
@@ -134,6 +137,8 @@ def quota_rows(plan: Plan, region: Quotas, project: Quotas) -> list[QuotaRow]:
         add(place, "INSTANCES", nodes, pool.name)
         disks = "SSD_TOTAL_GB" if pool.disk_type in SSD_DISK_TYPES else "DISKS_TOTAL_GB"
         add(place, disks, nodes * pool.disk_size_gb, f"{pool.name} boot disks")
+        local_gb = nodes * pool.local_ssd_count * LOCAL_SSD_GB
+        add(place, "LOCAL_SSD_TOTAL_GB", local_gb, f"{pool.name} local SSDs")
         if pool.accelerator is not None:
             gpus = nodes * pool.accelerator.count
             model = GPU_METRICS.get(

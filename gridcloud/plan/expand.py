@@ -40,6 +40,7 @@ from gridcloud.plan.pools import (
 )
 from gridcloud.plan.services import plan_services, reana_runtime_pool
 from gridcloud.plan.shards import refuse_shards, with_shards
+from gridcloud.plan.xcache import cache_pool, plan_xcache
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
         if profile.data.bucket.enabled:
             warnings.append("a kubernetes target has no Cloud Storage: data.bucket is not built")
+        if profile.data.xcache.enabled:
+            warnings.append("data.xcache needs a GKE node pool with local SSDs: not built here")
         return Plan(
             name=profile.name,
             description=profile.description,
@@ -165,6 +168,9 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         ),
     )
     pools, compute_classes = with_fallbacks(pools, profile.pools, catalog, warnings)
+    cache = cache_pool(profile, catalog)
+    if cache is not None:
+        pools = (*pools, cache)
     max_nodes = sum(p.max_nodes for p in pools)
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
         raise PlanError(
@@ -193,6 +199,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     )
     services = plan_services(profile, pools, network, on_gcp=True)
     backups, services = plan_backups(profile, services, pools, target.region)
+    xcache, services = plan_xcache(profile, services, pools)
     plan = Plan(
         name=profile.name,
         description=profile.description,
@@ -236,6 +243,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         ),
         compute_classes=compute_classes,
         backups=backups,
+        xcache=xcache,
     )
     if profile.shards is not None:
         plan = with_shards(plan, profile, catalog)

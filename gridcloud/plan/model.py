@@ -19,6 +19,7 @@ from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
 from gridcloud.plan.multikueue import MultiKueuePlan
 from gridcloud.plan.services.model import ServicesPlan
+from gridcloud.plan.services.xcache import XCachePlan
 
 __all__ = ["Frozen"]
 
@@ -95,6 +96,9 @@ class PoolPlan(Frozen):
     taints: tuple[Taint, ...]
     node_selector: dict[str, str]
     """What a pod selects to land on this pool."""
+    local_ssd_count: int = 0
+    """Local NVMe SSDs (375 GiB each) given to the nodes' ephemeral storage (the XCache
+    pool, plan/xcache.py)."""
     compute_class: str | None = None
     """The GKE ComputeClass its nodes serve (a pool with fallback shapes, and those shapes'
     pools): its label and taint are on the nodes, pods select the class."""
@@ -337,6 +341,8 @@ class Plan(Frozen):
     multikueue: MultiKueuePlan | None = None
     """Kueue's MultiKueue over the shards, this cluster the manager (plan/multikueue.py; the
     home Plan only); its objects are in the services of this Plan and of each shard's."""
+    xcache: XCachePlan | None = None
+    """XCache on its own pool (plan/xcache.py); its objects are in ``services.objects``."""
 
     @property
     def control(self) -> PoolPlan:

@@ -41,8 +41,10 @@ Rule = Callable[[Plan], Iterator[Finding]]
 
 
 def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
+    # the XCache pool's one node is the cache, always on by design (priced as idle cost)
+    cache = plan.xcache.pool if plan.xcache is not None else None
     for pool in plan.elastic_pools:
-        if pool.min_nodes > 0 and plan.on_gcp:
+        if pool.min_nodes > 0 and plan.on_gcp and pool.name != cache:
             yield Finding(
                 rule="elastic-min-zero",
                 severity="warning",

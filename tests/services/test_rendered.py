@@ -137,6 +137,9 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "jupyterhub.yaml",
         "reana.yaml",
         "restore",
+        # the default profile's Rucio storage element (data.md)
+        "rucio-rse-ATLAS_GCP_DATADISK.json",
+        "rucio-server-credentials.cfg",
     ]
     # a restore for each backed-up volume (plan/backups.py)
     assert sorted(p.name for p in (out / "restore").iterdir()) == [

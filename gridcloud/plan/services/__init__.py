@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.catalog.charts import CHARTS, validate_values
 from gridcloud.errors import PlanError
+from gridcloud.plan.data import pods_use_the_bucket
 from gridcloud.plan.services import grid_site, ingress, jupyter, priorities, reana
 from gridcloud.plan.services.footprint import plan_footprint
 from gridcloud.plan.services.model import (
@@ -192,6 +193,7 @@ def _jupyter(
             load_balancer=on_gcp,
             network_policies_enforced=on_gcp,
             meter=on_gcp,
+            metadata_server=pods_use_the_bucket(profile.data, on_gcp=on_gcp),
         )
     )
     parts.entry_point(
