@@ -275,7 +275,12 @@ def test_plan_and_cost_show_the_shards(tmp_path: Any) -> None:
         assert "Shards" in result.output, result.output
         assert "s10" in result.output
         assert "1,102,230" in result.output  # the facility's cores at peak
-        assert "$1,304.55" in result.output  # the facility's idle month
+        # the facility's idle month: $1,304.55 before the shared core was billed as one
+        # vCPU; 8 of the shards' system nodes (all but us-central1's, which lists e2-medium)
+        # are derived, each 1 vCPU-hour x 730 cheaper: (2 x 0.02181159 us-east1 + 2 x
+        # 0.02456745 us-east4 + 2 x 0.02181159 us-west1 + 0.02399337 europe-west1 +
+        # 0.02401338 europe-west4) x 730 = $134.60, so $1,169.95
+        assert "$1,169.95" in result.output
     result = runner.invoke(create_cli(), ["plan", str(path), "--json"])
     data = yaml.safe_load(result.stdout)
     assert len(data["plan"]["shards"]) == 10
