@@ -239,11 +239,6 @@ def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], l
             )
         plans.append(plan.model_copy(update={"shard": shard.name}))
         warnings += [f"shard {shard.name}: {w}" for w in plan.warnings]
-    if profile.budget is not None and profile.budget.hard_cap:
-        warnings.append(
-            "the hard cap scales the home cluster's pools only: the compute shards' pools are "
-            "priced in the budget gate but not capped"
-        )
     return tuple(plans), warnings
 
 
