@@ -216,7 +216,39 @@ def quota_rows(
 
 
 def gke_limits(plan: Plan) -> CheckResult:
-    """GKE's own limits on the cluster the Plan builds (not in any quota listing)."""
+    """GKE's own limits on the clusters the Plan builds (not in any quota listing): the
+    home cluster's, and for a facility of shards each shard's (the home one's figures and the
+    largest shard's shown; any cluster past a limit warns, named)."""
+    home = _cluster_limits(plan)
+    if not plan.shards:
+        return home
+    shards = [(s.shard or s.name, _cluster_limits(s)) for s in plan.shards]
+    largest = max(plan.shards, key=lambda s: sum(peak_nodes(p) for p in s.pools))
+    named = dict(shards)
+    shown = [f"home: {home.detail}"]
+    shown.append(
+        f"the largest shard, {largest.shard}: {named[largest.shard or largest.name].detail}"
+    )
+    warned = [(n, r) for n, r in [("home", home), *shards] if r.status == "warn"]
+    shown += [f"shard {n}: {r.detail}" for n, r in warned if n not in ("home", largest.shard)]
+    if warned:
+        return CheckResult(
+            id="gke-limits",
+            status="warn",
+            title="GKE limits",
+            detail="; ".join(shown),
+            fix="; ".join(f"{n}: {r.fix}" for n, r in warned),
+        )
+    return CheckResult(
+        id="gke-limits",
+        status="ok",
+        title="GKE limits",
+        detail=f"{len(plan.shards) + 1} clusters, each within: " + "; ".join(shown),
+    )
+
+
+def _cluster_limits(plan: Plan) -> CheckResult:
+    """GKE's own limits on one cluster."""
     assert plan.cluster is not None
     assert plan.network is not None
     nodes = sum(peak_nodes(p) for p in plan.pools)

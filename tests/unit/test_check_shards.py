@@ -198,3 +198,40 @@ def test_the_command_shows_each_quota_with_its_project(
     result = CliRunner().invoke(create_cli(), ["check", str(facility), "--json", "-q"])
     rows = yaml.safe_load(result.stdout)["quotas"]
     assert {row["project"] for row in rows} == {HOME, OTHER}
+
+
+def test_gke_limits_are_checked_on_every_cluster(facility: Any, tmp_path: Any) -> None:
+    """Each cluster has GKE's limits of its own. Here every one is within them; the largest
+    shard, uc, reaches 501 + 2 = 503 nodes at peak (its pool's 500 and the system node,
+    each with a surge node). Then a declared shard of 480,000 cores in us-west1 (3 zones, at
+    most 1,000 nodes of a pool in each): 3,000 n2d-highcpu-80 and 3,000 n2-highcpu-80 nodes,
+    + 1 surge each, + 2 for its system node: 6,004, past 5,000: the check warns and names
+    that shard."""
+    from gridcloud.check.quotas import gke_limits
+
+    result = gke_limits(_plan(facility))
+    assert result.status == "ok"
+    assert result.detail.startswith("5 clusters, each within: home: 10 nodes at peak")
+    assert "the largest shard, uc: 503 nodes at peak" in result.detail
+    data = yaml.safe_load(facility.read_text())
+    data["shards"]["declared"].append(
+        {
+            "name": "big",
+            "region": "us-west1",
+            "pools": [
+                {
+                    "name": "n2d",
+                    "kind": "cpu",
+                    "machineType": "n2d-highcpu-80",
+                    "maxCores": 240_000,
+                },
+                {"name": "n2", "kind": "cpu", "machineType": "n2-highcpu-80", "maxCores": 240_000},
+            ],
+        }
+    )
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    large = gke_limits(_plan(path))
+    assert large.status == "warn"
+    assert "the largest shard, big: 6,004 nodes at peak" in large.detail
+    assert large.fix.startswith("big: ask Google support to lift the cluster size quota")
