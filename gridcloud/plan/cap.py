@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from gridcloud.errors import PlanError
+from gridcloud.labels import BUDGET_LABEL
 from gridcloud.plan.model import BudgetPlan, CappedCluster, CapPlan, EnforcedPool
 from gridcloud.plan.shards import HOME
 
@@ -42,14 +42,10 @@ def cloud_budget(plan: Plan, budget: Budget, label: str) -> BudgetPlan:
     assert plan.target.provider == "gcp"
     if budget.billing_account is None:
         return plan.budget
-    if budget.scope == "label" and plan.shards:
-        raise PlanError(
-            "budget.scope: label counts what carries one label value, "
-            f"{label}: {plan.name}; the compute-only shards' resources carry their own "
-            f"({', '.join(s.name for s in plan.shards)}), so their spend would not count",
-            hint="budget.scope: project (the budget then counts every project of the "
-            "facility's clusters)",
-        )
+    if plan.shards:
+        # each shard's resources carry their own facility label: the whole facility carries
+        # BUDGET_LABEL (plan/shards.py), and the filter takes one label pair
+        label = BUDGET_LABEL
     projects = [plan.target.project]
     for shard in plan.shards:
         assert shard.target.provider == "gcp"

@@ -252,9 +252,22 @@ def refuse_shards(profile: Profile) -> None:
 
 
 def with_shards(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
-    """The home ``plan`` with its compute-only shards."""
+    """The home ``plan`` with its compute-only shards; every cluster of the facility labelled
+    ``BUDGET_LABEL: <facility>``, what a label-scoped budget counts them all by."""
     shards, warnings = plan_shards(profile, catalog)
+    if shards:
+        shards = tuple(_budget_labelled(s, plan.name) for s in shards)
+        plan = _budget_labelled(plan, plan.name)
     return plan.model_copy(update={"shards": shards, "warnings": (*plan.warnings, *warnings)})
+
+
+def _budget_labelled(plan: Plan, facility: str) -> Plan:
+    from gridcloud.labels import BUDGET_LABEL
+
+    assert plan.cluster is not None
+    labels = {**plan.cluster.resource_labels, BUDGET_LABEL: facility}
+    cluster = plan.cluster.model_copy(update={"resource_labels": labels})
+    return plan.model_copy(update={"cluster": cluster})
 
 
 #: The home cluster's name where a shard is named (``--shard home``).

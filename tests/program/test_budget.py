@@ -297,19 +297,29 @@ def test_one_budget_and_one_cap_for_a_facility_of_shards(
     ]
 
 
-def test_a_label_scoped_budget_refuses_shards(make_plan: Callable[..., Plan]) -> None:
-    """One label pair in the budget's filter, and the shards' resources carry their own
-    facility name: their spend would escape the budget."""
-    from gridcloud.errors import PlanError
+def test_a_label_scoped_budget_counts_every_shard(make_plan: Callable[..., Plan]) -> None:
+    """One label pair in the budget's filter, and each shard's resources carry their own
+    facility name (atlas-gcp-ew4): the budget filters on gridcloud-budget: atlas-gcp, which
+    every cluster of the facility carries, and with it their nodes (GKE gives the cluster's
+    labels to its nodes and disks)."""
 
     def labelled(data: dict[str, Any]) -> None:
         with_eu_shard(data)
         data["budget"]["scope"] = "label"
 
-    with pytest.raises(PlanError, match="budget.scope: label") as raised:
-        make_plan(labelled)
-    assert "atlas-gcp-ew4" in raised.value.message
-    assert raised.value.hint is not None and "budget.scope: project" in raised.value.hint
+    plan = make_plan(labelled)
+    budget = render(plan).one(BUDGET).inputs
+    assert budget["budgetFilter"]["labels"] == {"gridcloud-budget": "atlas-gcp"}
+    assert len(budget["budgetFilter"]["projects"]) == 2
+    home = render(plan).one("gcp:container/cluster:Cluster").inputs["resourceLabels"]
+    shard = render(plan.shards[0])
+    labels = shard.one("gcp:container/cluster:Cluster").inputs["resourceLabels"]
+    assert home["gridcloud-budget"] == labels["gridcloud-budget"] == "atlas-gcp"
+    assert labels["gridcloud-facility"] == "atlas-gcp-ew4"
+    pools = shard.of_type("gcp:container/nodePool:NodePool")
+    assert {p.inputs["nodeConfig"]["resourceLabels"]["gridcloud-budget"] for p in pools} == {
+        "atlas-gcp"
+    }
 
 
 ARCHIVE = "gcp:storage/bucketObject:BucketObject"
