@@ -75,12 +75,19 @@ def planned(
     from gridcloud.plan import expand
     from gridcloud.plan.cap import with_cap
     from gridcloud.plan.services.spending import with_spending
+    from gridcloud.plan.shards import HOME
 
     plan = expand(profile, catalog, deployed)
     priced = estimate(plan, catalog)
     prices = {pool.name: pool.node_hourly for pool in priced.pools}
     if profile.budget is not None:
-        plan = with_cap(plan, profile.budget, prices)
+        # each cluster's own prices: the home one's, and each compute-only shard's
+        shards = {
+            row.name: {pool.name: pool.node_hourly for pool in row.estimate.pools}
+            for row in priced.shards
+            if row.estimate is not None
+        }
+        plan = with_cap(plan, profile.budget, {HOME: prices, **shards})
     plan = with_spending(plan, profile.services.jupyter, prices)
     return plan, priced
 

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from gridcloud.catalog.limits import SHARED_CORES
 from gridcloud.errors import CatalogError
 
 PACKAGED_DATA = Path(__file__).parent / "data"
@@ -72,6 +73,15 @@ class MachinePrice:
 STALE_SPOT = "older preemptible table"
 
 
+def billed_vcpus(machine: MachineType) -> Decimal:
+    """The vCPUs a machine type is billed for at its family's per-vCPU rate: a shared-core
+    type's fraction of a core (Google bills e2-micro, e2-small and e2-medium, 2 vCPUs each
+    that burst, as 0.25, 0.5 and 1 vCPU: limits.SHARED_CORES), else its vCPUs."""
+    if machine.shared_cpu and machine.name in SHARED_CORES:
+        return Decimal(str(SHARED_CORES[machine.name]))
+    return Decimal(machine.vcpus)
+
+
 def is_current_spot(basis: str) -> bool:
     """A Spot figure from the billing catalog ("spot <date> ..."), not a stale one."""
     return basis.startswith("spot ")
@@ -89,7 +99,7 @@ class FamilySpot:
 
     def price(self, machine: MachineType, ondemand: Decimal) -> Decimal:
         if self.vcpu is not None and self.memory is not None:
-            return self.vcpu * machine.vcpus + self.memory * machine.memory_gb
+            return self.vcpu * billed_vcpus(machine) + self.memory * machine.memory_gb
         assert self.ratio is not None
         return ondemand * self.ratio
 
@@ -234,7 +244,7 @@ class PriceTable:
         memory = self.family_spot_memory.get(machine.family)
         if vcpu is None or memory is None:
             return None
-        return vcpu * machine.vcpus + memory * machine.memory_gb
+        return vcpu * billed_vcpus(machine) + memory * machine.memory_gb
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price (a stale Spot figure replaced from the family's current Spot
@@ -265,9 +275,12 @@ class PriceTable:
                     f"out its built-in {machine.bundled_gpu}",
                 ),
             )
-        derived = vcpu * machine.vcpus + memory * machine.memory_gb
+        derived = vcpu * billed_vcpus(machine) + memory * machine.memory_gb
         spot = self._family_spot(machine)
         basis = f"derived from {machine.family} per-vCPU and per-GB rates"
+        billed = billed_vcpus(machine)
+        if billed != machine.vcpus:
+            basis += f" (shared core: {machine.vcpus} vCPUs billed as {billed.normalize()})"
         rates = self.bases.get(f"family-vcpu:{machine.family}")
         if rates:
             basis += f" ({rates})"

@@ -213,6 +213,18 @@ class EnforcedPool(Frozen):
     """The pool's own, given back when the cap lifts."""
 
 
+class CappedCluster(Frozen):
+    """A cluster of the facility whose elastic pools the cap scales: the home cluster or a
+    compute-only shard (each in its own project, region and location)."""
+
+    shard: str
+    """``home``, or the shard's name."""
+    project: str
+    location: str
+    cluster: str
+    pools: tuple[EnforcedPool, ...]
+
+
 class CapPlan(Frozen):
     """The hard cap: a Cloud Function (2nd gen) on the budget's topic, with its own account
     and a custom role holding only what it calls (gridcloud/enforcer/)."""
@@ -223,7 +235,9 @@ class CapPlan(Frozen):
     restore_on_new_period: bool
     label: str
     """The cluster label that records a cap in force (its value: the period's start date)."""
-    pools: tuple[EnforcedPool, ...]
+    clusters: tuple[CappedCluster, ...]
+    """Every cluster of the facility with elastic pools, the home one first: the cap scales
+    all of them, and its lag allowance sums all of them."""
     function: str
     account: str
     """The enforcer's service account ID."""
@@ -253,6 +267,9 @@ class BudgetPlan(Frozen):
     label_filter: dict[str, str] = Field(default_factory=dict)
     """With ``budget.scope: label``, the budget counts only costs with this label (one pair,
     as the API allows) within the project; empty: the whole project."""
+    projects: tuple[str, ...] = ()
+    """The projects the budget counts (with a Cloud Billing budget): the home cluster's and
+    every compute-only shard's, once each."""
     cap: CapPlan | None = None
 
 

@@ -273,11 +273,6 @@ def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], l
             )
         plans.append(plan.model_copy(update={"shard": shard.name}))
         warnings += [f"shard {shard.name}: {w}" for w in plan.warnings]
-    if profile.budget is not None and profile.budget.hard_cap:
-        warnings.append(
-            "the hard cap scales the home cluster's pools only: the compute shards' pools are "
-            "priced in the budget gate but not capped"
-        )
     return tuple(plans), warnings
 
 
@@ -291,9 +286,22 @@ def refuse_shards(profile: Profile) -> None:
 
 
 def with_shards(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
-    """The home ``plan`` with its compute-only shards."""
+    """The home ``plan`` with its compute-only shards; every cluster of the facility labelled
+    ``BUDGET_LABEL: <facility>``, what a label-scoped budget counts them all by."""
     shards, warnings = plan_shards(profile, catalog)
+    if shards:
+        shards = tuple(_budget_labelled(s, plan.name) for s in shards)
+        plan = _budget_labelled(plan, plan.name)
     return plan.model_copy(update={"shards": shards, "warnings": (*plan.warnings, *warnings)})
+
+
+def _budget_labelled(plan: Plan, facility: str) -> Plan:
+    from gridcloud.labels import BUDGET_LABEL
+
+    assert plan.cluster is not None
+    labels = {**plan.cluster.resource_labels, BUDGET_LABEL: facility}
+    cluster = plan.cluster.model_copy(update={"resource_labels": labels})
+    return plan.model_copy(update={"cluster": cluster})
 
 
 #: The home cluster's name where a shard is named (``--shard home``).

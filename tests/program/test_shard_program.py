@@ -60,8 +60,27 @@ def test_changing_one_shard_changes_its_plan_only(tmp_path: Path) -> None:
     before, after = sharded(tmp_path, 8000), sharded(tmp_path, 16_000)
     assert before.shards[0].fingerprint != after.shards[0].fingerprint
     assert before.shards[1].fingerprint == after.shards[1].fingerprint
-    home = before.model_copy(update={"shards": ()})
-    assert home.fingerprint == after.model_copy(update={"shards": ()}).fingerprint
+
+    # the home stack holds the facility's one hard cap, whose settings carry every shard's
+    # pools (docs/budget.md): that shard's entry there changes (its pool's maximum, which a
+    # lift restores), and nothing else of the home Plan
+    def home(plan: Plan) -> Plan:
+        assert plan.budget is not None and plan.budget.cap is not None
+        cap = plan.budget.cap
+        kept = tuple(c for c in cap.clusters if c.shard != "ew4")
+        budget = plan.budget.model_copy(update={"cap": cap.model_copy(update={"clusters": kept})})
+        return plan.model_copy(update={"shards": (), "budget": budget})
+
+    assert home(before).fingerprint == home(after).fingerprint
+    assert before.budget is not None and after.budget is not None
+    assert before.budget.cap is not None and after.budget.cap is not None
+    ew4 = [
+        [(p.name, p.autoscaling.total_max_nodes) for p in c.pools]
+        for plan in (before, after)
+        for c in plan.budget.cap.clusters  # type: ignore[union-attr]
+        if c.shard == "ew4"
+    ]
+    assert ew4 == [[("spot", 100)], [("spot", 200)]]
 
 
 def test_plain_pulumi_builds_a_shard_stack_from_its_config(

@@ -172,13 +172,22 @@ def test_the_budget_gate_sees_the_whole_facility(tmp_path: Any) -> None:
     assert result.verdict.runway_hours is not None
     assert abs(result.verdict.runway_hours - runway) < Decimal("0.01")
     assert result.verdict.status == "over"  # 1.5 hours, under the profile's 20
-    # the cap is the home cluster's: the plan says the shards are not capped
+    # one cap for the facility: the home cluster's pools and every shard's, each cluster
+    # where its Plan puts it, each pool at its own estimate's node-hour price
     assert result.plan.budget is not None and result.plan.budget.cap is not None
-    assert {p.name for p in result.plan.budget.cap.pools} == {"cpu", "gpu", "ondemand", "arm"}
-    assert any(
-        "shards' pools are priced in the budget gate but not capped" in w
-        for w in result.plan.warnings
-    )
+    cap = result.plan.budget.cap
+    assert [c.shard for c in cap.clusters] == ["home", *(f"s{i}" for i in range(1, 11))]
+    home, s1 = cap.clusters[0], cap.clusters[1]
+    assert {p.name for p in home.pools} == {"cpu", "gpu", "ondemand", "arm"}
+    shard = result.plan.shards[0]
+    assert shard.cluster is not None
+    assert (s1.cluster, s1.location) == (shard.cluster.name, shard.cluster.location)
+    assert s1.cluster == "atlas-gcp-s1"
+    priced = {p.name: p.node_hourly for p in estimate.shards[1].estimate.pools}  # type: ignore[union-attr]
+    assert [(p.name, p.node_hourly) for p in s1.pools] == [
+        (p.name, priced[p.name]) for p in shard.elastic_pools
+    ]
+    assert not any("not capped" in w for w in result.plan.warnings)
 
 
 def test_declared_shard(make: Callable[..., tuple[Plan, Any]]) -> None:
