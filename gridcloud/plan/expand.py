@@ -42,6 +42,8 @@ from gridcloud.plan.shards import refuse_shards, with_shards
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog
     from gridcloud.profile.models import Budget, Cluster
 
@@ -114,11 +116,17 @@ def gcp_names(name: str) -> GcpNames:
 
 
 @invariants.asserted
-def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
+def expand(
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Deployed | None = None,
+    shards_deployed: Mapping[str, Deployed] | None = None,
+) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
 
     ``deployed`` carries what an existing stack fixes (its ranges and max pods), so that a
-    second ``up`` keeps them.
+    second ``up`` keeps them; ``shards_deployed`` the same for each compute-only shard's
+    stack, by shard name.
     """
     warnings: list[str] = []
     target = profile.target
@@ -237,7 +245,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         backups=backups,
     )
     if profile.shards is not None:
-        plan = with_shards(plan, profile, catalog)
+        plan = with_shards(plan, profile, catalog, shards_deployed)
     if profile.budget is None or plan.budget is None:
         return plan
     # the hard cap needs the Plan's prices: gridcloud.analysis.planned adds it (plan/cap.py)
