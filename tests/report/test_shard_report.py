@@ -64,8 +64,9 @@ LINES = [
 ]
 
 
-def sharded(tmp_path: Path) -> Path:
+def sharded(tmp_path: Path, scope: str = "project") -> Path:
     data: dict[str, Any] = default_data()
+    data["budget"]["scope"] = scope
     data["shards"] = {
         "declared": [
             {"name": "ew4", "region": "europe-west4", "pools": [POOL]},
@@ -101,6 +102,15 @@ def test_spend_by_shard(tmp_path: Path) -> None:
     assert Decimal(got["gross"]) == Decimal("39.50")
     pools = {p["name"]: Decimal(p["net"]) for p in got["byPool"]}
     assert pools["spot"] == Decimal("27.00")  # both shards' pools of that name
+
+
+def test_spend_by_shard_under_a_label_scoped_budget(tmp_path: Path) -> None:
+    [export] = exports.bq_jsonl(LINES, tmp_path / "export")
+    got = report(sharded(tmp_path, "label"), export)
+    by_shard = {p["name"]: Decimal(p["net"]) for p in got["byShard"]}
+    # the facility's labels only: ew4's NAT by its shard's label; the unlabelled row out
+    assert by_shard == {"home": Decimal("9.00"), "ew4": Decimal("21.25"), "ue1": Decimal("7.00")}
+    assert Decimal(got["net"]) == Decimal("37.25")
 
 
 def test_no_breakdown_without_shards(tmp_path: Path) -> None:
