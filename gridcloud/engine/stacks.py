@@ -200,17 +200,24 @@ class EngineStack:
         return state.deployed() if state is not None else None
 
     def deployed_shards(self, plan: Plan) -> dict[str, Deployed]:
-        """Each shard's ranges from its own stack's ``network`` output."""
-        found: dict[str, Deployed] = {}
-        if self.shard_ref is None:
-            return found
-        for shard in plan.shards:
-            assert shard.shard is not None
-            state = read_state(self.shard_ref(shard.shard))
-            deployed = state.deployed() if state is not None else None
-            if deployed is not None:
-                found[shard.shard] = deployed
-        return found
+        """Each shard's ranges from its own stack's ``network`` output (the stacks read side
+        by side, as gridcloud/engine/fleet.py runs them)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from gridcloud.engine.fleet import MAX_PARALLEL
+
+        shard_ref = self.shard_ref
+        names = [str(shard.shard) for shard in plan.shards]
+        if shard_ref is None or not names:
+            return {}
+
+        def read(name: str) -> Deployed | None:
+            state = read_state(shard_ref(name))
+            return state.deployed() if state is not None else None
+
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(names))) as pool:
+            read_back = dict(zip(names, pool.map(read, names), strict=True))
+        return {name: deployed for name, deployed in read_back.items() if deployed is not None}
 
 
 @dataclass(frozen=True)

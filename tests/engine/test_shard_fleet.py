@@ -224,3 +224,42 @@ def test_status_reports_a_missing_shard_and_the_others(
     assert shown[HOME]["resourceCount"] == 1 and shown[EW4]["resourceCount"] == 1
     assert "no stack atlas-gcp-ue1" in shown[UE1]["error"]
     assert f"status failed on 1 of 3 stacks: {UE1}" in err
+
+
+def test_each_shard_keeps_the_ranges_of_its_own_stack(
+    fake_pulumi: FakePulumi, credentials: None, facility: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridcloud.analysis import analyse
+    from gridcloud.deploy import Options, prepare
+    from gridcloud.engine.backend import resolve_backend
+    from gridcloud.engine.stacks import EngineStack, StackRef
+
+    fresh = {s.shard: s.network for s in analyse(facility).plan.shards}
+    ew4 = fresh["ew4"]
+    assert ew4 is not None
+    # ew4's stack was deployed (its network output); ue1's holds no ranges yet
+    network = {
+        "maxPodsPerNode": ew4.max_pods_per_node,
+        "subnetRange": ew4.subnet_range,
+        "podRange": ew4.pod_range,
+        "serviceRange": ew4.service_range,
+    }
+    monkeypatch.setenv(
+        "FAKE_PULUMI_STACK_OUTPUTS",
+        json.dumps({EW4: {**shard_outputs("ew4"), "network": network}, UE1: shard_outputs("ue1")}),
+    )
+    backend = resolve_backend(None)
+
+    def stack_for(plan: object) -> EngineStack:
+        return EngineStack(
+            StackRef(HOME, backend), shard_ref=lambda name: StackRef(f"{HOME}-{name}", backend)
+        )
+
+    prepared = prepare(facility, Options(), stack_for, operation="preview")
+    kept = {s.shard: s.network for s in prepared.analysis.plan.shards}
+    assert kept["ew4"] is not None and kept["ue1"] is not None
+    assert set(kept["ew4"].kept) == {"podRange", "serviceRange", "subnetRange"}
+    assert kept["ue1"].kept == ()
+    # each shard's own stack was read, and no other
+    read = {c[c.index("--stack") + 1] for c in fake_pulumi.calls() if c[:2] == ["stack", "output"]}
+    assert read == {HOME, EW4, UE1}

@@ -1,5 +1,6 @@
-"""One stack per shard: `up` and `preview` act on every shard's stack, or on `--shard NAME`;
-`status` and `destroy` on the one `--shard` names. Against tests/engine/fake_pulumi.py."""
+"""One stack per shard: `up` and `preview` act on every shard's stack, or on `--shard NAME`
+(`status` and `destroy` over every stack: tests/engine/test_shard_fleet.py). Against
+tests/engine/fake_pulumi.py."""
 
 from __future__ import annotations
 

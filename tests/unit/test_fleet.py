@@ -120,3 +120,17 @@ def test_one_stack_keeps_its_own_error() -> None:
 
     with pytest.raises(InputError, match="no stack atlas-ew4"):
         fleet.run_all("destroy", [EW4], refuse, parallel=True, on_done=lambda _o: None)
+
+
+def test_stacks_side_by_side_show_plain_lines_named_by_stack(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gridcloud.engine.progress import PlainLines, Tracker, renderer_for
+
+    renderer = renderer_for(Tracker(total=3), "up atlas-ew4", json_output=False, shared=True)
+    assert isinstance(renderer, PlainLines)
+    record = {"event": "resource-start", "op": "create", "name": "spot-pool", "type": "NodePool"}
+    renderer.record({**record, "elapsed": 1.0, "stack": "atlas-ew4"})
+    line = capsys.readouterr().err
+    assert line.startswith("[up atlas-ew4] ")
+    assert "create   spot-pool (NodePool)" in line
