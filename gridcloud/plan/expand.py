@@ -44,6 +44,8 @@ from gridcloud.plan.xcache import cache_pool, plan_xcache
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog
     from gridcloud.profile.models import Budget, Cluster
 
@@ -116,11 +118,17 @@ def gcp_names(name: str) -> GcpNames:
 
 
 @invariants.asserted
-def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
+def expand(
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Deployed | None = None,
+    shards_deployed: Mapping[str, Deployed] | None = None,
+) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
 
     ``deployed`` carries what an existing stack fixes (its ranges and max pods), so that a
-    second ``up`` keeps them.
+    second ``up`` keeps them; ``shards_deployed`` the same for each compute-only shard's
+    stack, by shard name.
     """
     warnings: list[str] = []
     target = profile.target
@@ -246,7 +254,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         xcache=xcache,
     )
     if profile.shards is not None:
-        plan = with_shards(plan, profile, catalog)
+        plan = with_shards(plan, profile, catalog, shards_deployed)
         if profile.shards.multikueue.enabled:
             plan = with_multikueue(plan, profile.shards.multikueue)
     if profile.budget is None or plan.budget is None:

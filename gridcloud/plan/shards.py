@@ -30,8 +30,10 @@ from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog, MachineType
-    from gridcloud.plan.model import Plan
+    from gridcloud.plan.model import Deployed, Plan
     from gridcloud.profile.models import GridSite, Pool, Profile, Services
     from gridcloud.profile.shards import Shard
 
@@ -243,8 +245,12 @@ def _check(shard: Profile, catalog: Catalog) -> None:
         )
 
 
-def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], list[str]]:
-    """One Plan per compute-only shard, and what the home Plan should say about them."""
+def plan_shards(
+    profile: Profile, catalog: Catalog, deployed: Mapping[str, Deployed] | None = None
+) -> tuple[tuple[Plan, ...], list[str]]:
+    """One Plan per compute-only shard, and what the home Plan should say about them;
+    ``deployed``: what each shard's own stack fixes (its ranges and max pods), by shard name,
+    read back from that stack as the home cluster's is from its own."""
     from gridcloud.plan.expand import expand
 
     if profile.shards is None:
@@ -259,7 +265,7 @@ def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], l
     for shard in resolved:
         derived = shard_profile(profile, shard, catalog)
         _check(derived, catalog)
-        plan = expand(derived, catalog)
+        plan = expand(derived, catalog, (deployed or {}).get(shard.name))
         split = profile.shards.split is not None
         if (
             split
@@ -285,10 +291,16 @@ def refuse_shards(profile: Profile) -> None:
         )
 
 
-def with_shards(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
-    """The home ``plan`` with its compute-only shards; every cluster of the facility labelled
-    ``BUDGET_LABEL: <facility>``, what a label-scoped budget counts them all by."""
-    shards, warnings = plan_shards(profile, catalog)
+def with_shards(
+    plan: Plan,
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Mapping[str, Deployed] | None = None,
+) -> Plan:
+    """The home ``plan`` with its compute-only shards (``deployed``: as :func:`plan_shards`);
+    every cluster of the facility labelled ``BUDGET_LABEL: <facility>``, what a label-scoped
+    budget counts them all by."""
+    shards, warnings = plan_shards(profile, catalog, deployed)
     if shards:
         shards = tuple(_budget_labelled(s, plan.name) for s in shards)
         plan = _budget_labelled(plan, plan.name)
