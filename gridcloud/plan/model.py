@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud import frozen
+from gridcloud.plain import Frozen
 from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
 from gridcloud.plan.services.model import ServicesPlan
@@ -371,7 +372,7 @@ class Plan(Frozen):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-class Deployed(Frozen):
+class Deployed(frozen.Frozen):  # read back from a stack's outputs: validated
     """What a deployed stack fixes for every later Plan: the cluster's max pods per node and
     the ranges in use (GKE and VPC refuse to change them while nodes use them). Read from the
     stack's ``network`` output by the engine before ``up`` and ``preview``."""
