@@ -165,12 +165,31 @@ def _dump_model(
     return out
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _infer(value: Any, json: bool, by_alias: bool, exclude_none: bool) -> Any:
     """A value serialized by its own type, as pydantic does for ``Any``."""
-    if value is None or isinstance(value, (str, bool, int, float)):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
+    if kind is dict:
+        return {k: _infer(v, json, by_alias, exclude_none) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        items = [_infer(v, json, by_alias, exclude_none) for v in value]
+        return items if json or kind is list else tuple(items)
+    if kind is Decimal:
+        return str(value) if json else value
+    return _infer_other(value, json, by_alias, exclude_none)
+
+
+def _infer_other(value: Any, json: bool, by_alias: bool, exclude_none: bool) -> Any:
     if isinstance(value, Frozen):
         return _dump_model(value, json, by_alias, exclude_none)
+    if isinstance(value, enum.Enum) and json:
+        return _infer(value.value, json, by_alias, exclude_none)
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     if isinstance(value, dict):
         return {k: _infer(v, json, by_alias, exclude_none) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
@@ -180,8 +199,6 @@ def _infer(value: Any, json: bool, by_alias: bool, exclude_none: bool) -> Any:
         return value
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, enum.Enum):
-        return _infer(value.value, json, by_alias, exclude_none)
     if isinstance(value, datetime):
         text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -355,21 +355,24 @@ class Plan(Frozen):
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
-        data["fingerprint"] = self.fingerprint
+        data["fingerprint"] = _fingerprint(data)  # from the same dump: made once
         return data
 
     @property
     def fingerprint(self) -> str:
         """A short hash of everything the Plan decides (stable across runs and machines; not
         its warnings, nor where a range came from)."""
-        canonical = json.dumps(
-            self.model_dump(
-                mode="json", by_alias=True, exclude={"warnings": True, "network": {"kept"}}
-            ),
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return _fingerprint(self.model_dump(mode="json", by_alias=True))
+
+
+def _fingerprint(dumped: dict[str, Any]) -> str:
+    """The fingerprint of a Plan's JSON dump: all but its ``warnings`` and ``network.kept``."""
+    decided = {key: value for key, value in dumped.items() if key != "warnings"}
+    network = decided.get("network")
+    if isinstance(network, dict):
+        decided["network"] = {key: value for key, value in network.items() if key != "kept"}
+    canonical = json.dumps(decided, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 class Deployed(frozen.Frozen):  # read back from a stack's outputs: validated
