@@ -1,7 +1,9 @@
 """The Plan: everything gridcloud would build, derived and resolved, immutable.
 
-Pure data (pydantic, frozen): no Pulumi, no cloud SDK, no I/O. The program, the cost estimate,
-the policy rules and the CLI read it; none of them decides anything the Plan already holds.
+Pure data (frozen, on :mod:`gridcloud.plain`'s light base: built by gridcloud's own code, so
+no pydantic schema is built for it at start-up): no Pulumi, no cloud SDK, no I/O. The program,
+the cost estimate, the policy rules and the CLI read it; none of them decides anything the Plan
+already holds.
 JSON keys are camelCase and documented in docs/plan.md.
 """
 
