@@ -49,6 +49,11 @@ class _Field:
 def _field_from(name: str, value: Any) -> _Field:
     alias = to_camel(name)
     if isinstance(value, FieldInfo):
+        if value.exclude or value.metadata or value.validation_alias is not None:
+            raise TypeError(
+                f"field {name}: gridcloud.plain takes a default, a default factory "
+                "and an alias from Field(), nothing it would silently ignore"
+            )
         if value.alias is not None:
             alias = value.alias
         if value.default_factory is not None:
@@ -66,6 +71,13 @@ class Frozen:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        for attribute, value in cls.__dict__.items():
+            if type(value).__name__ == "PydanticDescriptorProxy" or attribute == "model_config":
+                # a validator, serializer or computed field would silently do nothing here
+                raise TypeError(
+                    f"{cls.__name__}.{attribute}: gridcloud.plain models take no pydantic "
+                    "validators, serializers, computed fields or config (use gridcloud.frozen)"
+                )
         fields: dict[str, _Field] = {}
         for base in reversed(cls.__mro__[1:]):
             fields.update(base.__dict__.get("__plain_fields__", {}))

@@ -136,3 +136,22 @@ def test_a_dict_given_for_a_dict_field_is_copied() -> None:
     )
     labels["b"] = "2"
     assert light.labels == reference.labels == {"a": "1"}
+
+
+def test_what_it_would_ignore_is_refused_when_the_class_is_made() -> None:
+    from pydantic import field_validator
+
+    with pytest.raises(TypeError, match="validators"):
+
+        class Checked(plain.Frozen):  # pyright: ignore[reportUnusedClass]
+            size: int
+
+            @field_validator("size")
+            @classmethod
+            def _positive(cls, value: int) -> int:
+                return value
+
+    with pytest.raises(TypeError, match="field size"):
+
+        class Bounded(plain.Frozen):  # pyright: ignore[reportUnusedClass]
+            size: int = Field(default=1, ge=0)
