@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Literal
 
 from gridcloud.catalog import limits
 from gridcloud.catalog.model import STALE_AFTER_DAYS
-from gridcloud.frozen import Frozen
 from gridcloud.money import Amount, Rate
+from gridcloud.plain import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, PriceTable

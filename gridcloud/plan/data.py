@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.profile.data import Data, LifecycleRule

@@ -1,7 +1,9 @@
 """The Plan: everything gridcloud would build, derived and resolved, immutable.
 
-Pure data (pydantic, frozen): no Pulumi, no cloud SDK, no I/O. The program, the cost estimate,
-the policy rules and the CLI read it; none of them decides anything the Plan already holds.
+Pure data (frozen, on :mod:`gridcloud.plain`'s light base: built by gridcloud's own code, so
+no pydantic schema is built for it at start-up): no Pulumi, no cloud SDK, no I/O. The program,
+the cost estimate, the policy rules and the CLI read it; none of them decides anything the Plan
+already holds.
 JSON keys are camelCase and documented in docs/plan.md.
 """
 
@@ -14,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud import frozen
+from gridcloud.plain import Frozen
 from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
 from gridcloud.plan.multikueue import MultiKueuePlan
@@ -381,24 +384,27 @@ class Plan(Frozen):
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
-        data["fingerprint"] = self.fingerprint
+        data["fingerprint"] = _fingerprint(data)  # from the same dump: made once
         return data
 
     @property
     def fingerprint(self) -> str:
         """A short hash of everything the Plan decides (stable across runs and machines; not
         its warnings, nor where a range came from)."""
-        canonical = json.dumps(
-            self.model_dump(
-                mode="json", by_alias=True, exclude={"warnings": True, "network": {"kept"}}
-            ),
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return _fingerprint(self.model_dump(mode="json", by_alias=True))
 
 
-class Deployed(Frozen):
+def _fingerprint(dumped: dict[str, Any]) -> str:
+    """The fingerprint of a Plan's JSON dump: all but its ``warnings`` and ``network.kept``."""
+    decided = {key: value for key, value in dumped.items() if key != "warnings"}
+    network = decided.get("network")
+    if isinstance(network, dict):
+        decided["network"] = {key: value for key, value in network.items() if key != "kept"}
+    canonical = json.dumps(decided, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class Deployed(frozen.Frozen):  # read back from a stack's outputs: validated
     """What a deployed stack fixes for every later Plan: the cluster's max pods per node and
     the ranges in use (GKE and VPC refuse to change them while nodes use them). Read from the
     stack's ``network`` output by the engine before ``up`` and ``preview``."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 
 #: Where a secret value stands in computed values until the program fills it in.
 SECRET_PLACEHOLDER = "<secret>"
