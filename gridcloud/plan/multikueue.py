@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 from gridcloud.plan.services.model import AfterRelease, Placement, ReleasePlan, release_of
 from gridcloud.plan.services.resources import Request
 

@@ -124,10 +124,14 @@ def test_its_always_on_node_is_not_flagged_as_an_idle_elastic_pool(make_plan: Ma
 def test_check_asks_for_the_local_ssd_quota(make_plan: MakePlan) -> None:
     """Compute Engine counts local SSDs against the region's LOCAL_SSD_TOTAL_GB: the cache
     node and its surge node at an upgrade, 2 x 4 disks x 375 GB = 3,000 GB."""
-    from gridcloud.check.quotas import quota_rows
+    from gridcloud.check.quotas import QuotaRow, quota_rows
 
-    plan = make_plan(with_xcache(localSsdCount=4))
-    rows = {r.metric: r for r in quota_rows(plan, {}, {})}
-    assert rows["LOCAL_SSD_TOTAL_GB"].need == 2 * 4 * 375
-    assert rows["LOCAL_SSD_TOTAL_GB"].for_what == "xcache local SSDs"
-    assert "LOCAL_SSD_TOTAL_GB" not in {r.metric for r in quota_rows(make_plan(), {}, {})}
+    def rows(plan: Plan) -> dict[str, QuotaRow]:
+        # no limits known (an empty quota list): the rows still say what the Plan needs
+        where = (plan.target.project, plan.target.region)  # type: ignore[union-attr]
+        return {r.metric: r for r in quota_rows(plan, {where: {}}, {where[0]: {}})}
+
+    cache = rows(make_plan(with_xcache(localSsdCount=4)))
+    assert cache["LOCAL_SSD_TOTAL_GB"].need == 2 * 4 * 375
+    assert cache["LOCAL_SSD_TOTAL_GB"].for_what == "xcache local SSDs"
+    assert "LOCAL_SSD_TOTAL_GB" not in rows(make_plan())

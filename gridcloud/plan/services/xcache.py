@@ -19,7 +19,7 @@ is given the address): gridcloud/plan/xcache.py.
 
 from __future__ import annotations
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 
 PORT = 1094
 #: The cache's disk as the pod mounts it.
