@@ -254,7 +254,28 @@ def _control() -> Any:
     from gridcloud.plan.model import PoolPlan
 
     return PoolPlan(
-        name="control", kind="control", machine_type="e2-standard-4", vcpus=4, memory_gb=Decimal(16), arch="amd64", spot=False, min_nodes=1, max_nodes=1, max_cores=None, zones=["us-central1-a"], max_nodes_per_zone=1, autoscaling=None, node_count=1, initial_node_count=None, upgrade=None, accelerator=None, disk_size_gb=50, disk_type="pd-balanced", labels={"gridcloud.io/pool": "control"}, taints=[], node_selector={"gridcloud.io/pool": "control"}
+        name="control",
+        kind="control",
+        machine_type="e2-standard-4",
+        vcpus=4,
+        memory_gb=Decimal(16),
+        arch="amd64",
+        spot=False,
+        min_nodes=1,
+        max_nodes=1,
+        max_cores=None,
+        zones=["us-central1-a"],
+        max_nodes_per_zone=1,
+        autoscaling=None,
+        node_count=1,
+        initial_node_count=None,
+        upgrade=None,
+        accelerator=None,
+        disk_size_gb=50,
+        disk_type="pd-balanced",
+        labels={"gridcloud.io/pool": "control"},
+        taints=[],
+        node_selector={"gridcloud.io/pool": "control"},
     )
 
 
