@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from gridcloud.catalog.limits import SHARED_CORES
 from gridcloud.errors import CatalogError
 
 PACKAGED_DATA = Path(__file__).parent / "data"
@@ -41,6 +42,13 @@ class MachineType:
     bundled_gpu_count: int
     deprecated: str | None
     zones: frozenset[str]
+
+    @property
+    def billed_vcpus(self) -> Decimal:
+        """The vCPUs Google bills it for: a shared-core type's share of a core (e2-medium's
+        2 vCPUs share one core and are billed as 1), else its vCPUs."""
+        share = SHARED_CORES.get(self.name) if self.shared_cpu else None
+        return Decimal(self.vcpus) if share is None else Decimal(str(share))
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class FamilySpot:
 
     def price(self, machine: MachineType, ondemand: Decimal) -> Decimal:
         if self.vcpu is not None and self.memory is not None:
-            return self.vcpu * machine.vcpus + self.memory * machine.memory_gb
+            return self.vcpu * machine.billed_vcpus + self.memory * machine.memory_gb
         assert self.ratio is not None
         return ondemand * self.ratio
 
@@ -234,7 +242,7 @@ class PriceTable:
         memory = self.family_spot_memory.get(machine.family)
         if vcpu is None or memory is None:
             return None
-        return vcpu * machine.vcpus + memory * machine.memory_gb
+        return vcpu * machine.billed_vcpus + memory * machine.memory_gb
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price (a stale Spot figure replaced from the family's current Spot
@@ -265,7 +273,7 @@ class PriceTable:
                     f"out its built-in {machine.bundled_gpu}",
                 ),
             )
-        derived = vcpu * machine.vcpus + memory * machine.memory_gb
+        derived = vcpu * machine.billed_vcpus + memory * machine.memory_gb
         spot = self._family_spot(machine)
         basis = f"derived from {machine.family} per-vCPU and per-GB rates"
         rates = self.bases.get(f"family-vcpu:{machine.family}")
