@@ -40,6 +40,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/unit/test_shards.py",
             "tests/unit/test_data_cost.py",
             "tests/unit/test_backups.py",
+            # off the default path: other regions, shards, commitments, fallback classes
+            "tests/cost",
         ],
     ),
     "plan": (
