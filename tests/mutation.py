@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "policy": (
         ["gridcloud/policy/rules.py", "gridcloud/policy/waivers.py"],
-        ["tests/unit/test_policy.py"],
+        ["tests/unit/test_policy.py", "tests/unit/test_policy_privilege_and_rbac.py"],
     ),
     "cost": (
         ["gridcloud/cost/estimate.py", "gridcloud/cost/budget.py"],
@@ -41,6 +41,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/unit/test_data_cost.py",
             "tests/unit/test_backups.py",
             # off the default path: other regions, shards, commitments, fallback classes
+            "tests/unit/test_regions.py",
+            "tests/unit/test_corpus_cost.py",
             "tests/cost",
         ],
     ),
