@@ -187,8 +187,59 @@ def make_plan_module(catalog: Any) -> Any:
     from gridcloud.profile.loader import parse_profile
     from tests.conftest import default_data
 
-    def make() -> Plan:
-        text = yaml.safe_dump(default_data(), sort_keys=False)
+    def make(data: dict[str, Any] | None = None) -> Plan:
+        profile = default_data()
+        if data is not None:
+            profile["data"] = data
+        text = yaml.safe_dump(profile, sort_keys=False)
         return planned(parse_profile(text, "test.yaml", catalog, PROFILE_CHECKS), catalog)[0]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def make_data_plan(make_plan_module: Any) -> Any:
+    """The default profile with ``data`` as given."""
+    return make_plan_module
+
+
+# --- data-egress-unstated: any egress stated is stated --------------------------------------
+
+EGRESS = {
+    "worldwide": {"internet": {"worldwideGib": 50}},
+    "china": {"internet": {"chinaGib": 50}},
+    "australia": {"internet": {"australiaGib": 50}},
+    "regions": {"otherRegionsGib": 50},
+    "sites": {"otherSitesGib": 50},
+}
+
+
+def _egress(*names: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in names:
+        for key, value in EGRESS[name].items():
+            found[key] = {**found.get(key, {}), **value} if isinstance(value, dict) else value
+    return found
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("worldwide", "china"),
+        ("china", "australia"),
+        ("australia", "regions"),
+        ("regions", "sites"),
+    ],
+)
+def test_two_destinations_stated_alike_are_stated(
+    make_data_plan: Any, names: tuple[str, ...]
+) -> None:
+    """50 GiB to each of two destinations is 100 GiB stated, not 50 - 50."""
+    plan = make_data_plan({"bucket": {"enabled": True}, "monthly": {"egress": _egress(*names)}})
+    assert "data-egress-unstated" not in {f.rule for f in evaluate(plan)}
+
+
+def test_no_bucket_no_advice(make_data_plan: Any) -> None:
+    plan = make_data_plan({"monthly": {"stored": {"standardGib": 10}}})
+    assert plan.data is not None and plan.data.bucket is None
+    assert "data-egress-unstated" not in {f.rule for f in evaluate(plan)}
