@@ -100,8 +100,10 @@ def nat_and_address(source: Source, region: str, vms: int) -> Decimal:
     return vms * source.nat_per_vm(region) + source.other["external-ip-in-use", region]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def europe(catalog: Catalog, make_plan_module: Callable[..., Plan]) -> Estimate:
+    """Priced in each test (mutation testing sees which tests price it; the plan's are
+    module-scoped)."""
     return estimate(make_plan_module(home_and_shards(EUROPE)), catalog)
 
 
