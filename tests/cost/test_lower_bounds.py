@@ -97,3 +97,17 @@ def test_a_gpu_without_a_price_is_unknown_not_a_lower_bound(
     cost = estimate(make_plan_module(edit), catalog)
     assert pool(cost).missing == ("spot price of nvidia-tesla-t4 in europe-west4",)
     assert pool(cost).lower_bound is False and cost.lower_bound is False
+
+
+def test_a_stale_machine_spot_price_is_said_once(
+    make_plan_module: Callable[..., Plan], catalog: Catalog
+) -> None:
+    """c2-standard-60's listed spot figure is from an older preemptible table and C2 has no
+    current spot rates: the pool is priced at it, a lower bound, said in one warning (the
+    catalog's own note on it is not repeated)."""
+    cost = estimate(make_plan_module(gpu_pool(spot=True, machineType="c2-standard-60")), catalog)
+    assert pool(cost).lower_bound is True and pool(cost).node_hourly is not None
+    assert [w for w in cost.warnings if w.startswith("pool gpu: ")] == [
+        "pool gpu: its spot price is from an older preemptible table (no current figure to "
+        "derive it from): a lower bound"
+    ]
