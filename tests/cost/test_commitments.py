@@ -72,6 +72,9 @@ def test_an_always_on_n1_pool_with_two_t4s_commits_machine_and_gpus(
     plan = make_plan_module(n1_t4(2, spot=False, minNodes=2, maxNodes=4))
     assert plan.pool("gpu").disk_size_gb == 100
     gpu = pool(estimate(plan, committed_t4), "gpu")
+    # an on-demand pool has no spot figure of its own
+    assert gpu.node_hourly_spot is None
+    assert gpu.node_hourly == gpu.node_hourly_ondemand == D("0.379998") + 2 * D("0.35") + DISK100
     # 2 nodes x 730 hours x (machine + 2 GPUs at the committed rate + the disk at list)
     assert gpu.one_year_commitment_monthly == (D("0.23939") + 2 * T4_1Y + DISK100) * 2 * HOURS
     assert gpu.three_year_commitment_monthly == (D("0.17101") + 2 * T4_3Y + DISK100) * 2 * HOURS
@@ -145,9 +148,10 @@ def test_a_spot_n1_pool_with_an_always_on_minimum(
     assert gpu.peak_hourly == 3 * spot
     always_on = (D("0.379998") + 2 * D("0.35")) * D("0.7") + DISK100
     assert gpu.peak_hourly_ondemand == always_on + 2 * ondemand
-    assert (gpu.min_nodes, gpu.max_nodes, gpu.spot, gpu.machine_type) == (
+    assert (gpu.min_nodes, gpu.max_nodes, gpu.max_cores, gpu.spot, gpu.machine_type) == (
         1,
         3,
+        3 * 8,
         True,
         "n1-standard-8",
     )
