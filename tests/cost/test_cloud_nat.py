@@ -63,3 +63,26 @@ def test_one_vm_and_a_few(make_plan_module: Callable[..., Plan], catalog: Catalo
     two = item(estimate(make_plan_module(e2_pool(1, 2)), catalog), "Cloud NAT gateway")
     assert two.quantity == "2 VMs; 3 at peak"
     assert two.idle_monthly == 2 * D("0.0014") * HOURS
+
+
+def test_two_addresses_always_on(make_plan_module: Callable[..., Plan], catalog: Catalog) -> None:
+    """1,008 nodes always on and the control node: 1,009 VMs x 64 ports = 64,576 ports, over
+    one address's 64,512."""
+    cost = estimate(make_plan_module(e2_pool(1008, 1008)), catalog)
+    addresses = item(cost, "Cloud NAT addresses")
+    assert addresses.quantity == "2; 2 at peak (64 ports a VM)"
+    assert addresses.idle_monthly == 2 * D("0.005") * HOURS
+
+
+def test_the_forwarding_rules_name_both_their_prices_sources(
+    make_plan_module: Callable[..., Plan], catalog: Catalog
+) -> None:
+    """The hub's and REANA's hostnames: 4 rules, within the first 5's price; the row says
+    where both of its prices come from (the catalog's two rows, each with its basis)."""
+    rules = item(estimate(make_plan_module(), catalog), "forwarding rules")
+    assert (rules.idle_monthly, rules.peak_hourly) == (D("0.025") * HOURS, D("0.025"))
+    assert rules.source == (
+        "us-central1: forwarding rules: the first 5, together; Google's pricing pages (Cloud "
+        "NAT, IP addresses, load balancing) 2026-11; each forwarding rule beyond the first 5; "
+        "Google's pricing pages (Cloud NAT, IP addresses, load balancing) 2026-11"
+    )
