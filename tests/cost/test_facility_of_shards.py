@@ -219,3 +219,49 @@ def test_a_shard_without_a_price_leaves_the_facility_unknown_and_says_which(
         "shard ew4: pool gpu: no spot price of nvidia-tesla-t4 in europe-west4 in the catalog: "
         "its cost is unknown"
     ]
+
+
+def test_a_shards_lower_bound_is_the_facilitys(
+    catalog: Catalog, make_plan_module: Callable[..., Plan]
+) -> None:
+    """c2-standard-60's spot figure is from an older preemptible table (a lower bound): on
+    a shard, the facility's peak is a lower bound too, though the home cluster's is not."""
+    shard = {
+        "name": "c2",
+        "region": "us-central1",
+        "pools": [{"name": "c2", "kind": "cpu", "machineType": "c2-standard-60", "maxNodes": 2}],
+    }
+    cost = estimate(make_plan_module(home_and_shards([shard])), catalog)
+    home, c2 = cost.shards
+    assert home.estimate is None and c2.estimate is not None
+    assert c2.estimate.lower_bound is True
+    assert all(not p.lower_bound for p in cost.pools)  # the home cluster's own
+    assert cost.lower_bound is True
+
+
+def test_a_home_cluster_without_a_price_for_what_is_always_on(
+    catalog: Catalog, make_plan_module: Callable[..., Plan]
+) -> None:
+    """An on-demand C2 node always on in europe-west1 (no C2 price there): the facility's
+    month is unknown, not the shards' sum."""
+
+    def edit(data: dict[str, Any]) -> None:
+        home_and_shards(EUROPE[:1])(data)
+        data["target"]["region"] = "europe-west1"
+        data["target"]["zones"] = ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
+        data["pools"] = [
+            {
+                "name": "c2",
+                "kind": "cpu",
+                "machineType": "c2-standard-8",
+                "spot": False,
+                "minNodes": 1,
+                "maxNodes": 2,
+            }
+        ]
+
+    cost = estimate(make_plan_module(edit), catalog)
+    home, ew1 = cost.shards
+    assert home.idle_monthly is None and ew1.idle_monthly is not None
+    assert (cost.idle_monthly, cost.idle_hourly, cost.peak_hourly) == (None, None, None)
+    assert cost.complete is False

@@ -68,3 +68,30 @@ def test_a_spot_pool_names_its_spot_price_only(
     ]
     # the pool scales to zero: nothing of it is always on
     assert c2.idle_monthly == 0
+
+
+def test_a_boot_disk_without_a_price(make_plan_module: Callable[..., Plan], tmp_path: Any) -> None:
+    """A copy of the catalog without europe-west1's pd-ssd row: a pool booting from pd-ssd
+    names that price as missing, the machine's own price being known."""
+    import shutil
+
+    from gridcloud.catalog.model import PACKAGED_DATA, read_catalog
+
+    copy = tmp_path / "catalog"
+    shutil.copytree(PACKAGED_DATA, copy)
+    table = copy / "prices" / f"{REGION}.csv"
+    lines = table.read_text().splitlines()
+    kept = [line for line in lines if not line.startswith("disk,pd-ssd,")]
+    assert len(kept) == len(lines) - 1
+    table.write_text("\n".join(kept) + "\n")
+
+    def edit(data: dict[str, Any]) -> None:
+        c2_pool(spot=True)(data)
+        data["pools"][0]["machineType"] = "n2d-highcpu-80"
+        data["pools"][0]["diskType"] = "pd-ssd"
+
+    cost = estimate(make_plan_module(edit), read_catalog(copy))
+    c2 = pool(cost)
+    assert c2.missing == (f"price of pd-ssd disks in {REGION}",)
+    assert (c2.node_hourly, c2.peak_hourly) == (None, None)
+    assert cost.complete is False
