@@ -86,3 +86,16 @@ def test_the_forwarding_rules_name_both_their_prices_sources(
         "NAT, IP addresses, load balancing) 2026-11; each forwarding rule beyond the first 5; "
         "Google's pricing pages (Cloud NAT, IP addresses, load balancing) 2026-11"
     )
+
+
+def test_what_is_left_out_is_said_with_the_regions_rates(
+    make_plan_module: Callable[..., Plan], catalog: Catalog
+) -> None:
+    """Cloud NAT's data ($0.045 per GiB processed) and internet egress ($0.12, $0.11, $0.08
+    per GiB by band) in us-central1, from the source file's rows."""
+    (said,) = estimate(make_plan_module(e2_pool(0, 2)), catalog).assumptions
+    assert "data through Cloud NAT ($0.045 per GB)" in said
+    assert (
+        "(premium tier, $0.12 per GB for the first TiB a month, $0.11 per GB to 10 TiB, "
+        "$0.08 per GB beyond)"
+    ) in said
