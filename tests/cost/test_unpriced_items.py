@@ -85,7 +85,7 @@ def test_the_disks_are_still_priced(priced: Estimate) -> None:
     for item in disks.values():
         assert item.peak_hourly == item.idle_monthly / 730  # type: ignore[operator]
         assert item.missing is None
-        assert item.source.startswith(f"{REGION}: ")
+        assert item.source == f"{REGION}: pricing.yml 2026-08-20"  # the disk row's basis
 
 
 _NETWORK = {"Cloud NAT gateway", "Cloud NAT addresses", "forwarding rules"}
