@@ -15,6 +15,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from gridcloud.catalog import Catalog
 from gridcloud.cost.estimate import estimate
 from gridcloud.plan import Plan
@@ -23,6 +25,8 @@ from tests.unit.test_regions import Source
 
 D = Decimal
 HOURS = 730
+
+pytestmark = pytest.mark.needs("shared")  # the europe-west4 figures come from ../shared
 
 
 def one_pool(region: str, zones: list[str], shapes: list[dict[str, Any]]) -> Callable[..., None]:
