@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from gridcloud.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog
     from gridcloud.cost.budget import Verdict
     from gridcloud.cost.estimate import Estimate
@@ -66,7 +68,10 @@ def resolve_profile(given: str | None) -> Path:
 
 
 def planned(
-    profile: Profile, catalog: Catalog, deployed: Deployed | None = None
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Deployed | None = None,
+    shards_deployed: Mapping[str, Deployed] | None = None,
 ) -> tuple[Plan, Estimate]:
     """The Plan of a validated profile, and its estimate: priced once, and the hard cap
     (which acts on the pools' prices) added from that estimate. The estimate does not depend
@@ -75,19 +80,31 @@ def planned(
     from gridcloud.plan import expand
     from gridcloud.plan.cap import with_cap
     from gridcloud.plan.services.spending import with_spending
+    from gridcloud.plan.shards import HOME
 
-    plan = expand(profile, catalog, deployed)
+    plan = expand(profile, catalog, deployed, shards_deployed)
     priced = estimate(plan, catalog)
     prices = {pool.name: pool.node_hourly for pool in priced.pools}
     if profile.budget is not None:
-        plan = with_cap(plan, profile.budget, prices)
+        # each cluster's own prices: the home one's, and each compute-only shard's
+        shards = {
+            row.name: {pool.name: pool.node_hourly for pool in row.estimate.pools}
+            for row in priced.shards
+            if row.estimate is not None
+        }
+        plan = with_cap(plan, profile.budget, {HOME: prices, **shards})
     plan = with_spending(plan, profile.services.jupyter, prices)
     return plan, priced
 
 
-def analyse(path: Path, deployed: Deployed | None = None) -> Analysis:
+def analyse(
+    path: Path,
+    deployed: Deployed | None = None,
+    shards_deployed: Mapping[str, Deployed] | None = None,
+) -> Analysis:
     """Load, validate, expand and price the profile at ``path``; ``deployed`` is what the
-    stack already has and a new Plan must keep (see :class:`gridcloud.plan.model.Deployed`)."""
+    stack already has and a new Plan must keep (see :class:`gridcloud.plan.model.Deployed`),
+    ``shards_deployed`` the same for each compute-only shard's own stack, by shard name."""
     from gridcloud.catalog import load_catalog
     from gridcloud.catalog.model import with_prices
     from gridcloud.cost.budget import verdict
@@ -100,7 +117,7 @@ def analyse(path: Path, deployed: Deployed | None = None) -> Analysis:
     if profile.prices and isinstance(profile.target, GcpTarget):
         # prices the profile gives for its region, over the catalog's (docs/cost.md)
         catalog = with_prices(catalog, profile.target.region, profile.prices)
-    plan, priced = planned(profile, catalog, deployed)
+    plan, priced = planned(profile, catalog, deployed, shards_deployed)
     return Analysis(
         path=path,
         profile=profile,

@@ -7,7 +7,8 @@ One sequence, :func:`prepare`, whichever entry point deploys:
 2. for ``up``, the gates: with ``strict``, the policy (a warning the profile does not waive
    refuses, exit 8); the budget gate (exit 4 unless ``allow_over_budget``);
 3. readiness: what the deploy needs from this machine, checked before the stack is touched;
-4. what the deployed stack fixes (its ranges and max pods): the profile analysed again to keep
+4. what the deployed stacks fix (their ranges and max pods), the home cluster's and each
+   compute-only shard's read back from its own stack: the profile analysed again to keep
    them, and the gates passed again on that Plan;
 5. for ``up``, the cap gate: while the budget's hard cap is in force, refused (exit 4) unless
    ``lift_cap``, which makes the update refresh first.
@@ -40,6 +41,10 @@ class Stack(Protocol):
 
     def deployed(self) -> Deployed | None:
         """What the stack already fixes (None: a new stack, or not knowable)."""
+
+    def deployed_shards(self, plan: Plan) -> dict[str, Deployed]:
+        """What each compute-only shard's own stack fixes, by shard name (a shard whose
+        stack is new, or not knowable, left out)."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,9 @@ def prepare(
     stack = stack_for(analysis.plan)
     stack.ready(analysis.plan)
     deployed = stack.deployed()
-    if deployed is not None:
-        kept = analyse(path, deployed)
+    shards = stack.deployed_shards(analysis.plan)
+    if deployed is not None or shards:
+        kept = analyse(path, deployed, shards)
         if kept.plan != analysis.plan and operation == "up":
             gates(kept, options)
         analysis = kept
@@ -108,3 +114,6 @@ class InsideUpdate:
 
     def deployed(self) -> Deployed | None:
         return None
+
+    def deployed_shards(self, plan: Plan) -> dict[str, Deployed]:  # noqa: ARG002
+        return {}

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 #: The label every GCP resource of a facility carries, with the facility's name as value.
 FACILITY_LABEL = "gridcloud-facility"
+#: The label every GCP resource of a facility of shards carries (the home cluster's and
+#: every compute-only shard's), with the home facility's name: a budget scoped by label
+#: counts the whole facility by it (its filter takes one label pair, and each shard's
+#: resources carry their own ``FACILITY_LABEL`` value, ``<facility>-<shard>``).
+BUDGET_LABEL = "gridcloud-budget"
 #: The label a pool's nodes carry (GCP resource label), with the pool's name: the billing
 #: export (`gridcloud cost report`) names the pool by it.
 POOL_LABEL = "gridcloud-pool"

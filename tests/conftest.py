@@ -296,13 +296,17 @@ def services_off(data: dict[str, Any]) -> None:
 
 
 def default_data() -> dict[str, Any]:
-    """The default profile without its backups and their price (the snapshot price is the
-    profile's own, which the bare catalog these tests price with lacks; the backups and
-    their row are tested in tests/unit/test_backups.py and by analysing default.yaml)."""
+    """The default profile without its backups, its expected data movement
+    (``data.monthly``) and their prices (the snapshot and coldline prices are the profile's
+    own, which the bare catalog these tests price with lacks; the backups and the data rows
+    are tested in tests/unit/test_backups.py, tests/unit/test_data_cost.py and by analysing
+    default.yaml). Its bucket and Rucio storage element stay."""
     data = yaml.safe_load((PROFILES / "default.yaml").read_text())
     assert isinstance(data, dict)
     data.pop("backups", None)
-    data["prices"] = [p for p in data.get("prices", []) if p["item"] != "snapshot-regional"]
+    data.get("data", {}).pop("monthly", None)
+    own = {"snapshot-regional", "gcs-coldline"}
+    data["prices"] = [p for p in data.get("prices", []) if p["item"] not in own]
     if not data["prices"]:
         del data["prices"]
     return data

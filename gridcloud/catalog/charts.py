@@ -121,6 +121,25 @@ CHARTS: dict[str, Chart] = {
                 "storage.k8s.io/StorageClass",
             ),
         ),
+        # MultiKueue over the shards (plan/multikueue.py). Its package data is gridcloud's
+        # own list of the values it sets (charts/kueue-0.19.2/): none of Kueue's files.
+        Chart(
+            "kueue",
+            "oci://registry.k8s.io/kueue/charts/kueue",
+            "0.19.2",
+            None,
+            kinds=(
+                *_CORE,
+                *_CLUSTER_RBAC,
+                "apps/Deployment",
+                "rbac.authorization.k8s.io/Role",
+                "rbac.authorization.k8s.io/RoleBinding",
+                "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+                "admissionregistration.k8s.io/ValidatingWebhookConfiguration",
+                "apiregistration.k8s.io/APIService",
+                "apiextensions.k8s.io/CustomResourceDefinition",
+            ),
+        ),
     )
 }
 

@@ -276,6 +276,9 @@ class PriceTable:
         derived = vcpu * machine.billed_vcpus + memory * machine.memory_gb
         spot = self._family_spot(machine)
         basis = f"derived from {machine.family} per-vCPU and per-GB rates"
+        billed = machine.billed_vcpus
+        if billed != machine.vcpus:
+            basis += f" (shared core: {machine.vcpus} vCPUs billed as {billed.normalize()})"
         rates = self.bases.get(f"family-vcpu:{machine.family}")
         if rates:
             basis += f" ({rates})"

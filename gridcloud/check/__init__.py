@@ -18,9 +18,12 @@ from gridcloud.errors import EngineMissingError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from google.auth.credentials import Credentials
+
+    from gridcloud.check.quotas import Quotas, Where
     from gridcloud.plan import Plan
 
-__all__ = ["CheckResult", "QuotaRow", "Report", "run"]
+__all__ = ["CheckResult", "QuotaRow", "Report", "quota_name", "run"]
 
 AUTH_PLUGIN = "gke-gcloud-auth-plugin"
 
@@ -101,6 +104,77 @@ def _deploy_environment(
     return found
 
 
+def _facility_quotas(
+    plan: Plan,
+    home: Quotas,
+    creds: Credentials,
+    progress: Callable[[str], None],
+) -> tuple[list[QuotaRow], CheckResult | None]:
+    """The quota rows of every cluster of the facility (the home one and its shards), from
+    the quotas of each project (``projects.get``; the home one's already read: ``home``) and
+    each region they are in (``regions.get``), or the failed check of the first that cannot
+    be read."""
+    from gridcloud.check import google
+    from gridcloud.check.quotas import quota_places, quota_rows
+
+    assert plan.target.provider == "gcp"
+    projects, wheres = quota_places(plan)
+    global_quotas = {plan.target.project: home}
+    for project in projects:
+        if project in global_quotas:
+            continue
+        progress(f"reading project {project} (a shard's)")
+        found, access = google.project_quotas(project, creds)
+        if found is None:
+            return [], access.model_copy(
+                update={
+                    "id": "quotas",
+                    "title": "quotas",
+                    "detail": f"a shard's project: {access.detail}",
+                }
+            )
+        global_quotas[project] = found
+    regional: dict[Where, Quotas] = {}
+    for project, region in wheres:
+        progress(
+            f"reading the quotas of {region}"
+            + ("" if project == plan.target.project else f" in {project}")
+        )
+        found_region, failed = google.region_quotas(project, region, creds)
+        if found_region is None:
+            assert failed is not None
+            return [], failed
+        regional[(project, region)] = found_region
+    return quota_rows(plan, regional, global_quotas), None
+
+
+def _quotas_check(quotas: list[QuotaRow]) -> CheckResult:
+    short = [q for q in quotas if q.status == "fail"]
+    several = len({q.project for q in quotas}) > 1
+    return CheckResult(
+        id="quotas",
+        status="fail" if short else "ok",
+        title="quotas",
+        detail=(
+            f"{len(short)} of {len(quotas)} quotas cannot hold the peak: "
+            + ", ".join(quota_name(q, several) for q in short)
+        )
+        if short
+        else f"all {len(quotas)} quotas hold the peak",
+        fix="request the increases in the table (the request column); "
+        "Google answers within days: ask well before the first large run"
+        if short
+        else "",
+    )
+
+
+def quota_name(row: QuotaRow, several_projects: bool) -> str:
+    """A quota as named in a sentence: its metric and scope, and its project when the
+    facility's clusters are in several."""
+    where = f"{row.scope}, {row.project}" if several_projects else row.scope
+    return f"{row.metric} ({where})"
+
+
 def run(
     plan: Plan,
     progress: Callable[[str], None] = lambda _: None,
@@ -121,9 +195,9 @@ def run(
 
     from gridcloud.check import google
     from gridcloud.check.permissions import check as permissions
-    from gridcloud.check.quotas import gke_limits, quota_rows
+    from gridcloud.check.quotas import gke_limits
 
-    project, region = plan.target.project, plan.target.region
+    project = plan.target.project
     checks.append(_auth_plugin())
     progress("finding Google credentials")
     creds, found = google.credentials()
@@ -154,30 +228,7 @@ def run(
         if global_quotas is None:
             checks.append(_skipped("quotas", "quotas", "the project cannot be read"))
         else:
-            progress(f"reading the quotas of {region}")
-            regional, failed = google.region_quotas(project, region, creds)
-            if regional is None:
-                assert failed is not None
-                checks.append(failed)
-            else:
-                quotas = quota_rows(plan, regional, global_quotas)
-                short = [q for q in quotas if q.status == "fail"]
-                checks.append(
-                    CheckResult(
-                        id="quotas",
-                        status="fail" if short else "ok",
-                        title="quotas",
-                        detail=(
-                            f"{len(short)} of {len(quotas)} quotas cannot hold the peak: "
-                            + ", ".join(f"{q.metric} ({q.scope})" for q in short)
-                        )
-                        if short
-                        else f"all {len(quotas)} quotas hold the peak",
-                        fix="request the increases in the table (the request column); "
-                        "Google answers within days: ask well before the first large run"
-                        if short
-                        else "",
-                    )
-                )
+            quotas, failed = _facility_quotas(plan, global_quotas, creds, progress)
+            checks.append(failed or _quotas_check(quotas))
     checks.append(gke_limits(plan))
     return Report(profile=plan.name, target="gcp", checks=tuple(checks), quotas=tuple(quotas))

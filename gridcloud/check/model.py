@@ -41,6 +41,8 @@ class QuotaRow(Frozen):
     """Compute Engine's quota metric, e.g. ``N2D_CPUS``."""
     scope: str
     """The region, or ``global``."""
+    project: str = ""
+    """The project the quota is in: a facility's shards may be in projects of their own."""
     need: int
     """What the Plan's peak takes (every pool at its maximum, plus its surge node)."""
     limit: int | None

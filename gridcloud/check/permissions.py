@@ -224,6 +224,7 @@ def needs(plan: Plan) -> list[Need]:
     _kubernetes(found, plan)
     _leftovers(found)
     _data(found, plan)
+    _multikueue(found, plan)
     budget = plan.budget
     if budget is not None and budget.topic is not None:
         found.add(
@@ -270,6 +271,30 @@ def _data(needs: _Needs, plan: Plan) -> None:
         needs.crud(
             "data: Rucio's signing account", "roles/iam.serviceAccountAdmin", "iam.serviceAccounts"
         )
+
+
+def _multikueue(needs: _Needs, plan: Plan) -> None:
+    """MultiKueue's Google identity (``gridcloud.program.multikueue``): its account, who may
+    mint its tokens, its role on the workers' projects (this project's policy checked here)."""
+    if plan.multikueue is None:
+        return
+    admin = "roles/iam.serviceAccountAdmin"
+    needs.crud("multikueue: the manager's account", admin, "iam.serviceAccounts")
+    needs.add(
+        "multikueue: who may mint the account's tokens",
+        admin,
+        ["iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy"],
+    )
+    needs.add(
+        "multikueue: the account's role on the workers' projects",
+        "roles/resourcemanager.projectIamAdmin",
+        ["resourcemanager.projects.getIamPolicy", "resourcemanager.projects.setIamPolicy"],
+    )
+    needs.add(
+        "multikueue: the project's number (Workload Identity principal)",
+        "roles/pubsub.admin",
+        ["resourcemanager.projects.get"],
+    )
 
 
 def _leftovers(needs: _Needs) -> None:

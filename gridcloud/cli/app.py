@@ -142,12 +142,29 @@ def create_cli() -> typer.Typer:
     return app
 
 
+def _no_plugin_lookup() -> None:
+    """With the plugins off, pydantic's plugin loader still imports importlib.metadata (and
+    email, zipfile...) when it builds its first validator, only to return no plugins: ~40 M
+    instructions of every command that validates (benchmarks/README.md). Its one function,
+    answering as it does with the plugins off, stands in for the module."""
+    import types
+
+    name = "pydantic.plugin._loader"
+    if name in sys.modules:
+        return
+    loader = types.ModuleType(name)
+    loader.get_plugins = tuple  # type: ignore[attr-defined]  # no plugins: ()
+    sys.modules[name] = loader
+
+
 def main() -> None:
     # pydantic looks for plugins (observability hooks gridcloud does not use) in every
     # installed distribution's entry points the first time it builds a model: importing
     # importlib.metadata and scanning them is ~30 ms a run, more with many packages
     # installed. Set, the variable keeps the user's choice (empty: plugins load).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if "PYDANTIC_DISABLE_PLUGINS" not in os.environ:
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+        _no_plugin_lookup()
     try:
         create_cli()(prog_name="gridcloud")
     except BrokenPipeError:

@@ -263,6 +263,7 @@ def _fetch(
         facility=scope.facility,
         by_label=scope.by_label,
         month=month,
+        shards=tuple(scope.shards),
     )
     if export is not None:
         return source.read(export, query_scope, month_given=month_given), "export " + ", ".join(

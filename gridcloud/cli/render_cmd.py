@@ -29,10 +29,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render every release with Helm's engine, check each object against Kubernetes'
         schemas, and write one file per release (secrets stay placeholders)."""
-        import json
-
-        import yaml
-
         from gridcloud.analysis import analyse, resolve_profile
         from gridcloud.cli.output import err
         from gridcloud.cli.output import out as stdout
@@ -58,6 +54,11 @@ def register(app: typer.Typer) -> None:
         rendered = render_plan(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
         version = cluster_version(plan)
         found = problems(rendered, version)
+        from gridcloud.render.multikueue import render_shards, write_shards
+
+        shards = render_shards(plan, charts, progress=lambda name: err.print(f"rendering {name}"))
+        for releases in shards.values():  # the shards run the home cluster's channel
+            found += problems(releases, version)
         if found:
             raise PlanError(
                 f"{len(found)} rendered object(s) Kubernetes {version} would refuse:\n  "
@@ -70,22 +71,18 @@ def register(app: typer.Typer) -> None:
                 path = out / f"{release.name}.yaml"
                 path.write_text(release.to_yaml(), encoding="utf-8")
                 stdout.print(f"{path}  {len(release.manifests)} objects")
-            site = plan.services.grid_site
-            if site is not None:
-                # what the site's Harvester host needs beside the kubeconfig (a stack output)
-                job = out / f"harvester-{plan.name}-job.yaml"
-                job.write_text(yaml.safe_dump(site.job_template, sort_keys=False), encoding="utf-8")
-                queue = out / "harvester-queue.json"
-                queue.write_text(
-                    json.dumps(site.harvester_queue, indent=2) + "\n", encoding="utf-8"
-                )
-                stdout.print(f"{job}  Harvester's Job template (k8s_yaml_file)")
-                stdout.print(f"{queue}  the site's Harvester queue configuration")
+            from gridcloud.render import harvester
+
+            # every cluster's Job template and queue (the kubeconfigs are stack outputs)
+            for path, what in harvester.write(plan, out):
+                stdout.print(f"{path}  {what}")
             if plan.data is not None and plan.data.rucio is not None:
                 from gridcloud.render import rucio
 
                 for path, what in rucio.write(plan.data.rucio, out):
                     stdout.print(f"{path}  {what}")
+            for path, what in write_shards(shards, out):
+                stdout.print(f"{path}  {what}")
             from gridcloud.render.backups import write_restores
 
             for path, what in write_restores(plan, out):

@@ -45,8 +45,8 @@ ShardOpt = Annotated[
     str | None,
     typer.Option(
         "--shard",
-        help="One shard's stack only (`home` for the home cluster). Default: preview and up "
-        "act on every shard's stack, destroy and status on the home one.",
+        help="One shard's stack only (`home` for the home cluster). Default: every shard's "
+        "stack (up: the home one first; destroy: the home one last).",
         show_default=False,
     ),
 ]
@@ -133,14 +133,22 @@ def _operate(
 ) -> None:
     from gridcloud.analysis import resolve_profile
     from gridcloud.deploy import Options, prepare
-    from gridcloud.engine import stacks
-    from gridcloud.errors import EngineError, GridcloudError
-    from gridcloud.plan.shards import stack_plans
+    from gridcloud.engine import fleet, stacks
+    from gridcloud.plan.shards import HOME, stack_name, stack_plans
+
+    def shard_ref(home_stack: str) -> Callable[[str], Any]:
+        def ref_of(name: str) -> Any:
+            # a compute-only shard's stack: <home stack>-<shard>
+            return _ref(None, stack_name(home_stack, name), backend, secrets_provider)
+
+        return ref_of
 
     def stack_for(plan: Any) -> stacks.EngineStack:
         ref = _ref(stack, plan.name, backend, secrets_provider)
         # refused up front when nobody can answer, before the stack is touched
-        return stacks.EngineStack(ref, confirm=_confirmer(operation, ref.name, yes=yes))
+        return stacks.EngineStack(
+            ref, confirm=_confirmer(operation, ref.name, yes=yes), shard_ref=shard_ref(ref.name)
+        )
 
     prepared = prepare(
         resolve_profile(profile),
@@ -151,35 +159,61 @@ def _operate(
     target = prepared.stack
     assert isinstance(target, stacks.EngineStack)
     home = prepared.analysis.plan
-    plans = stack_plans(home, shard)
-    failed: list[str] = []
-    for plan in plans:
-        # one stack per shard, each on its own: a failure in one does not stop the others
-        ref = target.ref if plan is home else _ref(None, plan.name, backend, secrets_provider)
-        confirm = target.confirm if plan is home else _confirmer(operation, ref.name, yes=yes)
-        try:
-            outcome = stacks.run(
-                operation,  # type: ignore[arg-type]
-                plan,
-                ref,
-                json_output=json_output,
-                confirm=confirm,
-                refresh=prepared.refresh and plan is home,
-            )
-        except GridcloudError as exc:
-            if len(plans) == 1:
-                raise
-            from gridcloud.cli.output import err, styled
+    plans = {}
+    for plan in stack_plans(home, shard):
+        name = HOME if plan is home else str(plan.shard)
+        ref = target.ref if plan is home else shard_ref(target.ref.name)(name)
+        plans[fleet.Step(name, ref.name)] = (plan, ref)
+    # side by side unless a confirmation is asked for each stack (one question at a time)
+    parallel = yes or operation == "preview"
 
-            err.print(styled((f"{operation} failed on stack {ref.name}: ", "red"), exc.message))
-            failed.append(ref.name)
-            continue
-        _report(outcome, json_output)
-    if failed:
-        raise EngineError(
-            f"{operation} failed on {len(failed)} of {len(plans)} stacks: {', '.join(failed)}",
-            hint="the others are done; run it again for those with --shard NAME",
+    def work(step: fleet.Step) -> Any:
+        plan, ref = plans[step]
+        confirm = target.confirm if plan is home else _confirmer(operation, ref.name, yes=yes)
+        return stacks.run(
+            operation,  # type: ignore[arg-type]
+            plan,
+            ref,
+            json_output=json_output,
+            confirm=confirm,
+            refresh=prepared.refresh and plan is home,
+            shared=parallel and len(plans) > 1,
         )
+
+    outcomes = fleet.run_all(
+        operation,  # type: ignore[arg-type]
+        list(plans),
+        work,
+        parallel=parallel,
+        on_done=lambda outcome: _told(operation, outcome, json_output, _report),
+        finished=lambda result: result.result == "succeeded",
+    )
+    fleet.raise_failed(operation, outcomes)
+
+
+def _told(
+    operation: str, outcome: Any, json_output: bool, report: Callable[[Any, bool], None]
+) -> None:
+    """One stack's outcome, in full: ``report`` of its result, or its error, or why it was
+    skipped (on stderr; with --json, also an NDJSON record on stdout)."""
+    from gridcloud.cli.output import emit_json_line, err, styled
+
+    step = outcome.step
+    if outcome.value is not None:
+        report(outcome.value, json_output)
+        return
+    if outcome.error is not None:
+        what = outcome.error.message
+        err.print(styled((f"{operation} failed on stack {step.stack}: ", "red"), what))
+        if outcome.error.hint:
+            err.print(f"  hint: {outcome.error.hint}", style="dim")
+        event = {"event": "failed", "error": what, "hint": outcome.error.hint}
+    else:
+        what = str(outcome.skipped)
+        err.print(styled((f"{operation} skipped on stack {step.stack}: ", "yellow"), what))
+        event = {"event": "skipped", "reason": what}
+    if json_output:
+        emit_json_line({**event, "operation": operation, "stack": step.stack, "shard": step.shard})
 
 
 def _refresh(
@@ -277,6 +311,50 @@ def _backup_prompt(yes: bool, wanted: bool) -> Callable[[list[Any]], bool]:
     return ask
 
 
+def _profile_shards(profile: str | None, stack: str | None) -> list[str]:
+    """The compute-only shards the profile plans, for a state-only command: none when
+    ``--stack`` names another facility's stack, nor when the profile no longer plans (the
+    stacks' own outputs still name their shards: gridcloud/engine/fleet.py)."""
+    from gridcloud.analysis import analyse, resolve_profile
+    from gridcloud.errors import GridcloudError
+    from gridcloud.profile.loader import read_fields
+
+    if stack is not None and profile is None:
+        return []
+    try:
+        path = resolve_profile(profile)
+        data = read_fields(path)
+        if not data or not data.get("shards"):
+            return []
+        return [str(s.shard) for s in analyse(path).plan.shards]
+    except GridcloudError:
+        return []
+
+
+def _facility_stacks(
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets: str | None,
+    shard: str | None,
+) -> dict[Any, Any]:
+    """The stacks a state-only command acts on, by step: the one ``--shard`` names, else the
+    home stack and every compute-only shard's found in the backend."""
+    from gridcloud.engine import fleet
+    from gridcloud.plan.shards import HOME, stack_name
+
+    if shard is not None:
+        ref = _stack_only_ref(profile, stack, backend, secrets, shard)
+        return {fleet.Step(shard, ref.name): ref}
+    home = _stack_only_ref(profile, stack, backend, secrets)
+    found = {fleet.Step(HOME, home.name): home}
+    named = _profile_shards(profile, stack)
+    for name in fleet.shard_stacks(home, named):
+        ref = _ref(None, stack_name(home.name, name), backend, secrets)
+        found[fleet.Step(name, ref.name)] = ref
+    return found
+
+
 def _destroy(
     profile: str | None,
     stack: str | None,
@@ -288,50 +366,155 @@ def _destroy(
     shard: str | None = None,
     delete_backups: bool = False,
 ) -> None:
-    from gridcloud.engine import teardown
+    from gridcloud.engine import fleet, teardown
 
-    ref = _stack_only_ref(profile, stack, backend, secrets_provider, shard)
-    confirm = _confirmer("destroy", ref.name, yes=yes)
-    outcome = teardown.destroy(
-        ref,
-        json_output=json_output,
-        confirm=confirm,
-        delete_leftovers=_leftover_prompt(yes),
-        delete_backups=_backup_prompt(yes, delete_backups),
+    refs = _facility_stacks(profile, stack, backend, secrets_provider, shard)
+    confirms = {step: _confirmer("destroy", ref.name, yes=yes) for step, ref in refs.items()}
+    # side by side only with --yes: otherwise each stack (and its leftovers) asks in turn
+    parallel = yes and len(refs) > 1
+
+    def work(step: Any) -> Any:
+        return teardown.destroy(
+            refs[step],
+            json_output=json_output,
+            confirm=confirms[step],
+            delete_leftovers=_leftover_prompt(yes),
+            delete_backups=_backup_prompt(yes, delete_backups),
+            shared=parallel,
+        )
+
+    outcomes = fleet.run_all(
+        "destroy",
+        list(refs),
+        work,
+        parallel=parallel,
+        on_done=lambda outcome: _told("destroy", outcome, json_output, _report_teardown),
+        finished=lambda torn: torn.result.result == "succeeded",
     )
+    left = [(o.step.stack, o.value) for o in outcomes if o.value is not None and o.value.failures]
+    fleet.raise_failed("destroy", outcomes)
+    if left:
+        from gridcloud.errors import EngineError
+
+        raise EngineError(
+            ("the facility is destroyed" if len(refs) == 1 else "the stacks are destroyed")
+            + ", but some leftovers could not be deleted: "
+            + "; ".join(
+                f + (f" (stack {name})" if len(refs) > 1 else "")
+                for name, torn in left
+                for f in torn.failures
+            ),
+            hint="delete them in the console or with gcloud; they are still billed",
+        )
+
+
+def _report_teardown(outcome: Any, json_output: bool) -> None:
+    """One stack's destroy: its result, the leftovers deleted or kept, the backups kept."""
     from gridcloud.cli.output import emit_json_line, err, styled
 
     if json_output:
         emit_json_line(outcome.to_json())
-    else:
-        _report(outcome.result, json_output=False)
-        if outcome.deleted:
-            err.print(f"deleted {len(outcome.deleted)} leftover resource(s)")
-        backups = [
-            i for i in outcome.leftovers if i.kind == "snapshot" and i not in outcome.deleted
-        ]
-        if backups and not outcome.failures:
-            err.print(
-                f"{len(backups)} backup snapshot(s) kept (restore: docs/backups.md); delete them "
-                "with `gridcloud destroy --delete-backups` or in the console"
+        return
+    _report(outcome.result, json_output=False)
+    if outcome.deleted:
+        err.print(f"deleted {len(outcome.deleted)} leftover resource(s)")
+    backups = [i for i in outcome.leftovers if i.kind == "snapshot" and i not in outcome.deleted]
+    if backups and not outcome.failures:
+        err.print(
+            f"{len(backups)} backup snapshot(s) kept (restore: docs/backups.md); delete them "
+            "with `gridcloud destroy --delete-backups` or in the console"
+        )
+    kept = len(outcome.leftovers) - len(outcome.deleted) - len(backups)
+    if kept and not outcome.failures:
+        err.print(
+            styled(
+                ("warning:", "yellow"),
+                f" {kept} leftover resource(s) kept, still billed: run again with --yes "
+                "to delete them, or delete them in the console",
             )
-        kept = len(outcome.leftovers) - len(outcome.deleted) - len(backups)
-        if kept and not outcome.failures:
-            err.print(
+        )
+
+
+def _status(
+    profile: str | None,
+    stack: str | None,
+    backend: str | None,
+    secrets_provider: str | None,
+    *,
+    shard: str | None,
+    json_output: bool,
+) -> None:
+    from gridcloud.engine import cap, fleet, stacks
+
+    refs = _facility_stacks(profile, stack, backend, secrets_provider, shard)
+
+    def work(step: Any) -> dict[str, Any]:
+        data = stacks.status(None, refs[step])
+        data["cap"] = cap.status(data["outputs"])
+        return data
+
+    several = len(refs) > 1
+    shown: list[dict[str, Any]] = []
+
+    def report(data: dict[str, Any], json_output: bool) -> None:
+        if json_output:
+            shown.append(data)
+        else:
+            _show_status(data)
+
+    def told(outcome: Any) -> None:
+        if outcome.value is not None and several:
+            outcome.value["shard"] = outcome.step.shard
+        if json_output and outcome.value is None:
+            # in the JSON document, not as a line of its own
+            shown.append(
+                {
+                    "stack": outcome.step.stack,
+                    "shard": outcome.step.shard,
+                    "error": outcome.error.message,
+                }
+            )
+            _told("status", outcome, False, report)
+            return
+        _told("status", outcome, json_output, report)
+
+    outcomes = fleet.run_all("status", list(refs), work, parallel=True, on_done=told)
+    from gridcloud.cli.output import emit_json
+
+    if json_output:
+        emit_json({"stacks": shown} if several else shown[0])
+    fleet.raise_failed("status", outcomes)
+
+
+def _show_status(data: dict[str, Any]) -> None:
+    from gridcloud.cli.output import out, styled
+
+    last = data["lastUpdate"] or {}
+    out.print(
+        styled(
+            ("stack", "bold"),
+            f" {data['stack']} ({data['backend']}): {data['resourceCount']} "
+            f"resources; last update: {last.get('kind', 'none')} {last.get('result', '')} "
+            f"{last.get('endTime') or ''}",
+        )
+    )
+    for key, value in data["outputs"].items():
+        out.print(f"  {key}: {value}")
+    capped = data["cap"]
+    if capped is not None:
+        if capped["error"]:
+            out.print(styled(("budget cap: unknown", "yellow"), f" ({capped['error']})"))
+        elif capped["inForce"]:
+            out.print(
                 styled(
-                    ("warning:", "yellow"),
-                    f" {kept} leftover resource(s) kept, still billed: run again with --yes "
-                    "to delete them, or delete them in the console",
+                    (f"budget cap in force for {capped['period']}", "bold red"),
+                    ": the elastic pools are at zero; `gridcloud up --lift-cap` restores them",
                 )
             )
-    if outcome.failures:
-        from gridcloud.errors import EngineError
-
-        raise EngineError(
-            "the facility is destroyed, but some leftovers could not be deleted: "
-            + "; ".join(outcome.failures),
-            hint="delete them in the console or with gcloud; they are still billed",
-        )
+        else:
+            out.print("budget cap: not in force")
+    for typ, count in sorted(data["resources"].items()):
+        out.print(f"  {count:>4}  {typ}")
 
 
 def register(app: typer.Typer) -> None:
@@ -447,43 +630,9 @@ def register(app: typer.Typer) -> None:
         shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """A stack's outputs (secrets masked), its resources and its last update (state only)."""
-        from gridcloud.engine import cap, stacks
-
-        ref = _stack_only_ref(profile, stack, backend, secrets_provider, shard)
-        data = stacks.status(None, ref)
-        data["cap"] = cap.status(data["outputs"])
-        from gridcloud.cli.output import emit_json, out, styled
-
-        if json:
-            emit_json(data)
-            return
-        last = data["lastUpdate"] or {}
-        out.print(
-            styled(
-                ("stack", "bold"),
-                f" {data['stack']} ({data['backend']}): {data['resourceCount']} "
-                f"resources; last update: {last.get('kind', 'none')} {last.get('result', '')} "
-                f"{last.get('endTime') or ''}",
-            )
-        )
-        for key, value in data["outputs"].items():
-            out.print(f"  {key}: {value}")
-        capped = data["cap"]
-        if capped is not None:
-            if capped["error"]:
-                out.print(styled(("budget cap: unknown", "yellow"), f" ({capped['error']})"))
-            elif capped["inForce"]:
-                out.print(
-                    styled(
-                        (f"budget cap in force for {capped['period']}", "bold red"),
-                        ": the elastic pools are at zero; `gridcloud up --lift-cap` restores them",
-                    )
-                )
-            else:
-                out.print("budget cap: not in force")
-        for typ, count in sorted(data["resources"].items()):
-            out.print(f"  {count:>4}  {typ}")
+        """Each stack's outputs (secrets masked), its resources and its last update (state
+        only): the home stack and every compute-only shard's, or the one --shard names."""
+        _status(profile, stack, backend, secrets_provider, shard=shard, json_output=json)
 
     @app.command()
     def verify(

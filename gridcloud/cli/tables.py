@@ -157,7 +157,8 @@ def services(plan: Plan) -> RenderableType:
         quota = f", quota {site.quota_cores:,} cores" if site.quota_cores else ""
         table.caption = (
             f"grid site: namespace {site.namespace}, account {site.service_account}, pilots "
-            f"on pool {site.pool}{quota}; `gridcloud plan --values RELEASE` shows values"
+            f"on pool {', '.join(site.pools) or site.pool}{quota}, PanDA queue {site.queue}; "
+            "`gridcloud plan --values RELEASE` shows values"
         )
     return table
 
@@ -420,6 +421,8 @@ STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "di
 
 def check_report(report: Report) -> list[RenderableType]:
     """``gridcloud check``: the checks, the quota table, the verdict."""
+    from gridcloud.check import quota_name
+
     checks = Table.grid(padding=(0, 2))
     checks.add_column(no_wrap=True)
     checks.add_column(no_wrap=True, style="bold")
@@ -438,6 +441,7 @@ def check_report(report: Report) -> list[RenderableType]:
             quotas.add_column(column, justify="right", no_wrap=True)
         quotas.add_column("", no_wrap=True)
         quotas.add_column("for", ratio=2, overflow="fold")
+        several = len({q.project for q in report.quotas}) > 1
         for row in report.quotas:
 
             def number(value: int | None) -> str:
@@ -445,7 +449,7 @@ def check_report(report: Report) -> list[RenderableType]:
 
             quotas.add_row(
                 row.metric,
-                row.scope,
+                f"{row.scope} ({row.project})" if several else row.scope,
                 f"{row.need:,}",
                 number(row.limit),
                 number(row.usage),
@@ -460,7 +464,7 @@ def check_report(report: Report) -> list[RenderableType]:
             requests.add_column(style="bold")
             requests.add_column(overflow="fold")
             for row in short:
-                requests.add_row(f"{row.metric} ({row.scope})", row.request)
+                requests.add_row(quota_name(row, several), row.request)
             parts.append(Text("How to ask for more:", style="bold"))
             parts.append(requests)
     verdict = "a deploy can go ahead" if report.go else "fix the failed checks first"

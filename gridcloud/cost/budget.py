@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 from gridcloud import money
 from gridcloud.errors import BudgetError
-from gridcloud.frozen import Frozen
 from gridcloud.money import Amount, Hours
+from gridcloud.plain import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.cost.estimate import Estimate

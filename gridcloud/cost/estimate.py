@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Literal
 
 from gridcloud.catalog import limits
 from gridcloud.catalog.model import STALE_AFTER_DAYS
-from gridcloud.frozen import Frozen
 from gridcloud.money import Amount, Rate
+from gridcloud.plain import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.catalog import Catalog, PriceTable
@@ -228,9 +228,13 @@ def _node_price(
     disk = prices.disk(pool.disk_type)
     if disk is None:
         missing.append(f"price of {pool.disk_type} disks in {prices.region}")
-    if missing or machine_price is None or disk is None:
+    local_ssd = prices.disk(LOCAL_SSD) if pool.local_ssd_count else Decimal(0)
+    if local_ssd is None:
+        missing.append(f"price of {LOCAL_SSD} (per GB-month) in {prices.region}")
+    if missing or machine_price is None or disk is None or local_ssd is None:
         return None, quote.basis, notes, missing
-    hourly_disk = disk * pool.disk_size_gb / catalog.hours_per_month
+    local_gb = pool.local_ssd_count * LOCAL_SSD_GB
+    hourly_disk = (disk * pool.disk_size_gb + local_ssd * local_gb) / catalog.hours_per_month
     node = _NodePrice(machine=machine_price, gpus=gpus, disk=hourly_disk)
     return node, quote.basis, notes, missing
 
@@ -380,6 +384,12 @@ def _sum(values: list[Decimal | None]) -> Decimal | None:
         return None
     return sum((v for v in values if v is not None), Decimal(0))
 
+
+#: The disk item of a node's local SSDs, per GB-month: not in the catalog (its source lists
+#: none); a profile gives it (``prices``, kind ``disk``), else the pool's price is unknown.
+LOCAL_SSD = "local-ssd"
+#: One local SSD: 375 GB (plan/xcache.py).
+LOCAL_SSD_GB = 375
 
 #: The forwarding rules of one HTTPS entry point: HTTPS, and HTTP for the redirect.
 RULES_PER_ENTRY_POINT = 2

@@ -40,11 +40,27 @@ class CappedPool:
 
 
 @dataclass(frozen=True)
-class Settings:
-    facility: str
+class CappedCluster:
+    """A cluster of the facility and the elastic pools the cap scales there: the home
+    cluster or a compute-only shard, each in its own project and location."""
+
+    shard: str
+    """``home``, or the shard's name: with a pool's name, what the enforcer logs and keys
+    the running nodes by (pool names repeat from shard to shard)."""
     project: str
     location: str
     cluster: str
+    pools: tuple[CappedPool, ...]
+
+    @property
+    def path(self) -> str:
+        """Its resource name in the GKE API."""
+        return f"projects/{self.project}/locations/{self.location}/clusters/{self.cluster}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    facility: str
     amount: Decimal
     """The cap: spend at which the elastic pools go to zero."""
     currency: str
@@ -54,9 +70,15 @@ class Settings:
     label: str
     timeout_seconds: int
     """The function's timeout (the Plan's); the handler's deadline is kept below it."""
-    pools: tuple[CappedPool, ...]
+    clusters: tuple[CappedCluster, ...]
+    """Every cluster of the facility with elastic pools, the home one first."""
     budget_id: str = field(default="", metadata={"json": False})
     """From ``BUDGET_VAR``, not from the JSON."""
+
+    @property
+    def pools(self) -> tuple[tuple[CappedCluster, CappedPool], ...]:
+        """Every capped pool of the facility, with its cluster."""
+        return tuple((c, p) for c in self.clusters for p in c.pools)
 
     def to_json(self) -> str:
         return json.dumps(_dump(self), sort_keys=True)
@@ -89,7 +111,7 @@ def _json_fields(cls: type) -> list[Any]:
 
 
 def _dump(value: Any) -> Any:
-    if isinstance(value, Settings | CappedPool):
+    if isinstance(value, Settings | CappedCluster | CappedPool):
         return {camel(f.name): _dump(getattr(value, f.name)) for f in _json_fields(type(value))}
     if isinstance(value, tuple):
         return [_dump(v) for v in value]
@@ -133,6 +155,17 @@ def _pools(value: Any, where: str) -> tuple[CappedPool, ...]:
     return tuple(p for p in loaded if isinstance(p, CappedPool))
 
 
+def _clusters(value: Any, where: str) -> tuple[CappedCluster, ...]:
+    if not isinstance(value, list) or not value:
+        raise SettingsError(f"{where}: a list of one cluster or more expected, not {value!r}")
+    loaded = [_load(CappedCluster, item, f"{where}[{i}]") for i, item in enumerate(value)]
+    found = tuple(c for c in loaded if isinstance(c, CappedCluster))
+    shards = [c.shard for c in found]
+    if len(set(shards)) != len(shards):
+        raise SettingsError(f"{where}: a cluster named twice: {', '.join(shards)}")
+    return found
+
+
 #: Each field's type (as annotated: a string under ``from __future__ import annotations``) and
 #: how its JSON value is read.
 _READERS = {
@@ -141,10 +174,15 @@ _READERS = {
     "bool": _boolean,
     "Decimal": _decimal,
     "tuple[CappedPool, ...]": _pools,
+    "tuple[CappedCluster, ...]": _clusters,
 }
 
+_Model = Settings | CappedCluster | CappedPool
 
-def _load(cls: type[Settings] | type[CappedPool], data: Any, where: str) -> Settings | CappedPool:
+
+def _load(
+    cls: type[Settings] | type[CappedCluster] | type[CappedPool], data: Any, where: str
+) -> _Model:
     if not isinstance(data, dict):
         raise SettingsError(f"{where}: an object expected, not {type(data).__name__}")
     wanted = {camel(f.name): f for f in _json_fields(cls)}

@@ -3,8 +3,9 @@
 A notification (Cloud Billing's programmatic budget notification, schema 1.0) carries the
 spend Google has seen so far this period (``costAmount``), which lags the real spend by
 hours. The cap adds what the report cannot see yet: each elastic pool's current nodes times
-its node-hour price over ``lag_hours``. When that crosses the cap, the pools go to zero and
-the cluster is labelled with the period.
+its node-hour price over ``lag_hours``, summed over every cluster of the facility (the home
+one and its compute-only shards). When that crosses the cap, the pools of every cluster go
+to zero and each cluster is labelled with the period.
 
 The enforcer trusts only what can be true. ``parse`` reads any message without raising
 anything but ``MalformedError`` (whatever the shape of its data and attributes);
@@ -148,9 +149,17 @@ class Decision:
     projected: Decimal | None = None
 
 
-def unseen_cost(settings: Settings, nodes: dict[str, int]) -> Decimal:
-    """What the running pools cost over the billing lag: not in the report yet."""
-    hourly = sum((p.node_hourly * nodes.get(p.name, 0) for p in settings.pools), Decimal(0))
+#: A pool of the facility: its cluster (``home`` or the shard's name) and its own name.
+PoolKey = tuple[str, str]
+
+
+def unseen_cost(settings: Settings, nodes: Mapping[PoolKey, int]) -> Decimal:
+    """What the running pools of every cluster of the facility cost over the billing lag:
+    not in the report yet."""
+    hourly = sum(
+        (p.node_hourly * nodes.get((c.shard, p.name), 0) for c, p in settings.pools),
+        Decimal(0),
+    )
     return hourly * settings.lag_hours
 
 
@@ -196,10 +205,11 @@ def decide(
     settings: Settings,
     *,
     capped: str | None,
-    nodes: dict[str, int],
+    nodes: Mapping[PoolKey, int],
 ) -> Decision:
     """``note``: one ``screen`` accepted; ``capped``: the period a cap is in force for (the
-    cluster's label), or None; ``nodes``: the enforced pools' current node counts. The lag
+    clusters' label), or None; ``nodes``: the enforced pools' current node counts, in every
+    cluster of the facility, by (cluster, pool). The lag
     allowance (the running pools' prices, in :data:`PRICES_CURRENCY`) is added only to a
     notification in that currency; in another it is left out, and the reason says so."""
     if note.currency == PRICES_CURRENCY:

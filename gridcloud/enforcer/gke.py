@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gridcloud.enforcer.config import CappedPool, Settings
+    from gridcloud.enforcer.config import CappedCluster, CappedPool, Settings
 
 log = logging.getLogger("gridcloud.enforcer")
 
@@ -132,28 +132,30 @@ class PoolState:
 Step = tuple[str, Callable[[], Any]]
 
 
-class Gke:
-    def __init__(self, settings: Settings, deadline: Deadline) -> None:
-        from google.cloud import compute_v1, container_v1
+class ClusterError(RuntimeError):
+    """Clusters the cap or the lift could not finish on (the others were)."""
 
+
+class Cluster:
+    """One cluster of the facility: its GKE resource name, its capped pools, the calls."""
+
+    def __init__(self, gke: Gke, settings: CappedCluster) -> None:
+        self.gke = gke
         self.settings = settings
-        self.deadline = deadline
-        self.container = container_v1.ClusterManagerClient(transport="rest")
-        self.groups = compute_v1.InstanceGroupManagersClient(transport="rest")
-        base = f"projects/{settings.project}/locations/{settings.location}"
-        self.cluster_name = f"{base}/clusters/{settings.cluster}"
+        self.name = settings.path
+        base = self.name.rsplit("/clusters/", 1)[0]
         self.operations = f"{base}/operations"
+        self.who = f"cluster {settings.cluster}"
 
-    # -- reading -------------------------------------------------------------------------
-    def cluster(self) -> Any:
-        return self.container.get_cluster(name=self.cluster_name, timeout=self.deadline.timeout())
+    def get(self) -> Any:
+        return self.gke.container.get_cluster(name=self.name, timeout=self.gke.deadline.timeout())
 
     def cap_in_force(self, cluster: Any) -> str | None:
-        value = dict(cluster.resource_labels).get(self.settings.label)
+        value = dict(cluster.resource_labels).get(self.gke.settings.label)
         return str(value) if value is not None else None
 
     def pools(self, cluster: Any) -> dict[str, PoolState]:
-        """Each enforced pool's autoscaling and current node count (its instance groups'
+        """Each capped pool's autoscaling and current node count (its instance groups'
         target size); a pool missing from the cluster is missing here."""
         wanted = {p.name for p in self.settings.pools}
         states: dict[str, PoolState] = {}
@@ -164,11 +166,11 @@ class Gke:
             for url in pool.instance_group_urls:
                 parts = url.split("/")
                 project, zone, name = parts[-5], parts[-3], parts[-1]
-                group = self.groups.get(
+                group = self.gke.groups.get(
                     project=project,
                     zone=zone,
                     instance_group_manager=name,
-                    timeout=self.deadline.timeout(),
+                    timeout=self.gke.deadline.timeout(),
                 )
                 total += group.target_size
             scaling = pool.autoscaling
@@ -182,79 +184,42 @@ class Gke:
             )
         return states
 
-    def nodes(self, cluster: Any) -> dict[str, int]:
-        return {name: state.nodes for name, state in self.pools(cluster).items()}
-
-    # -- converging ----------------------------------------------------------------------
-    def cap(self, period: str) -> int:
-        """Converge on the cap: every enforced pool at zero with autoscaling off, then the
-        label ``period``. The number of changes made (0: it was in force already)."""
-        return self._converge(lambda cluster: self._cap_step(cluster, period))
-
-    def lift(self) -> int:
-        """Converge on the lift: the Plan's autoscaling on every pool, then no label."""
-        return self._converge(self._lift_step)
-
-    def _converge(self, next_step: Callable[[Any], Step | None]) -> int:
-        changes = 0
-        attempt = 0
-        pause = FIRST_RETRY_S
-        while True:
-            try:
-                step = next_step(self.cluster())
-                if step is None:
-                    return changes
-                what, call = step
-                self._wait(call(), what)
-                log.warning("%s: done", what)
-                changes += 1
-                pause = FIRST_RETRY_S  # progress: a later refusal starts the backoff afresh
-            except Exception as error:
-                if not retryable(error):
-                    raise
-                attempt += 1
-                log.warning(
-                    "refused or failed (%s); attempt %d, again in %.1f s",
-                    _first_line(error),
-                    attempt,
-                    pause,
-                )
-                self.deadline.sleep(pause, f"still refused after {attempt} attempts")
-                pause = min(pause * 2, LONGEST_RETRY_S)
-
-    def _cap_step(self, cluster: Any, period: str) -> Step | None:
+    def cap_step(self, cluster: Any, period: str) -> Step | None:
         states = self.pools(cluster)
         for pool in self.settings.pools:
             state = states.get(pool.name)
             if state is None:
-                log.warning("pool %s: not in the cluster, nothing to cap", pool.name)
+                log.warning("%s: pool %s not in the cluster, nothing to cap", self.who, pool.name)
                 continue
             if state.autoscaling:
                 return (
-                    f"pool {pool.name}: autoscaling off (at {state.nodes} nodes)",
-                    lambda name=pool.name: self.container.set_node_pool_autoscaling(
+                    f"{self.who}: pool {pool.name}: autoscaling off (at {state.nodes} nodes)",
+                    lambda name=pool.name: self.gke.container.set_node_pool_autoscaling(
                         request={"name": self._pool(name), "autoscaling": {"enabled": False}},
-                        timeout=self.deadline.timeout(),
+                        timeout=self.gke.deadline.timeout(),
                     ),
                 )
             if state.nodes > 0:
                 return (
-                    f"pool {pool.name}: {state.nodes} nodes to 0",
-                    lambda name=pool.name: self.container.set_node_pool_size(
+                    f"{self.who}: pool {pool.name}: {state.nodes} nodes to 0",
+                    lambda name=pool.name: self.gke.container.set_node_pool_size(
                         request={"name": self._pool(name), "node_count": 0},
-                        timeout=self.deadline.timeout(),
+                        timeout=self.gke.deadline.timeout(),
                     ),
                 )
         if self.cap_in_force(cluster) != period:
-            return (f"cluster: label {self.settings.label}={period}", self._label(cluster, period))
+            label = self.gke.settings.label
+            return (f"{self.who}: label {label}={period}", self._label(cluster, period))
         return None
 
-    def _lift_step(self, cluster: Any) -> Step | None:
+    def lift_step(self, cluster: Any) -> Step | None:
         states = self.pools(cluster)
         for pool in self.settings.pools:
             state = states.get(pool.name)
             if state is None:
-                log.warning("pool %s: not in the cluster, nothing to restore", pool.name)
+                log.warning(
+                    "%s: pool %s not in the cluster, nothing to restore", self.who, pool.name
+                )
                 continue
             if (
                 state.autoscaling,
@@ -263,23 +228,24 @@ class Gke:
                 state.location_policy,
             ) != (True, pool.total_min_nodes, pool.total_max_nodes, pool.location_policy):
                 return (
-                    f"pool {pool.name}: autoscaling restored ({pool.total_min_nodes} to "
-                    f"{pool.total_max_nodes} nodes, {pool.location_policy})",
+                    f"{self.who}: pool {pool.name}: autoscaling restored ({pool.total_min_nodes} "
+                    f"to {pool.total_max_nodes} nodes, {pool.location_policy})",
                     lambda pool=pool: self._restore(pool),
                 )
         if self.cap_in_force(cluster) is not None:
-            return (f"cluster: label {self.settings.label} removed", self._label(cluster, None))
+            label = self.gke.settings.label
+            return (f"{self.who}: label {label} removed", self._label(cluster, None))
         return None
 
     # -- changing ------------------------------------------------------------------------
     def _pool(self, pool: str) -> str:
-        return f"{self.cluster_name}/nodePools/{pool}"
+        return f"{self.name}/nodePools/{pool}"
 
     def _restore(self, pool: CappedPool) -> Any:
         from google.cloud import container_v1
 
         policy = getattr(container_v1.NodePoolAutoscaling.LocationPolicy, pool.location_policy)
-        return self.container.set_node_pool_autoscaling(
+        return self.gke.container.set_node_pool_autoscaling(
             request={
                 "name": self._pool(pool.name),
                 "autoscaling": {
@@ -289,7 +255,7 @@ class Gke:
                     "location_policy": policy,
                 },
             },
-            timeout=self.deadline.timeout(),
+            timeout=self.gke.deadline.timeout(),
         )
 
     def _label(self, cluster: Any, value: str | None) -> Callable[[], Any]:
@@ -297,30 +263,152 @@ class Gke:
         fingerprint is the one just read (a stale one is refused and read again)."""
         labels = dict(cluster.resource_labels)
         if value is None:
-            labels.pop(self.settings.label, None)
+            labels.pop(self.gke.settings.label, None)
         else:
-            labels[self.settings.label] = value
+            labels[self.gke.settings.label] = value
         fingerprint = cluster.label_fingerprint
-        return lambda: self.container.set_labels(
+        return lambda: self.gke.container.set_labels(
             request={
-                "name": self.cluster_name,
+                "name": self.name,
                 "resource_labels": labels,
                 "label_fingerprint": fingerprint,
             },
-            timeout=self.deadline.timeout(),
+            timeout=self.gke.deadline.timeout(),
         )
 
-    def _wait(self, operation: Any, what: str) -> None:
+    def wait(self, operation: Any, what: str) -> None:
         from google.cloud import container_v1
 
         name = f"{self.operations}/{operation.name}"
         pause = FIRST_POLL_S
         while operation.status != container_v1.Operation.Status.DONE:
-            self.deadline.sleep(pause, f"{what}: operation {operation.name} still running")
+            self.gke.deadline.sleep(pause, f"{what}: operation {operation.name} still running")
             pause = min(pause * 2, LONGEST_POLL_S)
-            operation = self.container.get_operation(name=name, timeout=self.deadline.timeout())
+            operation = self.gke.container.get_operation(
+                name=name, timeout=self.gke.deadline.timeout()
+            )
         if operation.error and operation.error.message:
             raise OperationError(f"{what}: operation {operation.name}: {operation.error.message}")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the handler reads before it decides: the period a cap is in force for (the
+    latest any cluster is labelled with), and the capped pools' running nodes."""
+
+    capped: str | None
+    nodes: dict[tuple[str, str], int]
+
+
+class Gke:
+    """Every cluster of the facility the cap acts on, through one pair of clients and one
+    deadline."""
+
+    def __init__(self, settings: Settings, deadline: Deadline) -> None:
+        from google.cloud import compute_v1, container_v1
+
+        self.settings = settings
+        self.deadline = deadline
+        self.container = container_v1.ClusterManagerClient(transport="rest")
+        self.groups = compute_v1.InstanceGroupManagersClient(transport="rest")
+        self.clusters = [Cluster(self, c) for c in settings.clusters]
+
+    # -- reading -------------------------------------------------------------------------
+    def read(self, *, nodes: Callable[[str | None], bool]) -> View:
+        """Every cluster's label, and, when ``nodes(capped)`` says they are needed, its
+        pools' running nodes. A cluster that cannot be read counts its pools at their
+        maximum (the lag allowance errs towards capping) and is logged; the cap then tries
+        it again."""
+        read: list[tuple[Cluster, Any]] = []
+        unread: list[Cluster] = []
+        for cluster in self.clusters:
+            try:
+                read.append((cluster, cluster.get()))
+            except DeadlineError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "%s: cannot be read (%s): its pools count at their maximum",
+                    cluster.who,
+                    _first_line(error),
+                )
+                unread.append(cluster)
+        labels = [c.cap_in_force(state) for c, state in read]
+        capped = max((label for label in labels if label is not None), default=None)
+        running: dict[tuple[str, str], int] = {}
+        if nodes(capped):
+            for cluster, state in read:
+                for name, pool in cluster.pools(state).items():
+                    running[(cluster.settings.shard, name)] = pool.nodes
+            for cluster in unread:
+                for capped_pool in cluster.settings.pools:
+                    running[(cluster.settings.shard, capped_pool.name)] = (
+                        capped_pool.total_max_nodes
+                    )
+        return View(capped=capped, nodes=running)
+
+    # -- converging ----------------------------------------------------------------------
+    def cap(self, period: str) -> int:
+        """Converge on the cap in every cluster: each capped pool at zero with autoscaling
+        off, then the cluster's label ``period``. The number of changes made (0: it was in
+        force already)."""
+        return self._converge(lambda cluster, state: cluster.cap_step(state, period))
+
+    def lift(self) -> int:
+        """Converge on the lift in every cluster: the Plan's autoscaling on every pool, then
+        no label."""
+        return self._converge(lambda cluster, state: cluster.lift_step(state))
+
+    def _converge(self, next_step: Callable[[Cluster, Any], Step | None]) -> int:
+        """One change at a time in each cluster, the clusters in turn, so that a cluster
+        GKE keeps busy (or one that refuses) does not hold the others back: a round that
+        changes nothing anywhere waits (backoff) before the next. A cluster whose error a
+        retry cannot fix is left, logged, and named at the end (``ClusterError``)."""
+        changes = 0
+        attempt = 0
+        pause = FIRST_RETRY_S
+        pending = list(self.clusters)
+        broken: list[str] = []
+        while pending:
+            progress = False
+            refused: list[str] = []
+            for cluster in list(pending):
+                try:
+                    step = next_step(cluster, cluster.get())
+                    if step is None:
+                        pending.remove(cluster)
+                        continue
+                    what, call = step
+                    cluster.wait(call(), what)
+                    log.warning("%s: done", what)
+                    changes += 1
+                    progress = True
+                except DeadlineError:
+                    raise
+                except Exception as error:
+                    if not retryable(error):
+                        log.error("%s: %s; the other clusters go on", cluster.who, error)
+                        broken.append(f"{cluster.who}: {_first_line(error)}")
+                        pending.remove(cluster)
+                        continue
+                    refused.append(f"{cluster.who}: {_first_line(error)}")
+            if not pending or progress:
+                pause = FIRST_RETRY_S  # progress: a later refusal starts the backoff afresh
+                continue
+            if not refused:
+                continue
+            attempt += 1
+            log.warning(
+                "refused or failed (%s); attempt %d, again in %.1f s",
+                "; ".join(refused),
+                attempt,
+                pause,
+            )
+            self.deadline.sleep(pause, f"still refused after {attempt} attempts")
+            pause = min(pause * 2, LONGEST_RETRY_S)
+        if broken:
+            raise ClusterError("; ".join(broken))
+        return changes
 
 
 def _first_line(error: BaseException) -> str:

@@ -59,18 +59,19 @@ def handle(
         return "nothing"
     try:
         gke = Gke(settings, deadline)
-        cluster = gke.cluster()
-        capped = gke.cap_in_force(cluster)
-        nodes = gke.nodes(cluster) if capped is None or note.period > capped else {}
-        decision = decide(note, settings, capped=capped, nodes=nodes)
+        # the running nodes count only where a cap may begin: none in force, or a new period
+        view = gke.read(nodes=lambda capped: capped is None or note.period > capped)
+        capped = view.capped
+        decision = decide(note, settings, capped=capped, nodes=view.nodes)
         log.info("%s: %s", decision.action, decision.reason)
         if decision.action == "cap":
             gke.cap(note.period)
             log.warning(
-                "cap in force for %s: elastic pools of %s at zero; the control node and the "
-                "services keep running",
+                "cap in force for %s: elastic pools of %s at zero in %d clusters; the control "
+                "node and the services keep running",
                 note.period,
                 settings.facility,
+                len(settings.clusters),
             )
         elif decision.action == "reassert":
             assert capped is not None

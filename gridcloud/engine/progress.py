@@ -170,7 +170,12 @@ class JsonLines(_Lines):
 
 
 class PlainLines(_Lines):
-    """One line per resource started, finished or failed, on stderr (for logs and CI)."""
+    """One line per resource started, finished or failed, on stderr (for logs and CI); with a
+    ``prefix`` (the stack's name), each line starts with it, for stacks run side by side."""
+
+    def __init__(self, tracker: Tracker, prefix: str = "") -> None:
+        super().__init__(tracker)
+        self.prefix = f"[{prefix}] " if prefix else ""
 
     def record(self, record: dict[str, Any]) -> None:
         kind = record["event"]
@@ -186,7 +191,7 @@ class PlainLines(_Lines):
             line = f"{stamp} summary: {record['changes']}"
         else:
             return
-        print(line, file=sys.stderr, flush=True)
+        print(self.prefix + line, file=sys.stderr, flush=True)
 
 
 class LiveView:
@@ -232,9 +237,15 @@ class LiveView:
         return Group(*lines)
 
 
-def renderer_for(tracker: Tracker, title: str, *, json_output: bool) -> Renderer:
+def renderer_for(
+    tracker: Tracker, title: str, *, json_output: bool, shared: bool = False
+) -> Renderer:
+    """``shared``: other stacks run at the same time, on the same terminal (one live view at
+    a time is all a terminal holds): plain lines, each starting with ``title``."""
     if json_output:
         return JsonLines(tracker)
+    if shared:
+        return PlainLines(tracker, prefix=title)
     if sys.stderr.isatty():
         return LiveView(tracker, title)
     return PlainLines(tracker)

@@ -189,6 +189,8 @@ class EngineStack:
     ref: StackRef
     confirm: Callable[[dict[str, int]], bool] | None = None
     """Asked with the changes before ``up`` goes ahead (None: no question)."""
+    shard_ref: Callable[[str], StackRef] | None = None
+    """The stack of a compute-only shard, from the shard's name (None: no shard is read)."""
 
     def ready(self, plan: Plan) -> None:
         check_ready(plan, self.ref, needs_cloud=True)
@@ -196,6 +198,26 @@ class EngineStack:
     def deployed(self) -> Deployed | None:
         state = read_state(self.ref)
         return state.deployed() if state is not None else None
+
+    def deployed_shards(self, plan: Plan) -> dict[str, Deployed]:
+        """Each shard's ranges from its own stack's ``network`` output (the stacks read side
+        by side, as gridcloud/engine/fleet.py runs them)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from gridcloud.engine.fleet import MAX_PARALLEL
+
+        shard_ref = self.shard_ref
+        names = [str(shard.shard) for shard in plan.shards]
+        if shard_ref is None or not names:
+            return {}
+
+        def read(name: str) -> Deployed | None:
+            state = read_state(shard_ref(name))
+            return state.deployed() if state is not None else None
+
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(names))) as pool:
+            read_back = dict(zip(names, pool.map(read, names), strict=True))
+        return {name: deployed for name, deployed in read_back.items() if deployed is not None}
 
 
 @dataclass(frozen=True)
@@ -293,6 +315,7 @@ def run(
     json_output: bool,
     confirm: Callable[[dict[str, int]], bool] | None = None,
     refresh: bool = False,
+    shared: bool = False,
 ) -> OperationResult:
     """Preview, up, destroy or refresh ``plan``'s stack with live progress.
 
@@ -302,6 +325,8 @@ def run(
     For ``up`` and ``destroy`` a preview comes first: it counts the resources for the
     progress view and shows the changes to ``confirm``, which may decline. ``destroy`` and
     ``refresh`` need no Plan (``None``): they work from the stack's state alone.
+    ``shared``: other stacks run at the same time (gridcloud/engine/fleet.py): plain progress
+    lines, each naming the stack. Every ``--json`` record names its stack (``stack``).
     """
     if plan is None and operation in ("preview", "up"):
         raise EngineError(f"{operation} needs a Plan")
@@ -313,7 +338,7 @@ def run(
     def on_event_with(renderer: Any) -> Callable[[Any], None]:
         def on_event(event: Any) -> None:
             for record in tracker.handle(event):
-                renderer.record(record)
+                renderer.record({**record, "stack": ref.name})
 
         return on_event
 
@@ -331,7 +356,7 @@ def run(
             if confirm is not None and not confirm(changes):
                 return OperationResult(operation, ref.name, "cancelled", changes)
             tracker.reset(total=sum(changes.values()))
-        renderer = renderer_for(tracker, title, json_output=json_output)
+        renderer = renderer_for(tracker, title, json_output=json_output, shared=shared)
         with renderer:
             callback = on_event_with(renderer)
             if operation == "preview":

@@ -48,8 +48,10 @@ def destroy(
     confirm: Callable[[dict[str, int]], bool] | None,
     delete_leftovers: Callable[[list[found_in_project.Leftover]], bool],
     delete_backups: Callable[[list[found_in_project.Leftover]], bool] | None = None,
+    shared: bool = False,
 ) -> Teardown:
-    """Destroy the stack ``ref``; then list its leftovers and delete them if confirmed."""
+    """Destroy the stack ``ref``; then list its leftovers and delete them if confirmed
+    (``shared``: other stacks are destroyed at the same time, :func:`stacks.run`)."""
     state = stacks.require_state(ref)
     protected = state.protected_cluster()
     if protected is not None:
@@ -62,7 +64,9 @@ def destroy(
             f"{ref.name}`, then destroy",
         )
     facility = found_in_project.LeftoverScope.from_outputs(state.outputs)
-    result = stacks.run("destroy", None, ref, json_output=json_output, confirm=confirm)
+    result = stacks.run(
+        "destroy", None, ref, json_output=json_output, confirm=confirm, shared=shared
+    )
     teardown = Teardown(result)
     if result.result != "succeeded" or facility is None:
         return teardown

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 from gridcloud.plan.services.resources import Request
 
 if TYPE_CHECKING:

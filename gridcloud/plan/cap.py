@@ -7,7 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from gridcloud.plan.model import BudgetPlan, CapPlan, EnforcedPool
+from gridcloud.labels import BUDGET_LABEL
+from gridcloud.plan.model import BudgetPlan, CappedCluster, CapPlan, EnforcedPool
+from gridcloud.plan.shards import HOME
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,40 +42,79 @@ def cloud_budget(plan: Plan, budget: Budget, label: str) -> BudgetPlan:
     assert plan.target.provider == "gcp"
     if budget.billing_account is None:
         return plan.budget
+    if plan.shards:
+        # each shard's resources carry their own facility label: the whole facility carries
+        # BUDGET_LABEL (plan/shards.py), and the filter takes one label pair
+        label = BUDGET_LABEL
+    projects = [plan.target.project]
+    for shard in plan.shards:
+        assert shard.target.provider == "gcp"
+        projects.append(shard.target.project)
     return plan.budget.model_copy(
         update={
             "display_name": f"gridcloud {plan.name}",
             "topic": f"{plan.name}-budget",
             "label_filter": {label: plan.name} if budget.scope == "label" else {},
+            "projects": tuple(dict.fromkeys(projects)),
         }
     )
 
 
-def with_cap(plan: Plan, budget: Budget, node_hourly: Mapping[str, Decimal | None]) -> Plan:
-    """``plan`` with the hard cap its profile asks for (``budget.hardCap`` with a billing
-    account, on Google Cloud), once the Plan is priced: ``node_hourly`` is each pool's price of
-    a node-hour from the estimate (:func:`gridcloud.analysis.planned` prices a Plan once, for
-    the estimate and for the cap)."""
-    if plan.budget is None or plan.budget.topic is None or not budget.hard_cap:
-        return plan
-    assert plan.target.provider == "gcp"
+def capped_cluster(
+    cluster: Plan, name: str, prices: Mapping[str, Decimal | None]
+) -> tuple[CappedCluster, list[str]]:
+    """One cluster's elastic pools as the cap scales them (``name``: ``home`` or the
+    shard's), priced from ``prices`` (its estimate's node-hours), and the pools it could not
+    price."""
+    assert cluster.cluster is not None
+    assert cluster.target.provider == "gcp"
     pools = []
     unpriced = []
-    for pool in plan.elastic_pools:
+    for pool in cluster.elastic_pools:
         assert pool.autoscaling is not None
-        hourly = node_hourly.get(pool.name)
+        hourly = prices.get(pool.name)
         if hourly is None:
             # capped all the same (--allow-over-budget deploys past an unknown verdict): only
             # its share of the lag allowance is unknown, and counted as nothing
-            unpriced.append(pool.name)
+            unpriced.append(pool.name if name == HOME else f"{pool.name} (shard {name})")
             hourly = Decimal(0)
         pools.append(EnforcedPool(name=pool.name, node_hourly=hourly, autoscaling=pool.autoscaling))
+    found = CappedCluster(
+        shard=name,
+        project=cluster.target.project,
+        location=cluster.cluster.location,
+        cluster=cluster.cluster.name,
+        pools=tuple(pools),
+    )
+    return found, unpriced
+
+
+def with_cap(
+    plan: Plan, budget: Budget, node_hourly: Mapping[str, Mapping[str, Decimal | None]]
+) -> Plan:
+    """``plan`` with the hard cap its profile asks for (``budget.hardCap`` with a billing
+    account, on Google Cloud), once the Plan is priced: ``node_hourly`` is, for each cluster
+    of the facility (``home``, and each compute-only shard by name), each pool's price of a
+    node-hour from the estimate (:func:`gridcloud.analysis.planned` prices a Plan once, for
+    the estimate and for the cap). The cap acts on the elastic pools of every cluster: one
+    budget for the facility."""
+    if plan.budget is None or plan.budget.topic is None or not budget.hard_cap:
+        return plan
+    assert plan.target.provider == "gcp"
+    clusters = []
+    unpriced: list[str] = []
+    for cluster in (plan, *plan.shards):
+        name = cluster.shard or HOME
+        capped, missing = capped_cluster(cluster, name, node_hourly.get(name, {}))
+        unpriced += missing
+        if capped.pools:
+            clusters.append(capped)
     cap = CapPlan(
         amount=budget.monthly,
         lag_hours=budget.billing_lag_hours,
         restore_on_new_period=budget.restore_on_new_period,
         label=CAP_LABEL,
-        pools=tuple(pools),
+        clusters=tuple(clusters),
         function=f"{plan.name}-budget-cap",
         account=f"{plan.name}-cap",
         role_id=f"gridcloud_cap_{plan.name.replace('-', '_')}",

@@ -5,9 +5,9 @@ and storage a month the estimate prices. Pure: decided here, translated by
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 
 if TYPE_CHECKING:
     from gridcloud.profile.data import Data, LifecycleRule
@@ -104,6 +104,28 @@ class DataPlan(Frozen):
     monthly: MonthlyData
     workload_access: tuple[WorkloadAccess, ...] = ()
     """The namespaces whose pods reach the bucket (the services that are on)."""
+
+
+#: The GKE metadata server, where a pod gets its Workload Identity tokens (GKE's "Control
+#: communication between Pods and Services using network policies": with Workload Identity,
+#: allow egress to 169.254.169.252/32 port 988, and on Dataplane V2 to 169.254.169.254/32
+#: port 80). A NetworkPolicy that blocks them leaves the pod without a token.
+METADATA_SERVER_EGRESS: tuple[dict[str, Any], ...] = (
+    {
+        "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+        "ports": [{"port": 80, "protocol": "TCP"}],
+    },
+    {
+        "to": [{"ipBlock": {"cidr": "169.254.169.252/32"}}],
+        "ports": [{"port": 988, "protocol": "TCP"}],
+    },
+)
+
+
+def pods_use_the_bucket(data: Data, *, on_gcp: bool) -> bool:
+    """Whether the services' pods reach the facility bucket through Workload Identity (and so
+    need GKE's metadata server): a bucket on Google Cloud."""
+    return on_gcp and data.bucket.enabled
 
 
 def bucket_name(project: str, facility: str) -> str:

@@ -30,6 +30,7 @@ from gridcloud.plan.model import (
     Plan,
     PoolPlan,
 )
+from gridcloud.plan.multikueue import with_multikueue
 from gridcloud.plan.network import plan_network
 from gridcloud.plan.pools import (
     plan_control_existing,
@@ -39,9 +40,12 @@ from gridcloud.plan.pools import (
 )
 from gridcloud.plan.services import plan_services, reana_runtime_pool
 from gridcloud.plan.shards import refuse_shards, with_shards
+from gridcloud.plan.xcache import cache_pool, plan_xcache
 from gridcloud.profile.models import GcpTarget, Profile
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog
     from gridcloud.profile.models import Budget, Cluster
 
@@ -114,11 +118,17 @@ def gcp_names(name: str) -> GcpNames:
 
 
 @invariants.asserted
-def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None) -> Plan:
+def expand(
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Deployed | None = None,
+    shards_deployed: Mapping[str, Deployed] | None = None,
+) -> Plan:
     """The Plan for ``profile``; raises :class:`PlanError` when it cannot be built.
 
     ``deployed`` carries what an existing stack fixes (its ranges and max pods), so that a
-    second ``up`` keeps them.
+    second ``up`` keeps them; ``shards_deployed`` the same for each compute-only shard's
+    stack, by shard name.
     """
     warnings: list[str] = []
     target = profile.target
@@ -136,6 +146,8 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
             warnings.append("a kubernetes target has no cloud bill: the budget is not enforced")
         if profile.data.bucket.enabled:
             warnings.append("a kubernetes target has no Cloud Storage: data.bucket is not built")
+        if profile.data.xcache.enabled:
+            warnings.append("data.xcache needs a GKE node pool with local SSDs: not built here")
         return Plan(
             name=profile.name,
             description=profile.description,
@@ -164,6 +176,9 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         ),
     )
     pools, compute_classes = with_fallbacks(pools, profile.pools, catalog, warnings)
+    cache = cache_pool(profile, catalog)
+    if cache is not None:
+        pools = (*pools, cache)
     max_nodes = sum(p.max_nodes for p in pools)
     if max_nodes > limits.MAX_NODES_PER_CLUSTER:
         raise PlanError(
@@ -192,6 +207,7 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
     )
     services = plan_services(profile, pools, network, on_gcp=True)
     backups, services = plan_backups(profile, services, pools, target.region)
+    xcache, services = plan_xcache(profile, services, pools)
     plan = Plan(
         name=profile.name,
         description=profile.description,
@@ -235,9 +251,12 @@ def expand(profile: Profile, catalog: Catalog, deployed: Deployed | None = None)
         ),
         compute_classes=compute_classes,
         backups=backups,
+        xcache=xcache,
     )
     if profile.shards is not None:
-        plan = with_shards(plan, profile, catalog)
+        plan = with_shards(plan, profile, catalog, shards_deployed)
+        if profile.shards.multikueue.enabled:
+            plan = with_multikueue(plan, profile.shards.multikueue)
     if profile.budget is None or plan.budget is None:
         return plan
     # the hard cap needs the Plan's prices: gridcloud.analysis.planned adds it (plan/cap.py)

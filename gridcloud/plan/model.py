@@ -1,7 +1,9 @@
 """The Plan: everything gridcloud would build, derived and resolved, immutable.
 
-Pure data (pydantic, frozen): no Pulumi, no cloud SDK, no I/O. The program, the cost estimate,
-the policy rules and the CLI read it; none of them decides anything the Plan already holds.
+Pure data (frozen, on :mod:`gridcloud.plain`'s light base: built by gridcloud's own code, so
+no pydantic schema is built for it at start-up): no Pulumi, no cloud SDK, no I/O. The program,
+the cost estimate, the policy rules and the CLI read it; none of them decides anything the Plan
+already holds.
 JSON keys are camelCase and documented in docs/plan.md.
 """
 
@@ -14,10 +16,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud import frozen
+from gridcloud.plain import Frozen
 from gridcloud.plan.backups import BackupPlan
 from gridcloud.plan.data import DataPlan
+from gridcloud.plan.multikueue import MultiKueuePlan
 from gridcloud.plan.services.model import ServicesPlan
+from gridcloud.plan.services.xcache import XCachePlan
 
 __all__ = ["Frozen"]
 
@@ -94,6 +99,9 @@ class PoolPlan(Frozen):
     taints: tuple[Taint, ...]
     node_selector: dict[str, str]
     """What a pod selects to land on this pool."""
+    local_ssd_count: int = 0
+    """Local NVMe SSDs (375 GiB each) given to the nodes' ephemeral storage (the XCache
+    pool, plan/xcache.py)."""
     compute_class: str | None = None
     """The GKE ComputeClass its nodes serve (a pool with fallback shapes, and those shapes'
     pools): its label and taint are on the nodes, pods select the class."""
@@ -208,6 +216,18 @@ class EnforcedPool(Frozen):
     """The pool's own, given back when the cap lifts."""
 
 
+class CappedCluster(Frozen):
+    """A cluster of the facility whose elastic pools the cap scales: the home cluster or a
+    compute-only shard (each in its own project, region and location)."""
+
+    shard: str
+    """``home``, or the shard's name."""
+    project: str
+    location: str
+    cluster: str
+    pools: tuple[EnforcedPool, ...]
+
+
 class CapPlan(Frozen):
     """The hard cap: a Cloud Function (2nd gen) on the budget's topic, with its own account
     and a custom role holding only what it calls (gridcloud/enforcer/)."""
@@ -218,7 +238,9 @@ class CapPlan(Frozen):
     restore_on_new_period: bool
     label: str
     """The cluster label that records a cap in force (its value: the period's start date)."""
-    pools: tuple[EnforcedPool, ...]
+    clusters: tuple[CappedCluster, ...]
+    """Every cluster of the facility with elastic pools, the home one first: the cap scales
+    all of them, and its lag allowance sums all of them."""
     function: str
     account: str
     """The enforcer's service account ID."""
@@ -248,6 +270,9 @@ class BudgetPlan(Frozen):
     label_filter: dict[str, str] = Field(default_factory=dict)
     """With ``budget.scope: label``, the budget counts only costs with this label (one pair,
     as the API allows) within the project; empty: the whole project."""
+    projects: tuple[str, ...] = ()
+    """The projects the budget counts (with a Cloud Billing budget): the home cluster's and
+    every compute-only shard's, once each."""
     cap: CapPlan | None = None
 
 
@@ -333,6 +358,11 @@ class Plan(Frozen):
     """The facility's compute-only shards, one Plan each (the home Plan only)."""
     backups: BackupPlan | None = None
     """Scheduled volume snapshots (plan/backups.py); their objects are in ``services.objects``."""
+    multikueue: MultiKueuePlan | None = None
+    """Kueue's MultiKueue over the shards, this cluster the manager (plan/multikueue.py; the
+    home Plan only); its objects are in the services of this Plan and of each shard's."""
+    xcache: XCachePlan | None = None
+    """XCache on its own pool (plan/xcache.py); its objects are in ``services.objects``."""
 
     @property
     def control(self) -> PoolPlan:
@@ -354,24 +384,27 @@ class Plan(Frozen):
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = self.model_dump(mode="json", by_alias=True)
-        data["fingerprint"] = self.fingerprint
+        data["fingerprint"] = _fingerprint(data)  # from the same dump: made once
         return data
 
     @property
     def fingerprint(self) -> str:
         """A short hash of everything the Plan decides (stable across runs and machines; not
         its warnings, nor where a range came from)."""
-        canonical = json.dumps(
-            self.model_dump(
-                mode="json", by_alias=True, exclude={"warnings": True, "network": {"kept"}}
-            ),
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return _fingerprint(self.model_dump(mode="json", by_alias=True))
 
 
-class Deployed(Frozen):
+def _fingerprint(dumped: dict[str, Any]) -> str:
+    """The fingerprint of a Plan's JSON dump: all but its ``warnings`` and ``network.kept``."""
+    decided = {key: value for key, value in dumped.items() if key != "warnings"}
+    network = decided.get("network")
+    if isinstance(network, dict):
+        decided["network"] = {key: value for key, value in network.items() if key != "kept"}
+    canonical = json.dumps(decided, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class Deployed(frozen.Frozen):  # read back from a stack's outputs: validated
     """What a deployed stack fixes for every later Plan: the cluster's max pods per node and
     the ranges in use (GKE and VPC refuse to change them while nodes use them). Read from the
     stack's ``network`` output by the engine before ``up`` and ``preview``."""

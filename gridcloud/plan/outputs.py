@@ -51,6 +51,9 @@ class StackOutputs(Frozen):
     gridcloud_version: str | None = None
     plan_fingerprint: str | None = None
     namespaces: tuple[str, ...] | None = None
+    shard: str | None = None
+    """A compute-only shard's name (absent on the home cluster's stack): how ``destroy`` and
+    ``status`` without ``--shard`` know the facility's shard stacks (gridcloud/engine/fleet.py)."""
     # on Google Cloud
     project: str | None = None
     region: str | None = None
@@ -149,6 +152,7 @@ class StackOutputs(Frozen):
             "gridcloud_version": __version__,
             "plan_fingerprint": plan.fingerprint,
             "namespaces": tuple(plan.services.namespaces),
+            "shard": plan.shard,
         }
         if plan.target.provider != "gcp":
             return cls(

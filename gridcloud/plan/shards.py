@@ -30,9 +30,11 @@ from gridcloud.catalog import limits
 from gridcloud.errors import PlanError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.catalog import Catalog, MachineType
-    from gridcloud.plan.model import Plan
-    from gridcloud.profile.models import Pool, Profile
+    from gridcloud.plan.model import Deployed, Plan
+    from gridcloud.profile.models import GridSite, Pool, Profile, Services
     from gridcloud.profile.shards import Shard
 
 #: E2 shapes tried for a compute-only shard's system node, smallest first.
@@ -44,15 +46,21 @@ SYSTEM_DISK_GB = 20
 MAX_SHARD_FACILITY_NAME = 24
 
 
-def system_machine(catalog: Catalog, zone: str) -> MachineType:
-    """The smallest E2 type offered in ``zone`` whose GKE allocatable holds GKE's own
-    kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*)."""
+def system_machine(
+    catalog: Catalog,
+    zone: str,
+    need: tuple[int, int] = (limits.GKE_SYSTEM_PODS_CPU_M, limits.GKE_SYSTEM_PODS_MEMORY_MI),
+) -> MachineType:
+    """The smallest E2 type offered in ``zone`` whose GKE allocatable holds ``need`` (CPU m,
+    memory MiB): GKE's own kube-system pods (an estimate: limits.GKE_SYSTEM_PODS_*), the
+    always-on part of the shard's grid site where it has one, and Kueue's controller on a
+    MultiKueue worker."""
     for name in SYSTEM_CANDIDATES:
         machine = catalog.machine(name)
         if machine is None or zone not in machine.zones:
             continue
         cpu, memory = limits.gke_allocatable(machine.name, machine.vcpus, float(machine.memory_gb))
-        if cpu >= limits.GKE_SYSTEM_PODS_CPU_M and memory >= limits.GKE_SYSTEM_PODS_MEMORY_MI:
+        if cpu >= need[0] and memory >= need[1]:
             return machine
     raise PlanError(
         f"no E2 machine type for a shard's system node in {zone}",
@@ -143,10 +151,10 @@ def declared_shard(shard: Shard, catalog: Catalog) -> _Resolved:
 def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profile:
     """The shard as a facility of its own: its cluster, network and pools, no service, no
     budget (the facility's budget is the home cluster's), a system node for GKE's pods."""
+    from gridcloud.plan import multikueue
     from gridcloud.profile.models import (
         ControlNode,
         GcpTarget,
-        GridSite,
         Jupyter,
         Network,
         Reana,
@@ -168,16 +176,20 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
         region=shard.region,
         zones=shard.zones,
     )
-    system = system_machine(catalog, shard.zones[0])
+    services = Services(
+        grid_site=shard_grid_site(profile, shard),
+        reana=Reana(enabled=False),
+        jupyter=Jupyter(enabled=False),
+    )
+    cpu_m, memory_mi = _always_on(profile, services)
+    if profile.shards is not None and profile.shards.multikueue.enabled:
+        cpu_m += multikueue.CONTROLLER.cpu_m
+        memory_mi += multikueue.CONTROLLER.memory_mi
+    system = system_machine(catalog, shard.zones[0], (cpu_m, memory_mi))
     network = Network(
         max_pods_per_node=profile.network.max_pods_per_node,
         address_space=profile.network.address_space,
         control_plane_range=profile.network.control_plane_range,
-    )
-    off = Services(
-        grid_site=GridSite(enabled=False),
-        reana=Reana(enabled=False),
-        jupyter=Jupyter(enabled=False),
     )
     return profile.model_copy(
         update={
@@ -188,12 +200,36 @@ def shard_profile(profile: Profile, shard: _Resolved, catalog: Catalog) -> Profi
             "pools": shard.pools,
             "network": network,
             "cluster": profile.cluster.model_copy(update={"availability": shard.availability}),
-            "services": off,
+            "services": services,
             "budget": None,
             "prices": [],
             "shards": None,
         }
     )
+
+
+def _always_on(profile: Profile, services: Services) -> tuple[int, int]:
+    """CPU (m) and memory (MiB) that run around the clock on a shard with ``services``:
+    GKE's system pods and, with a grid site, its squid and CVMFS driver (the footprint's
+    own sum, gridcloud/plan/services/footprint.py)."""
+    from gridcloud.plan.services.footprint import always_on
+
+    items = always_on(profile.model_copy(update={"services": services}), on_gcp=True)
+    return sum(i.cpu_m for i in items), sum(i.memory_mi for i in items)
+
+
+def shard_grid_site(profile: Profile, shard: _Resolved) -> GridSite:
+    """The shard's grid site: the home one's (namespace, CVMFS, squid, Harvester host) on
+    the shard's own pools, its own PanDA queue, where the home site is on and the shard has
+    a cpu pool (gridcloud/plan/services/grid_site.py decides which pools); else none."""
+    from gridcloud.plan.services.grid_site import grid_pool_names, shard_queue
+    from gridcloud.profile.models import GridSite
+
+    site = profile.services.grid_site
+    if not site.enabled or not grid_pool_names(shard.pools, None):
+        return GridSite(enabled=False)
+    harvester = site.harvester.model_copy(update={"queue": shard_queue(site, shard.name)})
+    return site.model_copy(update={"pool": None, "max_cores": None, "harvester": harvester})
 
 
 def _check(shard: Profile, catalog: Catalog) -> None:
@@ -209,8 +245,12 @@ def _check(shard: Profile, catalog: Catalog) -> None:
         )
 
 
-def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], list[str]]:
-    """One Plan per compute-only shard, and what the home Plan should say about them."""
+def plan_shards(
+    profile: Profile, catalog: Catalog, deployed: Mapping[str, Deployed] | None = None
+) -> tuple[tuple[Plan, ...], list[str]]:
+    """One Plan per compute-only shard, and what the home Plan should say about them;
+    ``deployed``: what each shard's own stack fixes (its ranges and max pods), by shard name,
+    read back from that stack as the home cluster's is from its own."""
     from gridcloud.plan.expand import expand
 
     if profile.shards is None:
@@ -225,7 +265,7 @@ def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], l
     for shard in resolved:
         derived = shard_profile(profile, shard, catalog)
         _check(derived, catalog)
-        plan = expand(derived, catalog)
+        plan = expand(derived, catalog, (deployed or {}).get(shard.name))
         split = profile.shards.split is not None
         if (
             split
@@ -239,11 +279,6 @@ def plan_shards(profile: Profile, catalog: Catalog) -> tuple[tuple[Plan, ...], l
             )
         plans.append(plan.model_copy(update={"shard": shard.name}))
         warnings += [f"shard {shard.name}: {w}" for w in plan.warnings]
-    if profile.budget is not None and profile.budget.hard_cap:
-        warnings.append(
-            "the hard cap scales the home cluster's pools only: the compute shards' pools are "
-            "priced in the budget gate but not capped"
-        )
     return tuple(plans), warnings
 
 
@@ -256,10 +291,29 @@ def refuse_shards(profile: Profile) -> None:
         )
 
 
-def with_shards(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
-    """The home ``plan`` with its compute-only shards."""
-    shards, warnings = plan_shards(profile, catalog)
+def with_shards(
+    plan: Plan,
+    profile: Profile,
+    catalog: Catalog,
+    deployed: Mapping[str, Deployed] | None = None,
+) -> Plan:
+    """The home ``plan`` with its compute-only shards (``deployed``: as :func:`plan_shards`);
+    every cluster of the facility labelled ``BUDGET_LABEL: <facility>``, what a label-scoped
+    budget counts them all by."""
+    shards, warnings = plan_shards(profile, catalog, deployed)
+    if shards:
+        shards = tuple(_budget_labelled(s, plan.name) for s in shards)
+        plan = _budget_labelled(plan, plan.name)
     return plan.model_copy(update={"shards": shards, "warnings": (*plan.warnings, *warnings)})
+
+
+def _budget_labelled(plan: Plan, facility: str) -> Plan:
+    from gridcloud.labels import BUDGET_LABEL
+
+    assert plan.cluster is not None
+    labels = {**plan.cluster.resource_labels, BUDGET_LABEL: facility}
+    cluster = plan.cluster.model_copy(update={"resource_labels": labels})
+    return plan.model_copy(update={"cluster": cluster})
 
 
 #: The home cluster's name where a shard is named (``--shard home``).

@@ -41,8 +41,10 @@ Rule = Callable[[Plan], Iterator[Finding]]
 
 
 def elastic_pools_scale_to_zero(plan: Plan) -> Iterator[Finding]:
+    # the XCache pool's one node is the cache, always on by design (priced as idle cost)
+    cache = plan.xcache.pool if plan.xcache is not None else None
     for pool in plan.elastic_pools:
-        if pool.min_nodes > 0 and plan.on_gcp:
+        if pool.min_nodes > 0 and plan.on_gcp and pool.name != cache:
             yield Finding(
                 rule="elastic-min-zero",
                 severity="warning",
@@ -369,14 +371,34 @@ RULES: tuple[Rule, ...] = tuple(check for _, check in REGISTERED)
 RULE_IDS: tuple[str, ...] = tuple(i for ids, _ in REGISTERED for i in ids)
 
 
+#: Rules over the facility as a whole, run on the home Plan only: a compute-only shard's Plan
+#: has no budget of its own (the facility's is the home one's) nor a bucket.
+FACILITY_RULES: tuple[Rule, ...] = (budget_is_enforced, data_egress_priced)
+
+
 def evaluate(plan: Plan) -> list[Finding]:
+    """The findings of the home Plan, then of each compute-only shard's (every rule but the
+    facility's own, :data:`FACILITY_RULES`), a shard's message starting ``shard NAME:``."""
     waivers = plan.waivers
-    return [
+    found = [
         # a need the Plan names keeps its reason; the profile's waiver covers the rest
         finding.model_copy(update={"waived": finding.waived or waivers.get(finding.rule)})
         for rule in RULES
         for finding in rule(plan)
     ]
+    for shard in plan.shards:
+        found += [
+            finding.model_copy(
+                update={
+                    "message": f"shard {shard.shard}: {finding.message}",
+                    "waived": finding.waived or waivers.get(finding.rule),
+                }
+            )
+            for rule in RULES
+            if rule not in FACILITY_RULES
+            for finding in rule(shard)
+        ]
+    return found
 
 
 def enforce_strict(findings: list[Finding]) -> None:

@@ -21,4 +21,5 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         allow_inf_nan=False,
+        defer_build=True,
     )

@@ -96,12 +96,27 @@ class Rucio(Model):
     """Where in the bucket Rucio writes (ends with '/')."""
 
 
+class XCache(Model):
+    """XRootD's caching proxy in the cluster, for data read from grid sites: one pod on a
+    node pool of its own whose local SSDs hold the cache (gcp)."""
+
+    enabled: bool = False
+    machine_type: Annotated[str, Field(pattern=r"^[a-z0-9][-a-z0-9]{1,62}$")] = "n2d-standard-8"
+    """The cache node's type: a family that takes local SSDs (n1, n2, n2d)."""
+    local_ssd_count: Literal[1, 2, 4, 8, 16, 24] = 2
+    """Local NVMe SSDs of 375 GiB on the node: the cache's disk (2: 750 GiB)."""
+    ram_gib: Annotated[int, Field(ge=1, le=64)] = 4
+    """Memory for blocks in flight (``pfc.ram``)."""
+    namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] = "xcache"
+
+
 class Data(Model):
     """Where the facility's data lives and what moving it costs."""
 
     bucket: Bucket = Field(default_factory=Bucket)
     rucio: Rucio = Field(default_factory=Rucio)
     monthly: Monthly = Field(default_factory=Monthly)
+    xcache: XCache = Field(default_factory=XCache)
 
     @model_validator(mode="after")
     def _rucio_needs_the_bucket(self) -> Data:

@@ -343,7 +343,7 @@ class GridSite(ServiceToggle):
 
     namespace: Name = "grid"
     pool: str | None = None
-    """Pool the pilots land on. Default: the first spot cpu pool, else the first cpu pool."""
+    """Pool the pilots land on. Default: every spot cpu pool, else the first cpu pool."""
     max_cores: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     """Cap on the cores pilots may request at once (a ResourceQuota); none by default."""
     cvmfs: Cvmfs = Field(default_factory=Cvmfs)

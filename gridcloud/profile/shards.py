@@ -30,6 +30,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from gridcloud.profile.base import Model
 from gridcloud.profile.models import Pool, distinct
+from gridcloud.profile.multikueue import MultiKueue
 
 #: A shard's name: short, as it joins the facility's in every resource name
 #: (``<facility>-<shard>``, at most 24 characters: a service account ID takes 30 with
@@ -99,6 +100,9 @@ class Shards(Model):
 
     declared: list[Shard] = Field(default_factory=list)
     split: Split | None = None
+    multikueue: MultiKueue = Field(default_factory=MultiKueue)
+    """Kueue's MultiKueue over the shards (gridcloud/profile/multikueue.py): off unless
+    ``enabled``."""
 
     @model_validator(mode="after")
     def _one_way(self) -> Shards:

@@ -2,10 +2,10 @@
 enforcer (a Cloud Function, 2nd gen, on that topic, with its own account holding a custom
 role of exactly the permissions it uses). Everything comes from ``plan.budget``.
 
-The budget counts the facility's project, or with ``budget.scope: label`` only what carries
-the facility's label (the budget filter takes one label pair); it notifies the topic on
-every update (several a day), and its threshold rules show the profile's alert thresholds
-on current and on forecasted spend.
+The budget counts the facility's projects (the home cluster's and every compute-only
+shard's), or with ``budget.scope: label`` only what carries the facility's label (the budget
+filter takes one label pair); it notifies the topic on every update (several a day), and its
+threshold rules show the profile's alert thresholds on current and on forecasted spend.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
-from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, CappedPool, Settings
+from gridcloud.enforcer.config import (
+    BUDGET_VAR,
+    SETTINGS_VAR,
+    CappedCluster,
+    CappedPool,
+    Settings,
+)
 from gridcloud.program.naming import child_of
 
 if TYPE_CHECKING:
@@ -66,31 +72,36 @@ def enforcer_archive(sources: dict[str, bytes] | None = None) -> pulumi.AssetArc
 
 
 def cap_settings(plan: Plan, cap: CapPlan) -> Settings:
-    """The enforcer's settings (``GRIDCLOUD_CAP``): the cluster, the cap and the pools it
-    scales, translated from the Plan into the one model the enforcer reads."""
-    assert plan.cluster is not None
+    """The enforcer's settings (``GRIDCLOUD_CAP``): the cap, and every cluster of the facility
+    with the pools it scales, translated from the Plan into the one model the enforcer
+    reads."""
     assert plan.budget is not None
-    assert plan.target.provider == "gcp"
     return Settings(
         facility=plan.name,
-        project=plan.target.project,
-        location=plan.cluster.location,
-        cluster=plan.cluster.name,
         amount=cap.amount,
         currency=plan.budget.currency,
         lag_hours=cap.lag_hours,
         restore_on_new_period=cap.restore_on_new_period,
         label=cap.label,
         timeout_seconds=cap.timeout_seconds,
-        pools=tuple(
-            CappedPool(
-                name=p.name,
-                node_hourly=p.node_hourly,
-                total_min_nodes=p.autoscaling.total_min_nodes,
-                total_max_nodes=p.autoscaling.total_max_nodes,
-                location_policy=p.autoscaling.location_policy,
+        clusters=tuple(
+            CappedCluster(
+                shard=c.shard,
+                project=c.project,
+                location=c.location,
+                cluster=c.cluster,
+                pools=tuple(
+                    CappedPool(
+                        name=p.name,
+                        node_hourly=p.node_hourly,
+                        total_min_nodes=p.autoscaling.total_min_nodes,
+                        total_max_nodes=p.autoscaling.total_max_nodes,
+                        location_policy=p.autoscaling.location_policy,
+                    )
+                    for p in c.pools
+                ),
             )
-            for p in cap.pools
+            for c in cap.clusters
         ),
     )
 
@@ -122,13 +133,19 @@ class CloudBudget(pulumi.ComponentResource):
         self.topic = gcp.pubsub.Topic(
             f"{name}-topic", name=spec.topic, project=project, labels=labels, opts=child
         )
-        number = gcp.organizations.get_project_output(project_id=project).number
+        # every project of the facility's clusters (the home one's, each shard's), by number
+        numbers = [
+            gcp.organizations.get_project_output(project_id=each).number.apply(
+                lambda n: f"projects/{n}"
+            )
+            for each in spec.projects or (project,)
+        ]
         self.budget = gcp.billing.Budget(
             f"{name}-budget",
             billing_account=spec.billing_account,
             display_name=spec.display_name,
             budget_filter={
-                "projects": [number.apply(lambda n: f"projects/{n}")],
+                "projects": numbers,
                 "calendar_period": "MONTH",
                 **({"labels": dict(spec.label_filter)} if spec.label_filter else {}),
             },
@@ -187,6 +204,26 @@ class CloudBudget(pulumi.ComponentResource):
         gcp.projects.IAMMember(
             f"{name}-enforcer-binding", project=project, role=role.name, member=member, opts=child
         )
+        # the same role in each other project a shard's cluster is in: the enforcer scales
+        # the pools there too
+        others = dict.fromkeys(c.project for c in cap.clusters if c.project != project)
+        for index, other in enumerate(others, start=1):
+            role_there = gcp.projects.IAMCustomRole(
+                f"{name}-enforcer-role-{index}",
+                role_id=cap.role_id,
+                title=f"gridcloud {plan.name} budget cap",
+                description="Scale the facility's elastic pools to zero and back",
+                permissions=list(cap.permissions),
+                project=other,
+                opts=child,
+            )
+            gcp.projects.IAMMember(
+                f"{name}-enforcer-binding-{index}",
+                project=other,
+                role=role_there.name,
+                member=member,
+                opts=child,
+            )
         bucket = gcp.storage.Bucket(
             f"{name}-enforcer-source",
             name=cap.bucket,

@@ -17,7 +17,7 @@ from gridcloud.program.addresses import Addresses
 from gridcloud.program.budget import CloudBudget
 from gridcloud.program.cluster import GkeCluster
 from gridcloud.program.compute_classes import ComputeClasses
-from gridcloud.program.identity import NodeIdentity
+from gridcloud.program.identity import HarvesterIdentity, NodeIdentity
 from gridcloud.program.kubernetes import existing_provider, gke_provider
 from gridcloud.program.network import Network
 from gridcloud.program.node_pools import NodePool
@@ -101,12 +101,19 @@ def build(plan: Plan) -> Facility:
                 "enforcer_function": budget.function.name,
                 "enforcer_account": budget.account.email,
             }
+    if plan.multikueue is not None:  # the manager's Google identity (program/multikueue.py)
+        from gridcloud.program.multikueue import MultiKueueIdentity
+
+        MultiKueueIdentity("multikueue", plan)
     data_outputs: dict[str, object] = {}
     if plan.data is not None and plan.data.bucket is not None:
         storage = FacilityStorage("data", plan)
         data_outputs = {"data_bucket": storage.bucket.name}
         if storage.rucio_account is not None:
             data_outputs["rucio_account"] = storage.rucio_account.email
+    site = plan.services.grid_site
+    if site is not None and site.google is not None:
+        HarvesterIdentity("harvester-identity", plan)
     services = Services(
         "services",
         plan,

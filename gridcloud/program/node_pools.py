@@ -56,6 +56,9 @@ def node_config(
         },
         "resource_labels": {**plan.cluster.resource_labels, POOL_LABEL: pool.name},
     }
+    if pool.local_ssd_count:
+        # the nodes' ephemeral storage (emptyDir, images) on local NVMe SSDs (plan/xcache.py)
+        config["ephemeral_storage_local_ssd_config"] = {"local_ssd_count": pool.local_ssd_count}
     if pool.accelerator is not None:
         config["guest_accelerators"] = [
             {

@@ -147,6 +147,8 @@ def render_plan(
         crds = gke_crds() if plan.services.ingresses else ()
         if plan.compute_classes:
             crds = (*crds, *compute_class_crd())
+        if any(r.chart_key == "kueue" for r in plan.services.releases):
+            crds = (*crds, *kueue_crds())
         if plan.backups is not None:  # the snapshot kinds GKE serves (render/backups.py)
             from gridcloud.render.backups import snapshot_crds
 
@@ -164,6 +166,13 @@ def gke_crds() -> tuple[dict[str, Any], ...]:
 def compute_class_crd() -> tuple[dict[str, Any], ...]:
     """GKE's ComputeClass kind, written from its reference (data/computeclass-crd.yaml)."""
     text = (Path(__file__).parent / "data" / "computeclass-crd.yaml").read_text()
+    return tuple(yaml.safe_load(text))
+
+
+def kueue_crds() -> tuple[dict[str, Any], ...]:
+    """Kueue's kinds gridcloud writes, written from Kueue's reference (data/kueue-crds.yaml;
+    the real CRDs come with Kueue's chart, in its release)."""
+    text = (Path(__file__).parent / "data" / "kueue-crds.yaml").read_text()
     return tuple(yaml.safe_load(text))
 
 

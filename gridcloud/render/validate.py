@@ -11,6 +11,23 @@ if TYPE_CHECKING:
     from gridcloud.render.manifests import Manifest, Rendered
 
 
+def _python_patterns(schema: Any) -> Any:
+    """The schema with each ``pattern`` as Python's ``re`` takes it: the API server's (Go's
+    RE2) accepts an inline flag group after the anchor (``^(?i)[a-z]...``, in Kueue's CRDs),
+    Python's only at the start (``(?i)^[a-z]...``, the same expression)."""
+    import re
+
+    if isinstance(schema, list):
+        return [_python_patterns(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    fixed = {key: _python_patterns(value) for key, value in schema.items()}
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        fixed["pattern"] = re.sub(r"^\^\(\?([a-zA-Z]+)\)", r"(?\1)^", pattern)
+    return fixed
+
+
 def _crd_schemas(crds: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> the openAPIV3Schema a CRD serves it with."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
@@ -21,7 +38,7 @@ def _crd_schemas(crds: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
             schema = (version.get("schema") or {}).get("openAPIV3Schema") or (
                 spec.get("validation") or {}
             ).get("openAPIV3Schema")
-            schemas[(f"{group}/{version['name']}", kind)] = schema or {}
+            schemas[(f"{group}/{version['name']}", kind)] = _python_patterns(schema or {})
         if spec.get("version"):  # apiextensions v1beta1, one version
             schema = (spec.get("validation") or {}).get("openAPIV3Schema") or {}
             schemas[(f"{group}/{spec['version']}", kind)] = schema

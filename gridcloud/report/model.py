@@ -17,6 +17,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field
+
 from gridcloud.frozen import Frozen
 from gridcloud.money import Amount, Rate
 from gridcloud.report.query import next_month
@@ -34,6 +36,8 @@ UNSUPPORTED = "goog-k8s-unsupported-sku"
 NOT_A_POD = "(outside the cluster's pods)"
 NOT_A_NODE = "(not a node)"
 UNATTRIBUTED = "(unattributed: no hub user's pod)"
+#: The home cluster's name in the report's shard breakdown (gridcloud/plan/shards.py's HOME).
+HOME_SHARD = "home"
 #: The export's credit types as people call them.
 CREDIT_NAMES = {
     "PROMOTION": "promotions and research credits",
@@ -87,6 +91,8 @@ class Scope(Frozen):
     """``stack <name>`` (the deployed facility's state) or ``profile <path>``."""
     services: dict[str, str]
     """Namespace -> the service that runs there."""
+    shards: dict[str, str] = Field(default_factory=dict)
+    """A facility of shards: each compute-only shard's cluster -> the shard's name."""
 
 
 class CostReport(Frozen):
@@ -117,6 +123,9 @@ class CostReport(Frozen):
     credits_by_type: tuple[Part, ...]
     by_data_sku: tuple[Part, ...] = ()
     """Network egress (any service's) and Cloud Storage, by SKU (``<service>: <SKU>``)."""
+    by_shard: tuple[Part, ...] = ()
+    """A facility of shards: ``home`` (the home cluster and the project's unlabelled rows) and
+    each compute-only shard (its cluster's and its label's rows); empty otherwise."""
     idle: Amount
     """Capacity paid for that no pod requested (GKE's ``kube:unallocated``)."""
     days_elapsed: Decimal
@@ -347,6 +356,9 @@ def assemble(
         by_day=tuple(days),
         credits_by_type=tuple(credit_parts),
         by_data_sku=_parts(rows, lambda r: r.data_sku),
+        by_shard=_parts(rows, lambda r: scope.shards.get(r.shard or "", HOME_SHARD))
+        if scope.shards
+        else (),
         idle=sum((r.net for r in rows if r.namespace == UNALLOCATED), Decimal(0)),
         days_elapsed=elapsed,
         days_in_month=days_in_month,

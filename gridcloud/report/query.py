@@ -57,6 +57,7 @@ COLUMNS = (
     "namespace",
     "username",
     "data_sku",
+    "shard",
     "gross",
     "credits",
     "core_hours",
@@ -79,6 +80,10 @@ class Scope:
     """``budget.scope: label``: only rows with the facility's label (or its cluster's)."""
     month: date
     """The first day of the month reported."""
+    shards: tuple[str, ...] = ()
+    """A facility of shards: each compute-only shard's cluster (its ``gridcloud-facility``
+    label's value too, ``<facility>-<shard>``), whose rows are the facility's as well, named
+    in the ``shard`` column."""
 
     @property
     def end(self) -> date:
@@ -138,7 +143,14 @@ def parameters(scope: Scope) -> dict[str, Any]:
         "facility": scope.facility,
         "start": start,
         "end": end,
+        **{f"shard_{i}": name for i, name in enumerate(scope.shards)},
     }
+
+
+def _shards(scope: Scope) -> str:
+    """The shards' clusters as a list of parameters (``@shard_0, @shard_1``: their names are
+    values, never SQL)."""
+    return ", ".join(f"@shard_{i}" for i in range(len(scope.shards)))
 
 
 #: A line item's SKU when it is network egress (any service's) or Cloud Storage (its storage,
@@ -165,6 +177,18 @@ def report_sql(scope: Scope, table: str, partitioning: Partitioning | None = Non
         if scope.by_label
         else "(cluster IS NULL OR cluster = @cluster)"
     )
+    shard = "CAST(NULL AS STRING)"
+    if scope.shards:
+        # a compute-only shard's rows: its cluster's, or its label's (its NAT, its network)
+        listed = _shards(scope)
+        theirs = f"cluster IN ({listed})" + (
+            f" OR facility IN ({listed})" if scope.by_label else ""
+        )
+        ours = f"({ours[1:-1]} OR {theirs})"
+        shard = (
+            f"CASE WHEN cluster IN ({listed}) THEN cluster "
+            f"WHEN facility IN ({listed}) THEN facility END"
+        )
     partition = f"\n    AND {partitioning.condition()}" if partitioning else ""
     by_type = ",\n  ".join(f"SUM(credit_{t.lower()}) AS credit_{t.lower()}" for t in CREDIT_TYPES)
     typed = ",\n    ".join(f"{_credit(t)} AS credit_{t.lower()}" for t in CREDIT_TYPES)
@@ -198,6 +222,7 @@ SELECT
   namespace,
   username,
   data_sku,
+  {shard} AS shard,
   SUM(cost) AS gross,
   SUM(credit) AS credits,
   SUM(core_hours) AS core_hours,
@@ -205,8 +230,8 @@ SELECT
   {by_type}
 FROM labelled
 WHERE {ours}
-GROUP BY hour, currency, service, pool, namespace, username, data_sku
-ORDER BY hour, currency, service, pool, namespace, username, data_sku
+GROUP BY hour, currency, service, pool, namespace, username, data_sku, shard
+ORDER BY hour, currency, service, pool, namespace, username, data_sku, shard
 """.strip()
 
 

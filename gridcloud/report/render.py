@@ -177,6 +177,7 @@ def terminal(report: CostReport) -> list[RenderableType]:
         Text(headline(report), style="bold"),
         summary(report),
         chart(report),
+        *([_parts_table("by shard", report.by_shard, cur, "shard")] if report.by_shard else []),
         _parts_table("by pool", report.by_pool, cur, "pool"),
         _parts_table("by service", report.by_service, cur, "service"),
     ]
@@ -396,6 +397,7 @@ def html_page(report: CostReport) -> str:
     tables = "".join(
         _html_table(title, parts, cur, first)
         for title, parts, first in (
+            ("by shard", report.by_shard, "shard"),
             ("by pool", report.by_pool, "pool"),
             ("by service", report.by_service, "service"),
             ("by user", report.by_user, "user"),

@@ -38,6 +38,14 @@ def from_plan(plan: Plan, path: Path) -> Scope:
     if plan.services.grid_site is not None:
         found[plan.services.grid_site.namespace] = "grid site"
     budget = plan.budget
+    # a compute-only shard's rows are the facility's when they are in the same project
+    shards = {
+        s.cluster.name: str(s.shard)
+        for s in plan.shards
+        if s.cluster is not None
+        and s.target.provider == "gcp"
+        and s.target.project == plan.target.project
+    }
     return Scope(
         facility=plan.name,
         project=plan.target.project,
@@ -48,6 +56,7 @@ def from_plan(plan: Plan, path: Path) -> Scope:
         currency=budget.currency if budget else None,
         origin=f"profile {path}",
         services=found | BUCKETS,
+        shards=shards,
     )
 
 

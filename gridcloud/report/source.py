@@ -90,6 +90,9 @@ class Row:
     by_type: dict[str, Decimal] = field(default_factory=dict)
     data_sku: str | None = None
     """``<service>: <SKU>`` for network egress and Cloud Storage rows (query.DATA_SKU)."""
+    shard: str | None = None
+    """A compute-only shard's cluster, for its rows (None: the home cluster's, or the
+    project's)."""
 
     @property
     def day(self) -> date:
@@ -137,6 +140,7 @@ def _row(values: tuple[Any, ...]) -> Row:
         line_items=int(named["line_items"]),
         by_type={t: v for t, v in by_type.items() if v},
         data_sku=named["data_sku"],
+        shard=named["shard"],
     )
 
 

@@ -62,6 +62,7 @@ def test_the_corpus_is_what_the_readme_lists() -> None:
         "europe-west1-regional",
         "onprem-nginx-cert-manager",
         "gpu-not-offered",
+        "six-regions-600k",
     }
     for path in CORPUS:
         assert f"`{path.name}`" in readme
@@ -234,6 +235,7 @@ STRICT = {
     "google-login": (8, {"hub-login-open"}),
     "europe-west1-regional": (0, set()),
     "onprem-nginx-cert-manager": (0, set()),
+    "six-regions-600k": (0, set()),
 }
 
 
@@ -356,3 +358,159 @@ def test_cern_sso_prices_its_data_with_europe_west4_rates() -> None:
     assert [r["action"] for r in data["bucket"]["lifecycle"]] == ["Delete", "SetStorageClass"]
     # Rucio's storage element on it (render writes it; test_rucio_rse.py checks its shape)
     assert data["rucio"]["rse"] == "CERN_AF_GCS"
+
+
+# -- a facility of shards: 600,000 cores over six regions ---------------------------------
+
+SIX = ["us-central1", "us-east1", "us-east4", "us-west1", "europe-west1", "europe-west4"]
+SPLIT = HERE / "six-regions-600k.yaml"
+HOURS = 730
+
+
+def _six_hundred_thousand() -> tuple[dict[str, Any], dict[str, Any]]:
+    code, out, err = run("cost", "estimate", str(SPLIT), "--json")
+    assert code == 0, err
+    return _plan(SPLIT), json.loads(out)["cost"]
+
+
+def test_six_hundred_thousand_cores_split_over_six_regions() -> None:
+    """ceil(600,000 / 100,000) = 6 shards of 100,000 cores, shard i in the i-th region. Each
+    region offers the three default types (the catalog's machine listing), so a shard has
+    three spot pools of ceil(100,000 / 3) = 33,334 cores: ceil(33,334 / 80) = 417
+    n2d-highcpu-80, 417 n2-highcpu-80 and ceil(33,334 / 112) = 298 c2d-highcpu-112, plus
+    its system node: 1,133 nodes, zonal (under 5,000). Ranges: 1,133 nodes + 4 surge (one
+    a pool) = 1,137 to address; pods 24 - ceil(log2 1,137) = /13, the subnet
+    32 - ceil(log2 1,141) = /21, services /20, carved largest first from 10.0.0.0/8:
+    10.0.0.0/13, then 10.8.0.0/20, then 10.8.16.0/21 (each shard its own VPC)."""
+    plan, _ = _six_hundred_thousand()
+    shards = plan["shards"]
+    assert [(s["shard"], s["target"]["region"]) for s in shards] == [
+        (f"s{i + 1}", region) for i, region in enumerate(SIX)
+    ]
+    for shard, region in zip(shards, SIX, strict=True):
+        assert shard["name"] == f"campaign-{shard['shard']}"
+        assert (shard["cluster"]["availability"], shard["cluster"]["maxNodes"]) == ("zonal", 1133)
+        pools = [(p["name"], p["machineType"], p["maxNodes"], p["spot"]) for p in shard["pools"]]
+        assert pools == [
+            ("control", "e2-medium", 1, False),
+            ("n2d-80", "n2d-highcpu-80", 417, True),
+            ("n2-80", "n2-highcpu-80", 417, True),
+            ("c2d-112", "c2d-highcpu-112", 298, True),
+        ]
+        network = shard["network"]
+        assert network["nodesToAddress"] == 1137
+        assert (network["podRange"], network["serviceRange"], network["subnetRange"]) == (
+            "10.0.0.0/13",
+            "10.8.0.0/20",
+            "10.8.16.0/21",
+        )
+        # every zone of the region that offers the type (us-east1-a has no c2d-highcpu-112)
+        c2d = next(p for p in shard["pools"] if p["name"] == "c2d-112")
+        if region == "us-east1":
+            assert c2d["zones"] == ["us-east1-b", "us-east1-c", "us-east1-d"]
+    # the hard cap: one, on the home stack, over the home cluster's elastic pools and all
+    # 6 x 3 of the shards'
+    cap = plan["budget"]["cap"]
+    assert [c["shard"] for c in cap["clusters"]] == ["home", "s1", "s2", "s3", "s4", "s5", "s6"]
+    assert [c["cluster"] for c in cap["clusters"][1:]] == [f"campaign-s{i}" for i in range(1, 7)]
+    assert sum(len(c["pools"]) for c in cap["clusters"][1:]) == 18
+
+
+#: A shard's idle month by hand (catalog rows, 2026-08-20): its e2-medium system node (listed
+#: $0.03351 in us-central1; elsewhere billed as 1 vCPU + 4 GB at the region's E2 rates), its
+#: 20 GB pd-balanced boot disk, Cloud NAT for one VM ($0.0014 a VM-hour) and one address
+#: ($0.005 an hour), and GKE's fee ($0.10 a cluster-hour; the zonal home has the free tier).
+def _idle(node_hourly: str, pd_balanced: str) -> Decimal:
+    return (
+        Decimal(node_hourly) * HOURS
+        + 20 * Decimal(pd_balanced)
+        + (Decimal("0.0014") + Decimal("0.005")) * HOURS
+        + Decimal("0.10") * HOURS
+    )
+
+
+IDLE = {
+    "s1": _idle("0.03351", "0.10"),  # listed
+    "s2": _idle(str(Decimal("0.02181159") + 4 * Decimal("0.00292353")), "0.10"),  # us-east1
+    "s3": _idle(str(Decimal("0.02456745") + 4 * Decimal("0.00329199")), "0.11"),  # us-east4
+    "s4": _idle(str(Decimal("0.02181159") + 4 * Decimal("0.00292353")), "0.10"),  # us-west1
+    "s5": _idle(str(Decimal("0.02399337") + 4 * Decimal("0.00321609")), "0.10"),  # eu-west1
+    "s6": _idle(str(Decimal("0.02401338") + 4 * Decimal("0.00321816")), "0.11"),  # eu-west4
+}
+
+
+def test_six_hundred_thousand_cores_priced_per_shard_and_in_total() -> None:
+    _, cost = _six_hundred_thousand()
+    rows = {row["name"]: row for row in cost["shards"]}
+    assert list(rows) == ["home", "s1", "s2", "s3", "s4", "s5", "s6"]
+    # s1: 24.4623 + 2.00 + 4.672 + 73.00 = 104.1343; s3: 0.03773541 x 730 = 27.5468493
+    # + 2.20 + 4.672 + 73.00 = 107.4188493
+    assert IDLE["s1"] == Decimal("104.1343")
+    assert IDLE["s3"].quantize(Decimal("0.0000001")) == Decimal("107.4188493")
+    for name, idle in IDLE.items():
+        assert rows[name]["idleMonthly"] == f"{idle:.2f}", name
+        assert rows[name]["gkeFreeTierMonthly"] == "0.00"
+    assert rows["home"]["gkeFreeTierMonthly"] == "73.00"
+    # s1's pools at peak, spot (us-central1 rows) + 100 GB of pd-balanced a node
+    # ($0.10 / 730 an hour): 417 x (0.87448 + 0.0136986) = 370.37; 417 x (1.64576 +
+    # 0.0136986) = 691.99; 298 x (1.876 + 0.0136986) = 563.13
+    s1 = {p["name"]: p for p in rows["s1"]["estimate"]["pools"]}
+    disk = Decimal("0.10") * 100 / HOURS
+    for name, nodes, spot in (
+        ("n2d-80", 417, "0.87448"),
+        ("n2-80", 417, "1.64576"),
+        ("c2d-112", 298, "1.876"),
+    ):
+        assert s1[name]["peakHourly"] == f"{nodes * (Decimal(spot) + disk):.2f}", name
+    # the facility: the sums of its clusters; cores at peak 6 x (33,360 + 33,360 + 33,376
+    # + 2 system vCPUs) = 600,588 in the shards, and the home's on top
+    # (each row and the total rounded to the cent: within a cent a row)
+    shards_idle = sum(IDLE.values(), Decimal(0))
+    total = Decimal(cost["idleMonthly"])
+    assert abs(total - Decimal(rows["home"]["idleMonthly"]) - shards_idle) <= Decimal("0.07")
+    assert [rows[f"s{i}"]["peakCores"] for i in range(1, 7)] == [100_098] * 6
+    assert cost["peakCores"] == 600_588 + rows["home"]["peakCores"]
+
+
+def test_six_hundred_thousand_cores_quota_needs_by_hand() -> None:
+    """Against the raised quotas of recorded/check (PREEMPTIBLE_CPUS above zero in every
+    region, so the spot vCPUs count there). Each shard, each pool at its maximum plus a
+    surge node: (417 + 1) x 80 + (417 + 1) x 80 + (298 + 1) x 112 = 100,368 spot vCPUs;
+    its system node 2 x 2 = 4 on demand (E2: CPUS); 1,137 VMs, whose Cloud NAT takes
+    ceil(1,137 x 64 / 64,512) = 2 addresses. The home cluster (us-central1): control
+    2 x e2-standard-4 = 8 and gpu 5 x g2-standard-8 = 40 on demand (no G2_CPUS quota listed:
+    CPUS), services 4 x n2d-standard-8 = 32 (N2D_CPUS), 5 L4s; 11 VMs, one address."""
+    from gridcloud.analysis import analyse
+    from gridcloud.check.quotas import quota_rows
+
+    recorded = Path(__file__).parents[1] / "unit" / "recorded" / "check"
+    region = {
+        q["metric"]: (int(q["limit"]), int(q["usage"]))
+        for q in json.loads((recorded / "region-raised.json").read_text())["quotas"]
+    }
+    project = {
+        q["metric"]: (int(q["limit"]), int(q["usage"]))
+        for q in json.loads((recorded / "project-raised.json").read_text())["quotas"]
+    }
+    plan = analyse(SPLIT).plan
+    rows = quota_rows(plan, {("campaign-prod", r): region for r in SIX}, {"campaign-prod": project})
+    need = {(q.metric, q.scope): q.need for q in rows}
+    assert {q.project for q in rows} == {"campaign-prod"}
+    assert need[("PREEMPTIBLE_CPUS", "us-central1")] == 100_368
+    assert need[("CPUS", "us-central1")] == 8 + 40 + 4
+    assert need[("N2D_CPUS", "us-central1")] == 32
+    assert need[("NVIDIA_L4_GPUS", "us-central1")] == 5
+    assert need[("IN_USE_ADDRESSES", "us-central1")] == 1 + 2
+    for name in SIX[1:]:
+        assert need[("PREEMPTIBLE_CPUS", name)] == 100_368, name
+        assert need[("CPUS", name)] == 4, name
+        assert need[("INSTANCES", name)] == 1_137, name
+        assert need[("IN_USE_ADDRESSES", name)] == 2, name
+        assert (("NVIDIA_L4_GPUS", name)) not in need
+    # over all regions: home 8 + 32 + 40 = 80, and 6 x (100,368 + 4) = 602,232
+    assert need[("CPUS_ALL_REGIONS", "global")] == 80 + 602_232
+    assert need[("GPUS_ALL_REGIONS", "global")] == 5
+    status = {(q.metric, q.scope): q.status for q in rows}
+    # 110,000 preemptible vCPUs a region hold a shard; 120,000 over all regions do not
+    assert status[("PREEMPTIBLE_CPUS", "europe-west4")] == "ok"
+    assert status[("CPUS_ALL_REGIONS", "global")] == "fail"

@@ -25,9 +25,15 @@ from typing import Any
 
 import pytest
 
-from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, CappedPool, Settings
+from gridcloud.enforcer.config import (
+    BUDGET_VAR,
+    SETTINGS_VAR,
+    CappedCluster,
+    CappedPool,
+    Settings,
+)
 from tests.conftest import TOKEN_ANSWER, TOKEN_URL, missing, require, write_adc
-from tests.enforcer.fake_gke import FakeGke, Pool
+from tests.enforcer.fake_gke import FakeGke, Pool, serve_all
 
 responses = require("responses")
 require("functions_framework")
@@ -42,18 +48,23 @@ MAIN = Path(__file__).resolve().parents[2] / "gridcloud" / "enforcer" / "main.py
 #: with round prices for readable assertions.
 SETTINGS = Settings(
     facility="atlas-gcp",
-    project="atlas-analysis-facility",
-    location="us-central1-a",
-    cluster="atlas-gcp",
     amount=Decimal(25000),
     currency="USD",
     lag_hours=Decimal(6),
     restore_on_new_period=True,
     label="gridcloud-cap",
     timeout_seconds=540,
-    pools=(
-        CappedPool("cpu", Decimal("0.75"), 0, 1250, "ANY"),
-        CappedPool("gpu", Decimal("0.25"), 0, 16, "ANY"),
+    clusters=(
+        CappedCluster(
+            shard="home",
+            project="atlas-analysis-facility",
+            location="us-central1-a",
+            cluster="atlas-gcp",
+            pools=(
+                CappedPool("cpu", Decimal("0.75"), 0, 1250, "ANY"),
+                CappedPool("gpu", Decimal("0.25"), 0, 16, "ANY"),
+            ),
+        ),
     ),
 )
 
@@ -171,6 +182,9 @@ class Outcomes(logging.Handler):
 @dataclass
 class Enforcer:
     gke: FakeGke
+    """The home cluster."""
+    clusters: list[FakeGke]
+    """Every cluster the fake GKE API serves, the home one first: append a shard's."""
     outcomes: Outcomes
     publisher: Any
     topic: str
@@ -273,7 +287,8 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         mock.add_passthru(f"http://{emulator}")
         mock.add_passthru(f"http://127.0.0.1:{server.port}")
         mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
-        gke.serve(mock)
+        clusters = [gke]
+        serve_all(mock, clusters)
         thread.start()
         try:
             with contextlib.suppress(AlreadyExists):
@@ -288,6 +303,7 @@ def enforcer(emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             )
             yield Enforcer(
                 gke=gke,
+                clusters=clusters,
                 outcomes=outcomes,
                 publisher=publisher,
                 topic=topic,

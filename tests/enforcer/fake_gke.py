@@ -41,6 +41,12 @@ class Pool:
 class FakeGke:
     labels: dict[str, str]
     pools: dict[str, Pool]
+    project: str = PROJECT
+    location: str = LOCATION
+    name: str = "atlas-gcp"
+    operation_base: int = 0
+    """Where its operations' numbers start: GKE's operation names are unique in a location,
+    so two fake clusters in one answer with numbers of their own."""
     fingerprint: int = 1
     calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     operations: dict[str, int] = field(default_factory=dict)
@@ -58,6 +64,33 @@ class FakeGke:
     failing_operations: set[str] = field(default_factory=set)
     stuck_operations: set[str] = field(default_factory=set)
 
+    @property
+    def path(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}/clusters/{self.name}"
+
+    def group_names(self) -> dict[str, str]:
+        """Its pools' instance group managers, as GKE names them: group name -> pool."""
+        return {
+            f"gke-{self.name}-{pool.name}-{i:08x}-grp": pool.name
+            for pool in self.pools.values()
+            for i, _ in enumerate(pool.zones)
+        }
+
+    def owns(self, short: str) -> bool:
+        """Whether a request's path is for this cluster: the cluster, its pools, its
+        operations, its instance groups."""
+        if short == f"/{self.path}" or short.startswith(f"/{self.path}/"):
+            return True
+        if short.startswith(f"/{self.path}:"):
+            return True
+        if match := re.fullmatch(r".*/instanceGroupManagers/([^/]+)", short):
+            return match[1] in self.group_names()
+        operations = f"/projects/{self.project}/locations/{self.location}/operations/"
+        return short.startswith(operations) and short[len(operations) :] in self.operations
+
+    def _next_operation(self) -> str:
+        return f"operation-{self.operation_base + len(self.operations) + 1}"
+
     def changes(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         """The calls that change something (POSTs), in order."""
         return [c for c in self.calls if c[0] == "POST"]
@@ -65,8 +98,8 @@ class FakeGke:
     # -- shapes --------------------------------------------------------------------------
     def cluster_json(self) -> dict[str, Any]:
         return {
-            "name": "atlas-gcp",
-            "location": LOCATION,
+            "name": self.name,
+            "location": self.location,
             "status": "RUNNING",
             "resourceLabels": dict(self.labels),
             "labelFingerprint": f"{self.fingerprint:016x}",
@@ -77,8 +110,8 @@ class FakeGke:
                     "locations": list(pool.zones),
                     "autoscaling": pool.autoscaling,
                     "instanceGroupUrls": [
-                        f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/zones/"
-                        f"{zone}/instanceGroupManagers/gke-atlas-gcp-{pool.name}-{i:08x}-grp"
+                        f"https://www.googleapis.com/compute/v1/projects/{self.project}/zones/"
+                        f"{zone}/instanceGroupManagers/gke-{self.name}-{pool.name}-{i:08x}-grp"
                         for i, zone in enumerate(pool.zones)
                     ],
                 }
@@ -87,15 +120,16 @@ class FakeGke:
         }
 
     def _operation(self, kind: str, target: str) -> dict[str, Any]:
-        name = f"operation-{len(self.operations) + 1}"
+        name = self._next_operation()
         # one poll before it is done (a stuck one never is)
         self.operations[name] = 10**9 if name in self.stuck_operations else 1
         return {
             "name": name,
-            "zone": LOCATION,
+            "zone": self.location,
             "operationType": kind,
             "status": "RUNNING",
-            "selfLink": f"{GKE}/projects/{PROJECT}/locations/{LOCATION}/operations/{name}",
+            "selfLink": f"{GKE}/projects/{self.project}/locations/{self.location}/operations/"
+            f"{name}",
             "targetLink": f"{GKE}/{target}",
         }
 
@@ -127,7 +161,7 @@ class FakeGke:
             refused = self._refuse()
             if refused is not None:
                 return refused
-            failing = f"operation-{len(self.operations) + 1}" in self.failing_operations
+            failing = self._next_operation() in self.failing_operations
             before = copy.deepcopy((self.pools, self.labels))
             answer = self._handle(method, short, body)
             if failing:  # an operation that ends in error changed nothing
@@ -148,9 +182,9 @@ class FakeGke:
         if fault == "unavailable":
             return _error(503, "UNAVAILABLE", "The service is currently unavailable.")
         if fault == "operation":
-            self.failing_operations.add(f"operation-{len(self.operations) + 1}")
+            self.failing_operations.add(self._next_operation())
         if fault == "stuck":
-            self.stuck_operations.add(f"operation-{len(self.operations) + 1}")
+            self.stuck_operations.add(self._next_operation())
         running = self.running()
         if fault == "busy" or running:
             name = running[0] if running else "operation-1700000000000-5f3a"
@@ -162,12 +196,13 @@ class FakeGke:
     def _handle(
         self, method: str, short: str, body: dict[str, Any] | None
     ) -> tuple[int, dict[str, str], str]:
-        if method == "GET" and short == f"/{CLUSTER}":
+        cluster = self.path
+        if method == "GET" and short == f"/{cluster}":
             return 200, {}, json.dumps(self.cluster_json())
-        if match := re.fullmatch(
-            r".*/zones/([^/]+)/instanceGroupManagers/gke-atlas-gcp-(\w+)-.*", short
+        if (match := re.fullmatch(r".*/zones/([^/]+)/instanceGroupManagers/([^/]+)", short)) and (
+            match[2] in self.group_names()
         ):
-            pool = self.pools[match[2]]
+            pool = self.pools[self.group_names()[match[2]]]
             return (
                 200,
                 {},
@@ -184,15 +219,15 @@ class FakeGke:
             left = self.operations[match[1]]
             self.operations[match[1]] = max(left - 1, 0)
             status = "DONE" if left == 0 else "RUNNING"
-            answer: dict[str, Any] = {"name": match[1], "status": status, "zone": LOCATION}
+            answer: dict[str, Any] = {"name": match[1], "status": status, "zone": self.location}
             if status == "DONE" and match[1] in self.failing_operations:
                 answer["error"] = {"code": 13, "message": "Internal error, please retry."}
             return 200, {}, json.dumps(answer)
-        if match := re.fullmatch(rf"/{CLUSTER}/nodePools/(\w+):setAutoscaling", short):
+        if match := re.fullmatch(rf"/{cluster}/nodePools/([\w-]+):setAutoscaling", short):
             assert body is not None
             self.pools[match[1]].autoscaling = body["autoscaling"]
             return 200, {}, json.dumps(self._operation("SET_NODE_POOL_MANAGEMENT", short))
-        if match := re.fullmatch(rf"/{CLUSTER}/nodePools/(\w+):setSize", short):
+        if match := re.fullmatch(rf"/{cluster}/nodePools/([\w-]+):setSize", short):
             assert body is not None
             pool = self.pools[match[1]]
             if pool.autoscaling.get("enabled"):
@@ -211,7 +246,7 @@ class FakeGke:
                 )
             pool.per_zone = int(body.get("nodeCount", 0))
             return 200, {}, json.dumps(self._operation("SET_NODE_POOL_SIZE", short))
-        if short == f"/{CLUSTER}:setResourceLabels":
+        if short == f"/{cluster}:setResourceLabels":
             assert body is not None
             if body.get("labelFingerprint") != f"{self.fingerprint:016x}":
                 return (
@@ -233,9 +268,23 @@ class FakeGke:
         return 404, {}, json.dumps({"error": {"code": 404, "message": f"no {short}"}})
 
     def serve(self, mock: responses.RequestsMock) -> None:
-        for method in ("GET", "POST"):
-            mock.add_callback(method, re.compile(rf"{re.escape(GKE)}/.*"), callback=self.handle)
-            mock.add_callback(method, re.compile(rf"{re.escape(COMPUTE)}/.*"), callback=self.handle)
+        serve_all(mock, [self])
+
+
+def serve_all(mock: responses.RequestsMock, clusters: list[FakeGke]) -> None:
+    """The GKE and Compute Engine APIs of several clusters (in one project or several, one
+    location or several): each request goes to the cluster it names."""
+
+    def route(request: Any) -> tuple[int, dict[str, str], str]:
+        short = request.url.split("?")[0].removeprefix(GKE).removeprefix(COMPUTE)
+        for cluster in clusters:
+            if cluster.owns(short):
+                return cluster.handle(request)
+        return 404, {}, json.dumps({"error": {"code": 404, "message": f"no {short}"}})
+
+    for method in ("GET", "POST"):
+        mock.add_callback(method, re.compile(rf"{re.escape(GKE)}/.*"), callback=route)
+        mock.add_callback(method, re.compile(rf"{re.escape(COMPUTE)}/.*"), callback=route)
 
 
 def _error(code: int, status: str, message: str) -> tuple[int, dict[str, str], str]:

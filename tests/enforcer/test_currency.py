@@ -34,7 +34,7 @@ def _notification(cost: str, currency: str) -> tuple[bytes, dict[str, str]]:
 
 
 #: 450 cpu nodes at 0.75 USD a node-hour over 6 hours: 2,025 USD not reported yet
-RUNNING = {"cpu": 450, "gpu": 0}
+RUNNING = {("home", "cpu"): 450, ("home", "gpu"): 0}
 
 
 def test_the_allowance_is_added_to_a_notification_in_the_prices_currency() -> None:

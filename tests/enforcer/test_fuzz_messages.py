@@ -110,7 +110,8 @@ ATTRS = st.one_of(
 )
 LABELS = st.one_of(st.none(), st.sampled_from(["2026-11", "2026-12", "2027-01", "yes", ""]))
 NODES = st.dictionaries(
-    st.sampled_from(["cpu", "gpu", "other"]), st.integers(min_value=0, max_value=10**6)
+    st.tuples(st.sampled_from(["home", "s1", ""]), st.sampled_from(["cpu", "gpu", "other"])),
+    st.integers(min_value=0, max_value=10**6),
 )
 
 
@@ -121,7 +122,7 @@ NODES = st.dictionaries(
 )
 @given(data=DATA, attributes=ATTRS, capped=LABELS, nodes=NODES)
 def test_the_parser_and_the_decision_never_raise(
-    data: Any, attributes: Any, capped: str | None, nodes: dict[str, int]
+    data: Any, attributes: Any, capped: str | None, nodes: dict[tuple[str, str], int]
 ) -> None:
     note: Notification | MalformedError
     try:

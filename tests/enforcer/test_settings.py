@@ -6,6 +6,7 @@ the fake GKE: the cap and the lift act on the Plan's figures."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings, Settin
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
 from tests.enforcer.conftest import SETTINGS, Enforcer, period
-from tests.enforcer.fake_gke import Pool
+from tests.enforcer.fake_gke import FakeGke, Pool
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +87,67 @@ def test_from_the_plan_through_the_program_to_the_handler(
     assert enforcer.notify(over, budget_id=budget_id, currency="JPY") == "refused"
 
 
+def test_a_facility_of_shards_from_the_plan_through_the_program_to_the_handler(
+    enforcer: Enforcer, monkeypatch: pytest.MonkeyPatch, make_plan: Callable[..., Plan]
+) -> None:
+    """The default profile with a compute-only shard in europe-west4, in a project of its
+    own: the program's environment for the one function, then a notification over the cap
+    scales every elastic pool of both clusters (in two regions, two projects) to zero."""
+    from tests.program.mocks import render
+    from tests.program.test_budget import with_eu_shard
+
+    monkeypatch.setenv("GRIDCLOUD_OIDC_CLIENT_SECRET", "test-only-client-secret")
+    plan = make_plan(with_eu_shard)
+    function = render(plan).one("gcp:cloudfunctionsv2/function:Function")
+    for variable, value in function.inputs["serviceConfig"]["environmentVariables"].items():
+        monkeypatch.setenv(variable, value)
+    assert plan.budget is not None and plan.budget.cap is not None
+    home_cap, shard_cap = plan.budget.cap.clusters
+    (shard,) = plan.shards
+    assert shard.cluster is not None and shard.target.provider == "gcp"
+    zones = ("us-central1-a", "us-central1-b", "us-central1-c")
+    enforcer.gke.pools = {
+        "control": Pool("control", zones[:1], 1, {}),
+        **{p.name: Pool(p.name, zones, 3, _rest_autoscaling(plan, p.name)) for p in home_cap.pools},
+    }
+    eu_zones = tuple(shard.target.zones or ())
+    eu = FakeGke(
+        labels=dict(shard.cluster.resource_labels),
+        pools={
+            "control": Pool("control", eu_zones[:1], 1, {}),
+            **{
+                p.name: Pool(p.name, eu_zones, 4, _rest_autoscaling(shard, p.name))
+                for p in shard_cap.pools
+            },
+        },
+        project=shard.target.project,
+        location=shard.cluster.location,
+        name=shard.cluster.name,
+        operation_base=1000,
+    )
+    enforcer.clusters.append(eu)
+    assert (eu.project, eu.name) == ("atlas-eu-compute", "atlas-gcp-ew4")
+
+    over = str(plan.budget.monthly + 1)
+    budget_id = function.inputs["serviceConfig"]["environmentVariables"][BUDGET_VAR]
+    assert enforcer.notify(over, budget_id=budget_id) == "cap"
+    for gke, capped in ((enforcer.gke, home_cap), (eu, shard_cap)):
+        assert [p.name for p in capped.pools], gke.name
+        for pool in capped.pools:
+            state = gke.pools[pool.name]
+            assert (state.per_zone, bool(state.autoscaling.get("enabled"))) == (0, False)
+        assert gke.pools["control"].per_zone == 1
+        assert gke.labels["gridcloud-cap"] == period()[1]
+
+    # a new month below the cap: every pool of both clusters gets the Plan's autoscaling
+    for gke in (enforcer.gke, eu):
+        gke.labels["gridcloud-cap"] = period(-1)[1]
+    assert enforcer.notify("10", budget_id=budget_id) == "lift"
+    for name in (p.name for p in shard_cap.pools):
+        assert eu.pools[name].autoscaling == _rest_autoscaling(shard, name)
+    assert "gridcloud-cap" not in eu.labels
+
+
 def test_settings_the_function_cannot_read_are_logged_and_acknowledged(
     enforcer: Enforcer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,19 +170,24 @@ def test_the_model_reads_what_it_writes() -> None:
     assert sorted(json.loads(text)) == sorted(
         [
             "amount",
-            "cluster",
+            "clusters",
             "currency",
             "facility",
             "label",
             "lagHours",
-            "location",
-            "pools",
-            "project",
             "restoreOnNewPeriod",
             "timeoutSeconds",
         ]
     )
-    assert json.loads(text)["pools"][0] == {
+    home = json.loads(text)["clusters"][0]
+    assert sorted(home) == ["cluster", "location", "pools", "project", "shard"]
+    assert (home["shard"], home["project"], home["location"], home["cluster"]) == (
+        "home",
+        "atlas-analysis-facility",
+        "us-central1-a",
+        "atlas-gcp",
+    )
+    assert home["pools"][0] == {
         "name": "cpu",
         "nodeHourly": "0.75",
         "totalMinNodes": 0,
@@ -139,8 +206,20 @@ def test_the_model_reads_what_it_writes() -> None:
         (lambda d: d.update(amount="lots"), "GRIDCLOUD_CAP.amount: a decimal number"),
         (lambda d: d.update(timeoutSeconds=True), "timeoutSeconds: an integer expected"),
         (lambda d: d.update(restoreOnNewPeriod="yes"), "restoreOnNewPeriod: true or false"),
-        (lambda d: d["pools"][1].pop("nodeHourly"), "GRIDCLOUD_CAP.pools[1]: missing nodeHourly"),
-        (lambda d: d.update(pools={}), "GRIDCLOUD_CAP.pools: a list expected"),
+        (
+            lambda d: d["clusters"][0]["pools"][1].pop("nodeHourly"),
+            "GRIDCLOUD_CAP.clusters[0].pools[1]: missing nodeHourly",
+        ),
+        (
+            lambda d: d["clusters"][0].update(pools={}),
+            "GRIDCLOUD_CAP.clusters[0].pools: a list expected",
+        ),
+        (lambda d: d["clusters"][0].pop("location"), "clusters[0]: missing location"),
+        (lambda d: d.update(clusters=[]), "GRIDCLOUD_CAP.clusters: a list of one cluster"),
+        (
+            lambda d: d["clusters"].append(d["clusters"][0]),
+            "GRIDCLOUD_CAP.clusters: a cluster named twice: home, home",
+        ),
     ],
 )
 def test_the_model_names_what_it_cannot_read(change: Any, message: str) -> None:

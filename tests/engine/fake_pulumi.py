@@ -22,6 +22,14 @@ JSON object), as a real stack would hold generated ones; more plain outputs thro
 ``$FAKE_PULUMI_OUTPUTS``.
 
 Every call is appended to ``$FAKE_PULUMI_LOG`` (one JSON array of arguments per line).
+
+A facility of shards has several stacks (``--stack NAME`` on each call): ``$FAKE_PULUMI_FAIL``
+lists stacks (comma-separated) whose operations fail as in ``fail`` mode,
+``$FAKE_PULUMI_MISSING`` stacks that do not exist; ``$FAKE_PULUMI_STACK_OUTPUTS`` (a JSON
+object, stack name to outputs) gives a stack outputs of its own instead of the default
+facility's; ``$FAKE_PULUMI_STACKS`` (a JSON list) names the stacks ``stack ls`` lists. An
+operation takes ``$FAKE_PULUMI_SECONDS`` (default 0), and when ``$FAKE_PULUMI_TIMES`` names a
+file, each operation appends ``[stack, operation, start, end]`` (``time.time()``) there.
 """
 
 from __future__ import annotations
@@ -112,6 +120,11 @@ def main(args: list[str]) -> int:
             f.write(json.dumps(args) + "\n")
     mode = os.environ.get("FAKE_PULUMI_MODE", "ok")
     args = [a for a in args if a != "--non-interactive"]
+    stack = args[args.index("--stack") + 1] if "--stack" in args else None
+    if stack in os.environ.get("FAKE_PULUMI_FAIL", "").split(","):
+        mode = "fail"
+    if stack in os.environ.get("FAKE_PULUMI_MISSING", "").split(","):
+        mode = "missing"
     if mode == "missing" and args[:2] in (["stack", "select"], ["stack", "output"]):
         print(NOT_FOUND, file=sys.stderr)
         return 255
@@ -123,6 +136,12 @@ def main(args: list[str]) -> int:
         if mode == "conflict":
             print(CONFLICT, file=sys.stderr)
             return 255
+        start = time.time()
+        time.sleep(float(os.environ.get("FAKE_PULUMI_SECONDS", "0")))
+        times = os.environ.get("FAKE_PULUMI_TIMES")
+        if times:
+            with Path(times).open("a", encoding="utf-8") as f:
+                f.write(json.dumps([stack, operation, start, time.time()]) + "\n")
         if "--event-log" in args:
             events(args[args.index("--event-log") + 1], mode)
         if mode == "fail":
@@ -154,19 +173,25 @@ def main(args: list[str]) -> int:
         if "--show-secrets" not in args:
             secrets = dict.fromkeys(secrets, "[secret]")
         extra = json.loads(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))
+        own = json.loads(os.environ.get("FAKE_PULUMI_STACK_OUTPUTS", "{}"))
+        if stack in own:
+            print(json.dumps(own[stack]))
+            return 0
         print(json.dumps({**OUTPUTS, **extra, **secrets}))
         return 0
     if args[:2] == ["stack", "ls"]:
+        names = json.loads(os.environ.get("FAKE_PULUMI_STACKS", '["atlas-gcp"]'))
         print(
             json.dumps(
                 [
                     {
-                        "name": "atlas-gcp",
-                        "current": True,
+                        "name": name,
+                        "current": name == "atlas-gcp",
                         "updateInProgress": False,
                         "lastUpdate": "2026-11-24T10:05:00.000Z",
                         "resourceCount": 23,
                     }
+                    for name in names
                 ]
             )
         )

@@ -103,6 +103,8 @@ def _by_content(value: Any) -> Any:
 
 
 PROJECT_NUMBER = "123456789012"
+#: Other projects' numbers, where a test puts a facility's shard in a project of its own.
+OTHER_PROJECT_NUMBERS = {"atlas-eu-compute": "210987654321"}
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -150,7 +152,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         filter names the project by number)."""
         if args.token == "gcp:organizations/getProject:getProject":
             project = args.args["projectId"]
-            return {"projectId": project, "number": PROJECT_NUMBER, "name": project}, []
+            number = OTHER_PROJECT_NUMBERS.get(project, PROJECT_NUMBER)
+            return {"projectId": project, "number": number, "name": project}, []
         return {}, []
 
 

@@ -21,7 +21,7 @@ from gridcloud.analysis import analyse
 from gridcloud.enforcer.config import BUDGET_VAR, SETTINGS_VAR, Settings
 from gridcloud.plan import Plan
 from tests.conftest import PROFILES
-from tests.program.mocks import PROJECT_NUMBER, Rendered, render
+from tests.program.mocks import OTHER_PROJECT_NUMBERS, PROJECT_NUMBER, Rendered, render
 
 BUDGET = "gcp:billing/budget:Budget"
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
@@ -131,13 +131,19 @@ def test_the_enforcer_runs_on_the_topic_as_its_own_least_privilege_account(
     assert service["timeoutSeconds"] == settings.timeout_seconds == plan.budget.cap.timeout_seconds
     assert service["timeoutSeconds"] <= 540  # Cloud Functions' most for an event trigger
     # every elastic pool, never the control pool, with the Plan's autoscaling to restore
-    assert [(p.name, p.total_max_nodes, p.location_policy) for p in settings.pools] == [
+    assert [(p.name, p.total_max_nodes, p.location_policy) for _, p in settings.pools] == [
         ("cpu", 1250, "ANY"),
         ("gpu", 16, "ANY"),
         ("ondemand", 10, "BALANCED"),
         ("arm", 20, "ANY"),
     ]
-    assert (settings.cluster, settings.location) == ("atlas-gcp", "us-central1-a")
+    (home,) = settings.clusters
+    assert (home.shard, home.project, home.cluster, home.location) == (
+        "home",
+        "atlas-analysis-facility",
+        "atlas-gcp",
+        "us-central1-a",
+    )
     assert rendered.outputs["enforcerAccount"] == email
 
 
@@ -230,8 +236,90 @@ def test_a_regional_clusters_enforcer_addresses_it_by_region(
         data["cluster"]["availability"] = "regional"
 
     function = render(make_plan(regional)).one(FUNCTION).inputs
-    assert read_settings(function["serviceConfig"]).location == "us-central1"
+    assert read_settings(function["serviceConfig"]).clusters[0].location == "us-central1"
     assert function["location"] == "us-central1"
+
+
+def with_eu_shard(data: dict[str, Any]) -> None:
+    """The default profile and a compute-only shard in europe-west4, in a project of its
+    own."""
+    data["shards"] = {
+        "declared": [
+            {
+                "name": "ew4",
+                "region": "europe-west4",
+                "project": "atlas-eu-compute",
+                "pools": [
+                    {
+                        "name": "n2d",
+                        "kind": "cpu",
+                        "machineType": "n2d-highcpu-80",
+                        "maxCores": 8000,
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_one_budget_and_one_cap_for_a_facility_of_shards(
+    make_plan: Callable[..., Plan],
+) -> None:
+    """The home stack declares the facility's budget: it counts both projects, and its
+    enforcer holds its role in both and is given both clusters' pools."""
+    plan = make_plan(with_eu_shard)
+    rendered = render(plan)
+    budget = rendered.one(BUDGET).inputs
+    assert budget["budgetFilter"]["projects"] == [
+        f"projects/{PROJECT_NUMBER}",
+        f"projects/{OTHER_PROJECT_NUMBERS['atlas-eu-compute']}",
+    ]
+    roles = rendered.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert sorted(r.inputs["project"] for r in roles) == [
+        "atlas-analysis-facility",
+        "atlas-eu-compute",
+    ]
+    assert {r.inputs["roleId"] for r in roles} == {"gridcloud_cap_atlas_gcp"}
+    bindings = rendered.of_type("gcp:projects/iAMMember:IAMMember")
+    eu = [b for b in bindings if b.inputs["project"] == "atlas-eu-compute"]
+    assert len(eu) == 1 and eu[0].inputs["member"].endswith(
+        "atlas-gcp-cap@project.iam.gserviceaccount.com"
+    )
+    settings = read_settings(rendered.one(FUNCTION).inputs["serviceConfig"])
+    assert [(c.shard, c.project, c.cluster) for c in settings.clusters] == [
+        ("home", "atlas-analysis-facility", "atlas-gcp"),
+        ("ew4", "atlas-eu-compute", "atlas-gcp-ew4"),
+    ]
+    assert settings.clusters[1].location.startswith("europe-west4")
+    # 8,000 cores of 80: 100 nodes at most, from zero
+    assert [(p.name, p.total_min_nodes, p.total_max_nodes) for p in settings.clusters[1].pools] == [
+        ("n2d", 0, 100)
+    ]
+
+
+def test_a_label_scoped_budget_counts_every_shard(make_plan: Callable[..., Plan]) -> None:
+    """One label pair in the budget's filter, and each shard's resources carry their own
+    facility name (atlas-gcp-ew4): the budget filters on gridcloud-budget: atlas-gcp, which
+    every cluster of the facility carries, and with it their nodes (GKE gives the cluster's
+    labels to its nodes and disks)."""
+
+    def labelled(data: dict[str, Any]) -> None:
+        with_eu_shard(data)
+        data["budget"]["scope"] = "label"
+
+    plan = make_plan(labelled)
+    budget = render(plan).one(BUDGET).inputs
+    assert budget["budgetFilter"]["labels"] == {"gridcloud-budget": "atlas-gcp"}
+    assert len(budget["budgetFilter"]["projects"]) == 2
+    home = render(plan).one("gcp:container/cluster:Cluster").inputs["resourceLabels"]
+    shard = render(plan.shards[0])
+    labels = shard.one("gcp:container/cluster:Cluster").inputs["resourceLabels"]
+    assert home["gridcloud-budget"] == labels["gridcloud-budget"] == "atlas-gcp"
+    assert labels["gridcloud-facility"] == "atlas-gcp-ew4"
+    pools = shard.of_type("gcp:container/nodePool:NodePool")
+    assert {p.inputs["nodeConfig"]["resourceLabels"]["gridcloud-budget"] for p in pools} == {
+        "atlas-gcp"
+    }
 
 
 ARCHIVE = "gcp:storage/bucketObject:BucketObject"

@@ -59,8 +59,14 @@ def test_grid_role_has_exactly_the_submitter_rules(default: Rendered) -> None:
     binding = default.one(
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "services-grid-submitter-binding"
     ).inputs
+    # the namespace's account, and the Harvester host's Google account (GKE: no token)
     assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "grid-submitter", "namespace": "grid"}
+        {"kind": "ServiceAccount", "name": "grid-submitter", "namespace": "grid"},
+        {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "User",
+            "name": "atlas-gcp-grid@atlas-analysis-facility.iam.gserviceaccount.com",
+        },
     ]
     assert binding["roleRef"]["kind"] == "Role"
 
@@ -160,7 +166,35 @@ def test_oidc_secret_comes_from_the_environment(default: Rendered) -> None:
 def test_grid_site_outputs(default: Rendered) -> None:
     kubeconfig = json.loads(default.outputs["gridSiteKubeconfig"])
     assert "gridSiteKubeconfig" in default.secret_outputs
-    assert kubeconfig["users"][0]["user"]["token"] == "token-for-tests"
+    # GKE: no token Secret, no token in the kubeconfig: GKE's exec plugin from the
+    # Harvester host's Google credentials
+    user = kubeconfig["users"][0]["user"]
+    assert "token" not in user
+    assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert user["exec"]["env"] == [
+        {
+            "name": "GOOGLE_APPLICATION_CREDENTIALS",
+            "value": "/data/atlpan/k8_configs/atlas-gcp-google.json",
+        }
+    ]
+    assert not [
+        r
+        for r in default.of_type("kubernetes:core/v1:Secret")
+        if r.inputs.get("type") == "kubernetes.io/service-account-token"
+    ]
+    # the account the binding names, allowed to reach the cluster and nothing more
+    account = default.one("gcp:serviceaccount/account:Account", "harvester-identity-account")
+    assert account.inputs["accountId"] == "atlas-gcp-grid"
+    roles = {
+        r.inputs["role"]: r.inputs["member"]
+        for r in default.of_type("gcp:projects/iAMMember:IAMMember")
+        if "atlas-gcp-grid@" in str(r.inputs["member"])
+    }
+    assert roles == {
+        "roles/container.clusterViewer": (
+            "serviceAccount:atlas-gcp-grid@atlas-analysis-facility.iam.gserviceaccount.com"
+        )
+    }
     assert kubeconfig["contexts"][0]["context"]["namespace"] == "grid"
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
     template = default.outputs["gridSiteJobTemplate"]
@@ -178,6 +212,8 @@ def test_on_prem_has_the_same_services_and_no_cloud(onprem_kubeconfig: Path) -> 
         for r in rendered.of_type("kubernetes:core/v1:Secret")
     )
     kubeconfig = json.loads(rendered.outputs["gridSiteKubeconfig"])
+    # an existing cluster: the token the cluster fills into the account's Secret
+    assert kubeconfig["users"][0]["user"]["token"] == "token-for-tests"
     cluster = kubeconfig["clusters"][0]["cluster"]
     assert cluster["server"] == SERVER
     assert cluster["certificate-authority-data"] == ca_data()

@@ -132,10 +132,14 @@ def test_render_command_writes_every_release_for_review(tmp_path: Path) -> None:
         "dask-gateway.yaml",
         "gridcloud.yaml",
         "harvester-atlas-gcp-job.yaml",
+        "harvester-cric.json",
         "harvester-queue.json",
         "jupyterhub.yaml",
         "reana.yaml",
         "restore",
+        # the default profile's Rucio storage element (data.md)
+        "rucio-rse-ATLAS_GCP_DATADISK.json",
+        "rucio-server-credentials.cfg",
     ]
     # a restore for each backed-up volume (plan/backups.py)
     assert sorted(p.name for p in (out / "restore").iterdir()) == [

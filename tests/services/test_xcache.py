@@ -1,6 +1,9 @@
 """XCache for real: Debian's XRootD server as an origin and as the cache, the cache run with
 the configuration gridcloud renders (plan/services/xcache.py), a file read through it with
-xrdcp, and again once the origin is gone (from the cache's disk).
+xrdcp, and again once the origin is gone (from the cache's disk). And the cache in the
+cluster (plan/xcache.py): its objects rendered beside the charts and validated like theirs,
+where they land, the address the pods are given, and a file read through the configuration
+the ConfigMap holds by that very address form.
 
 Needs Debian's ``xrootd-server`` and ``xrootd-client`` (``apt-get install -y xrootd-server
 xrootd-client``; Debian 12 ships 5.5.3): not installable by the project's pip-only set-up, so
@@ -15,14 +18,21 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gridcloud.plan.services import xcache
+from gridcloud.render.placement import landing, nodes, rendered_pods
+from gridcloud.render.validate import cluster_version, problems
+
+if TYPE_CHECKING:
+    from gridcloud.plan import Plan
+    from gridcloud.render import Rendered
 
 HOW = "install Debian's XRootD: apt-get install -y xrootd-server xrootd-client"
 
-pytestmark = pytest.mark.skipif(
+needs_xrootd = pytest.mark.skipif(
     shutil.which("xrootd") is None or shutil.which("xrdcp") is None,
     reason=f"XRootD is not installed here ({HOW}); the project's pip set-up cannot install it",
 )
@@ -63,6 +73,7 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"xrootd did not listen on {port}")
 
 
+@needs_xrootd
 def test_a_file_is_read_through_the_rendered_cache(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -130,3 +141,154 @@ def test_the_rendered_directives() -> None:
     assert xcache.client_environment("xcache", "grid") == {
         "XROOT_PROXY": "root://xcache.grid.svc.cluster.local:1094//"
     }
+
+
+# --- the cache in the cluster -------------------------------------------------------------
+
+LOCAL_SSD = {"kind": "disk", "item": "local-ssd", "ondemand": "0.08", "source": "a test figure"}
+
+
+@pytest.fixture(scope="module")
+def cached() -> tuple[Plan, list[Rendered]]:
+    """The default profile with XCache, planned and rendered by Helm's engine."""
+    import yaml
+
+    from gridcloud.analysis import planned
+    from gridcloud.catalog import load_catalog
+    from gridcloud.profile import parse_profile
+    from gridcloud.render import render_plan
+    from tests.conftest import default_data
+    from tests.services.conftest import charts
+
+    data = default_data()
+    data["data"]["xcache"] = {"enabled": True, "localSsdCount": 2, "ramGib": 4}
+    data.setdefault("prices", []).append(LOCAL_SSD)
+    catalog = load_catalog()
+    plan, _ = planned(parse_profile(yaml.safe_dump(data), "default/xcache", catalog), catalog)
+    return plan, render_plan(plan, charts())
+
+
+def _own(rendered: list[Rendered]) -> Rendered:
+    return next(r for r in rendered if r.name == "gridcloud")
+
+
+def test_the_cache_objects_are_valid_and_land_on_the_cache_pool(
+    cached: tuple[Plan, list[Rendered]],
+) -> None:
+    plan, rendered = cached
+    assert problems(rendered, cluster_version(plan)) == []
+    own = _own(rendered)
+    deployment = own.find("Deployment", "xcache").body
+    spec = deployment["spec"]["template"]["spec"]
+    # only the cache pool takes it (its own taint), and it takes nothing else
+    assert landing(spec, nodes(plan)) == ("xcache",)
+    # (the node plugins aside: DaemonSets run on every pool, test_rendered.py)
+    others = [
+        p.owner
+        for p in rendered_pods(rendered)
+        if "xcache" in landing(p.spec, nodes(plan)) and "DaemonSet/" not in p.owner
+    ]
+    assert others == ["gridcloud: Deployment/xcache"]
+    pool = plan.pool("xcache")
+    assert pool.local_ssd_count == 2 and pool.spot is False
+    # the cache's disk is the node's ephemeral storage (on its local SSDs): an emptyDir
+    # as large as the two SSDs, 750 GiB, mounted where the configuration keeps the files
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["cache"]["emptyDir"] == {"sizeLimit": "750Gi"}
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    config_map = own.find("ConfigMap", "xcache").body["data"]["xcache.cfg"]
+    assert f"oss.localroot {mounts['cache']}" in config_map.splitlines()
+    command = spec["containers"][0]["command"]
+    assert command == ["xrootd", "-c", f"{mounts['config']}/xcache.cfg"]
+
+
+def test_the_pods_are_given_the_service_address(cached: tuple[Plan, list[Rendered]]) -> None:
+    plan, rendered = cached
+    own = _own(rendered)
+    service = own.find("Service", "xcache").body
+    port = service["spec"]["ports"][0]["port"]
+    name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
+    # the address as cluster DNS names the Service, with the empty path XRootD's
+    # root://host:port//root://origin//path form needs
+    address = f"root://{name}.{namespace}.svc.cluster.local:{port}//"
+    assert port == 1094
+    # the notebooks (the hub's KubeSpawner environment), the Dask workers' containers, the
+    # pilots' Job template
+    jupyterhub = next(r for r in rendered if r.name == "jupyterhub")
+    assert jupyterhub.release is not None
+    assert jupyterhub.release.values["singleuser"]["extraEnv"]["XROOT_PROXY"] == address
+    gateway = next(r for r in rendered if r.name == "dask-gateway")
+    assert gateway.release is not None
+    worker = gateway.release.values["gateway"]["backend"]["worker"]["extraContainerConfig"]
+    assert {"name": "XROOT_PROXY", "value": address} in worker["env"]
+    assert plan.services.grid_site is not None
+    pilot = plan.services.grid_site.job_template["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "XROOT_PROXY", "value": address} in pilot["env"]
+    # the selector finds the Deployment's pods
+    labels = own.find("Deployment", "xcache").body["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+
+
+@needs_xrootd
+def test_a_file_is_read_through_the_configmap_by_the_pods_address_form(
+    cached: tuple[Plan, list[Rendered]], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The configuration as the ConfigMap holds it, only its paths, port and disk marks moved
+    to this machine; the URL the pods would read: ``$XROOT_PROXY`` then the origin's URL."""
+    plan, rendered = cached
+    assert plan.xcache is not None
+    text = _own(rendered).find("ConfigMap", "xcache").body["data"]["xcache.cfg"]
+    work = tmp_path / "xc"
+    origin_data, cache_data, admin = work / "origin", work / "cache", work / "admin"
+    for folder in (origin_data / "data", cache_data, admin / "origin", admin / "cache"):
+        folder.mkdir(parents=True)
+    payload = os.urandom(2 * 1024 * 1024 + 5)
+    (origin_data / "data" / "aod.root").write_bytes(payload)
+    origin_port, cache_port = _free_port(), _free_port()
+    origin_cfg = work / "origin.cfg"
+    origin_cfg.write_text(
+        f"all.export /\noss.localroot {origin_data}\nxrd.port {origin_port}\n"
+        f"all.adminpath {admin / 'origin'}\nall.pidpath {admin / 'origin'}\n"
+    )
+    moved = {
+        "oss.localroot": str(cache_data),
+        "xrd.port": str(cache_port),
+        "all.adminpath": str(admin / "cache"),
+        "all.pidpath": str(admin / "cache"),
+        # XRootD refuses marks above the disk it finds (750 GiB is more than this machine
+        # has): 10 GiB's, as the first test
+        "pfc.diskusage": "{}m {}m".format(*xcache.usage_marks(10)),
+    }
+    lines = [
+        f"{line.split()[0]} {moved[line.split()[0]]}"
+        if line.split() and line.split()[0] in moved
+        else line
+        for line in text.splitlines()
+    ]
+    assert sum(1 for line in lines if line.split() and line.split()[0] in moved) == len(moved)
+    cache_cfg = work / "cache.cfg"
+    cache_cfg.write_text("\n".join(lines) + "\n")
+    if os.geteuid() == 0:
+        for path in work.rglob("*"):
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        work.chmod(0o777)
+        _open_to_all(work, tmp_path_factory.getbasetemp())
+    origin = _serve(origin_cfg, work / "origin.log")
+    cache = _serve(cache_cfg, work / "cache.log")
+    try:
+        _wait(origin_port, origin, work / "origin.log")
+        _wait(cache_port, cache, work / "cache.log")
+        given = plan.xcache.client_env["XROOT_PROXY"]
+        host = f"{plan.xcache.service}.{plan.xcache.namespace}.svc.cluster.local:{plan.xcache.port}"
+        assert given == f"root://{host}//"
+        prefix = given.replace(host, f"127.0.0.1:{cache_port}")  # this machine's cache
+        url = prefix + f"root://127.0.0.1:{origin_port}//data/aod.root"
+        out = work / "aod.root"
+        subprocess.run(["xrdcp", "-f", "-s", url, str(out)], check=True, timeout=60)
+        assert out.read_bytes() == payload
+        assert (cache_data / "data" / "aod.root.cinfo").exists()
+    finally:
+        for process in (origin, cache):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)

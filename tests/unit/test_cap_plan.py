@@ -27,7 +27,7 @@ def test_the_cloud_budget_and_its_cap(make_profile: MakeProfile, catalog: Catalo
     assert bare.budget.topic == "atlas-gcp-budget"
     assert bare.budget.label_filter == {}  # scope: project (the default)
     assert unpriced_cap(bare)
-    plan = with_cap(bare, profile.budget, PRICES)
+    plan = with_cap(bare, profile.budget, {"home": PRICES})
     assert plan.budget is not None and not unpriced_cap(plan)
     cap = plan.budget.cap
     assert cap is not None
@@ -43,14 +43,22 @@ def test_the_cloud_budget_and_its_cap(make_profile: MakeProfile, catalog: Catalo
         "container.operations.get",
         "compute.instanceGroupManagers.get",
     )
+    # one cluster, the home one, where the Plan puts it
+    (home,) = cap.clusters
+    assert (home.shard, home.project, home.location, home.cluster) == (
+        "home",
+        "atlas-analysis-facility",
+        "us-central1-a",
+        "atlas-gcp",
+    )
     # every elastic pool, in the profile's order, with its price and its own autoscaling
-    assert [(p.name, p.node_hourly) for p in cap.pools] == [
+    assert [(p.name, p.node_hourly) for p in home.pools] == [
         ("cpu", Decimal("0.9")),
         ("gpu", Decimal("0.4")),
         ("ondemand", Decimal("0.8")),
         ("arm", Decimal("0.5")),
     ]
-    for capped in cap.pools:
+    for capped in home.pools:
         assert capped.autoscaling == bare.pool(capped.name).autoscaling
     assert plan.warnings == bare.warnings  # every pool priced: nothing to say
     assert plan.model_copy(update={"budget": bare.budget}) == bare  # nothing else changed
@@ -64,7 +72,7 @@ def test_a_label_scope_and_the_profiles_cap_settings(
 
     profile = make_profile(edit)
     assert profile.budget is not None
-    plan = with_cap(expand(profile, catalog), profile.budget, PRICES)
+    plan = with_cap(expand(profile, catalog), profile.budget, {"home": PRICES})
     assert plan.budget is not None and plan.budget.cap is not None
     assert plan.budget.label_filter == {"gridcloud-facility": "atlas-gcp"}
     assert plan.budget.cap.lag_hours == 12 and not plan.budget.cap.restore_on_new_period
@@ -74,9 +82,9 @@ def test_an_unpriced_pool_is_capped_and_named(make_profile: MakeProfile, catalog
     profile = make_profile()
     assert profile.budget is not None
     bare = expand(profile, catalog)
-    plan = with_cap(bare, profile.budget, {**PRICES, "gpu": None, "arm": None})
+    plan = with_cap(bare, profile.budget, {"home": {**PRICES, "gpu": None, "arm": None}})
     assert plan.budget is not None and plan.budget.cap is not None
-    assert {p.name: p.node_hourly for p in plan.budget.cap.pools}["gpu"] == 0
+    assert {p.name: p.node_hourly for p in plan.budget.cap.clusters[0].pools}["gpu"] == 0
     assert plan.warnings[len(bare.warnings) :] == tuple(
         f"pool {name}: no price, so the hard cap's lag allowance leaves it out (the cap still "
         "scales it to zero); price it to have it counted"
@@ -94,7 +102,7 @@ def test_no_cap_without_a_hard_cap_or_a_billing_account(
     assert profile.budget is not None
     bare = expand(profile, catalog)
     assert bare.budget is not None and bare.budget.topic == "atlas-gcp-budget"
-    assert with_cap(bare, profile.budget, PRICES) == bare
+    assert with_cap(bare, profile.budget, {"home": PRICES}) == bare
     assert not unpriced_cap(bare)
 
     def no_account(data: dict[str, Any]) -> None:
@@ -106,7 +114,7 @@ def test_no_cap_without_a_hard_cap_or_a_billing_account(
     bare = expand(profile, catalog)
     assert bare.budget is not None
     assert (bare.budget.topic, bare.budget.display_name, bare.budget.label_filter) == (None, "", {})
-    assert with_cap(bare, profile.budget, PRICES) == bare
+    assert with_cap(bare, profile.budget, {"home": PRICES}) == bare
     assert not unpriced_cap(bare)
 
 

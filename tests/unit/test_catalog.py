@@ -57,6 +57,34 @@ def test_unlisted_type_is_derived_from_the_family_rates(catalog: Catalog) -> Non
     assert "n2d per-vCPU and per-GB rates" in quote.basis and "2026-08-20" in quote.basis
 
 
+def test_a_shared_core_type_is_billed_for_its_fraction_of_a_core(catalog: Catalog) -> None:
+    """us-east1 lists no e2-medium: it is derived from the E2 rates of
+    family-rates-by-region.csv (e2,us-east1: 0.02181159 a vCPU-hour, 0.00292353 a GB-hour;
+    spot 0.01309 and 0.001754). Google bills the shared-core e2-micro, e2-small and e2-medium
+    (2 vCPUs that burst, machinetypes.csv) as 0.25, 0.5 and 1 vCPU: e2-medium is
+    1 x 0.02181159 + 4 x 0.00292353 = 0.03350571 an hour, which us-central1's listed row
+    confirms (prices-us-central1.csv: e2-medium,0.03351, at the same E2 rates); billed as its
+    2 vCPUs it would be 0.05531730, 0.02181159 x 730 = $15.92 a month too much."""
+    east = catalog.prices("us-east1")
+    assert east is not None
+    assert "e2-medium" not in east.machines
+    medium = east.machine(catalog.machine_types["e2-medium"])
+    assert medium.ondemand == Decimal("0.03350571")
+    assert medium.ondemand.quantize(Decimal("0.00001")) == Decimal("0.03351")
+    assert medium.spot == Decimal("0.020106")  # 1 x 0.01309 + 4 x 0.001754; listed 0.02011
+    assert "2 vCPUs billed as 1" in medium.basis
+    # e2-small: 0.5 x 0.02181159 + 2 x 0.00292353 = 0.016752855 (listed 0.01675)
+    small = east.machine(catalog.machine_types["e2-small"])
+    assert small.ondemand == Decimal("0.016752855")
+    # e2-micro: 0.25 x 0.02181159 + 1 x 0.00292353 = 0.0083764275
+    micro = east.machine(catalog.machine_types["e2-micro"])
+    assert micro.ondemand == Decimal("0.0083764275")
+    # a type that is not shared-core is billed for every vCPU: e2-standard-4, 4 x 0.02181159
+    # + 16 x 0.00292353 = 0.13402284
+    standard = east.machine(catalog.machine_types["e2-standard-4"])
+    assert standard.ondemand == Decimal("0.13402284")
+
+
 @pytest.mark.needs("shared")
 def test_every_region_of_the_source_has_prices(catalog: Catalog) -> None:
     """43 regions in other-prices-by-region.csv, each with a price table."""

@@ -19,6 +19,7 @@ import requests
 from typer.testing import CliRunner
 
 from gridcloud.analysis import analyse
+from gridcloud.catalog import load_catalog
 from gridcloud.check import Report, run
 from gridcloud.cli.app import create_cli
 from gridcloud.errors import ExitCode
@@ -85,6 +86,11 @@ class Google:
     region_unreachable: bool = False
     """The network fails on the region's call."""
     regions_asked: list[str] = field(default_factory=list)
+    region_limits: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per region, quota limits that differ from the recorded file's (metric -> limit)."""
+    projects_asked: list[str] = field(default_factory=list)
+    project_statuses: dict[str, int] = field(default_factory=dict)
+    """Per project, the status ``projects.get`` answers with, where not ``project_status``."""
     billing_enabled: bool = True
     billing_account: str = "012345-6789AB-CDEF01"
     billing_currency: str = "USD"
@@ -153,17 +159,15 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
     state = Google()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
-        mock.add_callback(
-            responses.GET,
-            COMPUTE,
-            callback=lambda _: (
-                state.project_status,
-                {},
-                json.dumps(
-                    _recorded(state.project if state.project_status == 200 else state.project_error)
-                ),
-            ),
-        )
+
+        def project(request: Any) -> tuple[int, dict[str, str], str]:
+            asked = request.url.split("?")[0].rsplit("/", 1)[-1]
+            state.projects_asked.append(asked)
+            status = state.project_statuses.get(asked, state.project_status)
+            name = state.project if status == 200 else state.project_error
+            return status, {}, json.dumps(_recorded(name))
+
+        mock.add_callback(responses.GET, COMPUTE, callback=project)
 
         def region(request: Any) -> tuple[int, dict[str, str], str]:
             if state.region_unreachable:
@@ -172,7 +176,16 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
             state.regions_asked.append(name)
             if state.region_status != 200:
                 return state.region_status, {}, json.dumps(UNAVAILABLE)
-            return 200, {}, json.dumps({**_recorded(state.region), "name": name})
+            answer = {**_recorded(state.region), "name": name, "description": name}
+            answer["zones"] = [  # the region's own zones, as Compute Engine links them
+                f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/zones/{zone}"
+                for zone in load_catalog().zones_in(name)
+            ]
+            limits = state.region_limits.get(name, {})
+            answer["quotas"] = [
+                {**q, "limit": limits.get(q["metric"], q["limit"])} for q in answer["quotas"]
+            ]
+            return 200, {}, json.dumps(answer)
 
         mock.add_callback(responses.GET, REGION, callback=region)
         mock.add_callback(responses.GET, BATCH_GET, callback=_batch_get(state))

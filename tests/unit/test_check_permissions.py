@@ -98,6 +98,15 @@ CAP = {
     "run.services.setIamPolicy",
 }
 BILLING_ACCOUNT = {f"billing.budgets.{v}" for v in ("create", "get", "update", "delete")}
+# the facility bucket (gridcloud/program/storage.py), its IAM grants to the pods and to
+# Rucio's account; the account itself and the project's number are in NODE_ACCOUNT and BUDGET
+DATA = {
+    *(f"storage.buckets.{v}" for v in ("create", "get", "update", "delete")),
+    "storage.buckets.getIamPolicy",
+    "storage.buckets.setIamPolicy",
+    "resourcemanager.projects.get",
+    *(f"iam.serviceAccounts.{v}" for v in ("create", "get", "update", "delete")),
+}
 
 # Kubernetes objects, by IAM's resource names: what the small profile's two charts render
 # (jupyterhub: config maps, secrets, services, accounts, the hub's claim, deployments,
@@ -187,13 +196,15 @@ def test_the_small_profile_needs_the_cluster_and_nothing_of_a_budget() -> None:
 
 def test_the_default_profile_needs_the_budget_and_the_cap_too() -> None:
     plan = _plan("default")
-    assert set(project_permissions(plan)) == BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
-    assert len(project_permissions(plan)) == 240
+    assert set(project_permissions(plan)) == BASE | BUDGET | CAP | DATA | kubernetes(DEFAULT_KINDS)
+    assert len(project_permissions(plan)) == 242
     assert _billing(plan) == BILLING_ACCOUNT
 
 
 def test_a_budget_without_a_cap_needs_no_function(budget_without_cap: Plan) -> None:
-    assert set(project_permissions(budget_without_cap)) == BASE | BUDGET | kubernetes(DEFAULT_KINDS)
+    assert set(project_permissions(budget_without_cap)) == (
+        BASE | BUDGET | DATA | kubernetes(DEFAULT_KINDS)
+    )
     assert _billing(budget_without_cap) == BILLING_ACCOUNT
     assert not [p for p in project_permissions(budget_without_cap) if p.startswith("run.")]
 
@@ -253,6 +264,11 @@ PROVIDER_CALLS = {
         "pubsub.topics.setIamPolicy",
     },
     "gcp:storage/bucket:Bucket": {"storage.buckets.create", "storage.buckets.delete"},
+    # a member added to the bucket's IAM policy: read, modify, write it back
+    "gcp:storage/bucketIAMMember:BucketIAMMember": {
+        "storage.buckets.getIamPolicy",
+        "storage.buckets.setIamPolicy",
+    },
     "gcp:storage/bucketObject:BucketObject": {"storage.objects.create", "storage.objects.delete"},
     "gcp:cloudfunctionsv2/function:Function": {
         "cloudfunctions.functions.create",
@@ -332,7 +348,12 @@ def _documented_roles() -> dict[str, str]:
 def test_the_docs_list_the_roles_the_code_names() -> None:
     documented = _documented_roles()
     assert set(documented) == set(ROLES)
-    assert set(documented.values()) == {"always", "with `budget.billingAccount`", "with `hardCap`"}
+    assert {when for cell in documented.values() for when in cell.split("; ")} == {
+        "always",
+        "with `budget.billingAccount`",
+        "with `hardCap`",
+        "with `data.bucket.enabled`",
+    }
 
 
 def _roles_for(plan: Plan) -> set[str]:
@@ -342,7 +363,9 @@ def _roles_for(plan: Plan) -> set[str]:
         wanted.add("with `budget.billingAccount`")
         if plan.budget.cap is not None:
             wanted.add("with `hardCap`")
-    return {role for role, when in _documented_roles().items() if when in wanted}
+    if plan.data is not None and plan.data.bucket is not None:
+        wanted.add("with `data.bucket.enabled`")
+    return {role for role, when in _documented_roles().items() if set(when.split("; ")) & wanted}
 
 
 def test_the_documented_roles_grant_everything_up_needs(budget_without_cap: Plan) -> None:
@@ -435,10 +458,10 @@ def test_an_owner_passes_in_batches_of_a_hundred(project: Project) -> None:
     plan = _plan("default")
     found = check(plan, _creds())
     assert found.status == "ok"
-    assert found.detail == "all 240 permissions up needs on atlas-analysis-facility are yours"
-    assert [len(b) for b in project.batches] == [100, 100, 40]
+    assert found.detail == "all 242 permissions up needs on atlas-analysis-facility are yours"
+    assert [len(b) for b in project.batches] == [100, 100, 42]
     assert sorted(p for b in project.batches for p in b) == sorted(
-        BASE | BUDGET | CAP | kubernetes(DEFAULT_KINDS)
+        BASE | BUDGET | CAP | DATA | kubernetes(DEFAULT_KINDS)
     )
 
 
@@ -462,7 +485,7 @@ def test_the_issue_18_deployer_is_told_what_it_lacks_and_which_role_grants_it(
     found = check(_plan("default"), _creds())
     assert found.status == "fail"
     assert found.detail == (
-        "5 of 240 permissions up needs on atlas-analysis-facility are missing: "
+        "5 of 242 permissions up needs on atlas-analysis-facility are missing: "
         "compute.networkEndpointGroups.delete (destroy: the load balancer parts GKE's Ingress "
         "controller left); "
         "compute.sslCertificates.delete (destroy: the load balancer parts GKE's Ingress "

@@ -103,8 +103,9 @@ def test_default_profile_worked_by_hand(catalog: Catalog) -> None:
     # idle 116.9403366 / 730 = 0.16019224, + 1110.2232875 + 16 x 0.33205863 + 6.8963463
     # + 18.3661326 for the nodes, + at peak Cloud NAT's 0.0448 (over the idle 0.0014) and
     # its second address 0.005: 1141.0073; + the backups' snapshots, 32.08 / 730 = 0.0439
-    # an hour (see the itemised bill): 1141.0512
-    assert cents(cost.peak_hourly) == D("1141.05")
+    # an hour (see the itemised bill): 1141.0512; + the data the profile expects a month,
+    # 1,433.60 (test_the_default_data_rows) spread over 730 hours, 1.9638: 1143.0151
+    assert cents(cost.peak_hourly) == D("1143.02")
 
 
 def test_regional_cluster_pays_the_management_fee(make_plan: MakePlan, catalog: Catalog) -> None:
@@ -329,8 +330,9 @@ def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) 
     # profile's 10 % changed: 401 x 1.6 = 641.6 GB, at the profile's 0.05 per GB-month
     assert items["volume snapshots (backups)"].idle_monthly == D("32.08")
     assert "the profile: cloud.google.com" in items["volume snapshots (backups)"].source
-    # 53.9183366 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 + 32.08 = 149.0203366
-    assert cents(cost.idle_monthly) == D("149.02")
+    # 53.9183366 + 1.022 + 3.65 + 18.25 + 20 + 0.10 + 20 + 32.08 = 149.0203366, + the data
+    # rows (below) 1,433.60 = 1,582.6203366
+    assert cents(cost.idle_monthly) == D("1582.62")
     # at peak 1,297 VMs: the NAT gateway at its cap (0.0448) above 32 VMs, and
     # ceil(1,297 x 64 / 64,512) = 2 addresses
     assert items["Cloud NAT gateway"].peak_hourly == D("0.0448")
@@ -339,6 +341,33 @@ def test_the_default_idle_bill_itemises_what_the_plan_creates(catalog: Catalog) 
     # every item says where its price comes from and when
     assert "2026-08-20" in items["Cloud NAT gateway"].source
     assert "2026-11" in items["forwarding rules"].source
+
+
+def test_the_default_data_rows(catalog: Catalog) -> None:
+    """The default profile's ``data.monthly``, by hand from
+    ../shared/data/gcp/other-prices-by-region.csv, us-central1 (lines 382-385):
+    internet-egress-0-1TiB 0.12, internet-egress-1-10TiB 0.11 per GiB, gcs-standard 0.02 per
+    GiB-month; coldline from the profile's own price, 0.004 per GiB-month."""
+    result = analyse(PROFILES / "default.yaml")
+    cost = result.estimate
+    rows = {i.item: i.idle_monthly for i in cost.items if i.data}
+    # users' 2,048 GiB and other sites' 3,072 GiB share the bands: 5,120 GiB; the first
+    # 1,024 x 0.12 = 122.88, the next 4,096 x 0.11 = 450.56
+    assert rows == {
+        "internet egress, the first 1 TiB": D("122.88"),
+        "internet egress, 1 to 10 TiB": D("450.56"),
+        # 30,720 GiB x 0.02 = 614.40; 61,440 GiB x 0.004 = 245.76
+        "Cloud Storage, standard class": D("614.40"),
+        "Cloud Storage, coldline class": D("245.76"),
+    }
+    # 122.88 + 450.56 + 614.40 + 245.76
+    assert cost.data_monthly == D("1433.60")
+    # the runway after them: (25,000 - 1,582.6203366) / (1,143.0150777 - 1,582.6203366 /
+    # 730) = 23,417.3796634 / 1,140.8471046 = 20.53 hours, above the profile's 20
+    runway = result.verdict.runway_hours
+    assert runway is not None
+    assert money.hours(runway) == D("20.5")
+    assert result.verdict.status == "within"
 
 
 def test_nat_and_forwarding_rule_prices_at_their_boundaries(catalog: Catalog) -> None:

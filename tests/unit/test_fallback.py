@@ -177,7 +177,7 @@ def test_spot_only_fallback_is_priced_at_the_dearest_spot_rule(
 
 def test_the_cap_scales_every_rule_pool(fallback_plan: Plan) -> None:
     assert fallback_plan.budget is not None and fallback_plan.budget.cap is not None
-    capped = {p.name: p.node_hourly for p in fallback_plan.budget.cap.pools}
+    capped = {p.name: p.node_hourly for p in fallback_plan.budget.cap.clusters[0].pools}
     assert {"cpu", "cpu-f1", "cpu-f2", "cpu-f3"} <= set(capped)
     assert capped["cpu-f1"] == Decimal("1.876") + DISK_HOUR
 

@@ -30,7 +30,7 @@ def test_analyse_prices_the_plan_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == 1
     # the cap acts on the estimate's node prices, pool by pool
     assert result.plan.budget is not None and result.plan.budget.cap is not None
-    capped = {p.name: p.node_hourly for p in result.plan.budget.cap.pools}
+    capped = {p.name: p.node_hourly for p in result.plan.budget.cap.clusters[0].pools}
     priced = {p.name: p.node_hourly for p in result.estimate.pools}
     assert capped == {name: priced[name] for name in capped}
     assert set(capped) == {p.name for p in result.plan.elastic_pools}
@@ -62,9 +62,9 @@ def test_a_pool_without_a_price_is_capped_all_the_same(make_profile: Any, catalo
     names = [p.name for p in bare.elastic_pools]
     assert "gpu" in names
     prices = {name: None if name == "gpu" else Decimal("1.25") for name in names}
-    capped = with_cap(bare, profile.budget, prices)
+    capped = with_cap(bare, profile.budget, {"home": prices})
     assert capped.budget is not None and capped.budget.cap is not None
-    pools = {p.name: p.node_hourly for p in capped.budget.cap.pools}
+    pools = {p.name: p.node_hourly for p in capped.budget.cap.clusters[0].pools}
     assert set(pools) == set(names)
     assert pools["gpu"] == 0
     assert any(w.startswith("pool gpu: no price") for w in capped.warnings)

@@ -438,6 +438,7 @@ def test_a_price_in_the_profile_fills_what_the_catalog_lacks(
     for each in data["pools"]:
         each.pop("zones", None)
     data.pop("backups")  # their price is us-central1's (tests/unit/test_backups.py)
+    data["data"].pop("monthly")  # its coldline price too (tests/unit/test_data_cost.py)
     data["prices"] = [
         {
             "kind": "gpu",

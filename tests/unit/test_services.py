@@ -79,6 +79,8 @@ def test_default_profile_declares_all_five_releases() -> None:
 
 def test_shipped_chart_files_are_the_charts_own() -> None:
     for chart in CHARTS.values():
+        if chart.key == "kueue":  # gridcloud's own list of what it sets, no copy of Kueue's:
+            continue  # held to the real chart in tests/services/test_multikueue_chart.py
         source = charts_dir() / chart.directory.name
         for file in chart.directory.iterdir():
             if file.name == "values.schema.yaml" and not (source / file.name).is_file():

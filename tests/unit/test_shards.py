@@ -80,15 +80,18 @@ def test_a_million_cores_become_ten_shards_round_robin(million: tuple[Plan, Any]
         assert shard.network is not None
         assert shard.network.pod_range.endswith("/13")
         assert shard.network.subnet_range.endswith("/21")
-        # no service, no budget: compute only
-        assert shard.services.releases == ()
+        # no service but the grid site (its CVMFS driver; docs/services/grid-site.md), no
+        # budget: compute only
+        assert [r.name for r in shard.services.releases] == ["cvmfs-csi"]
         assert shard.budget is None
         assert shard.shards == ()
     s1 = plan.shards[0]
     # every zone of us-central1 offers the three types (catalog listing): each pool spans all
     assert all(p.zones == US_CENTRAL1 for p in s1.elastic_pools)
     assert all(p.autoscaling and p.autoscaling.location_policy == "ANY" for p in s1.elastic_pools)
-    assert s1.control.machine_type == "e2-medium"
+    # GKE's pods (800m) and the grid site's squid and CVMFS driver (170m) need more than
+    # e2-medium's 940m allocatable
+    assert s1.control.machine_type == "e2-standard-2"
     assert s1.control.disk_size_gb == 20
 
 
@@ -115,13 +118,16 @@ def test_uneven_cores_split_into_equal_shards(make: Callable[..., tuple[Plan, An
 def test_a_compute_only_shard_idle_cost_by_hand(million: tuple[Plan, Any]) -> None:
     _, priced = million
     s1 = priced.shards[1]
-    assert (s1.name, s1.region, s1.system_node) == ("s1", "us-central1", "e2-medium")
-    system = Decimal("0.03351") * 730 + 20 * Decimal("0.10")  # $24.4623 + $2.00 disk
+    # the grid site's squid and CVMFS driver share the system node: e2-standard-2, 2 vCPUs
+    # at $0.02181159 and 8 GB at $0.00292353 an hour (E2 rates, us-central1)
+    assert (s1.name, s1.region, s1.system_node) == ("s1", "us-central1", "e2-standard-2")
+    hourly = 2 * Decimal("0.02181159") + 8 * Decimal("0.00292353")
+    system = hourly * 730 + 20 * Decimal("0.10")  # $48.9183 + $2.00 disk
     nat = Decimal("0.0014") * 730 + Decimal("0.005") * 730  # one VM, one address
     fee = Decimal("0.10") * 730  # no free tier: the zonal home cluster has it
     assert s1.system_node_monthly == system
     assert s1.gke_free_tier_monthly == 0
-    assert s1.idle_monthly == system + nat + fee == Decimal("104.1343")
+    assert s1.idle_monthly == system + nat + fee == Decimal("128.5903366")
     # the home cluster keeps the free tier
     assert priced.shards[0].gke_free_tier_monthly == Decimal("73.00")
 
@@ -166,13 +172,22 @@ def test_the_budget_gate_sees_the_whole_facility(tmp_path: Any) -> None:
     assert result.verdict.runway_hours is not None
     assert abs(result.verdict.runway_hours - runway) < Decimal("0.01")
     assert result.verdict.status == "over"  # 1.5 hours, under the profile's 20
-    # the cap is the home cluster's: the plan says the shards are not capped
+    # one cap for the facility: the home cluster's pools and every shard's, each cluster
+    # where its Plan puts it, each pool at its own estimate's node-hour price
     assert result.plan.budget is not None and result.plan.budget.cap is not None
-    assert {p.name for p in result.plan.budget.cap.pools} == {"cpu", "gpu", "ondemand", "arm"}
-    assert any(
-        "shards' pools are priced in the budget gate but not capped" in w
-        for w in result.plan.warnings
-    )
+    cap = result.plan.budget.cap
+    assert [c.shard for c in cap.clusters] == ["home", *(f"s{i}" for i in range(1, 11))]
+    home, s1 = cap.clusters[0], cap.clusters[1]
+    assert {p.name for p in home.pools} == {"cpu", "gpu", "ondemand", "arm"}
+    shard = result.plan.shards[0]
+    assert shard.cluster is not None
+    assert (s1.cluster, s1.location) == (shard.cluster.name, shard.cluster.location)
+    assert s1.cluster == "atlas-gcp-s1"
+    priced = {p.name: p.node_hourly for p in estimate.shards[1].estimate.pools}  # type: ignore[union-attr]
+    assert [(p.name, p.node_hourly) for p in s1.pools] == [
+        (p.name, priced[p.name]) for p in shard.elastic_pools
+    ]
+    assert not any("not capped" in w for w in result.plan.warnings)
 
 
 def test_declared_shard(make: Callable[..., tuple[Plan, Any]]) -> None:
@@ -275,9 +290,10 @@ def test_plan_and_cost_show_the_shards(tmp_path: Any) -> None:
         assert "Shards" in result.output, result.output
         assert "s10" in result.output
         assert "1,102,230" in result.output  # the facility's cores at peak
-        # the facility's idle month: the 8 shards outside us-central1 have their e2-medium
-        # derived from the E2 rates at 1 billed vCPU (the listed us-central1 price's basis)
-        assert "$1,169.95" in result.output
+        # the facility's idle month: the home cluster ($116.94) and the shards' system nodes,
+        # NAT and fees: 6 x $128.59 (us-central1, us-east1, us-west1), 2 x $134.97
+        # (us-east4), $133.48 (europe-west1), $133.73 (europe-west4)
+        assert "$1,425.62" in result.output
     result = runner.invoke(create_cli(), ["plan", str(path), "--json"])
     data = yaml.safe_load(result.stdout)
     assert len(data["plan"]["shards"]) == 10

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcloud.catalog.charts import CHARTS, validate_values
 from gridcloud.errors import PlanError
+from gridcloud.plan.data import pods_use_the_bucket
 from gridcloud.plan.services import grid_site, ingress, jupyter, priorities, reana
 from gridcloud.plan.services.footprint import plan_footprint
 from gridcloud.plan.services.model import (
@@ -117,7 +118,7 @@ def _grid_site(
     site = profile.services.grid_site
     control = pools[0]
     parts.enabled.append("gridSite")
-    pool = by_name(pools, choose(profile, site.pool, prefer_spot=True, what="the grid site"))
+    chosen = grid_site.grid_pools(profile, pools)
     parts.classes.append(priorities.PILOT)
     parts.releases.append(grid_site.cvmfs_release(site, control))
     if on_gcp:
@@ -126,7 +127,8 @@ def _grid_site(
     parts.after_release.append(
         AfterRelease(release="cvmfs-csi", manifests=tuple(grid_site.cvmfs_objects(site)))
     )
-    return grid_site.plan_grid_site(site, pool, profile.name)
+    project = profile.target.project if on_gcp and profile.target.provider == "gcp" else None
+    return grid_site.plan_grid_site(site, chosen, profile.name, project)
 
 
 def _reana(
@@ -191,6 +193,7 @@ def _jupyter(
             load_balancer=on_gcp,
             network_policies_enforced=on_gcp,
             meter=on_gcp,
+            metadata_server=pods_use_the_bucket(profile.data, on_gcp=on_gcp),
         )
     )
     parts.entry_point(

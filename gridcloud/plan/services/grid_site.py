@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING, Any
 from gridcloud.errors import PlanError
 from gridcloud.plan.services import priorities
 from gridcloud.plan.services.model import (
+    GoogleAccessPlan,
     GridSitePlan,
     Placement,
     PolicyRule,
     ReleasePlan,
     release_of,
 )
-from gridcloud.plan.services.placement import pod_placement
+from gridcloud.plan.services.placement import by_name, choose, pod_placement
 from gridcloud.plan.services.resources import SET
 
 if TYPE_CHECKING:
     from gridcloud.plan.model import NetworkPlan, PoolPlan
-    from gridcloud.profile.models import GridSite
+    from gridcloud.profile.models import GridSite, Pool, Profile
 
 CVMFS_NAMESPACE = "cvmfs"
 CVMFS_STORAGE_CLASS = "cvmfs"
@@ -132,7 +133,66 @@ def cvmfs_objects(site: GridSite) -> list[dict[str, Any]]:
     return made
 
 
-def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
+def grid_pool_names(pools: list[Pool], named: str | None) -> list[str]:
+    """The pools pilots land on: the one named, else every spot cpu pool (a shard's spot
+    pools, one per machine family), else the first cpu pool. Empty: no grid work here
+    (a shard of GPU pools only). The one place that decides which pools, and so which
+    shards, run grid work."""
+    if named is not None:
+        return [named]
+    cpu = [pool for pool in pools if pool.kind == "cpu"]
+    spot = [pool.name for pool in cpu if pool.spot]
+    return spot or [pool.name for pool in cpu[:1]]
+
+
+def grid_pools(profile: Profile, pools: tuple[PoolPlan, ...]) -> tuple[PoolPlan, ...]:
+    names = grid_pool_names(profile.pools, profile.services.grid_site.pool)
+    if not names:
+        # the message every service gives without a cpu pool
+        choose(profile, None, prefer_spot=True, what="the grid site")
+    return tuple(by_name(pools, name) for name in names)
+
+
+def placement(pools: tuple[PoolPlan, ...]) -> dict[str, Any]:
+    """Where pilots land: one pool's nodeSelector and tolerations, or, over several pools
+    (a shard's spot pools, one per machine family), a node affinity for any of them (the
+    pools' one selector label ``In`` their values, else a term per pool) and every pool's
+    tolerations. Harvester
+    then adds no affinity of its own (it does only where the template has none, and only to
+    pack single-core pilots)."""
+    if len(pools) == 1:
+        return pod_placement(pools[0])
+    keys = {key for pool in pools for key in pool.node_selector}
+    if len(keys) == 1 and all(len(pool.node_selector) == 1 for pool in pools):
+        (key,) = keys
+        values = [pool.node_selector[key] for pool in pools]
+        terms = [{"matchExpressions": [{"key": key, "operator": "In", "values": values}]}]
+    else:
+        # pools selected by different labels (a pool with fallback shapes selects its
+        # ComputeClass): one term per pool, which Kubernetes ORs
+        terms = [
+            {
+                "matchExpressions": [
+                    {"key": key, "operator": "In", "values": [value]}
+                    for key, value in pool.node_selector.items()
+                ]
+            }
+            for pool in pools
+        ]
+    tolerations: list[dict[str, str]] = []
+    for pool in pools:
+        tolerations += [t for t in pool.tolerations if t not in tolerations]
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}
+            }
+        },
+        "tolerations": tolerations,
+    }
+
+
+def job_template(site: GridSite, pools: tuple[PoolPlan, ...]) -> dict[str, Any]:
     """The Job Harvester's K8sSubmitter submits per pilot: it names it ``grid-job-<worker>``,
     sets image, command and environment, and fills CPU and memory requests only where the
     template has none; so the template requests one pilot slot (the namespace's core quota
@@ -162,7 +222,7 @@ def job_template(site: GridSite, pool: PoolPlan) -> dict[str, Any]:
                     "restartPolicy": "Never",
                     "activeDeadlineSeconds": PILOT_DEADLINE_S,
                     "priorityClassName": priorities.PILOT.name,
-                    **pod_placement(pool),
+                    **placement(pools),
                     "containers": [
                         {
                             "name": "pilot",
@@ -204,13 +264,48 @@ def queue_name(site: GridSite, facility: str) -> str:
     return site.harvester.queue or f"{facility.upper().replace('-', '_')}_K8S"
 
 
-def harvester_queue(site: GridSite, facility: str, pool: PoolPlan) -> dict[str, Any]:
+def shard_queue(site: GridSite, shard: str) -> str | None:
+    """A compute shard's PanDA queue: ``<queue>_<SHARD>`` where the profile names the home
+    queue, else None (the default from the shard's name, ``<NAME>_<SHARD>_K8S``)."""
+    return f"{site.harvester.queue}_{shard.upper()}" if site.harvester.queue else None
+
+
+#: GKE's reservation on a node's boot disk (ephemeral storage), as its node-sizing page
+#: gives it: the filesystem holds about 94 % of the disk, GKE keeps min(50 %, 6 GiB + 35 %,
+#: 100 GiB) of it for the system and evicts pods below 10 % free.
+FILESYSTEM_SHARE = 0.94
+EVICTION_SHARE = 0.10
+
+
+def pilot_dir_mb(site: GridSite, pools: tuple[PoolPlan, ...]) -> int:
+    """The pilot dir each pilot gets (CRIC's ``maxwdir``, MiB): what the smallest of the
+    pools' boot disks leaves pods (GKE's reservation and eviction threshold, and the CVMFS
+    cache the node plugin keeps on the same disk), shared by the node's pilots. Harvester
+    requests it as ephemeral storage: a larger ``maxwdir`` and no pilot would schedule."""
+    sizes = []
+    for pool in pools:
+        filesystem = pool.disk_size_gb * FILESYSTEM_SHARE
+        reserved = min(filesystem * 0.5, 6 + filesystem * 0.35, 100.0)
+        free = filesystem - reserved - filesystem * EVICTION_SHARE - site.cvmfs.cache_gb
+        per_node = max((pool.vcpus or PILOT_CPU) // PILOT_CPU, 1)
+        sizes.append(max(free, 0.0) / per_node)
+    return int(min(sizes) * 1024)
+
+
+def queue_cores(site: GridSite, pools: tuple[PoolPlan, ...]) -> int | None:
+    """The cores the queue may fill: the core quota, else the pools' maxima together."""
+    if site.max_cores is not None:
+        return site.max_cores
+    cores = [pool.max_cores for pool in pools]
+    return sum(c for c in cores if c is not None) if all(c is not None for c in cores) else None
+
+
+def harvester_queue(site: GridSite, facility: str, pools: tuple[PoolPlan, ...]) -> dict[str, Any]:
     """The site's entry for Harvester's queue configuration (``panda_queueconfig.json``):
     the Kubernetes submitter, monitor and sweeper, and where the Harvester host keeps the
     kubeconfig (``gridSiteKubeconfig``) and Job template (``gridSiteJobTemplate``)."""
-    cores = site.max_cores if site.max_cores is not None else pool.max_cores
+    cores = queue_cores(site, pools)
     pilots = max(cores // PILOT_CPU, 1) if cores else None
-    directory = site.harvester.config_dir.rstrip("/")
     entry: dict[str, Any] = {
         "queueStatus": "online",
         "templateQueueName": site.harvester.template_queue,
@@ -222,8 +317,8 @@ def harvester_queue(site: GridSite, facility: str, pool: PoolPlan) -> dict[str, 
         "monitor": {"name": "K8sMonitor", "module": "pandaharvester.harvestermonitor.k8s_monitor"},
         "sweeper": {"name": "K8sSweeper", "module": "pandaharvester.harvestersweeper.k8s_sweeper"},
         "common": {
-            "k8s_yaml_file": f"{directory}/{facility}-job.yaml",
-            "k8s_config_file": f"{directory}/{facility}-kubeconfig",
+            "k8s_yaml_file": harvester_path(site, facility, "job.yaml"),
+            "k8s_config_file": harvester_path(site, facility, "kubeconfig"),
             "k8s_namespace": site.namespace,
         },
     }
@@ -233,17 +328,51 @@ def harvester_queue(site: GridSite, facility: str, pool: PoolPlan) -> dict[str, 
     return {queue_name(site, facility): entry}
 
 
+def harvester_path(site: GridSite, facility: str, what: str) -> str:
+    """Where the Harvester host keeps one of the site's files: ``<configDir>/<name>-<what>``."""
+    return f"{site.harvester.config_dir.rstrip('/')}/{facility}-{what}"
+
+
+def cric_queue(site: GridSite, pools: tuple[PoolPlan, ...]) -> dict[str, Any]:
+    """What the PanDA queue's CRIC entry must say for the template's pilots: Harvester reads
+    the namespace from the CE queue name, fills requests the template lacks from the core
+    count and memory, replaces the deadline with ``maxtime`` and sizes ``pilot-dir`` from
+    ``maxwdir`` (MB, per ``corecount`` cores)."""
+    return {
+        "ce_queue_name": site.namespace,
+        "corecount": PILOT_CPU,
+        "maxrss": PILOT_MEMORY_GI * 1024,
+        "maxtime": PILOT_DEADLINE_S,
+        "maxwdir": pilot_dir_mb(site, pools),
+    }
+
+
 SUBMITTER = "grid-submitter"
 TOKEN_SECRET = "grid-submitter-token"
 QUOTA = "grid-cores"
 RBAC_GROUP = "rbac.authorization.k8s.io"
+#: What the Harvester host's Google account needs in the project to reach the cluster's API
+#: at all (``container.clusters.get``); Kubernetes RBAC decides the rest.
+GOOGLE_ROLES = ("roles/container.clusterViewer",)
 
 
-def submitter_objects(site: GridSite) -> dict[str, Any]:
+def google_account(facility: str) -> str:
+    """The Harvester host's Google service account ID on a stack: ``<name>-grid`` (at most
+    25 characters for a facility, 29 for a shard: IDs take 30)."""
+    return f"{facility}-grid"
+
+
+def google_email(facility: str, project: str) -> str:
+    return f"{google_account(facility)}@{project}.iam.gserviceaccount.com"
+
+
+def submitter_objects(site: GridSite, google: str | None = None) -> dict[str, Any]:
     """Harvester's way in: the submitter's ServiceAccount, its Role (exactly
     :data:`SUBMITTER_RULES`) and the binding between them, the namespace's core quota (with
-    ``maxCores``), and a long-lived token Secret the cluster's token controller fills in
-    (the kubeconfig Harvester is given)."""
+    ``maxCores``). On GKE (``google``: the Harvester host's Google account) the binding
+    grants the Role to that account too and no token is stored: Harvester's kubeconfig gets
+    short-lived tokens from GKE's exec plugin. On an existing cluster, a token Secret the
+    cluster's token controller fills in (the kubeconfig Harvester is given)."""
     meta = {"name": SUBMITTER, "namespace": site.namespace}
     quota = None
     if site.max_cores is not None:
@@ -252,6 +381,23 @@ def submitter_objects(site: GridSite) -> dict[str, Any]:
             "kind": "ResourceQuota",
             "metadata": {"name": QUOTA, "namespace": site.namespace},
             "spec": {"hard": {"requests.cpu": str(site.max_cores)}},
+        }
+    subjects: list[dict[str, str]] = [
+        {"kind": "ServiceAccount", "name": SUBMITTER, "namespace": site.namespace}
+    ]
+    if google is not None:
+        subjects.append({"apiGroup": RBAC_GROUP, "kind": "User", "name": google})
+    token = None
+    if google is None:
+        token = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": TOKEN_SECRET,
+                "namespace": site.namespace,
+                "annotations": {"kubernetes.io/service-account.name": SUBMITTER},
+            },
+            "type": "kubernetes.io/service-account-token",
         }
     return {
         "account": {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
@@ -273,37 +419,46 @@ def submitter_objects(site: GridSite) -> dict[str, Any]:
             "kind": "RoleBinding",
             "metadata": dict(meta),
             "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": SUBMITTER},
-            "subjects": [
-                {"kind": "ServiceAccount", "name": SUBMITTER, "namespace": site.namespace}
-            ],
+            "subjects": subjects,
         },
         "quota": quota,
-        "token": {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": TOKEN_SECRET,
-                "namespace": site.namespace,
-                "annotations": {"kubernetes.io/service-account.name": SUBMITTER},
-            },
-            "type": "kubernetes.io/service-account-token",
-        },
+        "token": token,
     }
 
 
-def plan_grid_site(site: GridSite, pool: PoolPlan, facility: str) -> GridSitePlan:
+def plan_grid_site(
+    site: GridSite, pools: tuple[PoolPlan, ...], facility: str, project: str | None = None
+) -> GridSitePlan:
+    """The site on one cluster; ``project``: the cluster's Google Cloud project (GKE), where
+    the Harvester host's Google account is made."""
+    google = (
+        GoogleAccessPlan(
+            account=google_account(facility),
+            email=google_email(facility, project),
+            project=project,
+            roles=GOOGLE_ROLES,
+            credentials=harvester_path(site, facility, "google.json"),
+        )
+        if project is not None
+        else None
+    )
     return GridSitePlan(
         namespace=site.namespace,
         service_account=SUBMITTER,
         role_rules=SUBMITTER_RULES,
         quota_cores=site.max_cores,
-        pool=pool.name,
+        pool=pools[0].name,
+        pools=tuple(pool.name for pool in pools),
         cvmfs_claims=cvmfs_claims(site),
-        token_secret=TOKEN_SECRET,
+        token_secret=TOKEN_SECRET if google is None else None,
         quota_name=QUOTA,
-        job_template=job_template(site, pool),
-        harvester_queue=harvester_queue(site, facility, pool),
-        **submitter_objects(site),
+        job_template=job_template(site, pools),
+        queue=queue_name(site, facility),
+        harvester_queue=harvester_queue(site, facility, pools),
+        cric=cric_queue(site, pools),
+        kubeconfig_path=harvester_path(site, facility, "kubeconfig"),
+        google=google,
+        **submitter_objects(site, google.email if google is not None else None),
     )
 
 

@@ -8,9 +8,11 @@ workers go to the worker pool (spot: Dask recomputes lost work), schedulers to t
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from gridcloud.errors import PlanError
+from gridcloud.plan.data import METADATA_SERVER_EGRESS
 from gridcloud.plan.services import ingress, priorities, spending
 from gridcloud.plan.services.model import Placement, ReleasePlan, release_of
 from gridcloud.plan.services.oidc import DISCOVERY_KEY, hub_login
@@ -123,6 +125,7 @@ def jupyterhub_release(
     load_balancer: bool = False,
     network_policies_enforced: bool = False,
     meter: bool = False,
+    metadata_server: bool = False,
 ) -> ReleasePlan:
     """The hub's release. The proxy's Service is internal: GKE's load balancer (with
     ``load_balancer``, Google Cloud) or the site's ingress controller serves it over HTTPS
@@ -132,7 +135,9 @@ def jupyterhub_release(
     policy keeps them from the cloud metadata server (the chart's ``cloudMetadataServer:
     false``), so the chart's privileged iptables init container in every notebook pod is
     left out. Elsewhere nothing guarantees the policy is enforced: the init container
-    stays.
+    stays. With ``metadata_server`` (the facility bucket, reached through Workload
+    Identity) the policy lets notebooks reach GKE's metadata server, on its two addresses
+    and ports only (plan/data.py), for their tokens; nothing else of 169.254.169.254.
 
     The hub's ``pre_spawn_hook`` labels notebooks with the user's group; with ``meter``
     (Google Cloud, where nodes have prices) the spending meter runs in the hub's container,
@@ -224,7 +229,14 @@ def jupyterhub_release(
             "extraPodConfig": {"priorityClassName": priorities.INTERACTIVE.name},
             "profileList": profile_list(jupyter, user, gpus, arms),
             # Dask schedulers, squid and CVMFS are cluster-internal addresses
-            "networkPolicy": {"egressAllowRules": {"privateIPs": True}},
+            "networkPolicy": {
+                "egressAllowRules": {"privateIPs": True},
+                **(
+                    {"egress": copy.deepcopy(list(METADATA_SERVER_EGRESS))}
+                    if metadata_server
+                    else {}
+                ),
+            },
             "cloudMetadata": {"blockWithIptables": not network_policies_enforced},
         },
         "scheduling": {

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gridcloud.frozen import Frozen
+from gridcloud.plain import Frozen
 
 #: Where a secret value stands in computed values until the program fills it in.
 SECRET_PLACEHOLDER = "<secret>"
@@ -85,6 +85,23 @@ class PolicyRule(Frozen):
     verbs: tuple[str, ...]
 
 
+class GoogleAccessPlan(Frozen):
+    """The Harvester host's way into a GKE cluster without a stored key or token: a Google
+    service account of the cluster's project, allowed to reach the API (``roles``), bound
+    to the submitter's Role by the RoleBinding; its kubeconfig runs GKE's exec plugin, which
+    mints hour-long tokens from the host's Google credentials (Workload Identity Federation,
+    or the account attached to a Google Cloud host)."""
+
+    account: str
+    """The service account ID."""
+    email: str
+    project: str
+    roles: tuple[str, ...]
+    credentials: str
+    """Where the Harvester host keeps its Google credential configuration (the exec plugin's
+    ``GOOGLE_APPLICATION_CREDENTIALS``)."""
+
+
 class GridSitePlan(Frozen):
     namespace: str
     service_account: str
@@ -93,8 +110,9 @@ class GridSitePlan(Frozen):
     pool: str
     cvmfs_claims: dict[str, str]
     """Repository -> the claim pilots mount it from (Harvester's ``csi-cvmfs-<name>-pvc``)."""
-    token_secret: str
-    """The Secret holding the submitter's long-lived token."""
+    token_secret: str | None
+    """The Secret holding the submitter's long-lived token (existing clusters only; None on
+    GKE: see ``google``)."""
     quota_name: str
     job_template: dict[str, Any]
     """The Job Harvester's K8sSubmitter fills in per pilot (its ``k8s_yaml_file``; a stack
@@ -103,17 +121,30 @@ class GridSitePlan(Frozen):
     """The site's entry in Harvester's queue configuration (a stack output)."""
     account: dict[str, Any]
     """The submitter's ServiceAccount, Role, RoleBinding, core quota (None without
-    ``maxCores``) and long-lived token Secret: complete manifests the program applies as
-    they are (the token after the account), reading back the token the cluster fills in."""
+    ``maxCores``) and, on an existing cluster, long-lived token Secret: complete manifests
+    the program applies as they are (the token after the account)."""
     role: dict[str, Any]
     binding: dict[str, Any]
     quota: dict[str, Any] | None
-    token: dict[str, Any]
+    token: dict[str, Any] | None
+    pools: tuple[str, ...] = ()
+    """Every pool pilots may land on (``pool`` is the first)."""
+    queue: str = ""
+    """The PanDA queue's name (the key of ``harvester_queue``)."""
+    cric: dict[str, Any] = Field(default_factory=dict)
+    """What the queue's CRIC entry must say for the template's pilots (CE queue name, core
+    count, memory, max time, pilot dir)."""
+    kubeconfig_path: str = ""
+    """Where the Harvester host keeps the submitter's kubeconfig (the queue's
+    ``k8s_config_file``)."""
+    google: GoogleAccessPlan | None = None
+    """On GKE: the Harvester host's Google account (no token stored)."""
 
     @property
     def manifests(self) -> tuple[dict[str, Any], ...]:
         quota = (self.quota,) if self.quota is not None else ()
-        return (self.account, self.role, self.binding, *quota, self.token)
+        token = (self.token,) if self.token is not None else ()
+        return (self.account, self.role, self.binding, *quota, *token)
 
 
 #: Where a value stands in a manifest that the program reads back from another object at

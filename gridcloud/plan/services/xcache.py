@@ -12,11 +12,14 @@ Pods learn the cache the way XRootD's client expects: ``XROOT_PROXY``, the prefi
 XrdCl's proxy-prefix plugin (``libXrdClProxyPlugin``, loaded with ``XRD_PLUGIN``) puts in
 front of every ``root://`` URL. gridcloud sets ``XROOT_PROXY`` but does not load the plugin
 for every client: the plugin prefixes an ``xrdcp``'s local destination too, which the cache
-then refuses (seen with XRootD 5.5.3); a job that wants it sets ``XRD_PLUGIN`` itself, or
-writes the prefixed URL.
+then refuses (seen with XRootD 5.5.3); a job writes the prefixed URL,
+``${XROOT_PROXY}root://<site>//<path>``. The cache in the cluster (its pool, objects and who
+is given the address): gridcloud/plan/xcache.py.
 """
 
 from __future__ import annotations
+
+from gridcloud.frozen import Frozen
 
 PORT = 1094
 #: The cache's disk as the pod mounts it.
@@ -60,3 +63,25 @@ def cache_config(
 def client_environment(service: str, namespace: str, port: int = PORT) -> dict[str, str]:
     """What a pod is given to read through the cache."""
     return {"XROOT_PROXY": f"root://{service}.{namespace}.svc.cluster.local:{port}//"}
+
+
+class XCachePlan(Frozen):
+    """The cache: where it runs, how big, and what the pods are told."""
+
+    pool: str
+    namespace: str
+    service: str
+    port: int
+    local_ssd_count: int
+    disk_gib: int
+    """The local SSDs' size: what ``pfc.diskusage`` is computed from."""
+    ram_gib: int
+    image: str
+    config: str
+    """The configuration file (``xrootd -c``), as the ConfigMap holds it."""
+    address: str
+    """``root://<service>.<namespace>.svc.cluster.local:<port>//``."""
+    client_env: dict[str, str]
+    """What the notebooks, Dask workers and pilots are given."""
+    given_to: tuple[str, ...]
+    """Which of them (the services that are on)."""

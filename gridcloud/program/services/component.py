@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+from gridcloud.plan import multikueue
 from gridcloud.plan.services.jupyter import OIDC_SECRET_KEY, OIDC_SECRET_NAME
 from gridcloud.program.services.custom import TOP_LEVEL_KINDS, TopLevelObject
-from gridcloud.program.services.kubeconfig import token_kubeconfig
+from gridcloud.program.services.kubeconfig import gke_exec_kubeconfig, token_kubeconfig
 from gridcloud.program.services.secrets import (
     from_environment,
     generated_password,
@@ -55,6 +56,8 @@ CUSTOM_KINDS = frozenset(
         ("networking.gke.io/v1beta1", "FrontendConfig"),
         ("cloud.google.com/v1", "BackendConfig"),
     }
+    # Kueue's, with MultiKueue (plan/multikueue.py): its chart installs their CRDs
+    | {(multikueue.API, kind) for kind in multikueue.KINDS}
 )
 #: Patches of objects a chart creates, by kind.
 PATCH_KINDS: dict[tuple[str, str], Any] = {
@@ -309,23 +312,35 @@ class Services(pulumi.ComponentResource):
         )
         if site.quota is not None:
             self._apply(f"{name}-grid-quota", site.quota, opts)
-        token = cast(
-            "k8s.core.v1.Secret",
-            self._apply(
-                f"{name}-grid-submitter-token",
-                site.token,
-                pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
-            ),
-        )
-        kubeconfig = pulumi.Output.all(api_server, ca_data, token.data).apply(
-            lambda args: token_kubeconfig(
-                f"{self.facility}-grid",
-                str(args[0]),
-                str(args[1]),
-                ns,
-                base64.b64decode((args[2] or {}).get("token", "")).decode(),
+        google = site.google
+        if google is not None:
+            # GKE: no token stored; the exec plugin mints short-lived ones on the Harvester host
+            kubeconfig = pulumi.Output.all(api_server, ca_data).apply(
+                lambda args: gke_exec_kubeconfig(
+                    f"{self.facility}-grid", str(args[0]), str(args[1]), ns, google.credentials
+                )
             )
-        )
+        else:
+            assert site.token is not None
+            token = cast(
+                "k8s.core.v1.Secret",
+                self._apply(
+                    f"{name}-grid-submitter-token",
+                    site.token,
+                    pulumi.ResourceOptions.merge(
+                        opts, pulumi.ResourceOptions(depends_on=[account])
+                    ),
+                ),
+            )
+            kubeconfig = pulumi.Output.all(api_server, ca_data, token.data).apply(
+                lambda args: token_kubeconfig(
+                    f"{self.facility}-grid",
+                    str(args[0]),
+                    str(args[1]),
+                    ns,
+                    base64.b64decode((args[2] or {}).get("token", "")).decode(),
+                )
+            )
         return {
             "gridSiteKubeconfig": pulumi.Output.secret(kubeconfig),
             "gridSiteJobTemplate": site.job_template,

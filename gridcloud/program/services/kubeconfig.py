@@ -32,6 +32,53 @@ def token_kubeconfig(name: str, server: str, ca_data: str, namespace: str, token
     return json.dumps(config, indent=2)
 
 
+#: GKE's exec credential plugin; with ``--use_application_default_credentials`` it turns the
+#: host's Google credentials (``GOOGLE_APPLICATION_CREDENTIALS``) into an hour-long token.
+GKE_AUTH_PLUGIN = "gke-gcloud-auth-plugin"
+
+
+def gke_exec_kubeconfig(
+    name: str, server: str, ca_data: str, namespace: str, credentials: str
+) -> str:
+    """A kubeconfig for one namespace that holds no credential: the Kubernetes client runs
+    GKE's exec plugin for a token, from the Google credentials at ``credentials`` (a
+    Workload Identity Federation configuration, or none on a Google Cloud host: the
+    attached account), and again when the token expires (an hour)."""
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}
+        ],
+        "users": [
+            {
+                "name": f"{name}-submitter",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": GKE_AUTH_PLUGIN,
+                        "args": ["--use_application_default_credentials"],
+                        "env": [{"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": credentials}],
+                        "installHint": "install gke-gcloud-auth-plugin (gcloud components "
+                        "install gke-gcloud-auth-plugin, or the google-cloud-cli-gke-gcloud-"
+                        "auth-plugin package)",
+                        "provideClusterInfo": True,
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ],
+        "contexts": [
+            {
+                "name": name,
+                "context": {"cluster": name, "user": f"{name}-submitter", "namespace": namespace},
+            }
+        ],
+        "current-context": name,
+    }
+    return json.dumps(config, indent=2)
+
+
 def existing_cluster(kubeconfig_path: str, context: str) -> tuple[str, str]:
     """The API server URL and CA (base64) of ``context`` in a kubeconfig file."""
     path = Path(kubeconfig_path).expanduser()
