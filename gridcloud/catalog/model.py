@@ -43,6 +43,13 @@ class MachineType:
     deprecated: str | None
     zones: frozenset[str]
 
+    @property
+    def billed_vcpus(self) -> Decimal:
+        """The vCPUs Google bills it for: a shared-core type's share of a core (e2-medium's
+        2 vCPUs share one core and are billed as 1), else its vCPUs."""
+        share = SHARED_CORES.get(self.name) if self.shared_cpu else None
+        return Decimal(self.vcpus) if share is None else Decimal(str(share))
+
 
 @dataclass(frozen=True)
 class Accelerator:
@@ -73,15 +80,6 @@ class MachinePrice:
 STALE_SPOT = "older preemptible table"
 
 
-def billed_vcpus(machine: MachineType) -> Decimal:
-    """The vCPUs a machine type is billed for at its family's per-vCPU rate: a shared-core
-    type's fraction of a core (Google bills e2-micro, e2-small and e2-medium, 2 vCPUs each
-    that burst, as 0.25, 0.5 and 1 vCPU: limits.SHARED_CORES), else its vCPUs."""
-    if machine.shared_cpu and machine.name in SHARED_CORES:
-        return Decimal(str(SHARED_CORES[machine.name]))
-    return Decimal(machine.vcpus)
-
-
 def is_current_spot(basis: str) -> bool:
     """A Spot figure from the billing catalog ("spot <date> ..."), not a stale one."""
     return basis.startswith("spot ")
@@ -99,7 +97,7 @@ class FamilySpot:
 
     def price(self, machine: MachineType, ondemand: Decimal) -> Decimal:
         if self.vcpu is not None and self.memory is not None:
-            return self.vcpu * billed_vcpus(machine) + self.memory * machine.memory_gb
+            return self.vcpu * machine.billed_vcpus + self.memory * machine.memory_gb
         assert self.ratio is not None
         return ondemand * self.ratio
 
@@ -244,7 +242,7 @@ class PriceTable:
         memory = self.family_spot_memory.get(machine.family)
         if vcpu is None or memory is None:
             return None
-        return vcpu * billed_vcpus(machine) + memory * machine.memory_gb
+        return vcpu * machine.billed_vcpus + memory * machine.memory_gb
 
     def machine(self, machine: MachineType) -> MachinePrice:
         """The list price (a stale Spot figure replaced from the family's current Spot
@@ -275,10 +273,10 @@ class PriceTable:
                     f"out its built-in {machine.bundled_gpu}",
                 ),
             )
-        derived = vcpu * billed_vcpus(machine) + memory * machine.memory_gb
+        derived = vcpu * machine.billed_vcpus + memory * machine.memory_gb
         spot = self._family_spot(machine)
         basis = f"derived from {machine.family} per-vCPU and per-GB rates"
-        billed = billed_vcpus(machine)
+        billed = machine.billed_vcpus
         if billed != machine.vcpus:
             basis += f" (shared core: {machine.vcpus} vCPUs billed as {billed.normalize()})"
         rates = self.bases.get(f"family-vcpu:{machine.family}")

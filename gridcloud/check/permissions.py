@@ -52,6 +52,7 @@ ROLES = {
     "roles/container.admin": "Kubernetes Engine Admin",
     "roles/compute.networkAdmin": "Compute Network Admin",
     "roles/compute.storageAdmin": "Compute Storage Admin",
+    "roles/compute.loadBalancerAdmin": "Compute Load Balancer Admin",
     "roles/iam.serviceAccountAdmin": "Service Account Admin",
     "roles/iam.serviceAccountUser": "Service Account User",
     "roles/resourcemanager.projectIamAdmin": "Project IAM Admin",
@@ -318,9 +319,14 @@ def _leftovers(needs: _Needs) -> None:
         "healthChecks",
     ):
         needs.add(ingress, net, [f"compute.{resource}.list", f"compute.{resource}.delete"])
-    # listed; deleting them takes Compute Load Balancer Admin, which the deploy does not
-    # need otherwise (docs/deploy.md): without it, destroy names them with the command
     needs.add(ingress, net, ["compute.networkEndpointGroups.list", "compute.sslCertificates.list"])
+    # deleting the NEGs and certificates: Compute Network Admin lists them, only Compute
+    # Load Balancer Admin (of the roles named here) deletes them
+    needs.add(
+        ingress,
+        "roles/compute.loadBalancerAdmin",
+        ["compute.networkEndpointGroups.delete", "compute.sslCertificates.delete"],
+    )
     needs.add(why, storage, ["compute.zoneOperations.get"])
     needs.add(why, net, ["compute.regionOperations.get", "compute.globalOperations.get"])
 

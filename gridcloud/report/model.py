@@ -136,8 +136,8 @@ class CostReport(Frozen):
     """Month to date plus the burn rate over the days from ``as_of`` to the month's end."""
     budget: Amount | None
     verdict: Literal["over", "within"] | None
-    """The forecast against the budget (None without a budget, a forecast, or when the
-    export's currency is not the budget's)."""
+    """The forecast against the budget (None without a budget or a forecast; a budget in
+    another currency than the export's is refused)."""
     core_hours: Decimal
     per_core_hour: Rate | None
 
@@ -290,6 +290,16 @@ def assemble(
     end = datetime(end_day.year, end_day.month, 1, tzinfo=UTC)
     days_in_month = calendar.monthrange(month.year, month.month)[1]
     currency = _currency(rows, scope)
+    if scope.budget is not None and scope.currency and scope.currency != currency:
+        from gridcloud.errors import InputError
+
+        raise InputError(
+            f"the budget ({scope.budget:,} {scope.currency}) is in {scope.currency}, the "
+            f"export in {currency}: the report would compare amounts in different currencies",
+            hint=f"give the export of the billing account the budget is for, or the budget in "
+            f"the account's currency (budget.currency: {currency} and budget.monthly in "
+            f"{currency} in the profile)",
+        )
     warnings = list(fetched.notes)
 
     hours = sorted({r.hour for r in rows})
@@ -304,11 +314,6 @@ def assemble(
     until = None if as_of is None else min(max(as_of, start), end)
     gaps = _gaps(hours)
     warnings += _coverage(hours, month, now=now, from_data=as_of_from == "data")
-    if scope.budget is not None and scope.currency and scope.currency != currency:
-        warnings.append(
-            f"the budget ({scope.budget:,} {scope.currency}) is in {scope.currency}, the "
-            f"export in {currency}: the report does not compare them (no verdict)"
-        )
 
     gross = sum((r.gross for r in rows), Decimal(0))
     credits = sum((r.credits for r in rows), Decimal(0))
@@ -318,9 +323,8 @@ def assemble(
         elapsed = Decimal(int((until - start).total_seconds()) // 3600) / 24
     burn = net / elapsed if elapsed else None
     forecast = None if burn is None else net + burn * (days_in_month - elapsed)
-    comparable = scope.currency is None or scope.currency == currency
     verdict: Literal["over", "within"] | None = None
-    if scope.budget is not None and forecast is not None and comparable:
+    if scope.budget is not None and forecast is not None:
         verdict = "over" if forecast > scope.budget else "within"
 
     days = _days(rows, month, until)
@@ -360,7 +364,7 @@ def assemble(
         days_in_month=days_in_month,
         burn_per_day=burn,
         forecast=forecast,
-        budget=scope.budget if comparable else None,
+        budget=scope.budget,
         verdict=verdict,
         core_hours=core_hours,
         per_core_hour=net / core_hours if core_hours else None,

@@ -57,8 +57,8 @@ LEFTOVERS = {  # destroy: gridcloud/engine/leftovers.py lists and deletes these
         for r in ("disks", "snapshots", "addresses", "globalAddresses", "forwardingRules")
         for v in ("list", "delete")
     ),
-    # what GKE's Ingress controller builds: listed, and deleted where Compute Network Admin
-    # may (its NEGs and certificates need Compute Load Balancer Admin: docs/deploy.md)
+    # what GKE's Ingress controller builds: listed and deleted (its NEGs and certificates
+    # with Compute Load Balancer Admin: docs/deploy.md)
     *(
         f"compute.{r}.{v}"
         for r in (
@@ -71,8 +71,11 @@ LEFTOVERS = {  # destroy: gridcloud/engine/leftovers.py lists and deletes these
         )
         for v in ("list", "delete")
     ),
-    "compute.networkEndpointGroups.list",
-    "compute.sslCertificates.list",
+    *(
+        f"compute.{r}.{v}"
+        for r in ("networkEndpointGroups", "sslCertificates")
+        for v in ("list", "delete")
+    ),
     "compute.zoneOperations.get",
     "compute.regionOperations.get",
     "compute.globalOperations.get",
@@ -187,14 +190,14 @@ def _billing(plan: Plan) -> set[str]:
 def test_the_small_profile_needs_the_cluster_and_nothing_of_a_budget() -> None:
     plan = _plan("small")
     assert set(project_permissions(plan)) == BASE | kubernetes(SMALL_KINDS)
-    assert len(project_permissions(plan)) == 172
+    assert len(project_permissions(plan)) == 174
     assert _billing(plan) == set()
 
 
 def test_the_default_profile_needs_the_budget_and_the_cap_too() -> None:
     plan = _plan("default")
     assert set(project_permissions(plan)) == BASE | BUDGET | CAP | DATA | kubernetes(DEFAULT_KINDS)
-    assert len(project_permissions(plan)) == 240
+    assert len(project_permissions(plan)) == 242
     assert _billing(plan) == BILLING_ACCOUNT
 
 
@@ -396,6 +399,9 @@ def test_the_roles_the_docs_used_to_list_could_not_deploy_the_budget() -> None:
         "compute.disks.delete",
         "compute.snapshots.list",
         "compute.snapshots.delete",
+        # and the Ingress load balancers' NEGs and certificates (Compute Load Balancer Admin)
+        "compute.networkEndpointGroups.delete",
+        "compute.sslCertificates.delete",
     }
 
 
@@ -452,8 +458,8 @@ def test_an_owner_passes_in_batches_of_a_hundred(project: Project) -> None:
     plan = _plan("default")
     found = check(plan, _creds())
     assert found.status == "ok"
-    assert found.detail == "all 240 permissions up needs on atlas-analysis-facility are yours"
-    assert [len(b) for b in project.batches] == [100, 100, 40]
+    assert found.detail == "all 242 permissions up needs on atlas-analysis-facility are yours"
+    assert [len(b) for b in project.batches] == [100, 100, 42]
     assert sorted(p for b in project.batches for p in b) == sorted(
         BASE | BUDGET | CAP | DATA | kubernetes(DEFAULT_KINDS)
     )
@@ -479,7 +485,11 @@ def test_the_issue_18_deployer_is_told_what_it_lacks_and_which_role_grants_it(
     found = check(_plan("default"), _creds())
     assert found.status == "fail"
     assert found.detail == (
-        "3 of 240 permissions up needs on atlas-analysis-facility are missing: "
+        "5 of 242 permissions up needs on atlas-analysis-facility are missing: "
+        "compute.networkEndpointGroups.delete (destroy: the load balancer parts GKE's Ingress "
+        "controller left); "
+        "compute.sslCertificates.delete (destroy: the load balancer parts GKE's Ingress "
+        "controller left); "
         "pubsub.topics.getIamPolicy (budget notifying its topic); "
         "pubsub.topics.setIamPolicy (budget notifying its topic); "
         "run.services.setIamPolicy (cap: Eventarc may invoke the function (Cloud Run invoker "
@@ -488,6 +498,8 @@ def test_the_issue_18_deployer_is_told_what_it_lacks_and_which_role_grants_it(
     assert found.fix == (
         "ask a project owner to grant you on atlas-analysis-facility: "
         "Cloud Functions Admin (roles/cloudfunctions.admin) for run.services.setIamPolicy; "
+        "Compute Load Balancer Admin (roles/compute.loadBalancerAdmin) for "
+        "compute.networkEndpointGroups.delete, compute.sslCertificates.delete; "
         "Pub/Sub Admin (roles/pubsub.admin) for pubsub.topics.getIamPolicy, "
         "pubsub.topics.setIamPolicy"
     )
@@ -497,7 +509,7 @@ def test_nothing_granted_lists_everything(project: Project) -> None:
     project.granted = set()
     found = check(_plan("small"), _creds())
     assert found.status == "fail"
-    assert found.detail.startswith("172 of 172 permissions up needs")
+    assert found.detail.startswith("174 of 174 permissions up needs")
     assert "roles/container.admin" in found.fix
     assert "roles/pubsub.admin" not in found.fix  # no budget in the small profile
 

@@ -278,21 +278,32 @@ def test_a_stack_is_compared_only_with_its_own_facilitys_budget(
 
 
 def test_the_accounts_currency_is_carried_through(tmp_path: Path) -> None:
-    """A billing account in euros: every figure in EUR, no dollar sign anywhere, and no
-    verdict against the profile's USD budget (with a warning)."""
+    """A billing account in euros and the profile's budget in euros: every figure in EUR,
+    no dollar sign anywhere, the verdict taken against the EUR budget. (Against a USD budget
+    the report is refused: tests/report/test_currency.py.)"""
+    import yaml
+
+    data = yaml.safe_load((PROFILES / "default.yaml").read_text())
+    data["budget"]["currency"] = "EUR"
+    profile = tmp_path / "euros.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
     lines = _day(currency="EUR")
     [path] = exports.bq_jsonl(lines, tmp_path)
     page = tmp_path / "report.html"
-    shown = invoke("--month", "2026-10", "--export", str(path), "--html", str(page))
+
+    def euros(*args: str) -> Any:
+        return CliRunner().invoke(create_cli(), ["cost", "report", str(profile), *args])
+
+    shown = euros("--month", "2026-10", "--export", str(path), "--html", str(page))
     assert shown.exit_code == 0, shown.output
     assert "$" not in shown.stdout and "$" not in page.read_text()
     want = exports.expected(
         lines, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     )
     assert f"net €{Decimal(cents(want['net'])):,}" in shown.stdout
-    assert "the budget (25,000 USD) is in USD, the export in EUR" in " ".join(shown.stdout.split())
-    got = json.loads(invoke("--month", "2026-10", "--export", str(path), "--json").stdout)
-    assert (got["currency"], got["verdict"], got["budget"]) == ("EUR", None, None)
+    got = json.loads(euros("--month", "2026-10", "--export", str(path), "--json").stdout)
+    assert got["currency"] == "EUR" and Decimal(str(got["budget"])) == 25_000
+    assert got["verdict"] == ("over" if Decimal(str(got["forecast"])) > 25_000 else "within")
 
 
 def test_the_connection_reads_only_the_export(tmp_path: Path) -> None:

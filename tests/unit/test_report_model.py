@@ -265,14 +265,19 @@ def test_the_currency_comes_from_the_export() -> None:
     assert report(bare, currency=None).currency == "USD"
 
 
-def test_a_budget_in_another_currency_is_not_compared() -> None:
-    got = report(currency="EUR", budget="25000")  # the rows are in USD
-    assert got.budget is None and got.verdict is None
-    assert (
-        "the budget (25,000 EUR) is in EUR, the export in USD: the report does not compare "
-        "them (no verdict)"
-    ) in got.warnings
+def test_a_budget_in_another_currency_is_refused() -> None:
+    """25,000 EUR is not 25,000 USD: no report compares them."""
+    with pytest.raises(InputError) as refused:
+        report(currency="EUR", budget="25000")  # the rows are in USD
+    assert str(refused.value) == (
+        "the budget (25,000 EUR) is in EUR, the export in USD: the report would compare "
+        "amounts in different currencies"
+    )
+    assert refused.value.hint is not None and "budget.currency: USD" in refused.value.hint
+    assert refused.value.exit_code == 2
     assert report(currency=None).verdict == "within"  # no currency said: taken as the export's
+    # a currency without a budget compares nothing: the export's currency is shown
+    assert report(currency="EUR", budget=None).currency == "USD"
 
 
 def test_rows_in_two_currencies_are_refused() -> None:
