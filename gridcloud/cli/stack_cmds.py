@@ -223,12 +223,25 @@ def _refresh(
     secrets_provider: str | None,
     *,
     json_output: bool,
+    shard: str | None = None,
 ) -> None:
-    from gridcloud.engine import stacks
+    from gridcloud.engine import fleet, stacks
 
-    ref = _stack_only_ref(profile, stack, backend, secrets_provider)
-    stacks.require_state(ref)
-    _report(stacks.run("refresh", None, ref, json_output=json_output), json_output)
+    refs = _facility_stacks(profile, stack, backend, secrets_provider, shard)
+    parallel = len(refs) > 1
+
+    def work(step: Any) -> Any:
+        stacks.require_state(refs[step])
+        return stacks.run("refresh", None, refs[step], json_output=json_output, shared=parallel)
+
+    outcomes = fleet.run_all(
+        "refresh",
+        list(refs),
+        work,
+        parallel=parallel,
+        on_done=lambda outcome: _told("refresh", outcome, json_output, _report),
+    )
+    fleet.raise_failed("refresh", outcomes)
 
 
 def _verify(
@@ -616,10 +629,12 @@ def register(app: typer.Typer) -> None:
         stack: StackOpt = None,
         backend: BackendOpt = None,
         secrets_provider: SecretsOpt = None,
+        shard: ShardOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """Read the real state of the facility's resources into the stack (state only)."""
-        _refresh(profile, stack, backend, secrets_provider, json_output=json)
+        """Read the real state of the facility's resources into its stacks (state only): the
+        home stack and every compute-only shard's, or the one --shard names."""
+        _refresh(profile, stack, backend, secrets_provider, json_output=json, shard=shard)
 
     @app.command()
     def status(

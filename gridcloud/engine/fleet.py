@@ -2,7 +2,7 @@
 
 A facility of shards has one Pulumi stack per cluster (gridcloud/plan/shards.py): the home
 cluster's, named after the facility, and ``<facility>-<shard>`` for each compute-only shard.
-``up``, ``preview``, ``destroy`` and ``status`` without ``--shard`` act on all of them
+``up``, ``preview``, ``destroy``, ``refresh`` and ``status`` without ``--shard`` act on all of them
 (:func:`run_all`), in an order that keeps the budget's enforcer watching every pool that can
 spend:
 
@@ -15,7 +15,8 @@ spend:
   shard went: the enforcer then outlives the last pool it caps, and the hub never points at a
   cluster that is gone. A shard that failed (or was declined) keeps the home stack
   (skipped), since its pools could still spend; ``--shard home`` destroys it anyway.
-- ``preview`` and ``status`` change nothing: all stacks side by side.
+- ``preview`` and ``status`` change nothing, and ``refresh`` changes each stack's state
+  only: all stacks side by side.
 
 Stacks of one phase run in threads, at most :data:`MAX_PARALLEL` at once: the Automation API
 drives one Pulumi CLI process per stack, and Pulumi's Python SDK keeps an inline program's
@@ -47,7 +48,7 @@ T = TypeVar("T")
 #: The most stacks one phase runs at once (each a Pulumi CLI process with its providers).
 MAX_PARALLEL = 4
 
-Operation = Literal["preview", "up", "destroy", "status"]
+Operation = Literal["preview", "up", "destroy", "refresh", "status"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """A facility of three clusters (home, ew4, ue1), one stack each, against the fake Pulumi CLI
-(tests/engine/fake_pulumi.py): ``up``, ``destroy`` and ``status`` act on every stack without
-``--shard``, in the order gridcloud/engine/fleet.py gives (home first on up, last on destroy,
-the compute shards side by side), a failure in one stack leaves the others done, and
-``--shard`` acts on one only."""
+(tests/engine/fake_pulumi.py): ``up``, ``destroy``, ``refresh`` and ``status`` act on every
+stack without ``--shard``, in the order gridcloud/engine/fleet.py gives (home first on up,
+last on destroy, the compute shards side by side), a failure in one stack leaves the others
+done, and ``--shard`` acts on one only."""
 
 from __future__ import annotations
 
@@ -190,6 +190,27 @@ def test_shard_destroys_one_stack_only(
     code, _, err = run("destroy", str(facility), "--shard", "ue1", "--yes")
     assert code == 0, err
     assert set(stacks_of(fake_pulumi, "destroy")) == {UE1}
+
+
+def test_refresh_reads_every_stack_and_reports_a_failing_one(
+    fake_pulumi: FakePulumi, credentials: None, facility: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run("refresh", str(facility), "--json")
+    assert code == 0, err
+    assert sorted(set(stacks_of(fake_pulumi, "refresh"))) == [HOME, EW4, UE1]
+    # one shard's refresh failing leaves the others refreshed, and the command says which
+    monkeypatch.setenv("FAKE_PULUMI_FAIL", EW4)
+    code, _, err = run("refresh", str(facility))
+    assert code == 5
+    assert stacks_of(fake_pulumi, "refresh").count(UE1) == 2
+    assert stacks_of(fake_pulumi, "refresh").count(HOME) == 2
+    assert f"refresh failed on 1 of 3 stacks: {EW4}" in " ".join(err.split())
+
+
+def test_refresh_of_one_shard(fake_pulumi: FakePulumi, credentials: None, facility: Path) -> None:
+    code, _, err = run("refresh", str(facility), "--shard", "ue1")
+    assert code == 0, err
+    assert stacks_of(fake_pulumi, "refresh") == [UE1]
 
 
 def test_status_shows_every_stack(
