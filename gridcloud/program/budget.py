@@ -192,35 +192,25 @@ class CloudBudget(pulumi.ComponentResource):
             opts=child,
         )
         member = self.account.email.apply(lambda email: f"serviceAccount:{email}")
-        role = gcp.projects.IAMCustomRole(
-            f"{name}-enforcer-role",
-            role_id=cap.role_id,
-            title=f"gridcloud {plan.name} budget cap",
-            description="Scale the facility's elastic pools to zero and back",
-            permissions=list(cap.permissions),
-            project=project,
-            opts=child,
-        )
-        gcp.projects.IAMMember(
-            f"{name}-enforcer-binding", project=project, role=role.name, member=member, opts=child
-        )
-        # the same role in each other project a shard's cluster is in: the enforcer scales
-        # the pools there too
+        # the role and its binding in the home project and in each other project a shard's
+        # cluster is in (the enforcer scales the pools there too); the home one's names bear
+        # no index
         others = dict.fromkeys(c.project for c in cap.clusters if c.project != project)
-        for index, other in enumerate(others, start=1):
-            role_there = gcp.projects.IAMCustomRole(
-                f"{name}-enforcer-role-{index}",
+        for index, where in enumerate([project, *others]):
+            suffix = f"-{index}" if index else ""
+            role = gcp.projects.IAMCustomRole(
+                f"{name}-enforcer-role{suffix}",
                 role_id=cap.role_id,
                 title=f"gridcloud {plan.name} budget cap",
                 description="Scale the facility's elastic pools to zero and back",
                 permissions=list(cap.permissions),
-                project=other,
+                project=where,
                 opts=child,
             )
             gcp.projects.IAMMember(
-                f"{name}-enforcer-binding-{index}",
-                project=other,
-                role=role_there.name,
+                f"{name}-enforcer-binding{suffix}",
+                project=where,
+                role=role.name,
                 member=member,
                 opts=child,
             )
