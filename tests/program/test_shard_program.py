@@ -125,3 +125,35 @@ def test_a_shards_grid_site_has_its_own_google_account_and_kubeconfig(tmp_path: 
     ]
     assert kubeconfig["contexts"][0]["context"]["namespace"] == "grid"
     assert "ATLAS_GCP_EW4_K8S" in rendered.outputs["harvesterQueueConfig"]
+
+
+def test_the_enforcer_may_scale_a_shard_in_another_project(tmp_path: Path) -> None:
+    """The cap's role and its binding in every project a cluster is in: the home project's
+    named as before shards (no replacement), the other project's with an index."""
+    data: dict[str, Any] = default_data()
+    pool = {"name": "spot", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxCores": 8000}
+    data["shards"] = {
+        "declared": [
+            {"name": "ew4", "region": "europe-west4", "project": "atlas-af-europe", "pools": [pool]}
+        ]
+    }
+    path = tmp_path / "two-projects.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    rendered = render(analyse(path).plan)
+    roles = {
+        r.name: r.inputs["project"]
+        for r in rendered.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
+    assert roles == {
+        "budget-enforcer-role": "atlas-analysis-facility",
+        "budget-enforcer-role-1": "atlas-af-europe",
+    }
+    bound = sorted(
+        (r.name, r.inputs["project"])
+        for r in rendered.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.name.startswith("budget-enforcer-binding")
+    )
+    assert bound == [
+        ("budget-enforcer-binding", "atlas-analysis-facility"),
+        ("budget-enforcer-binding-1", "atlas-af-europe"),
+    ]
