@@ -10,5 +10,9 @@ from pydantic.alias_generators import to_camel
 
 class Frozen(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        defer_build=True,  # built at its first use: most commands read no stack's outputs
     )

@@ -548,22 +548,19 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def read_catalog(directory: Path) -> Catalog:
-    """Read a catalog directory (the packaged snapshot or a refreshed copy)."""
-    try:
-        manifest = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8"))
-        captured = dt.date.fromisoformat(manifest["captured"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise CatalogError(
-            f"the catalog at {directory} has no readable MANIFEST.json ({exc})",
-            hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
-        ) from exc
-    if manifest.get("schema") != SCHEMA:
-        raise CatalogError(
-            f"the catalog at {directory} is in layout (schema) {manifest.get('schema')!r}; "
-            f"this gridcloud reads schema {SCHEMA}",
-            hint=f"use a catalog made for this version of gridcloud, or unset {CATALOG_DIR_ENV}",
-        )
+def _machines(
+    directory: Path,
+) -> tuple[dict[str, MachineType], dict[str, Accelerator], dict[str, str]]:
+    """The catalog's machine types, accelerators and zones, read from its CSV files once per
+    content of the files (:mod:`gridcloud.memo`: reading back is about twice as fast as
+    parsing 600 rows)."""
+    from gridcloud import memo
+
+    files = [directory / f"{name}.csv" for name in ("machine_types", "accelerators", "zones")]
+    parts = (str(directory.resolve()), memo.file_stamp(files))
+    kept = memo.recall("catalog", parts, tuple)
+    if kept is not None:
+        return kept
     machine_types = {
         r["name"]: MachineType(
             name=r["name"],
@@ -589,6 +586,28 @@ def read_catalog(directory: Path) -> Catalog:
         for r in _rows(directory / "accelerators.csv")
     }
     zone_region = {r["zone"]: r["region"] for r in _rows(directory / "zones.csv")}
+    read = (machine_types, accelerators, zone_region)
+    memo.keep("catalog", parts, read)
+    return read
+
+
+def read_catalog(directory: Path) -> Catalog:
+    """Read a catalog directory (the packaged snapshot or a refreshed copy)."""
+    try:
+        manifest = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8"))
+        captured = dt.date.fromisoformat(manifest["captured"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CatalogError(
+            f"the catalog at {directory} has no readable MANIFEST.json ({exc})",
+            hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
+        ) from exc
+    if manifest.get("schema") != SCHEMA:
+        raise CatalogError(
+            f"the catalog at {directory} is in layout (schema) {manifest.get('schema')!r}; "
+            f"this gridcloud reads schema {SCHEMA}",
+            hint=f"use a catalog made for this version of gridcloud, or unset {CATALOG_DIR_ENV}",
+        )
+    machine_types, accelerators, zone_region = _machines(directory)
     price_tables = PriceTables(directory / "prices", machine_types)
     return Catalog(
         captured=captured,

@@ -176,9 +176,7 @@ def plan_data(
     access: tuple[WorkloadAccess, ...] = (),
 ) -> DataPlan | None:
     """The data Plan of a GCP facility; None when the profile says nothing about data."""
-    from gridcloud.profile.data import Data
-
-    if data == Data():
+    if data.is_default():
         return None
     egress, stored = data.monthly.egress, data.monthly.stored
     monthly = MonthlyData(
@@ -187,7 +185,11 @@ def plan_data(
         internet_australia_gib=egress.internet.australia_gib,
         other_regions_gib=egress.other_regions_gib,
         other_sites_gib=egress.other_sites_gib,
-        stored_gib={k.removesuffix("_gib"): v for k, v in stored.model_dump().items() if v > 0},
+        stored_gib={
+            name.removesuffix("_gib"): getattr(stored, name)
+            for name in type(stored).model_fields
+            if getattr(stored, name) > 0
+        },
     )
     if not data.bucket.enabled:
         return DataPlan(bucket=None, rucio=None, monthly=monthly)

@@ -19,9 +19,9 @@ address the facility's pods are given (the configuration itself: plan/services/x
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.catalog.charts import plain_copy
 from gridcloud.errors import PlanError
 from gridcloud.plan.model import AutoscalingPlan, PoolPlan, Taint
 from gridcloud.plan.pools import ELASTIC_TAINT, LABEL_POOL, SURGE, labels_for
@@ -195,7 +195,7 @@ def _with_env(services: ServicesPlan, env: dict[str, str]) -> tuple[ServicesPlan
     given: list[str] = []
     releases = []
     for release in services.releases:
-        values = copy.deepcopy(release.values)
+        values = plain_copy(release.values)
         if release.chart_key == "jupyterhub":
             values["singleuser"]["extraEnv"] = {**values["singleuser"].get("extraEnv", {}), **env}
             given.append("notebooks")
@@ -214,7 +214,7 @@ def _with_env(services: ServicesPlan, env: dict[str, str]) -> tuple[ServicesPlan
     update: dict[str, Any] = {"releases": tuple(releases)}
     site = services.grid_site
     if site is not None:
-        template = copy.deepcopy(site.job_template)
+        template = plain_copy(site.job_template)
         pilot = template["spec"]["template"]["spec"]["containers"][0]
         pilot["env"] = [*pilot.get("env", []), *({"name": k, "value": v} for k, v in env.items())]
         update["grid_site"] = site.model_copy(update={"job_template": template})

@@ -23,3 +23,20 @@ class Model(BaseModel):
         allow_inf_nan=False,
         defer_build=True,
     )
+
+    def is_default(self) -> bool:
+        """Whether every field holds its default (what ``self == type(self)()`` says,
+        without building the validator that constructing one needs: a profile read back
+        from gridcloud's cache is used without one)."""
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            factory = info.default_factory
+            if isinstance(factory, type) and issubclass(factory, Model):
+                if not (type(value) is factory and value.is_default()):
+                    return False
+            elif factory is not None:
+                if value != factory():  # type: ignore[call-arg]
+                    return False
+            elif value != info.default:
+                return False
+        return True

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from gridcloud.errors import InputError, ProfileError
+from gridcloud.profile import memo
 from gridcloud.profile.models import Profile
 from gridcloud.profile.versions import version_problem
 
@@ -28,11 +28,20 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    import yaml
+
     from gridcloud.catalog import Catalog
 
 Loc = tuple[str | int, ...]
-#: libyaml's loader where PyYAML has it (the same YAML 1.1 rules and marks, ten times faster)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's loader where PyYAML has it (the same YAML 1.1 rules and marks, ten times
+    faster). PyYAML is imported here, when a profile is parsed: a profile read back from
+    gridcloud's cache (memo.py) needs none of it (its import alone is ~25 ms)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,8 @@ class _Lines:
         self._walk(root, ())
 
     def _walk(self, node: yaml.Node, loc: Loc) -> None:
+        import yaml
+
         self.lines.setdefault(loc, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
@@ -179,6 +190,8 @@ def _problem_from_pydantic(error: Any) -> Problem:
         given = str(error.get("input", ""))
         return Problem(loc, f"'{given}' is not one of {expected}", suggest(given, options))
     if kind == "string_pattern_mismatch":
+        if not _PATTERNS:
+            _PATTERNS.update(_pattern_descriptions())
         described = _PATTERNS.get(str(error["ctx"]["pattern"]))
         if described is not None:
             return Problem(loc, f"'{error.get('input', '')}' is not {described}")
@@ -227,10 +240,12 @@ MAX_VALUES = 100_000
 def _shape_problem(text: str) -> str | None:
     """Why the YAML cannot be a profile before it is built: too deep, or its aliases
     expand too far. Reads the parser's events, without recursion and without expanding."""
+    import yaml
+
     depth = 0
     sizes: dict[str, int] = {}
     open_: list[tuple[int, str | None]] = [(0, None)]
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -255,27 +270,12 @@ def _shape_problem(text: str) -> str | None:
     return None
 
 
-#: A check of a valid profile by a layer above (the policy's of the waivers), reported with
-#: the loader's own: file, line and field.
-ProfileCheck = Callable[[Profile], list[Problem]]
+def _structure(text: str, source: str) -> tuple[_Lines, Profile | None, list[Problem]]:
+    """Parse the YAML and validate it against the models: the lines of every field, the
+    profile (None when the models refuse it) and the problems found; raises ProfileError for
+    text that cannot be a profile at all (bad YAML, wrong shape, unknown apiVersion)."""
+    import yaml
 
-
-def parse_profile(
-    text: str, source: str, catalog: Catalog | None = None, checks: Sequence[ProfileCheck] = ()
-) -> Profile:
-    """Validate a profile given as YAML text; ``source`` names it in errors; ``checks`` are
-    further checks of a profile that is valid here."""
-    from gridcloud.catalog import load_catalog
-    from gridcloud.profile.checks import check_profile
-
-    if not _PATTERNS:
-        _PATTERNS.update(_pattern_descriptions())
-    if len(text) > MAX_BYTES:
-        raise ProfileError(
-            f"{source} is not a profile",
-            [f"{source}: {len(text):,} characters; a profile is at most {MAX_BYTES:,}"],
-            hint="give the profile's YAML file, not another file",
-        )
     try:
         shape = _shape_problem(text)
         if shape is not None:
@@ -285,8 +285,8 @@ def parse_profile(
                 hint="a profile is a few levels of fields; YAML anchors and aliases are "
                 "allowed for small repeats",
             )
-        root = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=_loader())
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -325,16 +325,55 @@ def parse_profile(
             hint=hint,
         )
     problems = [Problem(loc, "is given more than once") for loc, _ in lines.duplicates]
+    profile: Profile | None
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         problems += [_problem_from_pydantic(e) for e in exc.errors()]
         profile = None
+    return lines, profile, problems
+
+
+def _compose(text: str) -> yaml.Node:
+    """The node tree of a text known to be a profile (read back from the cache)."""
+    import yaml
+
+    return yaml.compose(text, Loader=_loader()) or yaml.MappingNode("tag:yaml.org,2002:map", [])
+
+
+#: A check of a valid profile by a layer above (the policy's of the waivers), reported with
+#: the loader's own: file, line and field.
+ProfileCheck = Callable[[Profile], list[Problem]]
+
+
+def parse_profile(
+    text: str, source: str, catalog: Catalog | None = None, checks: Sequence[ProfileCheck] = ()
+) -> Profile:
+    """Validate a profile given as YAML text; ``source`` names it in errors; ``checks`` are
+    further checks of a profile that is valid here."""
+    from gridcloud.catalog import load_catalog
+    from gridcloud.profile.checks import check_profile
+
+    if len(text) > MAX_BYTES:
+        raise ProfileError(
+            f"{source} is not a profile",
+            [f"{source}: {len(text):,} characters; a profile is at most {MAX_BYTES:,}"],
+            hint="give the profile's YAML file, not another file",
+        )
+    profile = memo.recall(text)
+    lines: _Lines | None = None
+    problems: list[Problem] = []
+    if profile is None:
+        lines, profile, problems = _structure(text, source)
+        if profile is not None and not problems:
+            memo.keep(text, profile)
     if profile is not None:
         problems += check_profile(profile, catalog or load_catalog())
         for check in checks:
             problems += check(profile)
     if problems or profile is None:
+        if lines is None:  # read back from the cache, so the lines are not known yet
+            lines = _Lines(_compose(text))
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise ProfileError(
             f"{source} is not a valid profile ({count})",
@@ -376,13 +415,15 @@ def read_fields(path: Path) -> dict[str, Any] | None:
     scope, the budget's account). The same guards as :func:`parse_profile` (size, depth,
     aliases, YAML errors); None when the file is not such a mapping, so each caller says
     what it needed."""
+    import yaml
+
     try:
         if path.stat().st_size > 4 * MAX_BYTES:
             return None
         text = path.read_text(encoding="utf-8")
         if len(text) > MAX_BYTES or _shape_problem(text) is not None:
             return None
-        data = yaml.load(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_loader())
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None

@@ -28,7 +28,7 @@ from gridcloud.profile.fallback import Fallback
 from gridcloud.profile.spending import Spending
 
 if TYPE_CHECKING:
-    # Profile.shards: shards.py needs Pool, so it completes Profile itself (model_rebuild)
+    # Profile.shards: shards.py needs Pool, so it puts Shards in this module itself
     from gridcloud.profile.shards import Shards  # noqa: TC004
 
 API_VERSION = "gridcloud.dev/v1alpha1"

@@ -114,11 +114,13 @@ class Shards(Model):
 
 def _complete_profile() -> None:
     """The profile's ``shards`` field names :class:`Shards`, defined here (this module needs
-    the profile's Pool): the package's __init__ imports this module, so Profile is complete
-    wherever it is used."""
-    from gridcloud.profile.models import Profile
+    the profile's Pool): the package's __init__ imports this module, which puts the name in
+    the models' module, where pydantic looks it up when it builds Profile's validator. The
+    build itself waits for the first validation (``defer_build``): a profile read back from
+    gridcloud's cache (gridcloud/profile/memo.py) needs none."""
+    from gridcloud.profile import models
 
-    Profile.model_rebuild(_types_namespace={"Shards": Shards})
+    models.Shards = Shards  # type: ignore[attr-defined]
 
 
 _complete_profile()

@@ -18,7 +18,7 @@ def directory_name(chart: Chart) -> str:
 
 def cache_dir() -> Path:
     """Where pulled charts are kept: ``charts/`` in gridcloud's cache."""
-    from gridcloud.catalog.charts import cache_dir as gridcloud_cache
+    from gridcloud.memo import cache_dir as gridcloud_cache
 
     return gridcloud_cache() / "charts"
 

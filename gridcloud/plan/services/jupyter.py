@@ -8,9 +8,9 @@ workers go to the worker pool (spot: Dask recomputes lost work), schedulers to t
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.catalog.charts import plain_copy
 from gridcloud.errors import PlanError
 from gridcloud.plan.data import METADATA_SERVER_EGRESS
 from gridcloud.plan.services import ingress, priorities, spending
@@ -231,11 +231,7 @@ def jupyterhub_release(
             # Dask schedulers, squid and CVMFS are cluster-internal addresses
             "networkPolicy": {
                 "egressAllowRules": {"privateIPs": True},
-                **(
-                    {"egress": copy.deepcopy(list(METADATA_SERVER_EGRESS))}
-                    if metadata_server
-                    else {}
-                ),
+                **({"egress": plain_copy(list(METADATA_SERVER_EGRESS))} if metadata_server else {}),
             },
             "cloudMetadata": {"blockWithIptables": not network_policies_enforced},
         },

@@ -13,11 +13,11 @@ prices, limits and meter they read.
 
 from __future__ import annotations
 
-import copy
 import json
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from gridcloud.catalog.charts import plain_copy
 from gridcloud.plan.services.resources import Request
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def with_spending(plan: Plan, jupyter: Jupyter, node_hourly: Mapping[str, Decima
     settings, unpriced = settings_of(plan, jupyter, node_hourly)
     releases = []
     for release in plan.services.releases:
-        values = copy.deepcopy(release.values)
+        values = plain_copy(release.values)
         if release.name == "jupyterhub":
             hub_settings = {
                 **settings,
