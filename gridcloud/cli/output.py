@@ -9,6 +9,7 @@ or a cloud error can neither style nor drive the terminal. Styling is given expl
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,41 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     return line
 
 
+def takes_plain_text(stream: Any) -> bool:
+    """Whether rich would write to ``stream`` without escape codes, judged as rich judges it
+    (``Console.is_terminal``: ``TTY_COMPATIBLE``, then ``FORCE_COLOR``, then ``isatty``), so
+    a line for it needs no rich at all (importing it is ~90 M instructions)."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "0"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:
+        return force == ""
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return True
+
+
+def print_line(*parts: str | tuple[str, str]) -> None:
+    """One line of text pieces (as :func:`styled` takes them) to stdout, never wrapped: a
+    terminal wraps it on screen, a script or a log gets it whole. Without a terminal it is
+    written as the plain text rich would write, without importing rich."""
+    if takes_plain_text(sys.stdout):
+        text = "".join(visible(p if isinstance(p, str) else p[0]) for p in parts)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    from gridcloud.cli.consoles import out as console
+
+    console.print(styled(*parts), soft_wrap=True)
+
+
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout (plain text, never styled)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from gridcloud.jsontext import dumps
+
+    sys.stdout.write(dumps(data) + "\n")
     sys.stdout.flush()
 
 

@@ -57,15 +57,13 @@ def register(app: typer.Typer) -> None:
                 }
             )
             return
-        from gridcloud.cli.output import out, styled
+        from gridcloud.cli.output import print_line
 
         pools = len(result.plan.elastic_pools)
-        out.print(
-            styled(
-                ("valid:", "green"),
-                f" {path}: facility {result.plan.name}, {pools} elastic "
-                f"pool{'s' if pools != 1 else ''}, fingerprint {result.plan.fingerprint}",
-            )
+        print_line(
+            ("valid:", "green"),
+            f" {path}: facility {result.plan.name}, {pools} elastic "
+            f"pool{'s' if pools != 1 else ''}, fingerprint {result.plan.fingerprint}",
         )
 
     @app.command()
