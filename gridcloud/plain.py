@@ -246,11 +246,19 @@ def _resolve(cls: type[Frozen]) -> None:
 _SIMPLE: dict[str, Any] = {"str": str, "bool": bool, "int": int, "float": float}
 
 
+#: Each annotation's text compiled once: many repeat across the Plan's classes
+#: (``str | None``, ``tuple[str, ...]``), and compiling is most of evaluating one.
+_COMPILED: dict[str, Any] = {}
+
+
 def _evaluate(text: str, module: dict[str, Any]) -> Any:
     simple = _SIMPLE.get(text)
     if simple is not None:
         return simple
-    return eval(text, module)
+    code = _COMPILED.get(text)
+    if code is None:
+        code = _COMPILED[text] = compile(text, "<annotation>", "eval")
+    return eval(code, module)
 
 
 def _split(hint: Any) -> tuple[Any, tuple[Any, ...]]:

@@ -6,8 +6,6 @@ so a profile that never asked for them gets neither the charge nor the leftovers
 need GKE's persistent disk CSI driver, which an existing cluster may not have.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Literal
 

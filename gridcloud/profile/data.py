@@ -4,9 +4,7 @@ and storage the user expects a month (which the estimate prices).
 Quantities are GiB (2^30 bytes), the unit Google bills egress and Cloud Storage in.
 """
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -65,7 +63,7 @@ class LifecycleRule(Model):
     """The class ``set-storage-class`` moves objects to."""
 
     @model_validator(mode="after")
-    def _class_for_moves_only(self) -> LifecycleRule:
+    def _class_for_moves_only(self) -> Self:
         if self.action == "set-storage-class" and self.storage_class is None:
             raise ValueError("set-storage-class needs storageClass (nearline, coldline, archive)")
         if self.action == "delete" and self.storage_class is not None:
@@ -119,7 +117,7 @@ class Data(Model):
     xcache: XCache = Field(default_factory=XCache)
 
     @model_validator(mode="after")
-    def _rucio_needs_the_bucket(self) -> Data:
+    def _rucio_needs_the_bucket(self) -> Self:
         if self.rucio.enabled and not self.bucket.enabled:
             raise ValueError("rucio.enabled needs bucket.enabled: the RSE is the facility bucket")
         return self

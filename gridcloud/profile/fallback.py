@@ -20,9 +20,7 @@ pools:
 ```
 """
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -54,7 +52,7 @@ class Fallback(Model):
     prices: refused, as the budget gate could not price it."""
 
     @model_validator(mode="after")
-    def _ordered(self) -> Fallback:
+    def _ordered(self) -> Self:
         seen = [(s.machine_type, s.spot) for s in self.shapes]
         twice = sorted(
             {f"{m} ({'spot' if s else 'on demand'})" for m, s in seen if seen.count((m, s)) > 1}

@@ -5,12 +5,10 @@ forbids unknown keys, so a typo is an error with a suggestion, never silently ig
 Checks that need the machine catalog live in :mod:`gridcloud.profile.checks`.
 """
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -29,7 +27,7 @@ from gridcloud.profile.spending import Spending
 
 if TYPE_CHECKING:
     # Profile.shards: shards.py needs Pool, so it puts Shards in this module itself
-    from gridcloud.profile.shards import Shards  # noqa: TC004
+    from gridcloud.profile.shards import Shards
 
 API_VERSION = "gridcloud.dev/v1alpha1"
 
@@ -160,7 +158,7 @@ class SiteIngress(Model):
     """A cert-manager Issuer, in each service's namespace, that issues the certificates."""
 
     @model_validator(mode="after")
-    def _one_source(self) -> SiteIngress:
+    def _one_source(self) -> Self:
         named = [n for n in (self.tls_secret, self.cluster_issuer, self.issuer) if n]
         if len(named) > 1:
             raise ValueError("name one of tlsSecret, clusterIssuer and issuer, not several")
@@ -238,7 +236,7 @@ class Pool(Model):
     pools): a GKE ComputeClass over one node pool per shape (docs/plan.md)."""
 
     @model_validator(mode="after")
-    def _one_size(self) -> Pool:
+    def _one_size(self) -> Self:
         if (self.max_nodes is None) == (self.max_cores is None):
             raise ValueError("give exactly one of maxNodes and maxCores")
         if self.max_nodes is not None and self.min_nodes > self.max_nodes:
@@ -409,13 +407,13 @@ class Oidc(Model):
     (INDIGO IAM, Keycloak, generic), cern_upn (CERN SSO), email (Google)."""
 
     @model_validator(mode="after")
-    def _one_secret_source(self) -> Oidc:
+    def _one_secret_source(self) -> Self:
         if (self.client_secret_env is None) == (self.client_secret_ref is None):
             raise ValueError("give exactly one of clientSecretEnv and clientSecretRef")
         return self
 
     @model_validator(mode="after")
-    def _groups_to_read(self) -> Oidc:
+    def _groups_to_read(self) -> Self:
         provider = (
             identity_providers.PROVIDERS[self.provider]
             if self.provider
@@ -517,7 +515,7 @@ class Budget(Model):
         return values
 
     @model_validator(mode="after")
-    def _cap_needs_account(self) -> Budget:
+    def _cap_needs_account(self) -> Self:
         if self.hard_cap and self.billing_account is None:
             raise ValueError("hardCap needs billingAccount: the cap listens to its budget alerts")
         return self
@@ -552,7 +550,7 @@ class PriceOverride(Model):
     """Where the figure comes from and when (shown as the price's basis)."""
 
     @model_validator(mode="after")
-    def _a_figure(self) -> PriceOverride:
+    def _a_figure(self) -> Self:
         if self.ondemand is None and self.spot is None:
             raise ValueError("give ondemand, spot or both")
         if self.kind in ("disk", "network", "storage") and self.ondemand is None:
@@ -579,7 +577,7 @@ class Profile(Model):
     """Prices for the target region the catalog lacks, each with its source."""
     data: Data = Field(default_factory=Data)
     """The facility bucket, Rucio on it, and the data movement a month (docs/data.md)."""
-    shards: Shards | None = None
+    shards: "Shards | None" = None
     """Compute-only clusters beside this one (gcp): declared, or a core target split over
     regions (gridcloud/profile/shards.py, docs/plan.md)."""
     backups: Backups = Field(default_factory=Backups)

@@ -15,8 +15,6 @@ shards:
 ```
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field

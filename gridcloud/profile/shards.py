@@ -22,9 +22,7 @@ shards:
 ```
 """
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -105,7 +103,7 @@ class Shards(Model):
     ``enabled``."""
 
     @model_validator(mode="after")
-    def _one_way(self) -> Shards:
+    def _one_way(self) -> Self:
         if bool(self.declared) == (self.split is not None):
             raise ValueError("give either declared shards or a split, one of the two")
         distinct([s.name for s in self.declared])

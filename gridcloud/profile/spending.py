@@ -5,8 +5,6 @@ the groups listed here (``groups``), then of ``oidc.allowedGroups``, that the us
 (the groups come from the provider's groups claim). A limit left out is no limit.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Annotated
 
