@@ -1,7 +1,7 @@
 """Answers kept by what they were computed from, in gridcloud's cache (``memo/``): a value
-that depends only on some input and on gridcloud's own code is pickled under the digest of
+that depends only on some input and on gridcloud's own code is kept under the digest of
 both, and read back the next time instead of computed (a valid profile's models, the
-catalog's machine types).
+catalog's parsed files).
 
 The key of an entry covers:
 
@@ -9,31 +9,32 @@ The key of an entry covers:
 - every file of the installed ``gridcloud`` package, by path, size and modification time (as
   Python's own bytecode cache judges a module): an edit to a model, a validator or the data
   one reads is a new key;
-- the Python version and pickle's protocol.
+- the Python version and ``marshal``'s format.
 
-A damaged, unreadable or foreign entry is a miss, and a read-only cache only costs time.
-Entries are written whole (renamed into place) and readable by their owner only. What is kept
-is what gridcloud computed from the user's own files; nothing secret is kept (profiles and
-catalogs hold no secrets).
+Entries are ``marshal`` data: plain values only (strings, numbers, tuples, lists, dicts), so
+reading one can build data but never run code or make an object of any class, as
+``pickle`` could from a planted file (a CI cache restored from another job, say). Each caller
+turns its value into such data and back (gridcloud/profile/memo.py). A damaged, unreadable or
+foreign entry is a miss, and a read-only cache only costs time. Entries are written whole
+(renamed into place) and readable by their owner only. Nothing secret is kept (profiles and
+catalogs hold none).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
-import pickle
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-T = TypeVar("T")
-
-#: pickle's protocol 5 (Python 3.8+), fixed so a newer Python's default does not change keys.
-_PROTOCOL = 5
+#: marshal's format 4 (Python 3.4+), fixed so a newer Python's default does not change keys.
+_FORMAT = 4
 _STAMP: list[bytes] = []
 
 #: gridcloud's cache (pulled charts, parsed chart files, validated values' digests, these
@@ -52,12 +53,12 @@ def cache_dir() -> Path:
 
 
 def _code_stamp() -> bytes:
-    """gridcloud's files (path, size, modification time) and Python's version."""
+    """gridcloud's files (path, size, modification time), Python's and marshal's versions."""
     if _STAMP:
         return _STAMP[0]
     import gridcloud
 
-    digest = hashlib.sha256(f"{sys.version_info[:3]}\0{_PROTOCOL}\n".encode())
+    digest = hashlib.sha256(f"{sys.version_info[:3]}\0{_FORMAT}\n".encode())
     folders = [os.path.dirname(gridcloud.__file__)]  # noqa: PTH120 (scandir's str paths)
     while folders:
         folder = folders.pop()
@@ -95,23 +96,22 @@ def entry(kind: str, *parts: str | bytes) -> Path:
     return cache_dir() / "memo" / kind / digest.hexdigest()[:40]
 
 
-def recall(kind: str, parts: tuple[str | bytes, ...], expected: type[T]) -> T | None:
-    """The value kept for this input, if it is one of ``expected``; else None."""
-    with contextlib.suppress(Exception):  # any damaged or foreign entry: a miss
-        kept = pickle.loads(entry(kind, *parts).read_bytes())
-        if isinstance(kept, expected):
-            return kept
+def recall(kind: str, parts: tuple[str | bytes, ...]) -> Any:
+    """The data kept for this input; None when there is none (or it cannot be read)."""
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+        return marshal.loads(entry(kind, *parts).read_bytes())
     return None
 
 
-def keep(kind: str, parts: tuple[str | bytes, ...], value: Any) -> None:
-    """Keep ``value`` for this input (nothing happens when it cannot be kept)."""
-    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        data = pickle.dumps(value, protocol=_PROTOCOL)
+def keep(kind: str, parts: tuple[str | bytes, ...], data: Any) -> None:
+    """Keep ``data`` (plain values only) for this input; nothing happens when it cannot be
+    kept."""
+    with contextlib.suppress(OSError, ValueError):
+        written = marshal.dumps(data, _FORMAT)
         path = entry(kind, *parts)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as out:
-            out.write(data)
+            out.write(written)
         partial.replace(path)  # whole or absent: a reader never sees half a file

@@ -438,14 +438,38 @@ class Catalog:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
+    """A catalog file's rows, each by its columns' names. Parsed once per content of the
+    file (:mod:`gridcloud.memo`, by the file's path, size and time): reading the parsed rows
+    back is several times faster than the csv module's reader."""
+    from gridcloud import memo
+
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
+        stat = path.stat()
+        parts = (str(path.resolve()), f"{stat.st_size}\0{stat.st_mtime_ns}")
+        table = memo.recall("catalog-rows", parts)
+        if not _is_table(table):
+            with path.open(newline="", encoding="utf-8") as f:
+                read = [tuple(row) for row in csv.reader(f) if row]
+            table = (read[0], read[1:]) if read else ((), [])
+            memo.keep("catalog-rows", parts, table)
     except OSError as exc:
         raise CatalogError(
             f"cannot read catalog file {path}: {exc.strerror}",
             hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
         ) from exc
+    header, rows = table
+    return [dict(zip(header, row, strict=False)) for row in rows]
+
+
+def _is_table(kept: object) -> bool:
+    """Whether a kept entry is a header and rows of text (a damaged one is read again)."""
+    return (
+        isinstance(kept, tuple)
+        and len(kept) == 2
+        and isinstance(kept[0], tuple)
+        and isinstance(kept[1], list)
+        and all(isinstance(row, tuple) for row in kept[1])
+    )
 
 
 def _money(text: str) -> Decimal | None:
@@ -548,19 +572,22 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def _machines(
-    directory: Path,
-) -> tuple[dict[str, MachineType], dict[str, Accelerator], dict[str, str]]:
-    """The catalog's machine types, accelerators and zones, read from its CSV files once per
-    content of the files (:mod:`gridcloud.memo`: reading back is about twice as fast as
-    parsing 600 rows)."""
-    from gridcloud import memo
-
-    files = [directory / f"{name}.csv" for name in ("machine_types", "accelerators", "zones")]
-    parts = (str(directory.resolve()), memo.file_stamp(files))
-    kept = memo.recall("catalog", parts, tuple)
-    if kept is not None:
-        return kept
+def read_catalog(directory: Path) -> Catalog:
+    """Read a catalog directory (the packaged snapshot or a refreshed copy)."""
+    try:
+        manifest = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8"))
+        captured = dt.date.fromisoformat(manifest["captured"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CatalogError(
+            f"the catalog at {directory} has no readable MANIFEST.json ({exc})",
+            hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
+        ) from exc
+    if manifest.get("schema") != SCHEMA:
+        raise CatalogError(
+            f"the catalog at {directory} is in layout (schema) {manifest.get('schema')!r}; "
+            f"this gridcloud reads schema {SCHEMA}",
+            hint=f"use a catalog made for this version of gridcloud, or unset {CATALOG_DIR_ENV}",
+        )
     machine_types = {
         r["name"]: MachineType(
             name=r["name"],
@@ -586,28 +613,6 @@ def _machines(
         for r in _rows(directory / "accelerators.csv")
     }
     zone_region = {r["zone"]: r["region"] for r in _rows(directory / "zones.csv")}
-    read = (machine_types, accelerators, zone_region)
-    memo.keep("catalog", parts, read)
-    return read
-
-
-def read_catalog(directory: Path) -> Catalog:
-    """Read a catalog directory (the packaged snapshot or a refreshed copy)."""
-    try:
-        manifest = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8"))
-        captured = dt.date.fromisoformat(manifest["captured"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise CatalogError(
-            f"the catalog at {directory} has no readable MANIFEST.json ({exc})",
-            hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
-        ) from exc
-    if manifest.get("schema") != SCHEMA:
-        raise CatalogError(
-            f"the catalog at {directory} is in layout (schema) {manifest.get('schema')!r}; "
-            f"this gridcloud reads schema {SCHEMA}",
-            hint=f"use a catalog made for this version of gridcloud, or unset {CATALOG_DIR_ENV}",
-        )
-    machine_types, accelerators, zone_region = _machines(directory)
     price_tables = PriceTables(directory / "prices", machine_types)
     return Catalog(
         captured=captured,

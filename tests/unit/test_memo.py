@@ -1,10 +1,12 @@
-"""A valid profile's models and the catalog's machine types are kept by content
+"""A valid profile's models and the catalog's parsed files are kept by content
 (gridcloud/memo.py): read back while the text, the files and gridcloud's code are the same,
-computed again when any of them changes; a damaged entry is a miss; what only the catalog or
-a caller can judge is judged on every read."""
+computed again when any of them changes; a damaged or foreign entry is a miss; what only the
+catalog or a caller can judge is judged on every read; an entry is plain data (marshal),
+never code."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
 import stat
@@ -16,7 +18,6 @@ import pytest
 from pydantic import BaseModel
 
 from gridcloud import memo
-from gridcloud.catalog import model as catalog_model
 from gridcloud.catalog.model import PACKAGED_DATA, read_catalog
 from gridcloud.errors import ProfileError
 from gridcloud.profile import parse_profile
@@ -101,10 +102,55 @@ def test_the_code_stamp_sees_an_edited_module(tmp_path: Path) -> None:
 def test_a_damaged_entry_is_a_miss_and_validated_again(cache: Path) -> None:
     first = parse_profile(DEFAULT, "default.yaml")
     (kept,) = (cache / "memo" / "profile").iterdir()
-    kept.write_bytes(b"not a pickle")
-    assert parse_profile(DEFAULT, "default.yaml") == first
-    kept.write_bytes(pickle.dumps(["a list, not a profile"]))
-    assert parse_profile(DEFAULT, "default.yaml") == first
+    for damaged in (
+        b"not marshal data",
+        marshal.dumps(["a list, not a profile"]),
+        marshal.dumps(("model", "os:system", {}, ())),  # no profile model: never looked up
+        marshal.dumps(("model", "gridcloud.profile.models:Pool", {}, ())),  # not a Profile
+        marshal.dumps(("no such tag",)),
+    ):
+        kept.write_bytes(damaged)
+        assert parse_profile(DEFAULT, "default.yaml") == first
+
+
+def test_a_planted_pickle_is_never_unpickled(cache: Path) -> None:
+    """An entry is read with marshal, which builds plain values only: a pickle that would
+    run code when unpickled is a damaged entry, validated again, its code never run."""
+    parse_profile(DEFAULT, "default.yaml")
+    (kept,) = (cache / "memo" / "profile").iterdir()
+    ran = cache / "ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (Path.touch, (str(ran),))
+
+    kept.write_bytes(pickle.dumps(Planted()))
+    assert parse_profile(DEFAULT, "default.yaml").name == "atlas-gcp"
+    assert not ran.exists()
+
+
+def test_every_shipped_and_corpus_profile_reads_back_as_validated(cache: Path) -> None:
+    """The kept form holds every value a profile has (networks, Decimals, lists, nested
+    models and the fields the text set): read back, each profile equals the validated one,
+    field for field and in which fields were given."""
+    paths = [
+        *sorted((ROOT / "profiles").glob("*.yaml")),
+        *sorted((ROOT / "tests" / "corpus").glob("*.yaml")),
+    ]
+    read = 0
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        try:
+            first = parse_profile(text, path.name)
+        except ProfileError:
+            continue  # a corpus profile refused by the catalog checks
+        again = parse_profile(text, path.name)
+        assert again == first, path.name
+        assert again.model_dump() == first.model_dump(), path.name
+        assert again.model_dump(exclude_unset=True) == first.model_dump(exclude_unset=True)
+        read += 1
+    assert read >= 8
+    assert len(list((cache / "memo" / "profile").iterdir())) >= read
 
 
 def test_an_invalid_profile_is_never_kept(cache: Path) -> None:
@@ -139,21 +185,22 @@ def test_catalog_and_callers_checks_run_on_a_profile_read_back(cache: Path) -> N
     assert seen == ["atlas-gcp", "atlas-gcp"]
 
 
-def test_the_catalogs_machine_types_are_read_back_until_a_file_changes(
+def test_the_catalogs_files_are_read_back_until_one_changes(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import csv
     import shutil
 
     copy = tmp_path / "catalog"
     shutil.copytree(PACKAGED_DATA, copy)
     first = read_catalog(copy)
-    assert len(list((cache / "memo" / "catalog").iterdir())) == 1
+    assert len(list((cache / "memo" / "catalog-rows").iterdir())) == 3  # types, GPUs, zones
 
-    def no_rows(path: Path) -> list[dict[str, str]]:
-        raise AssertionError(f"read {path.name} again")
+    def no_parser(*_: object, **__: object) -> object:
+        raise AssertionError("parsed again")
 
     with monkeypatch.context() as m:
-        m.setattr(catalog_model, "_rows", no_rows)
+        m.setattr(csv, "reader", no_parser)
         again = read_catalog(copy)
     assert again.machine_types == first.machine_types
     assert again.accelerators == first.accelerators
@@ -164,6 +211,10 @@ def test_the_catalogs_machine_types_are_read_back_until_a_file_changes(
     (copy / "machine_types.csv").write_text("".join(r for r in rows if r != gone), "utf-8")
     assert "n2d-highcpu-80" not in read_catalog(copy).machine_types
     assert "n2d-highcpu-80" in first.machine_types
+    # a damaged entry: the file is parsed again
+    for kept in (cache / "memo" / "catalog-rows").iterdir():
+        kept.write_bytes(marshal.dumps(("header", "not rows")))
+    assert read_catalog(copy).zone_region == first.zone_region
 
 
 def test_models_read_back_need_no_validator(cache: Path) -> None:
