@@ -16,7 +16,7 @@ load does not move at all. The figures measured so far are in benchmarks/README.
 
 The commands run as a user runs them a second time: gridcloud keeps in its cache
 (``$GRIDCLOUD_CACHE_DIR``) the digest of Helm values that passed their chart's schema, the
-charts' parsed YAML, and the validated profile and the catalog's machine types
+charts' parsed YAML, and the validated profile and the catalog's parsed files
 (gridcloud/memo.py), so the first ``plan`` of a changed profile also pays parsing and
 validating it; ``--cold`` measures that with an empty cache each run.
 """

@@ -27,15 +27,13 @@ import hashlib
 import marshal
 import os
 import sys
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from typing import Any
 
 #: marshal's format 4 (Python 3.4+), fixed so a newer Python's default does not change keys.
 _FORMAT = 4
-_STAMP: list[bytes] = []
+_STAMP: list[bytes | None] = []
 
 #: gridcloud's cache (pulled charts, parsed chart files, validated values' digests, these
 #: entries): default, the user cache directory. Tests point it at their own directory.
@@ -52,44 +50,76 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("gridcloud"))
 
 
-def _code_stamp() -> bytes:
-    """gridcloud's files (path, size, modification time), Python's and marshal's versions."""
+def _code_stamp() -> bytes | None:
+    """gridcloud's version and files (path, size, modification time), Python's and
+    marshal's versions; None when gridcloud's files cannot be listed (a zip, say: then
+    nothing is kept, as a stamp without them could not see a change)."""
     if _STAMP:
         return _STAMP[0]
     import gridcloud
 
-    digest = hashlib.sha256(f"{sys.version_info[:3]}\0{_FORMAT}\n".encode())
+    digest = hashlib.sha256(
+        f"{gridcloud.__version__}\0{sys.version_info[:3]}\0{_FORMAT}\n".encode()
+    )
     folders = [os.path.dirname(gridcloud.__file__)]  # noqa: PTH120 (scandir's str paths)
+    listed = 0
     while folders:
         folder = folders.pop()
-        with contextlib.suppress(OSError), os.scandir(folder) as found:
-            for item in sorted(found, key=lambda e: e.name):
+        try:
+            with os.scandir(folder) as found:
+                items = sorted(found, key=lambda e: e.name)
+        except OSError:
+            digest.update(f"{folder}\0unlisted\n".encode())
+            continue
+        for item in items:
+            try:
                 if item.is_dir():
                     if item.name != "__pycache__":
                         folders.append(item.path)
                     continue
                 stat = item.stat()
-                digest.update(f"{item.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    _STAMP.append(digest.digest())
+            except OSError:  # one unreadable entry (an editor's lock link) names only itself
+                digest.update(f"{item.path}\0-\n".encode())
+                continue
+            listed += 1
+            digest.update(f"{item.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    _STAMP.append(digest.digest() if listed else None)
     return _STAMP[0]
 
 
-def file_stamp(paths: Iterable[Path]) -> str:
-    """Files as a key part: their paths, sizes and modification times (missing: none)."""
-    parts = []
-    for path in paths:
-        try:
-            stat = path.stat()
-        except OSError:
-            parts.append(f"{path}\0-")
-        else:
-            parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    return "\n".join(parts)
+@cache
+def module_stamp(name: str) -> str:
+    """An installed module's identity without importing it (PyYAML's import is ~25 ms, and
+    a cache hit needs none of it): the path, size and time of the file it loads from, which
+    an upgrade replaces."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    origin = spec.origin if spec is not None else None
+    if origin is None:
+        return f"no {name}"
+    stat = Path(origin).stat()
+    return f"{origin}\0{stat.st_size}\0{stat.st_mtime_ns}"
 
 
-def entry(kind: str, *parts: str | bytes) -> Path:
-    """The cache file of ``kind`` for this input under this gridcloud."""
-    digest = hashlib.sha256(_code_stamp())
+#: ``off``: nothing kept or read back.
+MEMO_ENV = "GRIDCLOUD_MEMO"
+
+#: Entries of one kind kept at most; past it the oldest go (a profile edited a hundred
+#: times, or gridcloud updated, leaves no more than this behind).
+KEEP_AT_MOST = 64
+
+
+def entry(kind: str, *parts: str | bytes) -> Path | None:
+    """The cache file of ``kind`` for this input under this gridcloud (None: none kept, as
+    with ``GRIDCLOUD_MEMO=off``, which mutation testing sets: mutmut switches a mutant on by a
+    variable, which the files' stamp cannot see)."""
+    if os.environ.get(MEMO_ENV) == "off":
+        return None
+    stamp = _code_stamp()
+    if stamp is None:
+        return None
+    digest = hashlib.sha256(stamp)
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "big") + data)
@@ -98,20 +128,48 @@ def entry(kind: str, *parts: str | bytes) -> Path:
 
 def recall(kind: str, parts: tuple[str | bytes, ...]) -> Any:
     """The data kept for this input; None when there is none (or it cannot be read)."""
+    path = entry(kind, *parts)
+    if path is None:
+        return None
     with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
-        return marshal.loads(entry(kind, *parts).read_bytes())
+        return marshal.loads(path.read_bytes())
     return None
 
 
 def keep(kind: str, parts: tuple[str | bytes, ...], data: Any) -> None:
     """Keep ``data`` (plain values only) for this input; nothing happens when it cannot be
     kept."""
+    import tempfile
+
+    path = entry(kind, *parts)
+    if path is None:
+        return
     with contextlib.suppress(OSError, ValueError):
         written = marshal.dumps(data, _FORMAT)
-        path = entry(kind, *parts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(written)
-        partial.replace(path)  # whole or absent: a reader never sees half a file
+        # a new file of its own (mode 0600, never an existing name or link), renamed into
+        # place: whole or absent, a reader never sees half a file
+        descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(written)
+            Path(partial).replace(path)
+        finally:
+            with contextlib.suppress(OSError):
+                Path(partial).unlink()
+        _prune(path.parent)
+
+
+def _prune(folder: Path) -> None:
+    """The oldest entries past :data:`KEEP_AT_MOST` removed (and partial files a killed
+    run left, an hour old)."""
+    import time
+
+    with contextlib.suppress(OSError):
+        found = [(item.stat().st_mtime, item) for item in folder.iterdir()]
+        stale = time.time() - 3600
+        partial = [item for when, item in found if item.name.startswith(".") and when < stale]
+        whole = sorted((x for x in found if not x[1].name.startswith(".")), reverse=True)
+        for item in partial + [item for _, item in whole[KEEP_AT_MOST:]]:
+            with contextlib.suppress(OSError):
+                item.unlink()

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gridcloud.memo import cache_dir
+from gridcloud.memo import cache_dir, module_stamp
 
 T = TypeVar("T")
 CHARTS_DIR = Path(__file__).parent / "charts"
@@ -146,21 +146,6 @@ CHARTS: dict[str, Chart] = {
 
 
 @cache
-def _parser_stamp() -> str:
-    """PyYAML's identity without importing it (its import is ~25 ms, and a cache hit needs
-    none of it): the size and time of its installed ``__init__.py``, which an upgrade
-    replaces."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("yaml")
-    origin = spec.origin if spec is not None else None
-    if origin is None:
-        return "no-yaml"
-    stat = Path(origin).stat()
-    return f"{origin}\0{stat.st_size}\0{stat.st_mtime_ns}"
-
-
-@cache
 def _yaml(path: Path) -> Any:
     """A chart file's YAML document, parsed once per content: kept in gridcloud's cache
     (``parsed/``) under the digest of the file's bytes, the parser's and Python's versions,
@@ -171,7 +156,7 @@ def _yaml(path: Path) -> Any:
 
     raw = path.read_bytes()
     digest = hashlib.sha256(raw)
-    digest.update(f"\0{_parser_stamp()}\0{sys.version_info[:2]}\0{marshal.version}".encode())
+    digest.update(f"\0{module_stamp('yaml')}\0{sys.version_info[:2]}\0{marshal.version}".encode())
     kept = cache_dir() / "parsed" / f"{path.stem}-{digest.hexdigest()[:32]}"
     with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
         return marshal.loads(kept.read_bytes())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gridcloud.catalog.limits import SHARED_CORES
 from gridcloud.errors import CatalogError
@@ -438,27 +438,44 @@ class Catalog:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    """A catalog file's rows, each by its columns' names. Parsed once per content of the
-    file (:mod:`gridcloud.memo`, by the file's path, size and time): reading the parsed rows
-    back is several times faster than the csv module's reader."""
+    """A catalog file's rows, each by its columns' names, as ``csv.DictReader`` gives them
+    (a short row's missing columns None: a catalog written before a column has none).
+    Parsed once per content of the file (:mod:`gridcloud.memo`, by the open file's path,
+    size and time): reading the parsed rows back is several times faster than parsing."""
     from gridcloud import memo
 
     try:
-        stat = path.stat()
-        parts = (str(path.resolve()), f"{stat.st_size}\0{stat.st_mtime_ns}")
-        table = memo.recall("catalog-rows", parts)
-        if not _is_table(table):
-            with path.open(newline="", encoding="utf-8") as f:
-                read = [tuple(row) for row in csv.reader(f) if row]
-            table = (read[0], read[1:]) if read else ((), [])
-            memo.keep("catalog-rows", parts, table)
+        with path.open(newline="", encoding="utf-8") as f:
+            stat = os.fstat(f.fileno())
+            parts = (str(path.resolve()), f"{stat.st_size}\0{stat.st_mtime_ns}")
+            table = memo.recall("catalog-rows", parts)
+            if not _is_table(table):
+                read = csv.reader(f)
+                header = tuple(next(read, ()))
+                table = (header, [tuple(row) for row in read if row])
+                memo.keep("catalog-rows", parts, table)
     except OSError as exc:
         raise CatalogError(
             f"cannot read catalog file {path}: {exc.strerror}",
             hint=f"reinstall gridcloud, or point {CATALOG_DIR_ENV} at a complete catalog",
         ) from exc
     header, rows = table
-    return [dict(zip(header, row, strict=False)) for row in rows]
+    width = len(header)
+    return [
+        dict(zip(header, row, strict=True)) if len(row) == width else _odd_row(header, row)
+        for row in rows
+    ]
+
+
+def _odd_row(header: tuple[str, ...], row: tuple[str, ...]) -> dict[Any, Any]:
+    """A row of another length than the header, as ``csv.DictReader`` reads it: missing
+    columns None, extra fields a list under the key None."""
+    record: dict[Any, Any] = dict(zip(header, row, strict=False))
+    if len(row) < len(header):
+        record.update(dict.fromkeys(header[len(row) :]))
+    else:
+        record[None] = list(row[len(header) :])
+    return record
 
 
 def _is_table(kept: object) -> bool:

@@ -70,8 +70,8 @@ def print_line(*parts: str | tuple[str, str]) -> None:
     """One line of text pieces (as :func:`styled` takes them) to stdout, never wrapped: a
     terminal wraps it on screen, a script or a log gets it whole. Without a terminal it is
     written as the plain text rich would write, without importing rich."""
-    if takes_plain_text(sys.stdout):
-        text = "".join(visible(p if isinstance(p, str) else p[0]) for p in parts)
+    text = "".join(visible(p if isinstance(p, str) else p[0]) for p in parts)
+    if "\t" not in text and takes_plain_text(sys.stdout):  # rich expands a tab by columns
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
         return

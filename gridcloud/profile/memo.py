@@ -35,7 +35,14 @@ def _parts(text: str) -> tuple[str, ...]:
     import pydantic
     import pydantic_core
 
-    return ("profile-1", pydantic.VERSION, pydantic_core.__version__, text)
+    # what read the text: PyYAML (its file, not imported), pydantic and its core
+    return (
+        "profile-1",
+        memo.module_stamp("yaml"),
+        pydantic.VERSION,
+        pydantic_core.__version__,
+        text,
+    )
 
 
 def _classes() -> dict[str, type[Model]]:
@@ -76,7 +83,9 @@ def _encode(value: Any) -> Any:
 
 def _decode(data: Any, classes: dict[str, type[Model]]) -> Any:
     if type(data) is not tuple:
-        return data
+        if data is None or type(data) in (str, int, float, bool):
+            return data
+        raise TypeError(f"a kept {type(data).__name__} is none of a profile's values")
     tag = data[0]
     if tag == "model":
         model = classes[data[1]]
@@ -104,8 +113,8 @@ def recall(text: str) -> Profile | None:
         return None
     try:
         profile = _decode(kept, _classes())
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError):
-        return None  # a damaged or foreign entry: validated again
+    except Exception:
+        return None
     return profile if isinstance(profile, Profile) else None
 
 

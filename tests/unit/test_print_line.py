@@ -48,6 +48,21 @@ def test_a_line_to_a_pipe_is_what_rich_writes_whole(monkeypatch: pytest.MonkeyPa
     assert "\\x1b[31m" in ours.getvalue()  # an escape in the data shown, never sent
 
 
+def test_a_tab_is_expanded_as_rich_expands_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    ours = Pipe()
+    monkeypatch.setattr(sys, "stdout", ours)
+    monkeypatch.setattr("gridcloud.cli.consoles.out", TextConsole(file=ours, width=80))
+    print_line(("valid:", "green"), " a\tpath.yaml: facility x")
+    theirs = Pipe()
+    TextConsole(file=theirs, width=80).print(
+        styled(("valid:", "green"), " a\tpath.yaml: facility x"), soft_wrap=True
+    )
+    assert ours.getvalue() == theirs.getvalue()
+    assert "\t" not in ours.getvalue()
+
+
 @pytest.mark.parametrize(
     ("environment", "stream", "plain"),
     [
