@@ -2,9 +2,9 @@
 
 Each check has an id, a status (ok, warn, fail, skip), what was found and the fix. The
 report is ``go`` when nothing failed. Order: local tools, credentials, the project, its
-APIs, billing, the caller's permissions for what the Plan creates, its quotas against the
-Plan's peak, GKE's limits; on a kubernetes target the cluster and the user's rights instead
-of the Google checks.
+APIs, billing, the caller's permissions for what the Plan creates (the three again for each
+other project a shard is in), its quotas against the Plan's peak, GKE's limits; on a
+kubernetes target the cluster and the user's rights instead of the Google checks.
 """
 
 from __future__ import annotations
@@ -148,6 +148,47 @@ def _facility_quotas(
     return quota_rows(plan, regional, global_quotas), None
 
 
+def _shard_projects(
+    plan: Plan,
+    creds: Credentials,
+    account: str | None,
+    currency: str | None,
+    progress: Callable[[str], None],
+) -> list[CheckResult]:
+    """The ``apis``, ``billing`` and ``permissions`` checks again in each project a shard
+    is in besides the home one: its APIs for what its shards create there, its billing (on
+    and, with a budget, to the budget's account, which otherwise would not see the shards'
+    spending), and the caller's permissions for each of its shards' Plans. Each row keeps
+    its check's id (``--skip apis=...`` waives it in every project); its title names the
+    project and the shards."""
+    from gridcloud.check import google
+    from gridcloud.check.permissions import check as permissions
+
+    assert plan.target.provider == "gcp"
+    home = plan.target.project
+    by_project: dict[str, list[Plan]] = {}
+    for shard in plan.shards:
+        if shard.target.provider == "gcp" and shard.target.project != home:
+            by_project.setdefault(shard.target.project, []).append(shard)
+    found: list[CheckResult] = []
+    for project, shards in by_project.items():
+        names = ", ".join(str(s.shard) for s in shards)
+        where = f"{project}: shard{'s' if len(shards) > 1 else ''} {names}"
+
+        def here(result: CheckResult, where: str = where) -> CheckResult:
+            return result.model_copy(update={"title": f"{result.title} ({where})"})
+
+        progress(f"reading the enabled APIs of {project} (a shard's)")
+        apis = tuple(dict.fromkeys(a for s in shards for a in google.required_apis(s)))
+        found.append(here(google.enabled_apis(project, apis, creds)[1]))
+        progress(f"reading the billing of {project} (a shard's)")
+        found.append(here(google.billing(project, account, creds, currency)))
+        for shard in shards:
+            progress(f"testing your permissions on {project} (shard {shard.shard})")
+            found.append(here(permissions(shard, creds), f"{project}: shard {shard.shard}"))
+    return found
+
+
 def _quotas_check(quotas: list[QuotaRow]) -> CheckResult:
     short = [q for q in quotas if q.status == "fail"]
     several = len({q.project for q in quotas}) > 1
@@ -225,6 +266,7 @@ def run(
         checks.append(google.billing(project, account, creds, currency))
         progress(f"testing your permissions on {project}")
         checks.append(permissions(plan, creds))
+        checks += _shard_projects(plan, creds, account, currency, progress)
         if global_quotas is None:
             checks.append(_skipped("quotas", "quotas", "the project cannot be read"))
         else:

@@ -104,6 +104,13 @@ class Google:
     )
     project_granted: set[str] | None = None
     """What Cloud Resource Manager's testIamPermissions grants on the project (None: all)."""
+    enabled_in: dict[str, set[str]] = field(default_factory=dict)
+    """Per project, the APIs enabled there, where not ``enabled``."""
+    billing_in: dict[str, str] = field(default_factory=dict)
+    """Per project, the billing account it bills to ("": billing off), where not the
+    ``billing_account`` above."""
+    granted_in: dict[str, set[str]] = field(default_factory=dict)
+    """Per project, what testIamPermissions grants there, where not ``project_granted``."""
 
 
 def _recorded(name: str) -> Any:
@@ -115,11 +122,13 @@ def _batch_get(google: Google) -> Callable[[Any], tuple[int, dict[str, str], str
         if google.service_usage is not None:
             return 403, {}, json.dumps(_recorded(google.service_usage))
         names = parse_qs(urlparse(request.url).query)["names"]
+        project = urlparse(request.url).path.split("/projects/")[1].split("/")[0]
+        enabled = google.enabled_in.get(project, google.enabled)
         services = [
             {
                 "name": f"projects/123456789012/services/{n.rsplit('/', 1)[-1]}",
                 "config": {"name": n.rsplit("/", 1)[-1]},
-                "state": "ENABLED" if n.rsplit("/", 1)[-1] in google.enabled else "DISABLED",
+                "state": "ENABLED" if n.rsplit("/", 1)[-1] in enabled else "DISABLED",
                 "parent": "projects/123456789012",
             }
             for n in names
@@ -192,13 +201,13 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
 
         def billing_info(request: Any) -> tuple[int, dict[str, str], str]:
             project = request.url.split("/projects/")[1].split("/")[0]
+            account = state.billing_account if state.billing_enabled else ""
+            account = state.billing_in.get(project, account)
             info = {
                 "name": f"projects/{project}/billingInfo",
                 "projectId": project,
-                "billingAccountName": f"billingAccounts/{state.billing_account}"
-                if state.billing_enabled
-                else "",
-                "billingEnabled": state.billing_enabled,
+                "billingAccountName": f"billingAccounts/{account}" if account else "",
+                "billingEnabled": bool(account),
             }
             return 200, {}, json.dumps(info)
 
@@ -223,7 +232,9 @@ def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tools: Path) -> Iter
 
         def project_permissions(request: Any) -> tuple[int, dict[str, str], str]:
             asked = json.loads(request.body)["permissions"]
-            held = [p for p in asked if state.project_granted is None or p in state.project_granted]
+            project = urlparse(request.url).path.split("/projects/")[1].split(":")[0]
+            granted = state.granted_in.get(project, state.project_granted)
+            held = [p for p in asked if granted is None or p in granted]
             return 200, {}, json.dumps({"permissions": held} if held else {})
 
         mock.add_callback(responses.POST, PROJECT_PERMISSIONS, callback=project_permissions)

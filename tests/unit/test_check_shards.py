@@ -235,3 +235,76 @@ def test_gke_limits_are_checked_on_every_cluster(facility: Any, tmp_path: Any) -
     assert large.status == "warn"
     assert "the largest shard, big: 6,004 nodes at peak" in large.detail
     assert large.fix.startswith("big: ask Google support to lift the cluster size quota")
+
+
+def _rows(report: Report, check_id: str) -> dict[str, Any]:
+    """The rows of one check by the project their title names (the home one: "home")."""
+    found = {}
+    for check in report.checks:
+        if check.id == check_id:
+            where = check.title.split("(", 1)[1].split(":", 1)[0] if "(" in check.title else "home"
+            found[where] = check
+    return found
+
+
+def test_a_shards_other_project_has_its_apis_billing_and_permissions_checked(
+    google: Google,  # noqa: F811
+    facility: Any,
+) -> None:
+    """Shard ue is in atlas-us-compute: the APIs, the billing and the caller's permissions
+    are read there too (its row titled with the project and the shard), each answered by
+    that project; the other three shards share the home project, read once."""
+    google.region = "region-raised.json"
+    google.project = "project-raised.json"
+    report = run(_plan(facility))
+    for check_id in ("apis", "billing", "permissions"):
+        rows = _rows(report, check_id)
+        assert set(rows) == {"home", OTHER}, check_id
+        assert all(r.status == "ok" for r in rows.values()), rows
+    assert _rows(report, "apis")[OTHER].title == f"APIs enabled ({OTHER}: shard ue)"
+    assert _rows(report, "permissions")[OTHER].title == f"permissions ({OTHER}: shard ue)"
+    assert f"on {OTHER} are yours" in _rows(report, "permissions")[OTHER].detail
+
+
+def test_what_is_missing_in_a_shards_project_fails_there_only(
+    google: Google,  # noqa: F811
+    facility: Any,
+) -> None:
+    """In atlas-us-compute: GKE's API off, billing off, no permission at all; the home
+    project has everything. Each failure names that project and its fix is for it."""
+    from gridcloud.check.permissions import project_permissions
+
+    google.region = "region-raised.json"
+    google.project = "project-raised.json"
+    google.enabled_in = {
+        OTHER: {
+            "compute.googleapis.com",
+            "iam.googleapis.com",
+            "cloudresourcemanager.googleapis.com",
+            "serviceusage.googleapis.com",
+        }
+    }
+    google.billing_in = {OTHER: ""}
+    google.granted_in = {OTHER: set()}
+    plan = _plan(facility)
+    report = run(plan)
+    apis, billing, permissions = (_rows(report, i) for i in ("apis", "billing", "permissions"))
+    assert [apis["home"].status, billing["home"].status, permissions["home"].status] == ["ok"] * 3
+    assert apis[OTHER].status == "fail"
+    assert "container.googleapis.com" in apis[OTHER].detail
+    assert apis[OTHER].fix == f"gcloud services enable container.googleapis.com --project {OTHER}"
+    assert billing[OTHER].status == "fail"
+    assert billing[OTHER].detail.startswith(f"billing is not enabled on {OTHER}")
+    shard = next(s for s in plan.shards if s.shard == "ue")
+    needed = len(project_permissions(shard))
+    assert permissions[OTHER].status == "fail"
+    assert permissions[OTHER].detail.startswith(
+        f"{needed} of {needed} permissions up needs on {OTHER} are missing"
+    )
+    assert "container.clusters.create" in permissions[OTHER].detail
+    assert not report.go
+    # waived by its id, the check is skipped in every project it ran in
+    waived = report.waive({"apis": "enabled an hour ago", "billing": "linked", "permissions": "x"})
+    assert {c.status for c in waived.checks if c.id in ("apis", "billing", "permissions")} == {
+        "skip"
+    }
