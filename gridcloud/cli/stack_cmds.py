@@ -254,7 +254,7 @@ def _verify(
 ) -> None:
     from gridcloud.analysis import analyse, resolve_profile
     from gridcloud.engine import stacks
-    from gridcloud.engine.verify import verify
+    from gridcloud.engine.verify import verify_facility
     from gridcloud.errors import InputError
 
     path = resolve_profile(profile)
@@ -265,7 +265,25 @@ def _verify(
             f"the stack {ref.name} has not been deployed",
             hint="`gridcloud up` deploys it; `gridcloud stacks` lists the stacks",
         )
-    report = verify(analyse(path, state.deployed()).plan, state.facts)
+    plan = analyse(path, state.deployed()).plan
+    shard_states = _shard_states(
+        {
+            str(s.shard): _stack_only_ref(profile, stack, backend, secrets_provider, str(s.shard))
+            for s in plan.shards
+        }
+    )
+    facts = {
+        name: found.facts if found is not None and found.outputs else None
+        for name, found in shard_states.items()
+    }
+    ranges = {
+        name: deployed
+        for name, found in shard_states.items()
+        if found is not None and found.outputs and (deployed := found.deployed()) is not None
+    }
+    if ranges:  # each shard's Plan with its ranges as deployed, as `up` would make it
+        plan = analyse(path, state.deployed(), ranges).plan
+    report = verify_facility(plan, state.facts, facts)
     from gridcloud.cli.check_cmd import show
 
     show(
@@ -274,6 +292,19 @@ def _verify(
         refused=f"{report.profile} is deployed but not working yet",
         again="gridcloud verify",
     )
+
+
+def _shard_states(refs: dict[str, Any]) -> dict[str, Any]:
+    """Each shard stack's state (None: not deployed), read side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gridcloud.engine import stacks
+    from gridcloud.engine.fleet import MAX_PARALLEL
+
+    if not refs:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(refs))) as pool:
+        return dict(zip(refs, pool.map(stacks.read_state, refs.values()), strict=True))
 
 
 def _list_remaining(items: list[Any], heading: str, *, size_unit: str, commands: bool) -> None:
@@ -657,8 +688,9 @@ def register(app: typer.Typer) -> None:
         secrets_provider: SecretsOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """After `up`: the cluster holds what the Plan says (namespaces, workloads ready,
-        entry points addressed). Read-only. Exit 9 when something is not ready."""
+        """After `up`: each cluster holds what the Plan says (namespaces, workloads ready,
+        entry points addressed), the home one and every shard's. Read-only. Exit 9 when
+        something is not ready."""
         _verify(profile, stack, backend, secrets_provider, json_output=json)
 
     @app.command(name="stacks")

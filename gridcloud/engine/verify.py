@@ -11,6 +11,10 @@ Checks, each ``ok``, ``warn`` or ``fail`` with what to do (the model of ``gridcl
   DaemonSet is ready on the nodes it is scheduled on (a pool at zero nodes wants none);
 - ``entry-points``: every HTTPS entry point's Ingress has an address (GKE's load balancer
   takes minutes to get one: a warning until then).
+
+A facility of shards (:func:`verify_facility`): the same checks on every shard's cluster,
+through its own stack's kubeconfig, each row titled with its shard; a shard whose stack was
+never deployed fails its ``stack`` check.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from gridcloud.check.model import CheckResult, Report
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gridcloud.plan import Plan
     from gridcloud.plan.outputs import StackOutputs
 
@@ -171,3 +177,32 @@ def verify(plan: Plan, facts: StackOutputs) -> Report:
             )
         )
     return Report(profile=plan.name, target=target, checks=tuple(checks))
+
+
+def verify_facility(
+    plan: Plan, facts: StackOutputs, shards: Mapping[str, StackOutputs | None]
+) -> Report:
+    """:func:`verify` on the home cluster and on each of ``plan``'s shards, whose stacks'
+    outputs are ``shards`` (by shard name; None: that stack was not deployed). A shard's
+    rows keep their ids, titled ``shard NAME: ...``."""
+    report = verify(plan, facts)
+    checks = list(report.checks)
+    for shard in plan.shards:
+        name = str(shard.shard)
+        found = shards.get(name)
+        if found is None:
+            checks.append(
+                CheckResult(
+                    id="stack",
+                    status="fail",
+                    title=f"shard {name}: deployed Plan",
+                    detail=f"shard {name}'s stack has not been deployed",
+                    fix="`gridcloud up` deploys every shard's stack (`--shard NAME`: one)",
+                )
+            )
+            continue
+        checks += [
+            check.model_copy(update={"title": f"shard {name}: {check.title}"})
+            for check in verify(shard, found).checks
+        ]
+    return Report(profile=report.profile, target=report.target, checks=tuple(checks))

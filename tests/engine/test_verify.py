@@ -290,3 +290,89 @@ def test_the_command_reads_the_stack_and_exits_9_until_ready(
     assert "jupyter/deployment/hub(0/1)" in "".join(result.stdout.split())  # however wrapped
     assert "deployed but not working yet: workloads ready" in result.stderr
     assert TOKEN not in result.output
+
+
+def _kubeconfig_for(url: str, path: Path) -> str:
+    kubectl = shutil.which("kubectl")
+    assert kubectl is not None
+    for args in (
+        ["set-cluster", "shard", f"--server={url}"],
+        ["set-credentials", "deployer", f"--token={TOKEN}"],
+        ["set-context", "shard", "--cluster=shard", "--user=deployer"],
+        ["use-context", "shard"],
+    ):
+        subprocess.run(
+            [kubectl, "config", f"--kubeconfig={path}", *args], check=True, capture_output=True
+        )
+    return path.read_text()
+
+
+def test_every_shards_cluster_is_verified_through_its_own_stack(  # noqa: PLR0917 (fixtures)
+    cluster: Cluster,
+    kubeconfig: Path,
+    fake_pulumi: Any,
+    credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The default profile with a shard, ew4: the home cluster through the home stack's
+    kubeconfig, the shard's through its own stack's (a second API server); each of the
+    shard's rows titled with it. Its namespaces gone: exit 9, the shard's row names them,
+    the home's rows pass. Its stack never deployed: that is the failure."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from gridcloud.cli.app import create_cli
+    from tests.conftest import default_data
+
+    data = default_data()
+    pool = {"name": "spot", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxCores": 8000}
+    data["shards"] = {"declared": [{"name": "ew4", "region": "europe-west4", "pools": [pool]}]}
+    data["budget"]["monthly"] = 60_000
+    path = tmp_path / "sharded.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    from tests.engine.fake_pulumi import OUTPUTS
+
+    # the home Plan as the stack's ranges (the fake's outputs) make it, as `up` would
+    plan = analyse(path, StackOutputs.read(OUTPUTS).network).plan
+    (shard,) = plan.shards
+    shard_state = Cluster(url="", namespaces=set(shard.services.namespaces))
+    with serving(_handler(shard_state)) as url:
+        shard_state.url = url
+        outputs = {
+            "facility": shard.name,
+            "target": "gcp",
+            "shard": "ew4",
+            "planFingerprint": shard.fingerprint,
+            "kubeconfig": _kubeconfig_for(url, tmp_path / "shard-kubeconfig"),
+        }
+        monkeypatch.setenv("FAKE_PULUMI_STACK_OUTPUTS", json.dumps({"atlas-gcp-ew4": outputs}))
+        monkeypatch.setenv(
+            "FAKE_PULUMI_SECRETS", json.dumps({"kubeconfig": kubeconfig.read_text()})
+        )
+        monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", json.dumps({"planFingerprint": plan.fingerprint}))
+        _healthy(cluster)
+
+        result = CliRunner().invoke(create_cli(), ["verify", str(path), "--json"])
+        assert result.exit_code == 0, result.output
+        checks = json.loads(result.stdout)["checks"]
+        shard_rows = [c for c in checks if c["title"].startswith("shard ew4: ")]
+        assert [c["id"] for c in shard_rows] == ["stack", "cluster", "namespaces", "workloads"]
+        assert all(c["status"] == "ok" for c in checks), checks
+        assert shard_state.authorized  # the shard's own API server was asked
+        assert TOKEN not in result.output
+
+        gone = sorted(shard.services.namespaces)
+        shard_state.namespaces = set()
+        result = CliRunner().invoke(create_cli(), ["verify", str(path), "--json"])
+        assert result.exit_code == 9
+        rows = {c["title"]: c for c in json.loads(result.stdout)["checks"]}
+        assert rows["shard ew4: namespaces"]["status"] == "fail"
+        assert rows["shard ew4: namespaces"]["detail"] == f"missing: {', '.join(gone)}"
+        assert rows["namespaces"]["status"] == "ok"  # the home cluster's
+
+    monkeypatch.setenv("FAKE_PULUMI_MISSING", "atlas-gcp-ew4")
+    result = CliRunner().invoke(create_cli(), ["verify", str(path), "--json"])
+    assert result.exit_code == 9
+    rows = {c["title"]: c for c in json.loads(result.stdout)["checks"]}
+    assert rows["shard ew4: deployed Plan"]["detail"] == "shard ew4's stack has not been deployed"
