@@ -264,6 +264,7 @@ def _fetch(
         by_label=scope.by_label,
         month=month,
         shards=tuple(scope.shards),
+        shard_projects=scope.shard_projects,
     )
     if export is not None:
         return source.read(export, query_scope, month_given=month_given), "export " + ", ".join(

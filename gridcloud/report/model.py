@@ -93,6 +93,8 @@ class Scope(Frozen):
     """Namespace -> the service that runs there."""
     shards: dict[str, str] = Field(default_factory=dict)
     """A facility of shards: each compute-only shard's cluster -> the shard's name."""
+    shard_projects: tuple[str, ...] = ()
+    """The projects besides ``project`` that shards are in (their rows are read there)."""
 
 
 class CostReport(Frozen):

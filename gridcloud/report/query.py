@@ -84,6 +84,9 @@ class Scope:
     """A facility of shards: each compute-only shard's cluster (its ``gridcloud-facility``
     label's value too, ``<facility>-<shard>``), whose rows are the facility's as well, named
     in the ``shard`` column."""
+    shard_projects: tuple[str, ...] = ()
+    """The projects besides ``project`` that shards are in: read too, where only a shard's
+    cluster's or label's rows are the facility's (never a row without them)."""
 
     @property
     def end(self) -> date:
@@ -144,6 +147,7 @@ def parameters(scope: Scope) -> dict[str, Any]:
         "start": start,
         "end": end,
         **{f"shard_{i}": name for i, name in enumerate(scope.shards)},
+        **{f"project_{i}": name for i, name in enumerate(scope.shard_projects)},
     }
 
 
@@ -189,6 +193,14 @@ def report_sql(scope: Scope, table: str, partitioning: Partitioning | None = Non
             f"CASE WHEN cluster IN ({listed}) THEN cluster "
             f"WHEN facility IN ({listed}) THEN facility END"
         )
+    projects = "project.id = @project"
+    if scope.shard_projects and scope.shards:
+        # in a shard's own project, only its cluster's and its facility label's rows (its
+        # NAT, its network), whatever the budget's scope
+        others = ", ".join(f"@project_{i}" for i in range(len(scope.shard_projects)))
+        projects = f"project.id IN (@project, {others})"
+        labelled = f"cluster IN ({_shards(scope)}) OR facility IN ({_shards(scope)})"
+        ours = f"((project_id = @project AND {ours}) OR (project_id <> @project AND ({labelled})))"
     partition = f"\n    AND {partitioning.condition()}" if partitioning else ""
     by_type = ",\n  ".join(f"SUM(credit_{t.lower()}) AS credit_{t.lower()}" for t in CREDIT_TYPES)
     typed = ",\n    ".join(f"{_credit(t)} AS credit_{t.lower()}" for t in CREDIT_TYPES)
@@ -208,9 +220,10 @@ WITH labelled AS (
     {_label(POOL_LABEL)} AS pool,
     {_label(NAMESPACE_LABEL)} AS namespace,
     {_label(USER_LABEL)} AS username,
-    {DATA_SKU} AS data_sku
+    {DATA_SKU} AS data_sku,
+    project.id AS project_id
   FROM {table}
-  WHERE project.id = @project
+  WHERE {projects}
     AND usage_start_time >= @start
     AND usage_start_time < @end{partition}
 )

@@ -38,14 +38,12 @@ def from_plan(plan: Plan, path: Path) -> Scope:
     if plan.services.grid_site is not None:
         found[plan.services.grid_site.namespace] = "grid site"
     budget = plan.budget
-    # a compute-only shard's rows are the facility's when they are in the same project
-    shards = {
-        s.cluster.name: str(s.shard)
-        for s in plan.shards
-        if s.cluster is not None
-        and s.target.provider == "gcp"
-        and s.target.project == plan.target.project
-    }
+    # every compute-only shard's rows are the facility's, in the home project or its own
+    # (the export holds every project billed to the account)
+    on_gcp = [s for s in plan.shards if s.cluster is not None and s.target.provider == "gcp"]
+    shards = {s.cluster.name: str(s.shard) for s in on_gcp if s.cluster is not None}
+    others = {s.target.project for s in on_gcp if s.target.provider == "gcp"}
+    others.discard(plan.target.project)
     return Scope(
         facility=plan.name,
         project=plan.target.project,
@@ -57,6 +55,7 @@ def from_plan(plan: Plan, path: Path) -> Scope:
         origin=f"profile {path}",
         services=found | BUCKETS,
         shards=shards,
+        shard_projects=tuple(sorted(others)),
     )
 
 

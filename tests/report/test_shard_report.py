@@ -29,11 +29,11 @@ AT = datetime(2026, 10, 5, 10, tzinfo=UTC)
 NAT = "Cloud NAT Gateway uptime charge"
 
 
-def node(cluster: str, pool: str, cost: str, credit: str = "0") -> Line:
+def node(cluster: str, pool: str, cost: str, credit: str = "0", project: str = PROJECT) -> Line:
     """A node's core-hours, as GKE labels a node VM's line item (cluster, pool, namespace)."""
     credits = [(Decimal(credit), "SUSTAINED_USAGE_DISCOUNT", "Sustained usage discount")]
     return Line(
-        project=PROJECT,
+        project=project,
         start=AT,
         cost=Decimal(cost),
         credits=credits if Decimal(credit) else [],
@@ -122,3 +122,32 @@ def test_no_breakdown_without_shards(tmp_path: Path) -> None:
     # the home cluster's rows and every row of the project without a cluster label (budget
     # scope: project), ew4's NAT among them: 9.00 + 1.25 + 0.75; the shards' nodes left out
     assert Decimal(got["net"]) == Decimal("11.00")
+
+
+OWN = "atlas-us-compute"
+
+
+def test_a_shard_in_a_project_of_its_own_is_in_the_report(tmp_path: Path) -> None:
+    """ue1 in atlas-us-compute (billed to the same account, so in the same export): its
+    node and its NAT (by its facility label) are the facility's, ue1's; that project's
+    unlabelled row and another cluster there are not (a shard's project is not the
+    facility's as the home one is, even with the project scope). By hand: ue1 = 7.00 +
+    0.40 = 7.40; home 9.75 and ew4 21.25 as before; total 38.40."""
+    lines = [
+        *[line for line in LINES if "atlas-gcp-ue1" not in line.labels.values()],
+        node("atlas-gcp-ue1", "spot", "7.00", project=OWN),
+        Line(
+            OWN, AT, Decimal("0.40"), [], {"gridcloud-facility": "atlas-gcp-ue1"}, NAT, "Networking"
+        ),
+        Line(OWN, AT, Decimal("3.00"), [], {}, "Standard Storage US Multi-region", "Cloud Storage"),
+        node("their-own-cluster", "default-pool", "30.00", project=OWN),
+    ]
+    [export] = exports.bq_jsonl(lines, tmp_path / "export")
+    profile = sharded(tmp_path)
+    data = yaml.safe_load(profile.read_text())
+    data["shards"]["declared"][1]["project"] = OWN
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    got = report(profile, export)
+    by_shard = {p["name"]: Decimal(p["net"]) for p in got["byShard"]}
+    assert by_shard == {"home": Decimal("9.75"), "ew4": Decimal("21.25"), "ue1": Decimal("7.40")}
+    assert Decimal(got["net"]) == Decimal("38.40")
