@@ -292,3 +292,23 @@ def test_a_file_is_read_through_the_configmap_by_the_pods_address_form(
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+@pytest.mark.needs("dask-gateway-server")
+def test_gpu_dask_workers_get_the_address_too(cached: tuple[Plan, list[Rendered]]) -> None:
+    """A GPU worker's container config is the GPU option's, which replaced the workers'
+    own (and the cache's address with it): the real gateway's options handler and
+    controller (dask-gateway-server) make both kinds of worker pod from the rendered
+    configuration; each has ``XROOT_PROXY``, the GPU one its GPU besides."""
+    from tests.services.test_runtime_pods import dask_manifests
+
+    plan, rendered = cached
+    assert plan.xcache is not None
+    address = plan.xcache.client_env["XROOT_PROXY"]
+    gateway = next(r for r in rendered if r.name == "dask-gateway")
+    pods = dask_manifests(gateway, gpu=True)
+    for kind in ("workers", "GPU workers"):
+        (container,) = pods[kind]["spec"]["containers"]
+        assert {"name": "XROOT_PROXY", "value": address} in container["env"], kind
+    (gpu,) = pods["GPU workers"]["spec"]["containers"]
+    assert gpu["resources"]["limits"]["nvidia.com/gpu"] == "1"

@@ -280,9 +280,12 @@ def cluster_options(
     """Dask Gateway configuration: cluster options with limits (Python, run by the gateway).
 
     A GPU worker's pod config is the worker's own (its priority class) with the GPU pool's
-    placement: the option replaces the whole pod config, so it must carry both. Its size is
-    refused beyond what one GPU node holds. Schedulers and workers carry the user's and
-    group's labels (plan/services/spending.py).
+    placement: the option replaces the whole pod config, so it must carry both. Its
+    container config, which the option replaces too, is the workers' own as the chart
+    configured it (``get_property``, the chart's reader of its values, in the same file: its
+    environment, the cache's address among it) with the GPU added. Its size is refused
+    beyond what one GPU node holds. Schedulers and workers carry the user's and group's
+    labels (plan/services/spending.py).
     """
     dask = jupyter.dask
     kinds = '["cpu", "gpu"]' if gpu is not None else '["cpu"]'
@@ -319,6 +322,12 @@ def options_handler(options, user):
                 "a GPU worker can have at most %s cores and %s GiB (one GPU node)" % GPU_LARGEST
             )
         config.update(GPU)
+        # the workers' own container config (their environment) kept, the GPU added
+        own = get_property("gateway.backend.worker.extraContainerConfig") or {{}}
+        config["worker_extra_container_config"] = {{
+            **own,
+            **GPU["worker_extra_container_config"],
+        }}
     # the user and group on schedulers and workers, as KubeSpawner labels notebooks
     return gridcloud_spending.cluster_labels(config, user, GROUPS)
 
