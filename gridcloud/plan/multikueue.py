@@ -9,9 +9,10 @@ home Plan (MultiKueue's **manager**) and to every compute-only shard's Plan (a *
 - the same namespace and LocalQueue everywhere (MultiKueue creates a Job's copy in the
   worker's namespace of the same name, under the LocalQueue of the same name), and the same
   ClusterQueue;
-- on a worker, one ResourceFlavor per elastic cpu pool (the pool's node selector and
-  tolerations, which Kueue adds to the pods it admits there) with the pool's schedulable
-  capacity as quota: its maximum nodes times a node's allocatable less GKE's DaemonSets;
+- on a worker, one ResourceFlavor per elastic cpu or GPU pool (the pool's node selector
+  and tolerations, which Kueue adds to the pods it admits there) with the pool's schedulable
+  capacity as quota: its maximum nodes times a node's allocatable less GKE's DaemonSets, and
+  a GPU pool's GPUs (``nvidia.com/gpu``); the cpu pools first;
 - on the manager, one ResourceFlavor whose quota is the workers' sum, the ClusterQueue
   gated by a MultiKueue AdmissionCheck, its MultiKueueConfig listing every worker, one
   MultiKueueCluster per worker reading the worker's kubeconfig from a Secret;
@@ -66,6 +67,8 @@ MULTIKUEUE_CONFIG = "gridcloud-shards"
 MANAGER_FLAVOR = "shards"
 CONTROLLER_NAME = "kueue.x-k8s.io/multikueue"
 RESOURCES = ("cpu", "memory")
+#: A GPU pool's resource (GKE's device plugin), covered when a flavor has GPUs.
+GPU = "nvidia.com/gpu"
 #: The most clusters one MultiKueueConfig lists (its ``spec.clusters``, Kueue 0.19).
 MAX_WORKERS = 20
 #: The credentials CronJob: its name (account, role, ConfigMap), image and requests.
@@ -112,6 +115,8 @@ class FlavorQuota(Frozen):
     memory_mi: int
     node_labels: dict[str, str]
     tolerations: tuple[dict[str, str], ...]
+    gpus: int = 0
+    """A GPU pool's GPUs at its maximum (``nvidia.com/gpu``); 0 for a cpu pool."""
 
 
 class WorkerPlan(Frozen):
@@ -133,6 +138,10 @@ class WorkerPlan(Frozen):
     @property
     def memory_mi(self) -> int:
         return sum(f.memory_mi for f in self.flavors)
+
+    @property
+    def gpus(self) -> int:
+        return sum(f.gpus for f in self.flavors)
 
 
 class MultiKueuePlan(Frozen):
@@ -164,6 +173,10 @@ class MultiKueuePlan(Frozen):
     def memory_mi(self) -> int:
         return sum(w.memory_mi for w in self.workers)
 
+    @property
+    def gpus(self) -> int:
+        return sum(w.gpus for w in self.workers)
+
 
 def _meta(name: str, namespace: str | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "labels": dict(LABELS)}
@@ -178,7 +191,7 @@ def _cpu(millicores: int) -> str:
 
 def flavor_quota(pool: PoolPlan) -> FlavorQuota:
     """A pool's schedulable capacity at its maximum: a node's allocatable less GKE's
-    DaemonSets, times its maximum nodes."""
+    DaemonSets, times its maximum nodes; a GPU pool's GPUs too."""
     assert pool.machine_type is not None
     assert pool.memory_gb is not None
     cpu, memory = limits.gke_allocatable(pool.machine_type, pool.vcpus or 0, float(pool.memory_gb))
@@ -190,6 +203,7 @@ def flavor_quota(pool: PoolPlan) -> FlavorQuota:
         memory_mi=per_node_memory * pool.max_nodes,
         node_labels=dict(pool.node_selector),
         tolerations=tuple(pool.tolerations),
+        gpus=pool.accelerator.count * pool.max_nodes if pool.accelerator is not None else 0,
     )
 
 
@@ -244,22 +258,26 @@ def kueue_release(control: PoolPlan, namespace: str) -> ReleasePlan:
     )
 
 
-def _cluster_queue(flavors: list[tuple[str, int, int]], checks: list[str]) -> dict[str, Any]:
+def _cluster_queue(flavors: list[FlavorQuota], checks: list[str]) -> dict[str, Any]:
+    """A ClusterQueue of one resource group: CPU and memory, and GPUs when a flavor has any
+    (every flavor then names all three, a cpu pool's GPUs as 0: Kueue's rule)."""
+    covered = [*RESOURCES, GPU] if any(f.gpus for f in flavors) else list(RESOURCES)
+
+    def resources(flavor: FlavorQuota) -> list[dict[str, str]]:
+        found = [
+            {"name": "cpu", "nominalQuota": _cpu(flavor.cpu_m)},
+            {"name": "memory", "nominalQuota": f"{flavor.memory_mi}Mi"},
+        ]
+        if GPU in covered:
+            found.append({"name": GPU, "nominalQuota": str(flavor.gpus)})
+        return found
+
     spec: dict[str, Any] = {
         "namespaceSelector": {},
         "resourceGroups": [
             {
-                "coveredResources": list(RESOURCES),
-                "flavors": [
-                    {
-                        "name": name,
-                        "resources": [
-                            {"name": "cpu", "nominalQuota": _cpu(cpu)},
-                            {"name": "memory", "nominalQuota": f"{memory}Mi"},
-                        ],
-                    }
-                    for name, cpu, memory in flavors
-                ],
+                "coveredResources": covered,
+                "flavors": [{"name": f.name, "resources": resources(f)} for f in flavors],
             }
         ],
     }
@@ -295,7 +313,7 @@ def worker_objects(worker: WorkerPlan, settings: MultiKueue, email: str) -> list
         }
         for f in worker.flavors
     ]
-    queue = _cluster_queue([(f.name, f.cpu_m, f.memory_mi) for f in worker.flavors], [])
+    queue = _cluster_queue(list(worker.flavors), [])
     role = f"gridcloud-{CREDENTIALS}"
     return [
         *flavors,
@@ -341,7 +359,19 @@ def manager_objects(plan: MultiKueuePlan, settings: MultiKueue) -> list[dict[str
             "metadata": _meta(MANAGER_FLAVOR),
             "spec": {},
         },
-        _cluster_queue([(MANAGER_FLAVOR, plan.cpu_m, plan.memory_mi)], [ADMISSION_CHECK]),
+        _cluster_queue(
+            [
+                FlavorQuota(
+                    name=MANAGER_FLAVOR,
+                    cpu_m=plan.cpu_m,
+                    memory_mi=plan.memory_mi,
+                    node_labels={},
+                    tolerations=(),
+                    gpus=plan.gpus,
+                )
+            ],
+            [ADMISSION_CHECK],
+        ),
         _local_queue(settings),
         {
             "apiVersion": API,
@@ -510,8 +540,12 @@ def worker_plan(shard: Plan) -> WorkerPlan:
 
     assert shard.cluster is not None
     assert isinstance(shard.target, GcpPlacement)
-    flavors = tuple(flavor_quota(p) for p in shard.elastic_pools if p.kind == "cpu")
-    if not flavors:
+    # the cpu pools first: Kueue tries a Job's flavors in order, so a Job without GPUs lands
+    # on a GPU pool only when the cpu pools are full
+    cpu = [flavor_quota(p) for p in shard.elastic_pools if p.kind == "cpu"]
+    gpu = [flavor_quota(p) for p in shard.elastic_pools if p.kind == "gpu"]
+    flavors = (*cpu, *gpu)
+    if not cpu:
         raise PlanError(
             f"shard {shard.shard}: MultiKueue needs a cpu pool on every shard, and it has none",
             hint="add a cpu pool to the shard, or switch shards.multikueue off",

@@ -238,7 +238,9 @@ def test_the_charts_kinds_are_what_helm_renders(rendered: dict[str, list[Rendere
 
 def test_render_writes_each_shards_releases(charts: Path, tmp_path: Path) -> None:
     """``gridcloud render`` of a MultiKueue profile: the home cluster's files as before, and
-    each worker's Kueue release and objects under ``shards/<shard>/``."""
+    under ``shards/<shard>/`` each worker's releases (Kueue's, and its grid site's CVMFS
+    driver: the default profile runs a grid site, so each shard with a cpu pool runs one)
+    and objects."""
     from typer.testing import CliRunner
 
     from gridcloud.cli.app import create_cli
@@ -258,9 +260,55 @@ def test_render_writes_each_shards_releases(charts: Path, tmp_path: Path) -> Non
     assert (out / "kueue.yaml").is_file()
     for shard in ("s1", "s2"):
         folder = out / "shards" / shard
-        assert sorted(p.name for p in folder.iterdir()) == ["gridcloud.yaml", "kueue.yaml"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "cvmfs-csi.yaml",
+            "gridcloud.yaml",
+            "kueue.yaml",
+        ]
         objects = [o for o in yaml.safe_load_all((folder / "gridcloud.yaml").read_text()) if o]
         assert [o["kind"] for o in objects if o["kind"] == "ClusterQueue"] == ["ClusterQueue"]
     home = [o for o in yaml.safe_load_all((out / "gridcloud.yaml").read_text()) if o]
     clusters = [o["metadata"]["name"] for o in home if o["kind"] == "MultiKueueCluster"]
     assert clusters == ["atlas-gcp-s1", "atlas-gcp-s2"]
+
+
+def test_gpu_flavors_are_valid_for_kueues_own_crds(
+    rendered: dict[str, list[Rendered]], catalog: Catalog
+) -> None:
+    """A shard with a T4 pool beside its cpu pool (tests/unit/test_multikueue.py works its
+    quotas out): the worker's and the manager's queues, covering ``nvidia.com/gpu`` too,
+    are valid for Kueue's own CRDs, as the chart ships them."""
+    from gridcloud.plan import multikueue as kueue_plan
+
+    real = tuple(_real_crds(rendered["manager"]))
+    data = default_data()
+    cpu = {"name": "n2d", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": 100}
+    gpu = {
+        "name": "t4",
+        "kind": "gpu",
+        "machineType": "n1-standard-8",
+        "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
+        "spot": True,
+        "maxNodes": 16,
+    }
+    data["shards"] = {
+        "declared": [
+            {"name": "g1", "region": "us-central1", "zones": ["us-central1-a"], "pools": [cpu, gpu]}
+        ],
+        "multikueue": {"enabled": True},
+    }
+    profile = parse_profile(yaml.safe_dump(data), "gpu.yaml", catalog, PROFILE_CHECKS)
+    with_gpus = planned(profile, catalog)[0]
+    objects = [
+        o
+        for each in (with_gpus, *with_gpus.shards)
+        for o in each.services.manifests
+        if o["apiVersion"].startswith(kueue_plan.API.split("/")[0])
+    ]
+    queues = [o for o in objects if o["kind"] == "ClusterQueue"]
+    assert len(queues) == 2
+    assert all(
+        "nvidia.com/gpu" in q["spec"]["resourceGroups"][0]["coveredResources"] for q in queues
+    )
+    judged = [Rendered(None, tuple(Manifest("test", o) for o in objects), real, "")]
+    assert problems(judged, "1.35") == []

@@ -523,8 +523,7 @@ def test_check_asks_for_what_the_manager_identity_needs(plan: Plan) -> None:
 
 
 def test_a_shard_without_a_cpu_pool_is_refused(make: Callable[[dict[str, Any]], Plan]) -> None:
-    """GPU pools are no flavor (a Job asking for a GPU would find no quota): a shard of GPU
-    pools only would be a worker that admits nothing."""
+    """A shard of GPU pools only would be a worker that admits no CPU Job."""
     gpu = {
         "name": "gpu",
         "kind": "gpu",
@@ -541,3 +540,71 @@ def test_a_shard_without_a_cpu_pool_is_refused(make: Callable[[dict[str, Any]], 
     }
     with pytest.raises(PlanError, match="shard gpu1: MultiKueue needs a cpu pool"):
         make(shards)
+
+
+#: n1-standard-8 (8 vCPUs, 30 GB) by hand: CPU 8,000m less 60 + 10 + 5 + 5 + 0.25% of 4,000
+#: (10) = 7,910m, less 300 = 7,610m a node; memory 30,720 MiB less 25% of 4 GiB, 20% of 4,
+#: 10% of 8, 6% of 14 (3.44 GiB = 3,522.56 MiB) = 27,197 MiB, less 100 and 400 = 26,697 MiB.
+N1_8_CPU_M, N1_8_MEMORY_MI = 7_610, 26_697
+
+
+def test_a_gpu_pool_is_a_flavor_with_its_gpus(make: Callable[[dict[str, Any]], Plan]) -> None:
+    """A shard with a cpu pool (100 n2d-highcpu-80) and a T4 pool (16 n1-standard-8, one T4
+    each): the worker's queue covers GPUs too, the cpu pool's flavor first with 0 of them,
+    the T4 pool's with 16; the manager's quota is the sum, 16 GPUs; the GPU flavor's labels
+    and tolerations land on the T4 pool only; every object valid for Kueue v1beta2."""
+    cpu = {"name": "n2d", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": 100}
+    gpu = {
+        "name": "t4",
+        "kind": "gpu",
+        "machineType": "n1-standard-8",
+        "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
+        "spot": True,
+        "maxNodes": 16,
+    }
+    plan = make(
+        {
+            "declared": [
+                {
+                    "name": "g1",
+                    "region": "us-central1",
+                    "zones": ["us-central1-a"],
+                    "pools": [gpu, cpu],
+                }
+            ],
+            "multikueue": {"enabled": True},
+        }
+    )
+    (shard,) = plan.shards
+    objects = kueue_objects(shard)
+    (queue,) = one(objects, "ClusterQueue")
+    (group,) = queue["spec"]["resourceGroups"]
+    assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu"]
+    # 100 x 79,430m = 7,943 cores (whole cores are written as such); 16 x 7,610m
+    assert quota(queue) == {
+        "n2d": ("7943", f"{100 * N80_MEMORY_MI}Mi", "0"),
+        "t4": ("121760m", f"{16 * N1_8_MEMORY_MI}Mi", "16"),
+    }
+    assert [f["name"] for f in group["flavors"]] == ["n2d", "t4"]  # the cpu pool first
+    (manager,) = one(kueue_objects(plan), "ClusterQueue")
+    assert quota(manager) == {
+        "shards": (
+            "8064760m",  # 7,943,000m + 121,760m
+            f"{100 * N80_MEMORY_MI + 16 * N1_8_MEMORY_MI}Mi",
+            "16",
+        )
+    }
+    flavors = {f["metadata"]["name"]: f["spec"] for f in one(objects, "ResourceFlavor")}
+    spec = {
+        "nodeSelector": flavors["t4"]["nodeLabels"],
+        "tolerations": flavors["t4"]["tolerations"],
+    }
+    assert landing(spec, nodes(shard)) == ("t4",)
+    every = [*kueue_objects(plan), *objects]
+    assert [(o["kind"], schema_problems(o)) for o in every if schema_problems(o)] == []
+    for body in every:  # Kueue's CEL rule: each flavor names the covered resources, in order
+        if body["kind"] == "ClusterQueue":
+            (each,) = body["spec"]["resourceGroups"]
+            assert each["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu"]
+            for flavor in each["flavors"]:
+                assert [r["name"] for r in flavor["resources"]] == each["coveredResources"]
