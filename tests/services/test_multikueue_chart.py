@@ -281,22 +281,10 @@ def test_gpu_flavors_are_valid_for_kueues_own_crds(
     from gridcloud.plan import multikueue as kueue_plan
 
     real = tuple(_real_crds(rendered["manager"]))
+    from tests.unit.test_multikueue import GPU_SHARD
+
     data = default_data()
-    cpu = {"name": "n2d", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": 100}
-    gpu = {
-        "name": "t4",
-        "kind": "gpu",
-        "machineType": "n1-standard-8",
-        "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
-        "spot": True,
-        "maxNodes": 16,
-    }
-    data["shards"] = {
-        "declared": [
-            {"name": "g1", "region": "us-central1", "zones": ["us-central1-a"], "pools": [cpu, gpu]}
-        ],
-        "multikueue": {"enabled": True},
-    }
+    data["shards"] = GPU_SHARD
     profile = parse_profile(yaml.safe_dump(data), "gpu.yaml", catalog, PROFILE_CHECKS)
     with_gpus = planned(profile, catalog)[0]
     objects = [

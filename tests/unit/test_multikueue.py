@@ -546,6 +546,28 @@ def test_a_shard_without_a_cpu_pool_is_refused(make: Callable[[dict[str, Any]], 
 #: (10) = 7,910m, less 300 = 7,610m a node; memory 30,720 MiB less 25% of 4 GiB, 20% of 4,
 #: 10% of 8, 6% of 14 (3.44 GiB = 3,522.56 MiB) = 27,197 MiB, less 100 and 400 = 26,697 MiB.
 N1_8_CPU_M, N1_8_MEMORY_MI = 7_610, 26_697
+#: One shard of a T4 pool (listed first) and a cpu pool, MultiKueue on.
+GPU_SHARD: dict[str, Any] = {
+    "declared": [
+        {
+            "name": "g1",
+            "region": "us-central1",
+            "zones": ["us-central1-a"],
+            "pools": [
+                {
+                    "name": "t4",
+                    "kind": "gpu",
+                    "machineType": "n1-standard-8",
+                    "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
+                    "spot": True,
+                    "maxNodes": 16,
+                },
+                {"name": "n2d", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": 100},
+            ],
+        }
+    ],
+    "multikueue": {"enabled": True},
+}
 
 
 def test_a_gpu_pool_is_a_flavor_with_its_gpus(make: Callable[[dict[str, Any]], Plan]) -> None:
@@ -553,28 +575,7 @@ def test_a_gpu_pool_is_a_flavor_with_its_gpus(make: Callable[[dict[str, Any]], P
     each): the worker's queue covers GPUs too, the cpu pool's flavor first with 0 of them,
     the T4 pool's with 16; the manager's quota is the sum, 16 GPUs; the GPU flavor's labels
     and tolerations land on the T4 pool only; every object valid for Kueue v1beta2."""
-    cpu = {"name": "n2d", "kind": "cpu", "machineType": "n2d-highcpu-80", "maxNodes": 100}
-    gpu = {
-        "name": "t4",
-        "kind": "gpu",
-        "machineType": "n1-standard-8",
-        "accelerator": {"type": "nvidia-tesla-t4", "count": 1},
-        "spot": True,
-        "maxNodes": 16,
-    }
-    plan = make(
-        {
-            "declared": [
-                {
-                    "name": "g1",
-                    "region": "us-central1",
-                    "zones": ["us-central1-a"],
-                    "pools": [gpu, cpu],
-                }
-            ],
-            "multikueue": {"enabled": True},
-        }
-    )
+    plan = make(GPU_SHARD)
     (shard,) = plan.shards
     objects = kueue_objects(shard)
     (queue,) = one(objects, "ClusterQueue")
