@@ -266,7 +266,7 @@ def _verify(
             hint="`gridcloud up` deploys it; `gridcloud stacks` lists the stacks",
         )
     plan = analyse(path, state.deployed()).plan
-    shard_states = _shard_states(
+    shard_states = stacks.read_states(
         {
             str(s.shard): _stack_only_ref(profile, stack, backend, secrets_provider, str(s.shard))
             for s in plan.shards
@@ -292,19 +292,6 @@ def _verify(
         refused=f"{report.profile} is deployed but not working yet",
         again="gridcloud verify",
     )
-
-
-def _shard_states(refs: dict[str, Any]) -> dict[str, Any]:
-    """Each shard stack's state (None: not deployed), read side by side."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from gridcloud.engine import stacks
-    from gridcloud.engine.fleet import MAX_PARALLEL
-
-    if not refs:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(refs))) as pool:
-        return dict(zip(refs, pool.map(stacks.read_state, refs.values()), strict=True))
 
 
 def _list_remaining(items: list[Any], heading: str, *, size_unit: str, commands: bool) -> None:

@@ -24,7 +24,7 @@ from gridcloud.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from pulumi import automation as auto
 
@@ -201,22 +201,12 @@ class EngineStack:
 
     def deployed_shards(self, plan: Plan) -> dict[str, Deployed]:
         """Each shard's ranges from its own stack's ``network`` output (the stacks read side
-        by side, as gridcloud/engine/fleet.py runs them)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from gridcloud.engine.fleet import MAX_PARALLEL
-
+        by side, :func:`read_states`)."""
         shard_ref = self.shard_ref
-        names = [str(shard.shard) for shard in plan.shards]
-        if shard_ref is None or not names:
+        if shard_ref is None:
             return {}
-
-        def read(name: str) -> Deployed | None:
-            state = read_state(shard_ref(name))
-            return state.deployed() if state is not None else None
-
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(names))) as pool:
-            read_back = dict(zip(names, pool.map(read, names), strict=True))
+        states = read_states({str(s.shard): shard_ref(str(s.shard)) for s in plan.shards})
+        read_back = {name: s.deployed() if s is not None else None for name, s in states.items()}
         return {name: deployed for name, deployed in read_back.items() if deployed is not None}
 
 
@@ -253,6 +243,19 @@ class StackState:
     def deployed(self) -> Deployed | None:
         """The ranges and max pods the next Plan must keep (None before the first up)."""
         return self.facts.network
+
+
+def read_states(refs: Mapping[str, StackRef]) -> dict[str, StackState | None]:
+    """Several stacks' states by name (None: not deployed), read side by side, as
+    gridcloud/engine/fleet.py runs stacks (at most ``MAX_PARALLEL`` at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gridcloud.engine.fleet import MAX_PARALLEL
+
+    if not refs:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(refs))) as pool:
+        return dict(zip(refs, pool.map(read_state, refs.values()), strict=True))
 
 
 def read_state(ref: StackRef) -> StackState | None:
