@@ -151,6 +151,24 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 TOKEN_ANSWER = {"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"}
 
 
+def fresh_runs(script: str, cache: Path, times: int = 2) -> list[str]:
+    """``script``'s stdout from ``times`` fresh Python processes in turn, run from the
+    repository with gridcloud's cache at ``cache`` (what a first run keeps, the next reads)."""
+    env = {**os.environ, "GRIDCLOUD_CACHE_DIR": str(cache)}
+    return [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for _ in range(times)
+    ]
+
+
 def write_adc(path: Path, **extra: str) -> Path:
     """Application Default Credentials as `gcloud auth application-default login` writes
     them (test values): refreshed at ``TOKEN_URL``, which a test answers with

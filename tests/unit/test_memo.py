@@ -24,7 +24,7 @@ from gridcloud.catalog.model import PACKAGED_DATA, read_catalog
 from gridcloud.errors import ProfileError
 from gridcloud.profile import parse_profile
 from gridcloud.profile.models import Profile
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fresh_runs
 
 DEFAULT = (ROOT / "profiles" / "default.yaml").read_text(encoding="utf-8")
 
@@ -302,19 +302,7 @@ def test_models_read_back_need_no_validator(cache: Path) -> None:
         f"p = parse_profile(open({str(ROOT / 'profiles' / 'default.yaml')!r}).read(), 'd')\n"
         "print(Profile.__pydantic_complete__, 'yaml' in sys.modules, p.name)\n"
     )
-    env = {**os.environ, "GRIDCLOUD_CACHE_DIR": str(cache)}
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        ).stdout.split()
-        for _ in range(2)
-    ]
+    runs = [out.split() for out in fresh_runs(script, cache)]
     assert runs[0] == ["True", "True", "atlas-gcp"]  # validated: built, YAML parsed
     assert runs[1] == ["False", "False", "atlas-gcp"]  # read back: neither
 

@@ -4,7 +4,6 @@ most of what `plan` costs, and where Jupyter is installed importing it takes a s
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -35,9 +34,8 @@ def test_values_that_passed_their_schema_are_not_validated_again(
 
 
 def test_a_second_plan_of_the_same_profile_skips_the_schema_validator(tmp_path: Path) -> None:
-    import subprocess
 
-    from tests.conftest import ROOT
+    from tests.conftest import fresh_runs
 
     script = (
         "import sys\n"
@@ -45,17 +43,5 @@ def test_a_second_plan_of_the_same_profile_skips_the_schema_validator(tmp_path: 
         "analyse(resolve_profile('profiles/default.yaml'))\n"
         "print('jsonschema' in sys.modules)\n"
     )
-    env = {**os.environ, "GRIDCLOUD_CACHE_DIR": str(tmp_path)}
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        ).stdout.strip()
-        for _ in range(2)
-    ]
+    runs = [out.strip() for out in fresh_runs(script, tmp_path)]
     assert runs == ["True", "False"]
