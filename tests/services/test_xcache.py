@@ -12,6 +12,7 @@ a plain skip where they are absent (CI included), with how to get them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -27,6 +28,8 @@ from gridcloud.render.placement import landing, nodes, rendered_pods
 from gridcloud.render.validate import cluster_version, problems
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from gridcloud.plan import Plan
     from gridcloud.render import Rendered
 
@@ -77,6 +80,29 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"xrootd did not listen on {port}")
 
 
+@contextlib.contextmanager
+def _origin_and_cache(
+    work: Path, origin: tuple[Path, int], cache: tuple[Path, int], top: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]]:
+    """An origin and a cache served from ``work`` (each a configuration and its port), both
+    listening; both stopped at the end. As root, ``work`` is opened to ``nobody``."""
+    if os.geteuid() == 0:
+        for path in work.rglob("*"):
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        work.chmod(0o777)
+        _open_to_all(work, top)
+    processes = [_serve(config, config.with_suffix(".log")) for config, _ in (origin, cache)]
+    try:
+        for (config, port), process in zip((origin, cache), processes, strict=True):
+            _wait(port, process, config.with_suffix(".log"))
+        yield processes[0], processes[1]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
 @needs_xrootd
 def test_a_file_is_read_through_the_rendered_cache(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
@@ -104,16 +130,9 @@ def test_a_file_is_read_through_the_rendered_cache(
             adminpath=str(admin / "cache"),
         )
     )
-    if os.geteuid() == 0:
-        for path in work.rglob("*"):
-            path.chmod(0o777 if path.is_dir() else 0o666)
-        work.chmod(0o777)
-        _open_to_all(work, tmp_path_factory.getbasetemp())
-    origin = _serve(origin_cfg, work / "origin.log")
-    cache = _serve(cache_cfg, work / "cache.log")
-    try:
-        _wait(origin_port, origin, work / "origin.log")
-        _wait(cache_port, cache, work / "cache.log")
+    with _origin_and_cache(
+        work, (origin_cfg, origin_port), (cache_cfg, cache_port), tmp_path_factory.getbasetemp()
+    ) as (origin, _):
         url = f"root://127.0.0.1:{cache_port}//root://127.0.0.1:{origin_port}//data/events.root"
         first = work / "first.root"
         subprocess.run(["xrdcp", "-f", "-s", url, str(first)], check=True, timeout=60)
@@ -127,11 +146,6 @@ def test_a_file_is_read_through_the_rendered_cache(
         again = work / "again.root"
         subprocess.run(["xrdcp", "-f", "-s", url, str(again)], check=True, timeout=60)
         assert again.read_bytes() == payload
-    finally:
-        for process in (origin, cache):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
 
 
 def test_the_rendered_directives() -> None:
@@ -272,16 +286,9 @@ def test_a_file_is_read_through_the_configmap_by_the_pods_address_form(
     assert sum(1 for line in lines if line.split() and line.split()[0] in moved) == len(moved)
     cache_cfg = work / "cache.cfg"
     cache_cfg.write_text("\n".join(lines) + "\n")
-    if os.geteuid() == 0:
-        for path in work.rglob("*"):
-            path.chmod(0o777 if path.is_dir() else 0o666)
-        work.chmod(0o777)
-        _open_to_all(work, tmp_path_factory.getbasetemp())
-    origin = _serve(origin_cfg, work / "origin.log")
-    cache = _serve(cache_cfg, work / "cache.log")
-    try:
-        _wait(origin_port, origin, work / "origin.log")
-        _wait(cache_port, cache, work / "cache.log")
+    with _origin_and_cache(
+        work, (origin_cfg, origin_port), (cache_cfg, cache_port), tmp_path_factory.getbasetemp()
+    ):
         given = plan.xcache.client_env["XROOT_PROXY"]
         host = f"{plan.xcache.service}.{plan.xcache.namespace}.svc.cluster.local:{plan.xcache.port}"
         assert given == f"root://{host}//"
@@ -291,11 +298,6 @@ def test_a_file_is_read_through_the_configmap_by_the_pods_address_form(
         subprocess.run(["xrdcp", "-f", "-s", url, str(out)], check=True, timeout=60)
         assert out.read_bytes() == payload
         assert (cache_data / "data" / "aod.root.cinfo").exists()
-    finally:
-        for process in (origin, cache):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
 
 
 @pytest.mark.needs("dask-gateway-server")
